@@ -1,0 +1,23 @@
+import { testAgainstBaselines } from './baseline';
+import { computeCohort, planCompute } from './compute';
+import type { ActivityDeps } from './deps';
+import { ingestSources } from './ingest';
+import { deliverCohort, publishSnapshots } from './publish';
+import { audit, recordOutcome, registerRun } from './runs';
+
+type Input<F> = F extends (deps: ActivityDeps, input: infer I) => unknown ? I : never;
+
+/** The activities the worker registers, bound to their dependencies. */
+export const createActivities = (deps: ActivityDeps) => ({
+  registerRun: (input: Input<typeof registerRun>) => registerRun(deps, input),
+  ingestSources: (input: Input<typeof ingestSources>) => ingestSources(deps, input),
+  planCompute: (input: Input<typeof planCompute>) => planCompute(deps, input),
+  computeCohort: (input: Input<typeof computeCohort>) => computeCohort(deps, input),
+  testAgainstBaselines: (input: Input<typeof testAgainstBaselines>) => testAgainstBaselines(deps, input),
+  publishSnapshots: (input: Input<typeof publishSnapshots>) => publishSnapshots(deps, input),
+  deliverCohort: (input: Input<typeof deliverCohort>) => deliverCohort(deps, input),
+  recordOutcome: (input: Input<typeof recordOutcome>) => recordOutcome(deps, input),
+  audit: (input: Input<typeof audit>) => audit(deps, input),
+});
+
+export type { ActivityDeps };

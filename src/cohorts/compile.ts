@@ -1,0 +1,57 @@
+import type { CohortDefinition, Rule } from './definition';
+
+/** Trait name → column of `customers`: the only identifiers a rule can reach. */
+const TRAIT_COLUMNS = {
+  plan: 'c.plan',
+  country: 'c.country',
+  lifecycle_stage: 'c.lifecycle_stage',
+  signup_at: 'c.signup_at',
+} as const;
+
+export interface CompiledCohort {
+  /** Selects the member customer ids; $1 is always asOf. */
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Compiles a rule to one parameterised statement. User values only ever become parameters;
+ * identifiers only come from TRAIT_COLUMNS. Point in time: only events that had both happened
+ * and been ingested by asOf count.
+ */
+export function compileCohort(def: CohortDefinition, asOf: Date): CompiledCohort {
+  const params: unknown[] = [asOf.toISOString()];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+
+  const expr = (rule: Rule): string => {
+    if ('all' in rule) return `(${rule.all.map(expr).join(' AND ')})`;
+    if ('any' in rule) return `(${rule.any.map(expr).join(' OR ')})`;
+    if ('none' in rule) return `(NOT (${rule.none.map(expr).join(' OR ')}))`;
+    if ('event' in rule) {
+      const { type, within, count } = rule.event;
+      const days = Number(within.slice(0, -1));
+      // Relies on events_customer_type_time_idx (customer_id, event_type, occurred_at).
+      const counted = `(SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id
+        AND e.event_type = ${param(type)}
+        AND e.occurred_at > $1::timestamptz - make_interval(days => ${param(days)})
+        AND e.occurred_at <= $1::timestamptz AND e.ingested_at <= $1::timestamptz)`;
+      const bounds = [
+        count.gte !== undefined ? `${counted} >= ${param(count.gte)}` : undefined,
+        count.lte !== undefined ? `${counted} <= ${param(count.lte)}` : undefined,
+      ].filter(Boolean);
+      return `(${bounds.join(' AND ')})`;
+    }
+    const t = rule.trait;
+    const column = TRAIT_COLUMNS[t.name];
+    if (t.in) return `(${column}::text = ANY(${param(t.in)}::text[]))`;
+    if (t.notIn) return `(${column} IS NOT NULL AND NOT (${column}::text = ANY(${param(t.notIn)}::text[])))`;
+    return `(${column} > $1::timestamptz - make_interval(days => ${param(t.withinDays)}) AND ${column} <= $1::timestamptz)`;
+  };
+
+  const sql = `SELECT c.customer_id FROM customers c
+    WHERE c.first_seen_at <= $1::timestamptz AND ${expr(def.rule)}`;
+  return { sql, params };
+}

@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Roles a bearer token can carry; see src/api/auth.ts for what each may do. */
+export const Role = z.enum(['viewer', 'operator', 'approver', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+export const TokenGrant = z.object({ user: z.string().min(1), roles: z.array(Role).min(1) });
+export type TokenGrant = z.infer<typeof TokenGrant>;
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
+
+const jsonFromEnv = <T extends z.ZodTypeAny>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not valid JSON: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Everything configurable, from the environment; parsed once by loadConfig(). */
+const EnvSchema = z.object({
+  COHORTFLOW_HOME: z.string().default(process.cwd()),
+  COHORTFLOW_DATA_DIR: z.string().optional(),
+  DATABASE_URL: z.string().url().optional(),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
+  TEMPORAL_PORT: z.coerce.number().int().positive().default(7233),
+  COHORTFLOW_TASK_QUEUE: z.string().default('cohortflow'),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().nonnegative().default(3000),
+  COHORTFLOW_TOKENS: jsonFromEnv(z.record(z.string().min(16), TokenGrant)).optional(),
+  COHORTFLOW_APPROVERS: csv.optional(),
+  APPROVAL_DEADLINE: duration.default('72h'),
+  COHORTFLOW_SOURCE_DIR: z.string().optional(),
+  COHORTFLOW_CATALOG_DIR: z.string().optional(),
+  WEBHOOK_URL: z.string().url().optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = ReturnType<typeof buildConfig>;
+
+function buildConfig(env: z.infer<typeof EnvSchema>) {
+  const home = path.resolve(env.COHORTFLOW_HOME);
+  const dataDir = path.resolve(home, env.COHORTFLOW_DATA_DIR ?? '.data');
+  const tokens = env.COHORTFLOW_TOKENS;
+  const approvers =
+    env.COHORTFLOW_APPROVERS ??
+    Object.values(tokens ?? {})
+      .filter((g) => g.roles.includes('approver'))
+      .map((g) => g.user);
+  return {
+    home,
+    dataDir,
+    /** Unset: an embedded PGlite database under dataDir. */
+    databaseUrl: env.DATABASE_URL,
+    temporal: {
+      /** Unset: `npm start` runs the Temporal CLI's dev server. */
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.COHORTFLOW_TASK_QUEUE,
+      port: env.TEMPORAL_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+    },
+    api: { host: env.API_HOST, port: env.API_PORT },
+    /** Unset: `npm start` makes demo tokens under dataDir (never in the repo). */
+    tokens,
+    approval: { approvers: [...new Set(approvers)], deadline: env.APPROVAL_DEADLINE },
+    sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
+    catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'examples/cohorts'),
+    webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; a bad value names the variable and what it should be. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.WEBHOOK_URL && !parsed.data.WEBHOOK_SECRET) {
+    throw new ConfigError('invalid configuration:\n  WEBHOOK_SECRET: required when WEBHOOK_URL is set');
+  }
+  return buildConfig(parsed.data);
+}

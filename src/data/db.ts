@@ -1,0 +1,44 @@
+import pg from 'pg';
+
+// bigint counts come back as strings by default; ours fit in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** The one handle on PostgreSQL (a server, or embedded PGlite behind a socket). */
+export interface Db {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * Runs fn in one transaction on one connection. In embedded mode a transaction holds every
+   * other connection's queries, so fn must only use the client it is given.
+   */
+  transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly url: string;
+}
+
+export function connect(url: string, options: { max?: number } = {}): Db {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return {
+    url,
+    query: (text, params) => pool.query(text, params as unknown[]),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,20 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const nonRetryableErrorTypes = ['InvalidInput'];
+
+/** Database-bound stages: transient failures (a Postgres restart) retry with backoff. */
+export const stages = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
+});
+
+/** Deliveries keep retrying a destination that is down (503s) for up to a day. */
+export const deliveries = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes },
+});

@@ -1,0 +1,11 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecision, DecisionInput, RefreshStatus } from './types';
+
+/** Approve or reject synchronously; the validator refuses with a reason (see approval-gate.ts). */
+export const decide = defineUpdate<ApprovalDecision, [DecisionInput]>('decide');
+
+/** Fire-and-forget fallbacks; an invalid one is ignored and audited, never acted on. */
+export const approveSignal = defineSignal<[Omit<DecisionInput, 'decision'>]>('approve');
+export const rejectSignal = defineSignal<[Omit<DecisionInput, 'decision'>]>('reject');
+
+export const status = defineQuery<RefreshStatus>('status');

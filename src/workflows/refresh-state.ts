@@ -1,0 +1,43 @@
+import { setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { status } from './messages';
+import { Cadence, CohortTier, RefreshOutcome, RefreshStage } from './search-attributes';
+import type { RefreshInput, RefreshOutcomeKind, RefreshStage as Stage, RefreshStatus } from './types';
+
+/** What the `status` query shows, kept in step with the search attributes ops filter by. */
+export class RefreshState {
+  readonly status: RefreshStatus;
+
+  constructor(input: RefreshInput) {
+    this.status = {
+      runId: workflowInfo().workflowId,
+      stage: 'ingest',
+      cadence: input.cadence,
+      tier: input.tier,
+      requestedBy: input.requestedBy,
+      asOf: input.asOf,
+      cohorts: [],
+      reports: [],
+      ignored: [],
+    };
+    setHandler(status, () => this.status);
+    upsertSearchAttributes([
+      { key: Cadence, value: input.cadence },
+      { key: CohortTier, value: input.tier },
+      { key: RefreshStage, value: 'ingest' },
+    ]);
+  }
+
+  enter(stage: Stage): void {
+    this.status.stage = stage;
+    upsertSearchAttributes([{ key: RefreshStage, value: stage }]);
+  }
+
+  finish(outcome: RefreshOutcomeKind): void {
+    this.status.outcome = outcome;
+    this.status.stage = 'done';
+    upsertSearchAttributes([
+      { key: RefreshStage, value: 'done' },
+      { key: RefreshOutcome, value: outcome },
+    ]);
+  }
+}

@@ -1,0 +1,128 @@
+// Types that cross the workflow boundary. Only references and small figures: ids, counts,
+// hashes, verdicts. Member lists never leave Postgres.
+
+export type Cadence = 'monthly' | 'quarterly' | 'adhoc';
+export type TierScope = 'tactical' | 'strategic' | 'all';
+export type Verdict = 'pass' | 'warn' | 'fail';
+
+export interface ApprovalPolicy {
+  /** Users who may approve; the requester never may (four eyes). */
+  approvers: string[];
+  /** How long the gate waits, e.g. '72h'; then the run expires and nothing is published. */
+  deadline: string;
+}
+
+export interface RefreshInput {
+  cadence: Cadence;
+  tier: TierScope;
+  requestedBy: string;
+  rationale: string;
+  /** ISO timestamp; defaults to the workflow's start time. */
+  asOf?: string;
+  policy: ApprovalPolicy;
+}
+
+export interface IngestSummary {
+  runId: string;
+  filesRead: number;
+  filesSkipped: number;
+  rowsRead: number;
+  stored: number;
+  duplicates: number;
+  quarantined: number;
+  /** Newest event time stored per source, ISO. */
+  watermarks: Record<string, string>;
+}
+
+export interface SnapshotRef {
+  cohortId: string;
+  snapshotId: string;
+  definitionVersion: number;
+  tier: 'strategic' | 'tactical';
+  size: number;
+  contentHash: string;
+}
+
+export interface CheckResult {
+  name: 'min_size' | 'size_shift';
+  verdict: Verdict;
+  reason: string;
+  figures: Record<string, number | null>;
+  thresholds: Record<string, number>;
+}
+
+export interface CohortReport {
+  cohortId: string;
+  snapshotId: string;
+  verdict: Verdict;
+  checks: CheckResult[];
+}
+
+export type DecisionKind = 'approve' | 'reject';
+
+export interface DecisionInput {
+  approver: string;
+  decision: DecisionKind;
+  comment?: string;
+}
+
+export interface ApprovalDecision {
+  kind: 'approved' | 'rejected' | 'expired';
+  by: string;
+  at: string;
+  comment?: string;
+  /** 'policy' when no human was needed. */
+  via: 'update' | 'signal' | 'policy' | 'deadline';
+}
+
+export type RefreshStage =
+  | 'ingest'
+  | 'compute'
+  | 'baseline-test'
+  | 'awaiting-approval'
+  | 'publish'
+  | 'done';
+
+export type RefreshOutcomeKind = 'published' | 'rejected' | 'expired' | 'failed';
+
+export interface IgnoredMessage {
+  name: string;
+  from: string;
+  reason: string;
+  at: string;
+}
+
+export interface RefreshStatus {
+  runId: string;
+  stage: RefreshStage;
+  cadence: Cadence;
+  tier: TierScope;
+  requestedBy: string;
+  /** Unset until ingest is done, when a run without a requested asOf fixes it. */
+  asOf?: string;
+  ingest?: IngestSummary;
+  cohorts: Array<SnapshotRef & { verdict?: Verdict }>;
+  reports: CohortReport[];
+  pendingApproval?: { since: string; deadline: string; approvers: string[]; reason: string };
+  decision?: ApprovalDecision;
+  ignored: IgnoredMessage[];
+  outcome?: RefreshOutcomeKind;
+}
+
+export interface DeliveryResult {
+  cohortId: string;
+  destination: string;
+  adds: number;
+  removes: number;
+  delivered: boolean;
+  /** True when an earlier attempt had already delivered it. */
+  alreadyDelivered: boolean;
+}
+
+export interface RefreshOutcome {
+  runId: string;
+  outcome: RefreshOutcomeKind;
+  decision?: ApprovalDecision;
+  published: Array<{ cohortId: string; snapshotId: string; version: number }>;
+  deliveries: DeliveryResult[];
+}
