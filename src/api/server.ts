@@ -1,0 +1,60 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { TokenGrant } from '../config';
+import type { Logger } from '../log';
+import { DecisionRefused, type RefreshClient } from '../temporal/refresh-client';
+import { requireRole } from './auth';
+
+const StartBody = z
+  .object({
+    cadence: z.enum(['monthly', 'quarterly', 'adhoc']).default('adhoc'),
+    tier: z.enum(['tactical', 'strategic', 'all']).default('all'),
+    rationale: z.string().trim().min(3, 'say why this refresh is needed'),
+    asOf: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+const DecisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();
+
+const RunId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a workflow id');
+
+/** The HTTP API: every state-changing route needs a bearer token with the right role. */
+export function createApi(deps: { refreshes: RefreshClient; tokens: Record<string, TokenGrant>; log: Logger }): FastifyInstance {
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger });
+  const role = (r: Parameters<typeof requireRole>[1]) => requireRole(deps.tokens, r);
+
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof z.ZodError) {
+      return reply.code(400).send({ error: 'invalid_request', issues: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    }
+    if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
+    if (err instanceof DecisionRefused) return reply.code(409).send({ error: 'decision_refused', message: err.message });
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status < 500) return reply.code(status).send({ error: 'bad_request', message: (err as Error).message });
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
+  });
+
+  app.get('/health', async () => ({ ok: true }));
+
+  app.post('/refreshes', { preHandler: role('operator') }, async (request, reply) => {
+    const body = StartBody.parse(request.body ?? {});
+    const started = await deps.refreshes.start({ ...body, requestedBy: request.caller!.user });
+    return reply.code(202).send(started);
+  });
+
+  app.get('/refreshes/:id', { preHandler: role('viewer') }, async (request) => {
+    const id = RunId.parse((request.params as { id: string }).id);
+    return deps.refreshes.status(id);
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(`/refreshes/:id/${decision}`, { preHandler: role('approver') }, async (request) => {
+      const id = RunId.parse((request.params as { id: string }).id);
+      const body = DecisionBody.parse(request.body ?? {});
+      return deps.refreshes.decide(id, { approver: request.caller!.user, decision, comment: body.comment });
+    });
+  }
+  return app;
+}

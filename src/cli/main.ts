@@ -1,0 +1,112 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config';
+import { connect } from '../data/db';
+import { migrate } from '../data/migrate';
+import { createLogger } from '../log';
+import { replayRun } from '../temporal/replay';
+import { SCHEDULES } from '../temporal/schedules';
+import type { ApprovalDecision, RefreshStatus } from '../workflows/types';
+import { callApi } from './api-client';
+import { printBanner } from './banner';
+import { runServer, runWorker } from './processes';
+import { withTemporal } from './temporal';
+import { startSystem } from '../system';
+
+const log = createLogger();
+const print = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+};
+
+/** Keeps the process up until SIGINT/SIGTERM, then stops everything in order. */
+async function untilSignal(stop: () => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await stop();
+  log.info('stopped');
+}
+
+const program = new Command('cohortflow').description('Keeps customer cohorts fresh: ingest, compute, test, approve, publish.');
+
+program
+  .command('start')
+  .description('run the whole system embedded: Temporal dev server, Postgres (PGlite unless DATABASE_URL), worker, API, schedules')
+  .action(async () => {
+    const config = loadConfig();
+    const system = await startSystem(config, log);
+    printBanner(config, system);
+    await untilSignal(system.stop);
+  });
+
+program.command('worker').description('run a worker against TEMPORAL_ADDRESS and DATABASE_URL').action(async () => {
+  await untilSignal(await runWorker(loadConfig(), log));
+});
+
+program.command('api').description('serve the HTTP API against TEMPORAL_ADDRESS').action(async () => {
+  await untilSignal(await runServer(loadConfig(), log));
+});
+
+program.command('migrate').description('apply database migrations to DATABASE_URL').action(async () => {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new Error('set DATABASE_URL (npm start migrates its embedded database itself)');
+  const db = connect(config.databaseUrl);
+  try {
+    print({ applied: await migrate(db) });
+  } finally {
+    await db.close();
+  }
+});
+
+const refresh = program.command('refresh').description('start, inspect and decide refresh runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
+refresh
+  .command('start')
+  .option('--cadence <cadence>', 'monthly | quarterly | adhoc', 'adhoc')
+  .option('--tier <tier>', 'tactical | strategic | all', 'all')
+  .requiredOption('--rationale <text>', 'why this refresh is needed (recorded in the audit log)')
+  .option('--as-of <iso>', 'compute cohorts as of this moment')
+  .action(async (o: { cadence: string; tier: string; rationale: string; asOf?: string }) => {
+    print(await callApi('POST', '/refreshes', { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf }));
+  });
+refresh.command('status <workflowId>').action(async (id: string) => print(await callApi<RefreshStatus>('GET', `/refreshes/${encodeURIComponent(id)}`)));
+for (const decision of ['approve', 'reject'] as const) {
+  refresh
+    .command(`${decision} <workflowId>`)
+    .option('--comment <text>', 'recorded with the decision')
+    .action(async (id: string, o: { comment?: string }) => print(await callApi<ApprovalDecision>('POST', `/refreshes/${encodeURIComponent(id)}/${decision}`, { comment: o.comment })));
+}
+
+program
+  .command('schedules')
+  .description('the refresh schedules')
+  .command('list')
+  .action(async () => {
+    await withTemporal(loadConfig(), async (client) => {
+      for (const s of SCHEDULES) {
+        const d = await client.schedule.getHandle(s.id).describe();
+        print({ id: s.id, cadence: s.cadence, tier: s.tier, cron: s.cron, paused: d.state.paused, nextActionTimes: d.info.nextActionTimes.slice(0, 3), recentActions: d.info.recentActions.length });
+      }
+    });
+  });
+
+program
+  .command('replay <workflowId>')
+  .description("replay a run's history from the server against the current workflow code; reports non-determinism")
+  .action(async (id: string) => {
+    const verdict = await withTemporal(loadConfig(), (client) => replayRun(client, id));
+    if (verdict.ok) {
+      process.stdout.write(`replay of ${id}: ok, the current code reproduces its history\n`);
+    } else {
+      process.stdout.write(`replay of ${id}: FAILED\n${verdict.error}\n`);
+      process.exitCode = 1;
+    }
+  });
+
+program.parseAsync(process.argv).catch((err) => {
+  log.error({ err }, 'fatal');
+  process.exit(1);
+});

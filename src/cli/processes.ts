@@ -1,0 +1,51 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createApi } from '../api/server';
+import type { Config } from '../config';
+import { connect } from '../data/db';
+import { migrate } from '../data/migrate';
+import type { Destination } from '../destinations/destination';
+import { createWebhookDestination } from '../destinations/webhook';
+import type { Logger } from '../log';
+import { policyOf, RefreshClient } from '../temporal/refresh-client';
+import { ensureSchedules } from '../temporal/schedules';
+import { installTemporalRuntime } from '../worker/runtime';
+import { createWorker } from '../worker/worker';
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`set ${name}: separate worker and API processes need a shared server (npm start runs everything embedded)`);
+  return value;
+}
+
+/** A worker process for the server deployment (docker-compose): scale by running more. */
+export async function runWorker(config: Config, log: Logger): Promise<() => Promise<void>> {
+  installTemporalRuntime(log);
+  const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
+  await migrate(db);
+  const destinations: Destination[] = config.webhook ? [createWebhookDestination(config.webhook)] : [];
+  const connection = await NativeConnection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations } });
+  const done = worker.run();
+  log.info({ taskQueue: config.temporal.taskQueue, destinations: destinations.map((d) => d.name) }, 'worker running');
+  return async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await done;
+    await connection.close();
+    await db.close();
+  };
+}
+
+/** An API process for the server deployment; also keeps the schedules up to date. */
+export async function runServer(config: Config, log: Logger): Promise<() => Promise<void>> {
+  const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
+  const connection = await Connection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const policy = policyOf(config);
+  await ensureSchedules(client, config.temporal.taskQueue, policy);
+  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy), tokens, log });
+  await api.listen({ host: config.api.host, port: config.api.port });
+  return async () => {
+    await api.close();
+    await connection.close();
+  };
+}

@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createApi } from './api/server';
+import { registerDemoInbox } from './api/demo-inbox';
+import type { Config } from './config';
+import { connect } from './data/db';
+import { startEmbeddedPostgres } from './data/embedded';
+import { migrate } from './data/migrate';
+import { demoTokens, demoWebhookSecret, ensureDemoSources, tokenOf } from './demo-setup';
+import type { Destination } from './destinations/destination';
+import { createWebhookDestination } from './destinations/webhook';
+import type { Logger } from './log';
+import { startDevServer } from './temporal/dev-server';
+import { policyOf, RefreshClient } from './temporal/refresh-client';
+import { ensureSchedules } from './temporal/schedules';
+import { installTemporalRuntime } from './worker/runtime';
+import { createWorker } from './worker/worker';
+
+export interface RunningSystem {
+  apiUrl: string;
+  temporalAddress: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything in one process: Postgres (server or embedded PGlite), Temporal (a server or the
+ * CLI's dev server), migrations, demo data, the worker, the HTTP API and the schedules.
+ * Stops in reverse order of start.
+ */
+export async function startSystem(config: Config, log: Logger): Promise<RunningSystem> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => log.warn({ err }, 'error during shutdown'));
+  };
+  installTemporalRuntime(log);
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const pglite = await startEmbeddedPostgres(path.join(config.dataDir, 'pglite'));
+      stops.push(() => pglite.stop());
+      databaseUrl = pglite.url;
+      log.info({ dir: path.join(config.dataDir, 'pglite') }, 'embedded PGlite database ready');
+    }
+    const db = connect(databaseUrl);
+    stops.push(() => db.close());
+    const applied = await migrate(db);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+
+    const defaultSources = path.join(config.dataDir, 'sources');
+    if (config.sourceDir === defaultSources && (await ensureDemoSources(config.sourceDir))) {
+      log.info({ dir: config.sourceDir }, 'demo data set written');
+    }
+
+    let temporalAddress = config.temporal.address;
+    let uiUrl: string | undefined;
+    if (!temporalAddress) {
+      const dev = await startDevServer({ dataDir: config.dataDir, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log, home: config.home });
+      stops.push(() => dev.stop());
+      temporalAddress = dev.address;
+      uiUrl = dev.uiUrl;
+    }
+
+    const tokens = config.tokens ?? demoTokens(config.dataDir);
+    const approvers = config.approval.approvers.length > 0 ? config.approval.approvers : Object.values(tokens).filter((g) => g.roles.includes('approver')).map((g) => g.user);
+    const policy = { ...policyOf(config), approvers };
+
+    const destinations: Destination[] = [];
+    const demoSecret = config.webhook ? undefined : demoWebhookSecret(config.dataDir);
+    const apiUrl = `http://${config.api.host}:${config.api.port}`;
+    if (config.webhook) destinations.push(createWebhookDestination({ url: config.webhook.url, secret: config.webhook.secret }));
+    else destinations.push(createWebhookDestination({ name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret! }));
+
+    const connection = await NativeConnection.connect({ address: temporalAddress });
+    stops.push(() => connection.close());
+    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations } });
+    const workerDone = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerDone;
+    });
+
+    const clientConnection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const refreshes = new RefreshClient(client, config.temporal.taskQueue, policy);
+
+    const api = createApi({ refreshes, tokens, log });
+    if (demoSecret) registerDemoInbox(api, demoSecret);
+    await api.listen({ host: config.api.host, port: config.api.port });
+    stops.push(() => api.close());
+
+    const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy);
+    log.info({ schedules }, 'schedules up to date');
+
+    if (!config.tokens) {
+      log.info({ operator: tokenOf(tokens, 'alice'), approver: tokenOf(tokens, 'bob') }, 'demo tokens (in .data/demo-tokens.json)');
+    }
+    return { apiUrl, temporalAddress, uiUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

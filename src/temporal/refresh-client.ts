@@ -1,0 +1,63 @@
+import crypto from 'node:crypto';
+import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { Config } from '../config';
+import { decide, status } from '../workflows/messages';
+import type { ApprovalDecision, ApprovalPolicy, Cadence, DecisionInput, RefreshInput, RefreshStatus, TierScope } from '../workflows/types';
+import type { refreshCycle } from '../workflows/refresh-cycle';
+
+export interface StartRefresh {
+  cadence: Cadence;
+  tier: TierScope;
+  requestedBy: string;
+  rationale: string;
+  asOf?: string;
+}
+
+export const policyOf = (config: Config): ApprovalPolicy => ({ approvers: config.approval.approvers, deadline: config.approval.deadline });
+
+/** Starting, reading and deciding refresh runs: what the API, the CLI and schedules share. */
+export class RefreshClient {
+  constructor(
+    readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly policy: ApprovalPolicy,
+  ) {}
+
+  async start(request: StartRefresh): Promise<{ workflowId: string; runId: string }> {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    const workflowId = `refresh-${request.cadence}-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
+    const input: RefreshInput = { ...request, policy: this.policy };
+    const handle = await this.client.workflow.start<typeof refreshCycle>('refreshCycle', {
+      taskQueue: this.taskQueue,
+      workflowId,
+      args: [input],
+      memo: { requestedBy: request.requestedBy, rationale: request.rationale },
+    });
+    return { workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  handle(workflowId: string): WorkflowHandle<typeof refreshCycle> {
+    return this.client.workflow.getHandle<typeof refreshCycle>(workflowId);
+  }
+
+  status(workflowId: string): Promise<RefreshStatus> {
+    return this.handle(workflowId).query(status);
+  }
+
+  /** Sends the decision as an Update; a refusal comes back as DecisionRefused with its reason. */
+  async decide(workflowId: string, decision: DecisionInput): Promise<ApprovalDecision> {
+    try {
+      return await this.handle(workflowId).executeUpdate(decide, { args: [decision] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefused(err.cause?.message ?? err.message);
+      throw err;
+    }
+  }
+}
+
+export class DecisionRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecisionRefused';
+  }
+}
