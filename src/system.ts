@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -66,11 +67,23 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const approvers = config.approval.approvers.length > 0 ? config.approval.approvers : Object.values(tokens).filter((g) => g.roles.includes('approver')).map((g) => g.user);
     const policy = { ...policyOf(config), approvers };
 
-    const destinations: Destination[] = [];
+    const clientConnection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const refreshes = new RefreshClient(client, config.temporal.taskQueue, policy);
+
+    // The API listens before the worker starts: the demo inbox's URL needs its port.
     const demoSecret = config.webhook ? undefined : demoWebhookSecret(config.dataDir);
-    const apiUrl = `http://${config.api.host}:${config.api.port}`;
-    if (config.webhook) destinations.push(createWebhookDestination({ url: config.webhook.url, secret: config.webhook.secret }));
-    else destinations.push(createWebhookDestination({ name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret! }));
+    const api = createApi({ refreshes, tokens, log });
+    if (demoSecret) registerDemoInbox(api, demoSecret);
+    await api.listen({ host: config.api.host, port: config.api.port });
+    stops.push(() => api.close());
+    const { port } = api.server.address() as AddressInfo;
+    const apiUrl = `http://${config.api.host}:${port}`;
+
+    const destinations: Destination[] = config.webhook
+      ? [createWebhookDestination({ url: config.webhook.url, secret: config.webhook.secret })]
+      : [createWebhookDestination({ name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret! })];
 
     const connection = await NativeConnection.connect({ address: temporalAddress });
     stops.push(() => connection.close());
@@ -80,16 +93,6 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone;
     });
-
-    const clientConnection = await Connection.connect({ address: temporalAddress });
-    stops.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    const refreshes = new RefreshClient(client, config.temporal.taskQueue, policy);
-
-    const api = createApi({ refreshes, tokens, log });
-    if (demoSecret) registerDemoInbox(api, demoSecret);
-    await api.listen({ host: config.api.host, port: config.api.port });
-    stops.push(() => api.close());
 
     const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy);
     log.info({ schedules }, 'schedules up to date');

@@ -16,6 +16,11 @@ export function installTemporalRuntime(log: Logger, level: 'WARN' | 'INFO' = 'WA
     else if (entry.level === 'WARN') sdk.warn(meta, entry.message);
     else sdk.info(meta, entry.message);
   };
-  Runtime.install({ logger: new DefaultLogger(level, write), shutdownSignals: [] });
+  try {
+    Runtime.install({ logger: new DefaultLogger(level, write), shutdownSignals: [] });
+  } catch (err) {
+    // Already created (a test harness made a connection first): keep the one there is.
+    if ((err as Error).name !== 'IllegalStateError') throw err;
+  }
   installed = true;
 }
