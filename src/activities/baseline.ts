@@ -22,7 +22,7 @@ export function sizeShiftCheck(size: number, previous: number | null, checks: Co
   if (previous === null) {
     return { name: 'size_shift', verdict: 'pass', reason: 'first publish: no baseline to compare with yet', figures: { size, previous: null, shiftPct: null }, thresholds };
   }
-  const shiftPct = previous === 0 ? (size === 0 ? 0 : 100) : (Math.abs(size - previous) / previous) * 100;
+  const shiftPct = previous === 0 ? (size === 0 ? 0 : 100) : (Math.abs(size - previous) * 100) / previous;
   const rounded = Math.round(shiftPct * 10) / 10;
   const verdict: Verdict = shiftPct >= thresholds.failPct ? 'fail' : shiftPct >= thresholds.warnPct ? 'warn' : 'pass';
   const direction = size >= previous ? 'grew' : 'shrank';

@@ -36,19 +36,26 @@ export function parseDefinition(file: string, text: string): { entry?: CatalogEn
   if (doc.errors.length > 0) {
     return { problems: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
   }
-  const parsed = CohortDefinition.safeParse(doc.toJS());
+  const raw = doc.toJS() as unknown;
+  const parsed = CohortDefinition.safeParse(raw);
   if (!parsed.success) {
     return {
       problems: parsed.error.issues.map((issue) => {
         const at = issue.path.join('.') || '(document)';
         const line = lineOf(doc, text, issue.path);
-        return `${file}${line ? `:${line}` : ''}: ${at}: ${issue.message}`;
+        const value = valueAt(raw, issue.path);
+        const got = value !== undefined && (typeof value !== 'object' || value === null) ? ` (got ${JSON.stringify(value)})` : '';
+        return `${file}${line ? `:${line}` : ''}: ${at}: ${issue.message}${got}`;
       }),
     };
   }
   const definition = parsed.data;
   const contentHash = crypto.createHash('sha256').update(canonicalJson(definition)).digest('hex');
   return { entry: { definition, file, contentHash }, problems: [] };
+}
+
+function valueAt(root: unknown, at: PropertyKey[]): unknown {
+  return at.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), root);
 }
 
 function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[]): number | undefined {

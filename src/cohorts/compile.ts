@@ -44,11 +44,12 @@ export function compileCohort(def: CohortDefinition, asOf: Date): CompiledCohort
       ].filter(Boolean);
       return `(${bounds.join(' AND ')})`;
     }
+    // An unknown trait (NULL) never matches, and COALESCE keeps it false under `none`.
     const t = rule.trait;
     const column = TRAIT_COLUMNS[t.name];
-    if (t.in) return `(${column}::text = ANY(${param(t.in)}::text[]))`;
-    if (t.notIn) return `(${column} IS NOT NULL AND NOT (${column}::text = ANY(${param(t.notIn)}::text[])))`;
-    return `(${column} > $1::timestamptz - make_interval(days => ${param(t.withinDays)}) AND ${column} <= $1::timestamptz)`;
+    if (t.in) return `COALESCE(${column}::text = ANY(${param(t.in)}::text[]), false)`;
+    if (t.notIn) return `COALESCE(NOT (${column}::text = ANY(${param(t.notIn)}::text[])), false)`;
+    return `COALESCE(${column} > $1::timestamptz - make_interval(days => ${param(t.withinDays)}) AND ${column} <= $1::timestamptz, false)`;
   };
 
   const sql = `SELECT c.customer_id FROM customers c

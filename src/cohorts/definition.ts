@@ -33,14 +33,26 @@ export type Rule =
   | { event: z.infer<typeof EventCondition> }
   | { trait: z.infer<typeof TraitCondition> };
 
+const RULE_KINDS = ['all', 'any', 'none', 'event', 'trait'] as const;
+
+// One object with optional keys rather than a union, so an error inside a rule keeps its
+// path (rule.all.1.trait.name) instead of collapsing into "invalid input".
 export const Rule: z.ZodType<Rule> = z.lazy(() =>
-  z.union([
-    z.object({ all: z.array(Rule).min(1) }).strict(),
-    z.object({ any: z.array(Rule).min(1) }).strict(),
-    z.object({ none: z.array(Rule).min(1) }).strict(),
-    z.object({ event: EventCondition }).strict(),
-    z.object({ trait: TraitCondition }).strict(),
-  ]),
+  z
+    .object({
+      all: z.array(Rule).min(1).optional(),
+      any: z.array(Rule).min(1).optional(),
+      none: z.array(Rule).min(1).optional(),
+      event: EventCondition.optional(),
+      trait: TraitCondition.optional(),
+    })
+    .strict()
+    .superRefine((rule, ctx) => {
+      const given = RULE_KINDS.filter((k) => rule[k] !== undefined);
+      if (given.length !== 1) {
+        ctx.addIssue({ code: 'custom', message: `a rule is exactly one of ${RULE_KINDS.join(', ')}; got ${given.length ? given.join(' and ') : 'none'}` });
+      }
+    }) as unknown as z.ZodType<Rule>,
 );
 
 export const CohortTier = z.enum(['strategic', 'tactical']);

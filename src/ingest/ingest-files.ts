@@ -168,6 +168,7 @@ async function loadEvents(tx: Queryable, runId: string, file: string): Promise<F
        ON CONFLICT (source, event_id) DO NOTHING`,
       [resolved.map((e) => e.event_id), resolved.map((e) => e.canonical), resolved.map((e) => e.type), resolved.map((e) => e.timestamp), resolved.map((e) => e.value ?? null), resolved.map((e) => JSON.stringify(e.properties ?? {}))],
     );
+    for (const e of resolved) if (!newest || e.timestamp > newest) newest = e.timestamp;
     report.stored += inserted.rowCount ?? 0;
     report.duplicates += resolved.length - (inserted.rowCount ?? 0);
     batch = [];
@@ -189,7 +190,6 @@ async function loadEvents(tx: Queryable, runId: string, file: string): Promise<F
       continue;
     }
     batch.push({ ...parsed.data, line: row.line, raw: row.raw });
-    if (!newest || parsed.data.timestamp > newest) newest = parsed.data.timestamp;
     if (batch.length >= BATCH) await flush();
   }
   await flush();

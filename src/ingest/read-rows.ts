@@ -38,9 +38,12 @@ async function* readCsv(file: string): AsyncGenerator<RawRow> {
   const parser = fs.createReadStream(file).pipe(
     parse({ columns: true, skip_empty_lines: true, trim: true, info: true, raw: true, relax_column_count: true }),
   );
+  // csv-parse counts bad rows cumulatively: a row is bad when the count goes up.
+  let badSoFar = 0;
   for await (const row of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; invalid_field_length: number }; raw: string }>) {
     const raw = row.raw.replace(/\r?\n$/, '');
-    if (row.info.invalid_field_length > 0) {
+    if (row.info.invalid_field_length > badSoFar) {
+      badSoFar = row.info.invalid_field_length;
       yield { line: row.info.lines, raw, error: 'wrong number of columns' };
       continue;
     }

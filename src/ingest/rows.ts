@@ -10,12 +10,22 @@ export const Timestamp = z
   .transform((text, ctx) => {
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
     const date = new Date(hasZone ? text : `${text.replace(' ', 'T')}${text.length === 10 ? 'T00:00:00' : ''}Z`);
-    if (Number.isNaN(date.getTime())) {
+    // Date rolls 2025-02-30 over to March 2; a calendar date that does not exist is an error.
+    const [y, mo, d] = text.slice(0, 10).split('-').map(Number);
+    const local = hasZone ? new Date(date.getTime() + offsetMinutes(text) * 60_000) : date;
+    if (Number.isNaN(date.getTime()) || local.getUTCFullYear() !== y || local.getUTCMonth() + 1 !== mo || local.getUTCDate() !== d) {
       ctx.addIssue({ code: 'custom', message: `not a real point in time: "${text}"` });
       return z.NEVER;
     }
     return date;
   });
+
+/** The zone offset written in the text, in minutes east of UTC (Z → 0). */
+function offsetMinutes(text: string): number {
+  const m = /([+-])(\d{2}):?(\d{2})$/.exec(text);
+  if (!m) return 0;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
 
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 const optional = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
