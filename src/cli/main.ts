@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
+import { writeDemoData } from '../ingest/demo-data';
 import { createLogger } from '../log';
 import { replayRun } from '../temporal/replay';
 import { SCHEDULES } from '../temporal/schedules';
@@ -81,6 +82,18 @@ for (const decision of ['approve', 'reject'] as const) {
 }
 
 program
+  .command('generate')
+  .description('write a reproducible sample data set (customers.ndjson, events-demo.csv) into a source folder')
+  .requiredOption('--out <dir>', 'the source folder to write')
+  .option('--customers <n>', 'how many customers', '400')
+  .option('--days <n>', 'days of history before now', '60')
+  .option('--seed <n>', 'random seed: the same seed and day give the same files', '42')
+  .action(async (o: { out: string; customers: string; days: string; seed: string }) => {
+    const written = await writeDemoData(o.out, { customers: Number(o.customers), days: Number(o.days), seed: Number(o.seed) });
+    print({ out: o.out, ...written });
+  });
+
+program
   .command('schedules')
   .description('the refresh schedules')
   .command('list')
@@ -106,7 +119,9 @@ program
     }
   });
 
-program.parseAsync(process.argv).catch((err) => {
-  log.error({ err }, 'fatal');
+program.parseAsync(process.argv).catch((err: Error) => {
+  log.debug({ err }, 'fatal');
+  // A person reads this: the message alone, which says what is wrong and where.
+  process.stderr.write(`cohortflow: ${err.message}\n`);
   process.exit(1);
 });
