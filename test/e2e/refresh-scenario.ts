@@ -1,7 +1,19 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { devServerEnv } from '../support/temporal';
 import { eventually, startTestSystem, TOKENS } from '../support/system';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { temporalCliPath } from '../../src/temporal/binaries';
+import { replayRun } from '../../src/temporal/replay';
 import type { RefreshStatus } from '../../src/workflows/types';
+
+/** RECORD_HISTORIES=1 writes the run's history under test/fixtures/histories for replay tests. */
+function recordHistory(env: TestWorkflowEnvironment, workflowId: string, name: string): void {
+  // The CLI's JSON is the format Temporal's UI downloads and the replayer reads.
+  const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.connection.options.address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  fs.writeFileSync(path.join(__dirname, '../fixtures/histories', `${name}.json`), json);
+}
 
 type Harness = Awaited<ReturnType<typeof startTestSystem>>;
 
@@ -53,6 +65,10 @@ export function describeRefreshThroughApi(mode: string, database: () => Promise<
         const cohort = waiting.cohorts.find((c) => c.cohortId === d.body.data.cohortId)!;
         expect(d.body.data.adds).toHaveLength(cohort.size);
       }
+
+      // The finished run replays against the current code, as `cohortflow replay` does.
+      expect(await replayRun(env.client, id)).toEqual({ ok: true });
+      if (process.env.RECORD_HISTORIES) recordHistory(env, id, `refresh-approved-${mode.split(' ')[0]!.toLowerCase()}`);
     });
 
     it('refuses requests without a token (401) and callers without the role (403)', async () => {
