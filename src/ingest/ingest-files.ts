@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { z } from 'zod';
 import type { Db, Queryable } from '../data/db';
 import type { Logger } from '../log';
 import type { IngestSummary } from '../workflows/types';
@@ -80,6 +81,23 @@ async function quarantine(tx: Queryable, runId: string, source: SourceKind, file
   );
 }
 
+/** The rows of a file that parse and pass the schema; every other one goes to `bad` with its reason. */
+async function* validRows<S extends z.ZodTypeAny>(file: string, schema: S, report: FileReport, bad: Quarantined[]): AsyncGenerator<{ line: number; raw: string; data: z.infer<S> }> {
+  for await (const row of readRows(file)) {
+    report.rowsRead += 1;
+    if ('error' in row) {
+      bad.push({ line: row.line, raw: row.raw, reason: row.error });
+      continue;
+    }
+    const parsed = schema.safeParse(row.record);
+    if (!parsed.success) {
+      bad.push({ line: row.line, raw: row.raw, reason: describeIssues(parsed.error, row.record) });
+      continue;
+    }
+    yield { line: row.line, raw: row.raw, data: parsed.data };
+  }
+}
+
 async function loadCustomers(tx: Queryable, runId: string, file: string): Promise<FileReport> {
   const report: FileReport = { rowsRead: 0, stored: 0, duplicates: 0, quarantined: 0 };
   let batch: CustomerRow[] = [];
@@ -115,18 +133,8 @@ async function loadCustomers(tx: Queryable, runId: string, file: string): Promis
     batch = [];
   };
 
-  for await (const row of readRows(file)) {
-    report.rowsRead += 1;
-    if ('error' in row) {
-      bad.push({ line: row.line, raw: row.raw, reason: row.error });
-      continue;
-    }
-    const parsed = CustomerRow.safeParse(row.record);
-    if (!parsed.success) {
-      bad.push({ line: row.line, raw: row.raw, reason: describeIssues(parsed.error, row.record) });
-      continue;
-    }
-    batch.push(parsed.data);
+  for await (const row of validRows(file, CustomerRow, report, bad)) {
+    batch.push(row.data);
     if (batch.length >= BATCH) await flush();
   }
   await flush();
@@ -174,22 +182,12 @@ async function loadEvents(tx: Queryable, runId: string, file: string): Promise<F
     batch = [];
   };
 
-  for await (const row of readRows(file)) {
-    report.rowsRead += 1;
-    if ('error' in row) {
-      bad.push({ line: row.line, raw: row.raw, reason: row.error });
+  for await (const { line, raw, data } of validRows(file, EventRow, report, bad)) {
+    if (data.timestamp.getTime() > latest) {
+      bad.push({ line, raw, reason: `timestamp: in the future (${data.timestamp.toISOString()})` });
       continue;
     }
-    const parsed = EventRow.safeParse(row.record);
-    if (!parsed.success) {
-      bad.push({ line: row.line, raw: row.raw, reason: describeIssues(parsed.error, row.record) });
-      continue;
-    }
-    if (parsed.data.timestamp.getTime() > latest) {
-      bad.push({ line: row.line, raw: row.raw, reason: `timestamp: in the future (${parsed.data.timestamp.toISOString()})` });
-      continue;
-    }
-    batch.push({ ...parsed.data, line: row.line, raw: row.raw });
+    batch.push({ ...data, line, raw });
     if (batch.length >= BATCH) await flush();
   }
   await flush();
