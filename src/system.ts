@@ -13,6 +13,7 @@ import type { Destination } from './destinations/destination';
 import { createWebhookDestination } from './destinations/webhook';
 import type { Logger } from './log';
 import { startDevServer } from './temporal/dev-server';
+import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
 import { ensureSchedules } from './temporal/schedules';
 import { installTemporalRuntime } from './worker/runtime';
@@ -69,6 +70,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
     stops.push(() => clientConnection.close());
+    await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
     const refreshes = new RefreshClient(client, config.temporal.taskQueue, policy);
 

@@ -7,6 +7,7 @@ import { migrate } from '../data/migrate';
 import type { Destination } from '../destinations/destination';
 import { createWebhookDestination } from '../destinations/webhook';
 import type { Logger } from '../log';
+import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
 import { ensureSchedules } from '../temporal/schedules';
 import { installTemporalRuntime } from '../worker/runtime';
@@ -39,6 +40,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
 export async function runServer(config: Config, log: Logger): Promise<() => Promise<void>> {
   const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
   const connection = await Connection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
+  await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const policy = policyOf(config);
   await ensureSchedules(client, config.temporal.taskQueue, policy);
