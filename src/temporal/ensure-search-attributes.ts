@@ -10,7 +10,8 @@ const GRPC_UNIMPLEMENTED = 12;
  * without them fails every workflow task of a refresh. Where the operator API is not allowed
  * (e.g. a managed cloud namespace) it warns and leaves registration to the operator.
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string, log: Logger): Promise<void> {
+/** Resolves true when every search attribute is registered (or now is). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string, log: Logger): Promise<boolean> {
   const needed = SEARCH_ATTRIBUTES.map((k) => k.name);
   let missing = SEARCH_ATTRIBUTES;
   try {
@@ -20,17 +21,19 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     // The time-skipping test server cannot list them but can add them: try that.
     if ((err as { code?: number }).code !== GRPC_UNIMPLEMENTED) {
       log.warn({ err, namespace, needed }, 'could not list search attributes; register them as Keyword before starting refreshes');
-      return;
+      return false;
     }
   }
-  if (missing.length === 0) return;
+  if (missing.length === 0) return true;
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
     });
     log.info({ namespace, added: missing.map((k) => k.name) }, 'registered search attributes');
+    return true;
   } catch (err) {
     log.warn({ err, namespace, needed }, 'could not register search attributes; register them as Keyword before starting refreshes');
+    return false;
   }
 }

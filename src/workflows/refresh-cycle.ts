@@ -1,17 +1,38 @@
-import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { deliveries, stages } from './activities';
 import { approvalGate, installDecisionHandlers } from './approval-gate';
 import { RefreshState } from './refresh-state';
-import type { ApprovalDecision, RefreshInput, RefreshOutcome, SnapshotRef } from './types';
+import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef } from './types';
 
 /** One refresh cycle: ingest → compute → baseline-test → approval gate → publish. */
 export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome> {
   const runId = workflowInfo().workflowId;
   const state = new RefreshState(input);
   installDecisionHandlers(state, input);
+  try {
+    return await refresh(runId, input, state);
+  } catch (err) {
+    // A stage that cannot go on (invalid definitions, exhausted retries) still closes the run
+    // as failed, visibly, in the status, the search attributes and the runs table.
+    if (isCancellation(err)) throw err;
+    state.status.failure = (err as Error).message;
+    await stages.recordOutcome({ runId, outcome: 'failed' });
+    state.finish('failed');
+    throw err;
+  }
+}
 
+async function refresh(runId: string, input: RefreshInput, state: RefreshState): Promise<RefreshOutcome> {
   await stages.registerRun({ runId, cadence: input.cadence, tier: input.tier, requestedBy: input.requestedBy, rationale: input.rationale });
-  state.status.ingest = await stages.ingestSources({ runId });
+  const ingest = await stages.ingestSources({ runId });
+  state.status.ingest = ingest;
+  const qualityFailure = failedQuality(ingest);
+  if (qualityFailure) {
+    // A data-quality failure never flows on unseen: stop before compute, say why.
+    state.status.failure = `data quality failed before compute — ${qualityFailure.reason}`;
+    await stages.audit({ runId, actor: 'cohortflow', action: 'ingest.quality_failed', details: qualityFailure });
+    return finish(state, 'failed');
+  }
 
   // "Now" means after this run's ingest, so the rows it just stored count (ingested_at <= asOf).
   const asOf = input.asOf ?? new Date().toISOString();
@@ -33,6 +54,14 @@ export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome>
   return finish(state, 'published', decision, published, delivered);
 }
 
+function failedQuality(ingest: IngestSummary): { sources: string[]; reason: string } | undefined {
+  // Runs whose ingest completed before per-source verdicts existed have none (replay-safe).
+  const failed = (ingest.sources ?? []).filter((s) => s.verdict === 'fail');
+  if (failed.length === 0) return undefined;
+  const reason = failed.map((s) => `${s.source}: ${s.checks.filter((c) => c.verdict === 'fail').map((c) => c.reason).join('; ')}`).join(' | ');
+  return { sources: failed.map((s) => s.source), reason };
+}
+
 async function computeCohorts(runId: string, input: RefreshInput, asOf: string): Promise<SnapshotRef[]> {
   const planned = await stages.planCompute({ runId, asOf, tier: input.tier, author: input.requestedBy, rationale: input.rationale });
   return Promise.all(planned.map((p) => stages.computeCohort({ runId, ...p, asOf })));
@@ -41,7 +70,7 @@ async function computeCohorts(runId: string, input: RefreshInput, asOf: string):
 async function finish(
   state: RefreshState,
   outcome: RefreshOutcome['outcome'],
-  decision: ApprovalDecision,
+  decision?: ApprovalDecision,
   published: RefreshOutcome['published'] = [],
   delivered: RefreshOutcome['deliveries'] = [],
 ): Promise<RefreshOutcome> {
