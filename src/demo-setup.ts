@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TokenGrant } from './config';
-import { writeDemoData } from './ingest/demo-data';
+import { generateSources } from './sources/generate';
 
 /**
  * Demo bearer tokens for an embedded start without COHORTFLOW_TOKENS: random, kept under the
@@ -34,6 +34,6 @@ export function demoWebhookSecret(dataDir: string): string {
 /** On first run the source folder gets a generated demo data set; later runs leave it alone. */
 export async function ensureDemoSources(sourceDir: string): Promise<boolean> {
   if (fs.existsSync(sourceDir) && fs.readdirSync(sourceDir).length > 0) return false;
-  await writeDemoData(sourceDir);
+  await generateSources(sourceDir, { customers: 400, days: 90, seed: 42 });
   return true;
 }

@@ -45,7 +45,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       databaseUrl = pglite.url;
       log.info({ dir: path.join(config.dataDir, 'pglite') }, 'embedded PGlite database ready');
     }
-    const db = connect(databaseUrl);
+    const db = connect(databaseUrl, { embedded: !config.databaseUrl });
     stops.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length) log.info({ applied }, 'migrations applied');

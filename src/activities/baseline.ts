@@ -1,10 +1,10 @@
 import { CohortChecks } from '../cohorts/definition';
+import { worstVerdict as worst } from '../ingest/verdicts';
 import type { CheckResult, CohortReport, Verdict } from '../workflows/types';
 import { activityLog } from './context';
 import type { ActivityDeps } from './deps';
 
-const SEVERITY: Record<Verdict, number> = { pass: 0, warn: 1, fail: 2 };
-export const worst = (verdicts: Verdict[]): Verdict => verdicts.reduce<Verdict>((w, v) => (SEVERITY[v] > SEVERITY[w] ? v : w), 'pass');
+export { worstVerdict as worst } from '../ingest/verdicts';
 
 export function minSizeCheck(size: number, checks: CohortChecks): CheckResult {
   const ok = size >= checks.minSize;

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
-import { writeDemoData } from '../ingest/demo-data';
+import { generateSources } from '../sources/generate';
 import { createLogger } from '../log';
 import { replayRun } from '../temporal/replay';
 import { SCHEDULES } from '../temporal/schedules';
@@ -83,14 +83,21 @@ for (const decision of ['approve', 'reject'] as const) {
 
 program
   .command('generate')
-  .description('write a reproducible sample data set (customers.ndjson, events-demo.csv) into a source folder')
+  .description('write a realistic, reproducible sample data set of all four source kinds (docs/sources.md)')
   .requiredOption('--out <dir>', 'the source folder to write')
-  .option('--customers <n>', 'how many customers', '400')
-  .option('--days <n>', 'days of history before now', '60')
-  .option('--seed <n>', 'random seed: the same seed and day give the same files', '42')
-  .action(async (o: { out: string; customers: string; days: string; seed: string }) => {
-    const written = await writeDemoData(o.out, { customers: Number(o.customers), days: Number(o.days), seed: Number(o.seed) });
-    print({ out: o.out, ...written });
+  .option('--customers <n>', 'how many customers', '1000')
+  .option('--days <n>', 'days of history before now', '90')
+  .option('--seed <n>', 'random seed: the same seed and --now give byte-identical files', '42')
+  .option('--now <iso>', 'the end of the window (default: now)')
+  .option('--format <format>', 'ndjson | csv', 'ndjson')
+  .option('--gzip', 'compress the files')
+  .option('--bad-row-rate <share>', 'share of deliberately bad rows', '0.001')
+  .action(async (o: { out: string; customers: string; days: string; seed: string; now?: string; format: 'ndjson' | 'csv'; gzip?: boolean; badRowRate: string }) => {
+    const summary = await generateSources(o.out, {
+      customers: Number(o.customers), days: Number(o.days), seed: Number(o.seed), now: o.now ? new Date(o.now) : undefined,
+      format: o.format, gzip: o.gzip ?? false, badRowRate: Number(o.badRowRate),
+    });
+    print({ out: o.out, ...Object.fromEntries(Object.entries(summary).map(([kind, k]) => [kind, { files: k.files, rows: k.rows, bad: k.bad, duplicates: k.duplicates }])) });
   });
 
 program

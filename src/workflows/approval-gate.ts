@@ -2,14 +2,16 @@ import { condition, setHandler } from '@temporalio/workflow';
 import { durationMs } from './duration';
 import { approveSignal, decide, rejectSignal } from './messages';
 import type { RefreshState } from './refresh-state';
-import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput } from './types';
+import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SourceReport } from './types';
 import { stages } from './activities';
 
 /** Strategic cohorts always need a human; tactical ones when any check warns or fails. */
-export function approvalNeeded(input: RefreshInput, reports: CohortReport[], tiers: string[]): string | undefined {
+export function approvalNeeded(reports: CohortReport[], tiers: string[], sources: SourceReport[] = []): string | undefined {
   if (tiers.includes('strategic')) return 'strategic cohorts always need approval';
   const flagged = reports.filter((r) => r.verdict !== 'pass').map((r) => `${r.cohortId} (${r.verdict})`);
   if (flagged.length > 0) return `baseline checks flagged: ${flagged.join(', ')}`;
+  const degraded = sources.filter((s) => s.verdict !== 'pass').map((s) => `${s.source} (${s.verdict})`);
+  if (degraded.length > 0) return `data quality warnings: ${degraded.join(', ')}`;
   return undefined;
 }
 
@@ -76,7 +78,7 @@ export function installDecisionHandlers(state: RefreshState, input: RefreshInput
 
 /** Waits durably for a human decision until the policy's deadline; silence means expired. */
 export async function approvalGate(state: RefreshState, input: RefreshInput, reports: CohortReport[]): Promise<ApprovalDecision> {
-  const reason = approvalNeeded(input, reports, state.status.cohorts.map((c) => c.tier));
+  const reason = approvalNeeded(reports, state.status.cohorts.map((c) => c.tier), state.status.ingest?.sources);
   if (!reason) {
     const decision: ApprovalDecision = { kind: 'approved', by: 'policy', at: new Date().toISOString(), via: 'policy', comment: 'all checks passed; tactical cohorts need no human' };
     state.status.decision = decision;

@@ -22,6 +22,20 @@ export interface RefreshInput {
   policy: ApprovalPolicy;
 }
 
+export interface SourceReport {
+  source: string;
+  kind: string;
+  filesRead: number;
+  filesSkipped: number;
+  rowsRead: number;
+  stored: number;
+  duplicates: number;
+  quarantined: number;
+  verdict: Verdict;
+  checks: CheckResult[];
+}
+
+/** Always adds up: rowsRead = stored + duplicates + quarantined, in total and per source. */
 export interface IngestSummary {
   runId: string;
   filesRead: number;
@@ -30,8 +44,11 @@ export interface IngestSummary {
   stored: number;
   duplicates: number;
   quarantined: number;
+  /** Events stored before their customer was known, then attributed in this run. */
+  lateAttributed: number;
   /** Newest event time stored per source, ISO. */
   watermarks: Record<string, string>;
+  sources: SourceReport[];
 }
 
 export interface SnapshotRef {
@@ -44,7 +61,7 @@ export interface SnapshotRef {
 }
 
 export interface CheckResult {
-  name: 'min_size' | 'size_shift';
+  name: 'min_size' | 'size_shift' | 'freshness' | 'volume' | 'quarantine_rate' | 'null_rate';
   verdict: Verdict;
   reason: string;
   figures: Record<string, number | null>;
@@ -107,6 +124,8 @@ export interface RefreshStatus {
   decision?: ApprovalDecision;
   ignored: IgnoredMessage[];
   outcome?: RefreshOutcomeKind;
+  /** Why the run stopped without publishing, when a check failed before the gate. */
+  failure?: string;
 }
 
 export interface DeliveryResult {

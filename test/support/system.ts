@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { writeDemoData } from '../../src/ingest/demo-data';
+import { generateSources } from '../../src/sources/generate';
 import { createLogger } from '../../src/log';
 import { spawn } from 'node:child_process';
 import { startSystem, type RunningSystem } from '../../src/system';
@@ -22,7 +22,7 @@ export const TOKENS = {
 export async function startTestSystem(options: { temporalAddress: string; databaseUrl?: string; asChildProcess?: boolean }) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-e2e-'));
   const sourceDir = path.join(home, 'sources');
-  await writeDemoData(sourceDir, { customers: 150, days: 45, seed: 7 });
+  await generateSources(sourceDir, { customers: 200, days: 60, seed: 7 });
   const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
   const receiver = await startWebhookReceiver(secret);
   const env: Record<string, string> = {

@@ -7,8 +7,6 @@ import { Worker } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities';
 import { refreshCycle } from '../../src/workflows';
 import { approveSignal, decide, status } from '../../src/workflows/messages';
-import { createLogger } from '../../src/log';
-import { ensureSearchAttributes } from '../../src/temporal/ensure-search-attributes';
 import type { RefreshInput, RefreshStatus, TierScope, Verdict } from '../../src/workflows/types';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 
@@ -25,7 +23,7 @@ function fakeActivities(opts: { verdict?: Verdict; overrides?: (plain: Activitie
   const tiers = new Map<string, 'tactical' | 'strategic'>();
   const plain: Activities = {
     registerRun: async () => undefined,
-    ingestSources: async ({ runId }) => ({ runId, filesRead: 1, filesSkipped: 0, rowsRead: 3, stored: 3, duplicates: 0, quarantined: 0, watermarks: {} }),
+    ingestSources: async ({ runId }) => ({ runId, filesRead: 1, filesSkipped: 0, rowsRead: 3, stored: 3, duplicates: 0, quarantined: 0, lateAttributed: 0, watermarks: {}, sources: [] }),
     planCompute: async ({ tier }) => {
       tiers.set('lapsed-buyers', cohortTier(tier));
       return [{ cohortId: 'lapsed-buyers', definitionVersion: 1 }];
@@ -68,9 +66,6 @@ let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
   env = await timeSkippingEnv();
-  // The test server fails every workflow task that upserts an unknown search attribute:
-  // register them as npm start and the API process do.
-  await ensureSearchAttributes(env.connection, env.namespace ?? 'default', createLogger('silent'));
   await workflowBundle();
 });
 
@@ -261,5 +256,27 @@ describe('refresh cycle', () => {
     expect((err as WorkflowFailedError).cause?.cause).toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: 'cohorts/lapsed.yaml: min_size must be a number, got "ten"' });
     expect(fakes.calls.planCompute).toHaveLength(1);
     expect(fakes.calls.computeCohort).toHaveLength(0);
+    expect(fakes.calls.recordOutcome).toEqual([expect.objectContaining({ outcome: 'failed' })]);
+  });
+
+  it('stops before compute when a source fails its data-quality checks, saying why', async () => {
+    const failing = { source: 'billing', kind: 'billing', filesRead: 1, filesSkipped: 0, rowsRead: 100, stored: 80, duplicates: 0, quarantined: 20, verdict: 'fail' as const,
+      checks: [{ name: 'quarantine_rate' as const, verdict: 'fail' as const, reason: '20 of 100 rows quarantined (20%)', figures: {}, thresholds: {} }] };
+    const fakes = fakeActivities({ overrides: (plain) => ({ ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [failing] }) }) });
+    const { outcome, final } = await withRefresh(refreshInput('tactical'), fakes, async (run) => ({ outcome: await run.result(), final: await run.query(status) }));
+    expect(outcome.outcome).toBe('failed');
+    expect(final.failure).toMatch(/billing: 20 of 100 rows quarantined/);
+    expect(fakes.calls.planCompute).toHaveLength(0);
+    expect(fakes.audited()).toContain('ingest.quality_failed');
+  });
+
+  it('asks a human when a source only warns, even for passing tactical cohorts', async () => {
+    const warning = { source: 'product', kind: 'product', filesRead: 1, filesSkipped: 0, rowsRead: 100, stored: 100, duplicates: 0, quarantined: 0, verdict: 'warn' as const, checks: [] };
+    const fakes = fakeActivities({ overrides: (plain) => ({ ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [warning] }) }) });
+    await withRefresh(refreshInput('tactical'), fakes, async (run) => {
+      const waiting = await awaitingApproval(run);
+      expect(waiting.pendingApproval?.reason).toBe('data quality warnings: product (warn)');
+      await run.terminate('test done');
+    });
   });
 });

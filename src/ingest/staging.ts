@@ -1,0 +1,133 @@
+import type { z } from 'zod';
+import type { SourceConfig } from '../sources/config';
+import { BillingRow, CrmRow, ProductRow, SupportRow } from '../sources/kinds';
+import { toUtcMs } from './timestamps';
+
+/** A behavioural row (product, billing, support) as the merge expects it. */
+export interface StagedEvent {
+  event_id: string;
+  id_scheme: string;
+  id_value: string;
+  alias_scheme: string | null;
+  alias_value: string | null;
+  event_type: string;
+  occurred_at: string;
+  value: number | null;
+  properties: string;
+}
+
+export interface StagedCrm {
+  line: number;
+  crm_id: string;
+  email: string | null;
+  product_user_id: string | null;
+  billing_customer_id: string | null;
+  plan: string | null;
+  country: string | null;
+  lifecycle_stage: string | null;
+  signup_at: string | null;
+  consent_marketing: boolean | null;
+  updated_at: string;
+}
+
+export type Staged = { table: 'stage_events'; row: StagedEvent; nullKey: boolean } | { table: 'stage_crm'; row: StagedCrm; nullKey: boolean };
+
+export const STAGE_COLUMNS = {
+  stage_events: ['event_id', 'id_scheme', 'id_value', 'alias_scheme', 'alias_value', 'event_type', 'occurred_at', 'value', 'properties'],
+  stage_crm: ['line', 'crm_id', 'email', 'product_user_id', 'billing_customer_id', 'plan', 'country', 'lifecycle_stage', 'signup_at', 'consent_marketing', 'updated_at'],
+} as const;
+
+export const STAGE_DDL = {
+  stage_events: `CREATE TEMP TABLE stage_events (event_id text, id_scheme text, id_value text, alias_scheme text, alias_value text,
+    event_type text, occurred_at timestamptz, value numeric, properties jsonb) ON COMMIT DROP`,
+  stage_crm: `CREATE TEMP TABLE stage_crm (line bigint, crm_id text, email text, product_user_id text, billing_customer_id text, plan text,
+    country text, lifecycle_stage text, signup_at timestamptz, consent_marketing boolean, updated_at timestamptz) ON COMMIT DROP`,
+} as const;
+
+const SCHEMAS = { product: ProductRow, crm: CrmRow, billing: BillingRow, support: SupportRow };
+const MONEY_EVENTS = new Set(['invoice_paid', 'payment_failed', 'refund']);
+
+/**
+ * Validates one raw record of the source's kind and shapes it for staging; a reason instead
+ * when the row belongs in quarantine (schema, impossible or future time).
+ */
+export function stageRow(source: SourceConfig, record: Record<string, unknown>, line: number, latestMs: number): Staged | { reason: string } {
+  const parsed = (SCHEMAS[source.kind] as z.ZodTypeAny).safeParse(record);
+  if (!parsed.success) return { reason: describe(parsed.error as z.ZodError, record) };
+  const time = (field: string, text: string | undefined): string | null | { reason: string } => {
+    if (text === undefined) return null;
+    const ms = toUtcMs(text, source.timezone);
+    if (ms === undefined) return { reason: `${field}: not a real point in time (got ${JSON.stringify(text)})` };
+    if (ms > latestMs) return { reason: `${field}: in the future (got ${JSON.stringify(text)})` };
+    return new Date(ms).toISOString();
+  };
+
+  if (source.kind === 'crm') {
+    const r = parsed.data as z.infer<typeof CrmRow>;
+    const updated = time('updated_at', r.updated_at);
+    const signup = time('signup_at', r.signup_at);
+    if (updated && typeof updated === 'object') return updated;
+    if (signup && typeof signup === 'object') return signup;
+    return {
+      table: 'stage_crm',
+      nullKey: r.email === undefined,
+      row: { line, crm_id: r.crm_id, email: r.email ?? null, product_user_id: r.product_user_id ?? null, billing_customer_id: r.billing_customer_id ?? null, plan: r.plan ?? null, country: r.country ?? null, lifecycle_stage: r.lifecycle_stage ?? null, signup_at: signup, consent_marketing: r.consent_marketing ?? null, updated_at: updated! },
+    };
+  }
+
+  let event: Omit<StagedEvent, 'occurred_at'> & { timestamp: string };
+  let nullKey: boolean;
+  if (source.kind === 'product') {
+    const r = parsed.data as z.infer<typeof ProductRow>;
+    const byUser = r.user_id !== undefined;
+    nullKey = !byUser;
+    event = {
+      event_id: r.event_id, id_scheme: byUser ? 'user_id' : 'anonymous_id', id_value: (r.user_id ?? r.anonymous_id)!,
+      alias_scheme: byUser && r.anonymous_id ? 'anonymous_id' : null, alias_value: byUser ? (r.anonymous_id ?? null) : null,
+      event_type: r.type, timestamp: r.timestamp, value: null, properties: JSON.stringify(r.properties ?? {}),
+    };
+  } else if (source.kind === 'billing') {
+    const r = parsed.data as z.infer<typeof BillingRow>;
+    nullKey = MONEY_EVENTS.has(r.type) && r.amount === undefined;
+    event = {
+      event_id: r.event_id, id_scheme: 'billing_customer_id', id_value: r.billing_customer_id, alias_scheme: null, alias_value: null,
+      event_type: r.type, timestamp: r.timestamp, value: r.amount ?? null, properties: JSON.stringify({ currency: r.currency, plan: r.plan }),
+    };
+  } else {
+    const r = parsed.data as z.infer<typeof SupportRow>;
+    nullKey = r.event === 'closed' && r.satisfaction === undefined;
+    event = {
+      event_id: `${r.ticket_id}:${r.event}`, id_scheme: 'email', id_value: r.email, alias_scheme: null, alias_value: null,
+      event_type: `ticket_${r.event}`, timestamp: r.timestamp, value: r.satisfaction ?? null, properties: JSON.stringify({ ticket_id: r.ticket_id, priority: r.priority, satisfaction: r.satisfaction }),
+    };
+  }
+  const occurred = time('timestamp', event.timestamp);
+  if (occurred === null || typeof occurred === 'object') return occurred ?? { reason: 'timestamp: missing' };
+  const { timestamp: _ignored, ...rest } = event;
+  return { table: 'stage_events', nullKey, row: { ...rest, occurred_at: occurred } };
+}
+
+function describe(error: z.ZodError, record: Record<string, unknown>): string {
+  return error.issues
+    .map((i) => {
+      const field = i.path.join('.') || '(row)';
+      const value = i.path.length > 0 ? record[String(i.path[0])] : undefined;
+      return `${field}: ${i.message}${value !== undefined ? ` (got ${JSON.stringify(value)})` : ''}`;
+    })
+    .join('; ');
+}
+
+/** One row in COPY text format: tab-separated, \N for NULL, backslash escapes. */
+export function copyLine(values: unknown[]): string {
+  let out = '';
+  for (let i = 0; i < values.length; i += 1) {
+    const v = values[i];
+    if (i > 0) out += '\t';
+    if (v === null || v === undefined) out += '\\N';
+    else {
+      const s = String(v);
+      out += /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+    }
+  }
+  return `${out}\n`;
+}
