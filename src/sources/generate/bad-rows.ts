@@ -137,7 +137,7 @@ export class Sprinkler {
   /** The same moment in a format ISO 8601 parsing rejects. */
   private unparseableTime(iso: string): string {
     const [y, m, d, hh, mm] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10), iso.slice(11, 13), iso.slice(14, 16)];
-    const forms = [`${m}/${d}/${y} ${hh}:${mm}`, `${d}.${m}.${y}`, String(Math.floor(Date.parse(iso) / 1000)), 'yesterday', `${y}-${Number(m)}-${Number(d)} ${hh}:${mm}`];
+    const forms = [`${m}/${d}/${y} ${hh}:${mm}`, `${d}.${m}.${y}`, String(Math.floor(Date.parse(iso) / 1000)), 'yesterday', `${y}/${m}/${d} ${hh}:${mm}`];
     return forms[Math.floor(this.rnd() * forms.length)]!;
   }
 }

@@ -2,7 +2,7 @@ import type { BILLING_TYPES } from '../kinds';
 import { isoSeconds, type Calendar } from './calendar';
 import { billingCustomerId, crmId, email, messyEmail, NEVER, productUserId, STAGE, STAGE_NAMES, TRAIT, type Population } from './population';
 import { WHO, type ProductDay } from './product-day';
-import { between, type Random } from './random';
+import { between, mix32, type Random } from './random';
 import type { TimedRecord } from './rows';
 import { DAY_MS, IDENTIFY_VARIANT, PLAN, PLANS, priceText, REGIONS } from './world';
 
@@ -73,9 +73,11 @@ export class Lifecycle {
     const { people, calendar } = this;
     const start = calendar.dayStart(day);
     const length = calendar.dayLength(day);
+    // A step writes rows up to ~1 min after its moment; none may come after `now`.
+    const latest = length < DAY_MS ? length - 120_000 : DAY_MS;
+    const due = people.due;
     for (let i = 0; i < people.size; i += 1) {
-      // A step writes rows up to ~1 min after its moment; none may come after `now`.
-      if (people.due[i] !== day || (length < DAY_MS && people.habit[i]! + 120_000 >= length)) continue;
+      if (due[i] !== day || people.habit[i]! >= latest) continue;
       const signingUp = people.stage[i] === STAGE.prospect;
       this.step(i, day, start + people.habit[i]!);
       if (signingUp && people.has(i, TRAIT.anonymousFirst)) product.push(people.habit[i]!, i, IDENTIFY_VARIANT, WHO.both);
@@ -222,7 +224,7 @@ export class Lifecycle {
     this.billingRows.push({
       at,
       record: {
-        event_id: `be_${String(this.billingSeq).padStart(9, '0')}`,
+        event_id: `be_${mix32(this.billingSeq).toString(16).padStart(8, '0')}`, // unique, unordered, like a payment provider's
         billing_customer_id: billingCustomerId(i),
         type,
         timestamp: isoSeconds(at),

@@ -112,8 +112,8 @@ export class Population {
     this.habit[i] = localActivityTime(rnd, REGIONS[region]!.utcOffsetMin);
     let traits = 0;
     if (rnd() < 0.05) traits |= TRAIT.power;
-    if (rnd() < 0.03) traits |= TRAIT.noConsent;
-    this.withdrawDay[i] = rnd() < 0.025 ? signup + between(rnd, 3, 150) : NEVER;
+    if (rnd() < 0.035) traits |= TRAIT.noConsent;
+    this.withdrawDay[i] = rnd() < 0.03 ? signup + between(rnd, 3, 150) : NEVER;
     if (rnd() < 0.12) {
       traits |= TRAIT.lateLink;
       this.linkDay[i] = signup + between(rnd, 1, 4);

@@ -52,9 +52,9 @@ export class RowFiles {
   /** Appends one row given as text (without its newline). */
   line(text: string): void {
     this.room(text.length * 3 + 1);
-    this.pos += this.buf.write(text, this.pos, 'utf8');
-    this.buf[this.pos] = 10;
-    this.rowEnds(this.pos + 1);
+    const end = this.pos + this.buf.write(text, this.pos, 'utf8');
+    this.buf[end] = 10;
+    this.rowEnds(end + 1);
   }
 
   /** Records a row whose bytes (newline included) were written into `buf` up to `end`. */

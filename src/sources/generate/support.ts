@@ -46,6 +46,7 @@ export class SupportDesk {
     const base = TICKETS_PER_CUSTOMER_DAY * calendar.activityFactor(day) * (this.burstDays.has(day) ? 3 : 1);
     // Imports bound to locals once a day: tsx compiles them to getters, too slow per customer.
     const [prospect, churned, trial, power, enterprise] = [STAGE.prospect, STAGE.churned, STAGE.trial, TRAIT.power, PLAN.enterprise];
+    const opening: Array<{ customer: number; at: number; priority: string | undefined }> = [];
     for (let i = 0; i < people.size; i += 1) {
       const stage = people.stage[i]!;
       if (stage === prospect) continue;
@@ -53,11 +54,14 @@ export class SupportDesk {
       if (stage === trial) p *= 1.3;
       if (people.traits[i]! & power) p *= 2;
       if (people.plan[i] === enterprise) p *= 1.5;
-      if (rnd() < p) this.ticket(i, day, localActivityTime(rnd, REGIONS[people.region[i]!]!.utcOffsetMin), undefined);
+      if (rnd() < p) opening.push({ customer: i, at: calendar.dayStart(day) + localActivityTime(rnd, REGIONS[people.region[i]!]!.utcOffsetMin), priority: undefined });
     }
     for (const failure of paymentFailures) {
-      if (rnd() < 0.3) this.ticket(failure.customer, day, failure.at - calendar.dayStart(day) + between(rnd, 10, 240) * 60_000, 'high');
+      if (rnd() < 0.3) opening.push({ customer: failure.customer, at: failure.at + between(rnd, 10, 240) * 60_000, priority: 'high' });
     }
+    // Ticket numbers follow the order tickets were opened in.
+    opening.sort((a, b) => a.at - b.at);
+    for (const t of opening) this.ticket(t.customer, day, t.at, t.priority);
     for (const c of this.closings[day]!) this.rows.push({ at: c.at, record: this.record(c.ticket, 'closed', c.customer, c.at, c.priority, c.satisfaction) });
     this.closings[day] = [];
   }
@@ -66,9 +70,8 @@ export class SupportDesk {
     this.rows.length = 0;
   }
 
-  private ticket(i: number, day: number, msOfDay: number, priority: string | undefined): void {
+  private ticket(i: number, day: number, at: number, priority: string | undefined): void {
     const { calendar, rnd } = this;
-    const at = calendar.dayStart(day) + msOfDay;
     if (at >= calendar.now) return;
     const enterprise = this.people.plan[i] === PLAN.enterprise;
     const chosen = priority ?? TICKET_PRIORITIES[pickFrom(rnd, enterprise ? ENTERPRISE_PRIORITY_TABLE : PRIORITY_TABLE)]!;
