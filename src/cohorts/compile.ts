@@ -25,6 +25,8 @@ export function compileCohort(def: CohortDefinition, asOf: Date): CompiledCohort
     params.push(value);
     return `$${params.length}`;
   };
+  // One aggregate per event condition, joined to customers: set-based, one scan of the window.
+  const counts: string[] = [];
 
   const expr = (rule: Rule): string => {
     if ('all' in rule) return `(${rule.all.map(expr).join(' AND ')})`;
@@ -33,11 +35,13 @@ export function compileCohort(def: CohortDefinition, asOf: Date): CompiledCohort
     if ('event' in rule) {
       const { type, within, count } = rule.event;
       const days = Number(within.slice(0, -1));
-      // Relies on events_customer_type_time_idx (customer_id, event_type, occurred_at).
-      const counted = `(SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id
-        AND e.event_type = ${param(type)}
-        AND e.occurred_at > $1::timestamptz - make_interval(days => ${param(days)})
-        AND e.occurred_at <= $1::timestamptz AND e.ingested_at <= $1::timestamptz)`;
+      const alias = `ev${counts.length + 1}`;
+      counts.push(`LEFT JOIN (SELECT customer_id, count(*) AS n FROM events
+        WHERE event_type = ${param(type)} AND customer_id IS NOT NULL
+          AND occurred_at > $1::timestamptz - make_interval(days => ${param(days)})
+          AND occurred_at <= $1::timestamptz AND ingested_at <= $1::timestamptz
+        GROUP BY customer_id) ${alias} ON ${alias}.customer_id = c.customer_id`);
+      const counted = `COALESCE(${alias}.n, 0)`;
       const bounds = [
         count.gte !== undefined ? `${counted} >= ${param(count.gte)}` : undefined,
         count.lte !== undefined ? `${counted} <= ${param(count.lte)}` : undefined,
@@ -52,7 +56,9 @@ export function compileCohort(def: CohortDefinition, asOf: Date): CompiledCohort
     return `COALESCE(${column} > $1::timestamptz - make_interval(days => ${param(t.withinDays)}) AND ${column} <= $1::timestamptz, false)`;
   };
 
+  const where = expr(def.rule);
   const sql = `SELECT c.customer_id FROM customers c
-    WHERE c.first_seen_at <= $1::timestamptz AND ${expr(def.rule)}`;
+    ${counts.join('\n    ')}
+    WHERE c.first_seen_at <= $1::timestamptz AND ${where}`;
   return { sql, params };
 }

@@ -31,13 +31,14 @@ export async function ingestQuerySource(db: Db, input: { runId: string; source: 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    async function* rows(after: number): AsyncGenerator<RawRow> {
+    async function* rows(after: number): AsyncGenerator<RawRow[]> {
       const cursor = client.query(new Cursor(q.sql, [from]));
       let line = 0;
       try {
         for (;;) {
           const batch = (await cursor.read(BATCH)) as Array<Record<string, unknown>>;
           if (batch.length === 0) return;
+          const out: RawRow[] = [];
           for (const row of batch) {
             line += 1;
             const mark = row[q.cursorColumn];
@@ -46,8 +47,9 @@ export async function ingestQuerySource(db: Db, input: { runId: string; source: 
             if (greatest === undefined || later(text, greatest)) greatest = text;
             if (line <= after) continue;
             const record = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
-            yield { line, raw: JSON.stringify(record), record };
+            out.push({ line, raw: JSON.stringify(record), record });
           }
+          yield out;
         }
       } finally {
         await cursor.close();

@@ -1,59 +1,159 @@
 import fs from 'node:fs';
-import readline from 'node:readline';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
-import { parse } from 'csv-parse';
 
 export type RawRow =
   | { line: number; raw: string; record: Record<string, unknown> }
   | { line: number; raw: string; error: string };
 
+/** A quoted CSV field may span lines, but not without end: past this the record is quarantined. */
+const MAX_RECORD_CHARS = 1 << 20;
+
 function open(file: string): Readable {
   const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  return /\.gz$/i.test(file) ? stream.pipe(zlib.createGunzip()) : stream;
+  return /\.gz$/i.test(file) ? stream.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : stream;
 }
 
 /**
- * Streams a file's rows (gzip or not) with their line numbers; never reads the whole file
- * into memory. Rows at or before line `after` are skipped: a resumed load starts past them.
+ * Streams a file's rows (gzip or not) with their line numbers, a batch per chunk read; never
+ * holds more than a chunk and one record of the file in memory. Rows at or before line `after`
+ * are skipped: a resumed load starts past them.
+ *
+ * The CSV reader is written here rather than taken from csv-parse: the ingest needs each
+ * record's first line and raw text for the quarantine, and csv-parse with those options
+ * measured 13 µs a row against 1 µs here — most of the ingest's budget.
  */
-export async function* readRows(file: string, after = 0): AsyncGenerator<RawRow> {
-  if (/\.csv(\.gz)?$/i.test(file)) {
-    yield* readCsv(file, after);
-  } else {
-    yield* readNdjson(file, after);
-  }
-}
-
-async function* readNdjson(file: string, after: number): AsyncGenerator<RawRow> {
-  const lines = readline.createInterface({ input: open(file), crlfDelay: Infinity });
+export async function* readRowBatches(file: string, after = 0): AsyncGenerator<RawRow[]> {
+  const csv = /\.csv(\.gz)?$/i.test(file);
+  const reader = csv ? new CsvRecords() : undefined;
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
   let line = 0;
-  for await (const raw of lines) {
-    line += 1;
-    if (line <= after || raw.trim() === '') continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(raw);
-    } catch (err) {
-      yield { line, raw, error: `not valid JSON: ${(err as Error).message}` };
+  for await (const chunk of open(file)) {
+    const text = tail + decoder.write(chunk as Buffer);
+    const end = text.lastIndexOf('\n');
+    if (end < 0) {
+      tail = text;
       continue;
     }
-    if (!record || typeof record !== 'object' || Array.isArray(record)) yield { line, raw, error: 'not a JSON object' };
-    else yield { line, raw, record: record as Record<string, unknown> };
+    tail = text.slice(end + 1);
+    const lines = text.slice(0, end).split('\n');
+    const batch: RawRow[] = [];
+    for (const l of lines) {
+      line += 1;
+      if (reader) reader.push(l, line, after, batch);
+      else if (line > after) ndjsonRow(l, line, batch);
+    }
+    if (batch.length > 0) yield batch;
+  }
+  const last = tail + decoder.end();
+  const batch: RawRow[] = [];
+  if (last !== '') {
+    line += 1;
+    if (reader) reader.push(last, line, after, batch);
+    else if (line > after) ndjsonRow(last, line, batch);
+  }
+  reader?.finish(batch);
+  if (batch.length > 0) yield batch;
+}
+
+/** The same, a row at a time. */
+export async function* readRows(file: string, after = 0): AsyncGenerator<RawRow> {
+  for await (const batch of readRowBatches(file, after)) yield* batch;
+}
+
+function ndjsonRow(text: string, line: number, batch: RawRow[]): void {
+  const raw = text.endsWith('\r') ? text.slice(0, -1) : text;
+  if (raw.trim() === '') return;
+  let record: unknown;
+  try {
+    record = JSON.parse(raw);
+  } catch (err) {
+    batch.push({ line, raw, error: `not valid JSON: ${(err as Error).message}` });
+    return;
+  }
+  if (!record || typeof record !== 'object' || Array.isArray(record)) batch.push({ line, raw, error: 'not a JSON object' });
+  else batch.push({ line, raw, record: record as Record<string, unknown> });
+}
+
+/**
+ * RFC 4180 records fed a line at a time: the first record names the columns; a quoted field
+ * may hold commas, doubled quotes and line breaks; a record is reported at its first line.
+ */
+class CsvRecords {
+  private columns: string[] | undefined;
+  private pending: { text: string; line: number } | undefined;
+
+  push(text: string, line: number, after: number, batch: RawRow[]): void {
+    const l = text.endsWith('\r') ? text.slice(0, -1) : text;
+    const record = this.pending ? { text: `${this.pending.text}\n${l}`, line: this.pending.line } : { text: l, line };
+    this.pending = undefined;
+    const fields = csvFields(record.text);
+    if (fields === 'open') {
+      if (record.text.length < MAX_RECORD_CHARS) {
+        this.pending = record;
+        return;
+      }
+      if (record.line > after) batch.push({ line: record.line, raw: record.text, error: 'a quoted field is never closed' });
+      return;
+    }
+    if (record.text === '') return;
+    if (!this.columns) {
+      if (typeof fields === 'string') throw new Error(`line ${record.line}: the CSV header is unreadable: ${fields}`);
+      this.columns = fields.map((c, i) => (i === 0 ? c.replace(/^\uFEFF/, '') : c).trim());
+      return;
+    }
+    if (record.line <= after) return;
+    if (typeof fields === 'string') batch.push({ line: record.line, raw: record.text, error: fields });
+    else if (fields.length !== this.columns.length) batch.push({ line: record.line, raw: record.text, error: `wrong number of columns (expected ${this.columns.length}, got ${fields.length})` });
+    else {
+      const out: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 1) out[this.columns[i]!] = fields[i]!;
+      batch.push({ line: record.line, raw: record.text, record: out });
+    }
+  }
+
+  /** End of file inside a quoted field: that record is bad, not lost. */
+  finish(batch: RawRow[]): void {
+    if (this.pending) batch.push({ line: this.pending.line, raw: this.pending.text, error: 'a quoted field is never closed' });
+    this.pending = undefined;
   }
 }
 
-async function* readCsv(file: string, after: number): AsyncGenerator<RawRow> {
-  const parser = open(file).pipe(parse({ columns: true, skip_empty_lines: true, info: true, raw: true, relax_column_count: true, relax_quotes: true }));
-  // csv-parse counts bad rows cumulatively: a row is bad when the count goes up.
-  let badSoFar = 0;
-  for await (const row of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; invalid_field_length: number }; raw: string }>) {
-    const line = row.info.lines;
-    const bad = row.info.invalid_field_length > badSoFar;
-    badSoFar = row.info.invalid_field_length;
-    if (line <= after) continue;
-    const raw = row.raw.replace(/\r?\n$/, '');
-    if (bad) yield { line, raw, error: 'wrong number of columns' };
-    else yield { line, raw, record: row.record };
+/** A record's fields; 'open' when a quoted field runs past the text; a reason when malformed. */
+export function csvFields(text: string): string[] | 'open' | string {
+  if (text.indexOf('"') < 0) return text.split(',');
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (text.charCodeAt(i) === 34) {
+      let value = '';
+      let from = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', from);
+        if (q < 0) return 'open';
+        if (text.charCodeAt(q + 1) === 34) {
+          value += text.slice(from, q + 1);
+          from = q + 2;
+          continue;
+        }
+        value += text.slice(from, q);
+        i = q + 1;
+        break;
+      }
+      out.push(value);
+      if (i === text.length) return out;
+      if (text.charCodeAt(i) !== 44) return `text after a closing quote in field ${out.length}`;
+      i += 1;
+    } else {
+      const comma = text.indexOf(',', i);
+      if (comma < 0) {
+        out.push(text.slice(i));
+        return out;
+      }
+      out.push(text.slice(i, comma));
+      i = comma + 1;
+    }
   }
 }

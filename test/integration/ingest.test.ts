@@ -41,7 +41,7 @@ describe('ingest of the four source kinds', () => {
       { source: 'crm', file: 'crm-0001.ndjson', line: 3, reason: expect.stringMatching(/not valid JSON/) },
       { source: 'crm', file: 'crm-0001.ndjson', line: 4, reason: 'updated_at: an ISO 8601 timestamp such as 2026-03-01T12:00:00Z (got "yesterday")' },
       { source: 'product', file: 'product-0001.csv', line: 4, reason: expect.stringMatching(/^type: .* \(got "Login!"\)$/) },
-      { source: 'product', file: 'product-0001.csv', line: 5, reason: 'wrong number of columns' },
+      { source: 'product', file: 'product-0001.csv', line: 5, reason: 'wrong number of columns (expected 6, got 5)' },
     ]);
   });
 
