@@ -21,8 +21,10 @@ function bySchema(record: Record<string, unknown>) {
   return staged;
 }
 
-const normalise = (s: ReturnType<typeof stageRow> | 'rejected') =>
-  s === 'rejected' || 'reason' in s ? 'rejected' : { ...s.row, properties: JSON.parse(s.row.properties) as unknown };
+const normalise = (s: ReturnType<typeof stageRow> | 'rejected') => {
+  if (s === 'rejected' || 'reason' in s || s.table !== 'stage_events') return 'rejected';
+  return { ...s.row, properties: JSON.parse(s.row.properties) as unknown };
+};
 
 describe('product rows: fast path and schema agree', () => {
   it.each([
