@@ -51,13 +51,14 @@ const MONEY_EVENTS = new Set(['invoice_paid', 'payment_failed', 'refund']);
  * Validates one raw record of the source's kind and shapes it for staging; a reason instead
  * when the row belongs in quarantine (schema, impossible or future time).
  */
-export function stageRow(source: SourceConfig, record: Record<string, unknown>, line: number, latestMs: number): Staged | { reason: string } {
+export function stageRow(source: SourceConfig, input: Record<string, unknown>, line: number, latestMs: number): Staged | { reason: string } {
+  const record = source.fields ? renamed(input, source.fields) : input;
   if (source.kind === 'product') {
     const fast = plainProductRow(record, latestMs);
     if (fast) return fast;
   }
   const parsed = (SCHEMAS[source.kind] as z.ZodTypeAny).safeParse(record);
-  if (!parsed.success) return { reason: describe(parsed.error as z.ZodError, record) };
+  if (!parsed.success) return { reason: describe(parsed.error as z.ZodError, record, source.fields) };
   const time = (field: string, text: string | undefined): string | null | { reason: string } => {
     if (text === undefined) return null;
     const ms = toUtcMs(text, source.timezone);
@@ -152,10 +153,22 @@ function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged |
   };
 }
 
-function describe(error: z.ZodError, record: Record<string, unknown>): string {
+/** The row with the source's columns under the kind's field names; other columns unchanged. */
+function renamed(record: Record<string, unknown>, fields: Record<string, string>): Record<string, unknown> {
+  const out = { ...record };
+  for (const [field, column] of Object.entries(fields)) {
+    delete out[column];
+    out[field] = record[column];
+  }
+  return out;
+}
+
+function describe(error: z.ZodError, record: Record<string, unknown>, fields?: Record<string, string>): string {
   return error.issues
     .map((i) => {
-      const field = i.path.join('.') || '(row)';
+      const name = i.path.join('.') || '(row)';
+      const column = fields?.[String(i.path[0])];
+      const field = column ? `${name} (column ${column})` : name;
       const value = i.path.length > 0 ? record[String(i.path[0])] : undefined;
       return `${field}: ${i.message}${value !== undefined ? ` (got ${JSON.stringify(value)})` : ''}`;
     })

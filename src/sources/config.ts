@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { SOURCE_KINDS, type SourceKindName } from './kinds';
+import { KIND_FIELDS, SOURCE_KINDS, type SourceKindName } from './kinds';
 
 const TimeZone = z.string().refine((tz) => {
   try {
@@ -54,9 +54,18 @@ export const SourceConfig = z
     timezone: TimeZone.default('UTC'),
     /** Read from a database instead of files. */
     query: QuerySource.optional(),
+    /** Id and field mapping: the kind's field → the column the source calls it, e.g. user_id: distinct_id. */
+    fields: z.record(z.string(), z.string().min(1)).optional(),
     checks: QualityThresholds.default(QualityThresholds.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((source, ctx) => {
+    for (const field of Object.keys(source.fields ?? {})) {
+      if (!KIND_FIELDS[source.kind].includes(field)) {
+        ctx.addIssue({ code: 'custom', path: ['fields', field], message: `${source.kind} has no field "${field}"; its fields are ${KIND_FIELDS[source.kind].join(', ')}` });
+      }
+    }
+  });
 export type SourceConfig = z.infer<typeof SourceConfig>;
 
 const SourcesFile = z.object({ sources: z.array(SourceConfig).min(1) }).strict();

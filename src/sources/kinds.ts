@@ -75,3 +75,11 @@ export const SupportRow = z.object({
 
 export const SOURCE_KINDS = { product: ProductRow, crm: CrmRow, billing: BillingRow, support: SupportRow } as const;
 export type SourceKindName = keyof typeof SOURCE_KINDS;
+
+/** The fields of each kind, as named in docs/sources.md: what a source's `fields` map may rename. */
+export const KIND_FIELDS: Record<SourceKindName, string[]> = {
+  product: Object.keys(ProductRow.shape),
+  crm: Object.keys(CrmRow.shape),
+  billing: Object.keys(BillingRow.shape),
+  support: Object.keys(SupportRow.shape),
+};

@@ -136,6 +136,23 @@ describe('ingest of the four source kinds', () => {
     await expect(ingest()).rejects.toThrow(/sources\.yaml: sources\.0\.kind: /);
   });
 
+  it('maps a source\'s own column names onto the kind\'s fields, naming the column in quarantine reasons', async () => {
+    write('sources.yaml', 'sources:\n  - { name: segment, kind: product, files: "seg-*", fields: { event_id: messageId, user_id: userId, anonymous_id: anonymousId, type: event } }\n');
+    write('seg-0001.csv', 'messageId,userId,anonymousId,event,timestamp\nm1,u1,,login,2026-11-20T10:00:00Z\nm2,,a9,page_view,2026-11-20T10:05:00Z\nm3,u1,,Bad Type,2026-11-20T10:06:00Z\n');
+    const s = await ingest();
+    expect(s.sources[0]).toMatchObject({ source: 'segment', rowsRead: 3, stored: 2, quarantined: 1 });
+    expect(await rows('SELECT event_id, identity_scheme, identity_value, event_type FROM events ORDER BY event_id')).toEqual([
+      { event_id: 'm1', identity_scheme: 'user_id', identity_value: 'u1', event_type: 'login' },
+      { event_id: 'm2', identity_scheme: 'anonymous_id', identity_value: 'a9', event_type: 'page_view' },
+    ]);
+    expect(await rows('SELECT line, reason FROM quarantine')).toEqual([{ line: 4, reason: expect.stringMatching(/^type \(column event\): .*\(got "Bad Type"\)$/) }]);
+  });
+
+  it('refuses a field mapping for a field the kind does not have', async () => {
+    write('sources.yaml', 'sources:\n  - { name: app, kind: product, fields: { customer: cust_id } }\n');
+    await expect(ingest()).rejects.toThrow(/sources\.yaml: sources\.0\.fields\.customer: product has no field "customer"/);
+  });
+
   it('reads a query source past its cursor: only new rows on the next run', async () => {
     await t.db.query(`CREATE TABLE crm_export (crm_id text, email text, plan text, updated_at timestamptz)`);
     await t.db.query(`INSERT INTO crm_export VALUES ('c1', 'c1@example.com', 'pro', '2026-11-01T00:00:00Z'), ('c2', 'c2@example.com', 'free', '2026-11-02T00:00:00Z')`);
