@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Db } from '../data/db';
 import type { Logger } from '../log';
 import { filesOf, loadSources, type SourceConfig } from '../sources/config';
-import type { IngestSummary, SourceReport } from '../workflows/types';
+import type { IngestCounts, IngestSummary, SourceReport } from '../workflows/types';
 import { worstVerdict } from './verdicts';
 import { loadFile } from './load-file';
 import { ingestQuerySource } from './query-source';
@@ -65,7 +65,7 @@ export async function ingestSources(
     await judge(deps.db, input.runId, source, report, observed.get(source.name)!.nullKeys, now);
   }
   const marks = await deps.db.query<{ source: string; watermark: Date }>('SELECT source, watermark FROM source_watermarks');
-  const sum = (k: 'filesRead' | 'filesSkipped' | 'rowsRead' | 'stored' | 'duplicates' | 'quarantined') => reports.reduce((n, r) => n + r[k], 0);
+  const sum = (k: keyof IngestCounts) => reports.reduce((n, r) => n + r[k], 0);
   return {
     runId: input.runId,
     filesRead: sum('filesRead'),

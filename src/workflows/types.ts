@@ -22,28 +22,26 @@ export interface RefreshInput {
   policy: ApprovalPolicy;
 }
 
-export interface SourceReport {
-  source: string;
-  kind: string;
+/** Always adds up: rowsRead = stored + duplicates + quarantined. */
+export interface IngestCounts {
   filesRead: number;
   filesSkipped: number;
   rowsRead: number;
   stored: number;
   duplicates: number;
   quarantined: number;
+}
+
+export interface SourceReport extends IngestCounts {
+  source: string;
+  kind: string;
   verdict: Verdict;
   checks: CheckResult[];
 }
 
-/** Always adds up: rowsRead = stored + duplicates + quarantined, in total and per source. */
-export interface IngestSummary {
+/** The counts are the sums of the sources' counts. */
+export interface IngestSummary extends IngestCounts {
   runId: string;
-  filesRead: number;
-  filesSkipped: number;
-  rowsRead: number;
-  stored: number;
-  duplicates: number;
-  quarantined: number;
   /** Events stored before their customer was known, then attributed in this run. */
   lateAttributed: number;
   /** Newest event time stored per source, ISO. */

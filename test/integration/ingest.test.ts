@@ -175,6 +175,25 @@ describe('ingest of the four source kinds', () => {
     expect(await rows("SELECT cursor FROM source_cursors WHERE source = 'warehouse-crm'")).toEqual([{ cursor: '2026-11-03T00:00:00.000Z' }]);
   });
 
+  it('stores each event once when two loads of one source with the same events run at the same time', async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-sources-'));
+    try {
+      const events = Array.from({ length: 200 }, (_, i) => ({ event_id: `p${i}`, user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }));
+      write('product-0001.ndjson', lines(events));
+      fs.writeFileSync(path.join(other, 'product-0002.ndjson'), lines([...events].reverse()));
+      const [a, b] = await Promise.all([
+        ingest({ chunkRows: 20 }),
+        ingestSources({ db: t.db, log }, { runId: 'run-concurrent', sourceDir: other, now: NOW, chunkRows: 20 }),
+      ]);
+      const [pa, pb] = [a, b].map((s) => s.sources.find((r) => r.source === 'product')!);
+      expect(pa!.stored + pb!.stored).toBe(200);
+      expect(pa!.duplicates + pb!.duplicates).toBe(200);
+      expect(await rows('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM events')).toEqual([{ n: 200, d: 200 }]);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('resumes a file after the last committed chunk, storing nothing twice', async () => {
     write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1' })]));
     const events = Array.from({ length: 30 }, (_, i) => ({ event_id: `p${i}`, user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }));
