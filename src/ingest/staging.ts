@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { SourceConfig } from '../sources/config';
-import { BillingRow, CrmRow, ProductRow, SupportRow } from '../sources/kinds';
+import { BillingRow, blank, CrmRow, ProductRow, SupportRow } from '../sources/kinds';
 import { plainIsoMs, toUtcMs } from './timestamps';
 
 /** A behavioural row (product, billing, support) as the merge expects it. */
@@ -125,11 +125,11 @@ const PLAIN_EVENT_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged | undefined {
   const { event_id: id, user_id: user, anonymous_id: anon, type, timestamp, properties } = r;
   if (!plainId(id) || typeof type !== 'string' || !PLAIN_EVENT_TYPE.test(type) || typeof timestamp !== 'string') return undefined;
-  const byUser = user !== undefined && user !== null && user !== '';
-  const hasAnon = anon !== undefined && anon !== null && anon !== '';
+  const byUser = blank(user) !== undefined;
+  const hasAnon = blank(anon) !== undefined;
   if ((byUser && !plainId(user)) || (hasAnon && !plainId(anon)) || (!byUser && !hasAnon)) return undefined;
   let props: string;
-  if (properties === undefined || properties === null || properties === '') props = '{}';
+  if (blank(properties) === undefined) props = '{}';
   else if (typeof properties === 'string' && properties.charCodeAt(0) === 123) {
     let parsed: unknown;
     try {

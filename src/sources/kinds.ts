@@ -4,7 +4,8 @@ import { z } from 'zod';
 // them in Postgres, with the source's time zone for those written without one.
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-const blank = (v: unknown) => (v === '' || v === null ? undefined : v);
+/** An empty cell or a JSON null counts as absent. */
+export const blank = (v: unknown) => (v === '' || v === null ? undefined : v);
 const opt = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(blank, schema.optional());
 
 export const TimestampText = z.string().trim().regex(ISO_TIME, 'an ISO 8601 timestamp such as 2026-03-01T12:00:00Z');
