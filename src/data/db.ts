@@ -4,7 +4,10 @@ import pg from 'pg';
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
-export type Queryable = Pick<pg.PoolClient, 'query'>;
+/** Anything that runs a parameterised statement: the pool, or one transaction's client. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
 
 /** The one handle on PostgreSQL (a server, or embedded PGlite behind a socket). */
 export interface Db {

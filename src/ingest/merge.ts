@@ -3,10 +3,11 @@ import type { Queryable } from '../data/db';
 // Set-based merges from the staging tables of one chunk. Each runs inside the chunk's
 // transaction; identifiers are fixed here, the source name is a parameter.
 
-const ROLLUP_UPSERT = `INSERT INTO customer_daily AS d (day, customer_id, event_type, events, value_sum)
-  SELECT (occurred_at AT TIME ZONE 'UTC')::date, customer_id, event_type, count(*), COALESCE(sum(value), 0)
-  FROM changed WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3
-  ON CONFLICT (day, customer_id, event_type) DO UPDATE SET events = d.events + EXCLUDED.events, value_sum = d.value_sum + EXCLUDED.value_sum`;
+// Rollup rows are keyed by the filterable properties too (cohortflow_rollup_dims, migration 004).
+const ROLLUP_UPSERT = `INSERT INTO customer_daily AS d (day, customer_id, event_type, dims, events, value_sum)
+  SELECT (occurred_at AT TIME ZONE 'UTC')::date, customer_id, event_type, cohortflow_rollup_dims(properties), count(*), COALESCE(sum(value), 0)
+  FROM changed WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3, 4
+  ON CONFLICT (day, customer_id, event_type, dims) DO UPDATE SET events = d.events + EXCLUDED.events, value_sum = d.value_sum + EXCLUDED.value_sum`;
 
 export interface MergedEvents {
   stored: number;
@@ -41,11 +42,13 @@ export async function mergeEvents(tx: Queryable, source: string): Promise<Merged
        FROM (SELECT DISTINCT ON (event_id) * FROM stage_events ORDER BY event_id) s
        LEFT JOIN identities i ON i.scheme = s.id_scheme AND i.external_id = s.id_value
        WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.source = $1 AND e.event_id = s.event_id)
-       RETURNING customer_id, occurred_at, event_type, value
+       RETURNING customer_id, occurred_at, event_type, value, properties
      ), rolled AS (${ROLLUP_UPSERT} RETURNING 1)
      SELECT count(*)::int AS stored, count(*) FILTER (WHERE customer_id IS NULL)::int AS unattributed, max(occurred_at) AS newest FROM changed`,
     [source],
   );
+  // The vocabulary rules are checked against; a handful of rows per chunk.
+  await tx.query('INSERT INTO event_types (event_type) SELECT DISTINCT event_type FROM stage_events ON CONFLICT DO NOTHING');
   return result.rows[0]!;
 }
 
@@ -70,13 +73,20 @@ export async function mergeCrm(tx: Queryable): Promise<{ stored: number; duplica
       UNION ALL SELECT 'billing_customer_id', billing_customer_id, crm_id, updated_at FROM stage_crm WHERE billing_customer_id IS NOT NULL
     ) links ORDER BY scheme, external_id, updated_at DESC
     ON CONFLICT (scheme, external_id) DO UPDATE SET customer_id = EXCLUDED.customer_id`);
+  // Every record is kept, so traits can be read as of any moment (the newest wins above).
+  await tx.query(`INSERT INTO crm_history (customer_id, updated_at, plan, country, lifecycle_stage, signup_at, consent_marketing)
+    SELECT DISTINCT ON (crm_id, updated_at) crm_id, updated_at, plan, country, lifecycle_stage, signup_at, consent_marketing
+    FROM stage_crm ORDER BY crm_id, updated_at, line DESC
+    ON CONFLICT DO NOTHING`);
   const c = counts.rows[0]!;
   return { stored: c.distinct_rows, duplicates: c.rows - c.distinct_rows };
 }
 
 /**
  * Late identity links: aliases whose target is now known become identities, and events stored
- * without a customer are attributed and added to the rollups. Relies on events_unattributed_idx.
+ * without a customer are attributed and added to the rollups. An attributed event counts as
+ * ingested now: for the customer it is new, so a cohort computed as of an earlier moment
+ * does not see it (point in time). Relies on events_unattributed_idx.
  */
 export async function attributeLateEvents(tx: Queryable): Promise<number> {
   await tx.query(`INSERT INTO identities (scheme, external_id, customer_id)
@@ -85,9 +95,9 @@ export async function attributeLateEvents(tx: Queryable): Promise<number> {
     ON CONFLICT DO NOTHING`);
   const result = await tx.query<{ attributed: number }>(
     `WITH changed AS (
-       UPDATE events e SET customer_id = i.customer_id FROM identities i
+       UPDATE events e SET customer_id = i.customer_id, ingested_at = now() FROM identities i
        WHERE e.customer_id IS NULL AND i.scheme = e.identity_scheme AND i.external_id = e.identity_value
-       RETURNING e.customer_id, e.occurred_at, e.event_type, e.value
+       RETURNING e.customer_id, e.occurred_at, e.event_type, e.value, e.properties
      ), rolled AS (${ROLLUP_UPSERT} RETURNING 1)
      SELECT count(*)::int AS attributed FROM changed`,
   );

@@ -96,14 +96,27 @@ describe('ingest of the four source kinds', () => {
     ]);
   });
 
-  it('keeps the rollups equal to the events they summarise', async () => {
+  it('keeps the rollups, by filterable property, equal to the events they summarise', async () => {
     write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1', billing_customer_id: 'b1' })]));
-    write('product-0001.ndjson', lines(Array.from({ length: 40 }, (_, i) => ({ event_id: `p${i}`, user_id: 'u1', type: i % 2 ? 'login' : 'feature_used', timestamp: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}T10:00:00Z` }))));
+    write('product-0001.ndjson', lines(Array.from({ length: 40 }, (_, i) => ({ event_id: `p${i}`, user_id: 'u1', type: i % 2 ? 'login' : 'feature_used', timestamp: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}T10:00:00Z`, properties: i % 2 ? { method: 'sso', browser: `b${i}` } : { feature: i % 4 ? 'api' : 'alerts' } }))));
     write('billing-0001.ndjson', lines([{ event_id: 'i1', billing_customer_id: 'b1', type: 'invoice_paid', timestamp: '2026-11-02T00:00:00Z', amount: 49.5, currency: 'EUR' }]));
     await ingest({ chunkRows: 7 });
-    const fromEvents = await rows(`SELECT customer_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, count(*)::int AS events, COALESCE(sum(value), 0) AS value_sum
-      FROM events WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
-    expect(await rows('SELECT customer_id, day, event_type, events, value_sum FROM customer_daily ORDER BY 1, 2, 3')).toEqual(fromEvents);
+    const fromEvents = await rows(`SELECT customer_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, cohortflow_rollup_dims(properties) AS dims, count(*)::int AS events, COALESCE(sum(value), 0) AS value_sum
+      FROM events WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
+    expect(await rows('SELECT customer_id, day, event_type, dims, events, value_sum FROM customer_daily ORDER BY 1, 2, 3, 4')).toEqual(fromEvents);
+    // Only the allow-listed properties are kept: a high-cardinality one (browser) never splits a rollup.
+    expect(await rows("SELECT DISTINCT dims FROM customer_daily WHERE event_type = 'login'")).toEqual([{ dims: { method: 'sso' } }]);
+    expect(await rows('SELECT event_type FROM event_types ORDER BY 1')).toEqual([{ event_type: 'feature_used' }, { event_type: 'invoice_paid' }, { event_type: 'login' }]);
+  });
+
+  it('keeps every CRM record, so traits can be read as of any moment', async () => {
+    write('crm-0001.ndjson', lines([crm('c1', { plan: 'pro', updated_at: '2026-10-01T00:00:00Z' }), crm('c1', { plan: 'enterprise', updated_at: '2026-11-01T00:00:00Z' })]));
+    await ingest();
+    expect(await rows("SELECT plan, updated_at FROM crm_history WHERE customer_id = 'c1' ORDER BY updated_at")).toEqual([
+      { plan: 'pro', updated_at: new Date('2026-10-01T00:00:00Z') },
+      { plan: 'enterprise', updated_at: new Date('2026-11-01T00:00:00Z') },
+    ]);
+    expect(await rows("SELECT plan FROM customers WHERE customer_id = 'c1'")).toEqual([{ plan: 'enterprise' }]);
   });
 
   it('reads zone-less timestamps in the source time zone and stores UTC', async () => {
