@@ -1,5 +1,5 @@
 import { testAgainstBaselines } from './baseline';
-import { computeCohort, planCompute } from './compute';
+import { computeCohort, dropRunMeasures, materialiseRunMeasures, planCompute } from './compute';
 import type { ActivityDeps } from './deps';
 import { ingestSources } from './ingest';
 import { deliverCohort, publishSnapshots } from './publish';
@@ -12,7 +12,9 @@ export const createActivities = (deps: ActivityDeps) => ({
   registerRun: (input: Input<typeof registerRun>) => registerRun(deps, input),
   ingestSources: (input: Input<typeof ingestSources>) => ingestSources(deps, input),
   planCompute: (input: Input<typeof planCompute>) => planCompute(deps, input),
+  materialiseRunMeasures: (input: Input<typeof materialiseRunMeasures>) => materialiseRunMeasures(deps, input),
   computeCohort: (input: Input<typeof computeCohort>) => computeCohort(deps, input),
+  dropRunMeasures: (input: Input<typeof dropRunMeasures>) => dropRunMeasures(deps, input),
   testAgainstBaselines: (input: Input<typeof testAgainstBaselines>) => testAgainstBaselines(deps, input),
   publishSnapshots: (input: Input<typeof publishSnapshots>) => publishSnapshots(deps, input),
   deliverCohort: (input: Input<typeof deliverCohort>) => deliverCohort(deps, input),

@@ -2,7 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
+import { canonicalJson } from './canonical';
+import { catalogProblems } from './catalog-rules';
 import { CohortDefinition } from './definition';
+
+export { canonicalJson } from './canonical';
 
 export class InvalidDefinitionError extends Error {
   constructor(readonly problems: string[]) {
@@ -16,18 +20,8 @@ export interface CatalogEntry {
   file: string;
   /** Hash of the normalised definition: a new hash is a new version. */
   contentHash: string;
-}
-
-/** Stable JSON: keys sorted, so a re-ordered file is the same version. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  /** `file:line` of a path in the document, for problems found after parsing. */
+  where(at: (string | number)[]): string;
 }
 
 /** Parses one YAML document; every problem names the file, the path in the document and the value. */
@@ -51,7 +45,11 @@ export function parseDefinition(file: string, text: string): { entry?: CatalogEn
   }
   const definition = parsed.data;
   const contentHash = crypto.createHash('sha256').update(canonicalJson(definition)).digest('hex');
-  return { entry: { definition, file, contentHash }, problems: [] };
+  const where = (at: (string | number)[]) => {
+    const line = lineOf(doc, text, at);
+    return `${file}${line ? `:${line}` : ''}: ${at.join('.')}`;
+  };
+  return { entry: { definition, file, contentHash, where }, problems: [] };
 }
 
 function valueAt(root: unknown, at: PropertyKey[]): unknown {
@@ -66,8 +64,11 @@ function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[]): num
   return undefined;
 }
 
-/** Loads every *.yaml / *.yml in the folder; any problem in any file rejects the whole catalog. */
-export async function loadCatalog(dir: string): Promise<CatalogEntry[]> {
+/**
+ * Loads every *.yaml / *.yml in the folder and checks the catalog as a whole (catalog-rules.ts);
+ * any problem in any file rejects the whole catalog, so nothing changes.
+ */
+export async function loadCatalog(dir: string, vocabulary?: { eventTypes: ReadonlySet<string> }): Promise<CatalogEntry[]> {
   const files = (await fs.readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   const entries: CatalogEntry[] = [];
   const problems: string[] = [];
@@ -77,12 +78,7 @@ export async function loadCatalog(dir: string): Promise<CatalogEntry[]> {
     problems.push(...result.problems);
     if (result.entry) entries.push(result.entry);
   }
-  const seen = new Map<string, string>();
-  for (const e of entries) {
-    const other = seen.get(e.definition.id);
-    if (other) problems.push(`${e.file}: id: "${e.definition.id}" is already defined in ${other}`);
-    seen.set(e.definition.id, e.file);
-  }
+  problems.push(...catalogProblems(entries, vocabulary));
   if (problems.length > 0) throw new InvalidDefinitionError(problems);
   return entries;
 }

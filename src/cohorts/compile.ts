@@ -1,64 +1,101 @@
-import type { CohortDefinition, Rule } from './definition';
+import { references, windowDays, type CohortDefinition, type Rule } from './definition';
+import { collectMeasures, derivedColumn, derivedOf, emptyMeasureSet, eventColumn, eventMeasureOf, type MeasureSet } from './measures';
+import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type PointInTime } from './measures-sql';
 
-/** Trait name → column of `customers`: the only identifiers a rule can reach. */
-const TRAIT_COLUMNS = {
-  plan: 'c.plan',
-  country: 'c.country',
-  lifecycle_stage: 'c.lifecycle_stage',
-  signup_at: 'c.signup_at',
-} as const;
+/** How an in_cohort condition is tested: by a snapshot of the same run, or by the other cohort's own rule. */
+export type Reference = { snapshotId: string } | { rule: Rule };
+
+/** A boolean SQL expression over the measures relation `m`; never NULL, so `none` negates cleanly. */
+export function predicate(rule: Rule, p: Params, reference: (cohortId: string) => Reference): string {
+  const expr = (r: Rule): string => {
+    if ('all' in r) return `(${r.all.map(expr).join(' AND ')})`;
+    if ('any' in r) return `(${r.any.map(expr).join(' OR ')})`;
+    if ('none' in r) return `(NOT (${r.none.map(expr).join(' OR ')}))`;
+    if ('in_cohort' in r) {
+      const ref = reference(r.in_cohort);
+      if ('rule' in ref) return expr(ref.rule);
+      return `(m.customer_no IN (SELECT unnest(members) FROM snapshot_chunks WHERE snapshot_id = ${p.add(ref.snapshotId)}))`;
+    }
+    if ('event' in r) {
+      const m = eventMeasureOf(r.event);
+      const col = `m.${eventColumn(m)}`;
+      const occurrence = r.event.first ?? r.event.last;
+      if (occurrence) {
+        // first/last are days: `within: 7d` is asOf's day or the 6 before it; `before: 30d` is earlier.
+        const days = p.add(windowDays((occurrence.within ?? occurrence.before)!));
+        return occurrence.within ? `COALESCE(${col} > ${AS_OF_DAY} - ${days}::int, false)` : `COALESCE(${col} <= ${AS_OF_DAY} - ${days}::int, false)`;
+      }
+      return bounds(col, (r.event.count ?? r.event.sum ?? r.event.distinct_days)!, p);
+    }
+    if ('measure' in r) {
+      const col = `m.${derivedColumn(derivedOf(r.measure.name, r.measure.window))}`;
+      return bounds(col, r.measure, p);
+    }
+    const t = r.trait;
+    const col = `m.${t.name}`; // TraitName is an enum: the column names of the measures relation
+    if (t.in) return `COALESCE(${col}::text = ANY(${p.add(t.in)}::text[]), false)`;
+    if (t.notIn) return `COALESCE(NOT (${col}::text = ANY(${p.add(t.notIn)}::text[])), false)`;
+    if (t.is !== undefined) return `COALESCE(${col} = ${p.add(t.is)}::boolean, false)`;
+    const signupDay = `(${col} AT TIME ZONE 'UTC')::date`;
+    if (t.within) return `COALESCE(${signupDay} > ${AS_OF_DAY} - ${p.add(windowDays(t.within))}::int AND ${col} <= ${AS_OF}, false)`;
+    return `COALESCE(${signupDay} <= ${AS_OF_DAY} - ${p.add(windowDays(t.before!))}::int, false)`;
+  };
+  return expr(rule);
+}
+
+function bounds(col: string, b: { gte?: number; gt?: number; lte?: number; lt?: number }, p: Params): string {
+  const parts = [
+    b.gte !== undefined ? `${col} >= ${p.add(b.gte)}::numeric` : undefined,
+    b.gt !== undefined ? `${col} > ${p.add(b.gt)}::numeric` : undefined,
+    b.lte !== undefined ? `${col} <= ${p.add(b.lte)}::numeric` : undefined,
+    b.lt !== undefined ? `${col} < ${p.add(b.lt)}::numeric` : undefined,
+  ].filter(Boolean);
+  return `COALESCE(${parts.join(' AND ')}, false)`;
+}
+
+/** The measures a cohort needs, with those of every cohort it refers to (which it may inline). */
+export function measuresOf(def: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, set: MeasureSet = emptyMeasureSet()): MeasureSet {
+  const visit = (d: CohortDefinition, seen: Set<string>) => {
+    if (seen.has(d.id)) return;
+    seen.add(d.id);
+    collectMeasures(d.rule, set);
+    for (const id of references(d.rule)) {
+      const other = catalog.get(id);
+      if (other) visit(other, seen);
+    }
+  };
+  visit(def, new Set());
+  return set;
+}
 
 export interface CompiledCohort {
-  /** Selects the member customer ids; $1 is always asOf. */
+  /** Selects customer_id and customer_no of the members. */
   sql: string;
   params: unknown[];
 }
 
 /**
- * Compiles a rule to one parameterised statement. User values only ever become parameters;
- * identifiers only come from TRAIT_COLUMNS. Point in time: only events that had both happened
- * and been ingested by asOf count.
+ * One self-contained statement: the measures this cohort needs (over the rollups), then its rule,
+ * with referenced cohorts' rules inlined. What preview, explain and why run.
  */
-export function compileCohort(def: CohortDefinition, asOf: Date): CompiledCohort {
-  const params: unknown[] = [asOf.toISOString()];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  // One aggregate per event condition, joined to customers: set-based, one scan of the window.
-  const counts: string[] = [];
+export function compileCohort(def: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, asOf: Date, pit: PointInTime, customerId?: string): CompiledCohort & { columns: MeasureColumn[] } {
+  const p = new Params(asOf);
+  const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
+  const where = predicate(def.rule, p, (id) => ({ rule: catalog.get(id)!.rule }));
+  return { sql: `WITH measures AS (${measures.sql})\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`, params: p.values, columns: measures.columns };
+}
 
-  const expr = (rule: Rule): string => {
-    if ('all' in rule) return `(${rule.all.map(expr).join(' AND ')})`;
-    if ('any' in rule) return `(${rule.any.map(expr).join(' OR ')})`;
-    if ('none' in rule) return `(NOT (${rule.none.map(expr).join(' OR ')}))`;
-    if ('event' in rule) {
-      const { type, within, count } = rule.event;
-      const days = Number(within.slice(0, -1));
-      const alias = `ev${counts.length + 1}`;
-      counts.push(`LEFT JOIN (SELECT customer_id, count(*) AS n FROM events
-        WHERE event_type = ${param(type)} AND customer_id IS NOT NULL
-          AND occurred_at > $1::timestamptz - make_interval(days => ${param(days)})
-          AND occurred_at <= $1::timestamptz AND ingested_at <= $1::timestamptz
-        GROUP BY customer_id) ${alias} ON ${alias}.customer_id = c.customer_id`);
-      const counted = `COALESCE(${alias}.n, 0)`;
-      const bounds = [
-        count.gte !== undefined ? `${counted} >= ${param(count.gte)}` : undefined,
-        count.lte !== undefined ? `${counted} <= ${param(count.lte)}` : undefined,
-      ].filter(Boolean);
-      return `(${bounds.join(' AND ')})`;
-    }
-    // An unknown trait (NULL) never matches, and COALESCE keeps it false under `none`.
-    const t = rule.trait;
-    const column = TRAIT_COLUMNS[t.name];
-    if (t.in) return `COALESCE(${column}::text = ANY(${param(t.in)}::text[]), false)`;
-    if (t.notIn) return `COALESCE(NOT (${column}::text = ANY(${param(t.notIn)}::text[])), false)`;
-    return `COALESCE(${column} > $1::timestamptz - make_interval(days => ${param(t.withinDays)}) AND ${column} <= $1::timestamptz, false)`;
-  };
+/** The measures tables compute builds are named only by this pattern: an allow-list for an identifier. */
+export const MEASURES_TABLE = /^measures_[0-9a-f]{16}$/;
 
-  const where = expr(def.rule);
-  const sql = `SELECT c.customer_id FROM customers c
-    ${counts.join('\n    ')}
-    WHERE c.first_seen_at <= $1::timestamptz AND ${where}`;
-  return { sql, params };
+/**
+ * The cohort over a run's materialised measures table: referenced cohorts computed in the same
+ * run are read from their snapshots; others are inlined.
+ */
+export function compileOverTable(def: CohortDefinition, table: string, asOf: Date, reference: (cohortId: string) => Reference): CompiledCohort {
+  if (!MEASURES_TABLE.test(table)) throw new Error(`not a measures table: ${table}`);
+  const p = new Params(asOf);
+  const where = predicate(def.rule, p, reference);
+  // asOf ($1) is always a parameter; a rule that does not use it still types it here.
+  return { sql: `SELECT m.customer_id, m.customer_no, $1::timestamptz AS as_of FROM ${table} m WHERE ${where}`, params: p.values };
 }

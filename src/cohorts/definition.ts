@@ -1,39 +1,124 @@
 import { z } from 'zod';
 
-/** Traits a rule may test; the SQL column each maps to is in compile.ts (an allow-list). */
-export const TraitName = z.enum(['plan', 'country', 'lifecycle_stage', 'signup_at']);
+// The cohort definition language (docs/cohorts.md). Every name a rule can use is in an enum
+// here; compile.ts maps each to the one column or expression it means.
 
-const Window = z.string().regex(/^[1-9]\d{0,3}d$/, 'a window in days such as 7d, 30d or 90d');
+/** Traits a rule may test, read as they were at asOf (crm_history). */
+export const TraitName = z.enum(['plan', 'country', 'lifecycle_stage', 'signup_at', 'consent_marketing']);
+export type TraitName = z.infer<typeof TraitName>;
+
+/** Event properties kept in the rollups (cohortflow_rollup_dims, migration 004): the only ones a rule may filter on. */
+export const PropertyName = z.enum(['currency', 'feature', 'format', 'method', 'page', 'priority']);
+
+/** Per-customer measures derived from events and traits; docs/cohorts.md says how each is computed. */
+export const MeasureName = z.enum([
+  'recency_days', 'frequency', 'monetary', 'rfm_r', 'rfm_f', 'rfm_m', 'rfm_score',
+  'velocity', 'support_intensity', 'failed_payments', 'upgrades', 'downgrades', 'refunds', 'tenure_days',
+]);
+export type MeasureName = z.infer<typeof MeasureName>;
+
+export const Window = z.string().regex(/^[1-9]\d{0,3}d$/, 'a window in whole days such as 7d, 30d or 90d');
+export const windowDays = (window: string) => Number(window.slice(0, -1));
+
 const EventType = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'an event type: lower case letters, digits, _ . -');
+const CohortId = z.string().regex(/^[a-z][a-z0-9-]{1,63}$/, 'a cohort id: lower-case letters, digits and dashes');
 
-const Comparison = z
-  .object({ gte: z.number().nonnegative().optional(), lte: z.number().nonnegative().optional() })
+/** At least one bound; a value meets it when every bound given holds. */
+const Bounds = z
+  .object({ gte: z.number().optional(), gt: z.number().optional(), lte: z.number().optional(), lt: z.number().optional() })
   .strict()
-  .refine((c) => c.gte !== undefined || c.lte !== undefined, 'give gte, lte or both');
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of gte, gt, lte, lt');
+export type Bounds = z.infer<typeof Bounds>;
+
+/** first/last occurrence: `within: 14d` (inside the window) or `before: 30d` (earlier than the window). */
+const Occurrence = z
+  .object({ within: Window.optional(), before: Window.optional() })
+  .strict()
+  .refine((o) => (o.within === undefined) !== (o.before === undefined), 'give exactly one of within, before');
+export type Occurrence = z.infer<typeof Occurrence>;
+
+const AGGREGATES = ['count', 'sum', 'distinct_days', 'first', 'last'] as const;
 
 export const EventCondition = z
-  .object({ type: EventType, within: Window, count: Comparison })
-  .strict();
+  .object({
+    type: EventType.optional(),
+    types: z.array(EventType).min(1).optional(),
+    where: z
+      .record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
+      .superRefine((where, ctx) => {
+        for (const key of Object.keys(where)) {
+          if (!PropertyName.safeParse(key).success) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not a filterable property; rules can filter on ${PropertyName.options.join(', ')} (the properties kept in the rollups)` });
+          }
+        }
+      })
+      .optional(),
+    within: Window.optional(),
+    count: Bounds.optional(),
+    sum: Bounds.optional(),
+    distinct_days: Bounds.optional(),
+    first: Occurrence.optional(),
+    last: Occurrence.optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if ((e.type === undefined) === (e.types === undefined)) ctx.addIssue({ code: 'custom', path: ['type'], message: 'give exactly one of type, types' });
+    const given = AGGREGATES.filter((k) => e[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `an event condition tests exactly one of ${AGGREGATES.join(', ')}; got ${given.length ? given.join(' and ') : 'none'}` });
+      return;
+    }
+    const occurrence = given[0] === 'first' || given[0] === 'last';
+    if (occurrence && e.within !== undefined) ctx.addIssue({ code: 'custom', path: ['within'], message: `${given[0]} carries its own window (${given[0]}: { within: 7d } or { before: 30d })` });
+    if (!occurrence && e.within === undefined) ctx.addIssue({ code: 'custom', path: ['within'], message: `${given[0]} needs a window, such as within: 30d` });
+  });
+export type EventCondition = z.infer<typeof EventCondition>;
 
 export const TraitCondition = z
   .object({
     name: TraitName,
     in: z.array(z.string().min(1)).min(1).optional(),
     notIn: z.array(z.string().min(1)).min(1).optional(),
-    withinDays: z.number().int().positive().optional(),
+    is: z.boolean().optional(),
+    within: Window.optional(),
+    before: Window.optional(),
   })
   .strict()
-  .refine((t) => [t.in, t.notIn, t.withinDays].filter((x) => x !== undefined).length === 1, 'give exactly one of in, notIn, withinDays')
-  .refine((t) => t.withinDays === undefined || t.name === 'signup_at', 'withinDays applies to signup_at only');
+  .superRefine((t, ctx) => {
+    const given = (['in', 'notIn', 'is', 'within', 'before'] as const).filter((k) => t[k] !== undefined);
+    if (given.length !== 1) ctx.addIssue({ code: 'custom', message: `a trait condition gives exactly one of in, notIn, is, within, before; got ${given.length ? given.join(' and ') : 'none'}` });
+    const dated = t.name === 'signup_at';
+    const flag = t.name === 'consent_marketing';
+    for (const k of given) {
+      if ((k === 'within' || k === 'before') && !dated) ctx.addIssue({ code: 'custom', path: [k], message: `${k} applies to signup_at only` });
+      if (k === 'is' && !flag) ctx.addIssue({ code: 'custom', path: [k], message: 'is applies to consent_marketing only' });
+      if ((k === 'in' || k === 'notIn') && (dated || flag)) ctx.addIssue({ code: 'custom', path: [k], message: `${t.name} is tested with ${dated ? 'within or before' : 'is'}` });
+    }
+  });
+export type TraitCondition = z.infer<typeof TraitCondition>;
+
+const WINDOWED: readonly MeasureName[] = ['frequency', 'monetary', 'rfm_f', 'rfm_m', 'rfm_score', 'velocity', 'support_intensity', 'failed_payments', 'upgrades', 'downgrades', 'refunds'];
+export const measureIsWindowed = (name: MeasureName) => WINDOWED.includes(name);
+
+export const MeasureCondition = z
+  .object({ name: MeasureName, window: Window.optional(), gte: z.number().optional(), gt: z.number().optional(), lte: z.number().optional(), lt: z.number().optional() })
+  .strict()
+  .superRefine((m, ctx) => {
+    if ([m.gte, m.gt, m.lte, m.lt].every((v) => v === undefined)) ctx.addIssue({ code: 'custom', message: 'give at least one of gte, gt, lte, lt' });
+    if (m.window !== undefined && !measureIsWindowed(m.name)) ctx.addIssue({ code: 'custom', path: ['window'], message: `${m.name} takes no window` });
+  });
+export type MeasureCondition = z.infer<typeof MeasureCondition>;
 
 export type Rule =
   | { all: Rule[] }
   | { any: Rule[] }
   | { none: Rule[] }
-  | { event: z.infer<typeof EventCondition> }
-  | { trait: z.infer<typeof TraitCondition> };
+  | { in_cohort: string }
+  | { event: EventCondition }
+  | { trait: TraitCondition }
+  | { measure: MeasureCondition };
 
-const RULE_KINDS = ['all', 'any', 'none', 'event', 'trait'] as const;
+export const RULE_KINDS = ['all', 'any', 'none', 'in_cohort', 'event', 'trait', 'measure'] as const;
 
 // One object with optional keys rather than a union, so an error inside a rule keeps its
 // path (rule.all.1.trait.name) instead of collapsing into "invalid input".
@@ -43,8 +128,10 @@ export const Rule: z.ZodType<Rule> = z.lazy(() =>
       all: z.array(Rule).min(1).optional(),
       any: z.array(Rule).min(1).optional(),
       none: z.array(Rule).min(1).optional(),
+      in_cohort: CohortId.optional(),
       event: EventCondition.optional(),
       trait: TraitCondition.optional(),
+      measure: MeasureCondition.optional(),
     })
     .strict()
     .superRefine((rule, ctx) => {
@@ -67,17 +154,43 @@ export const CohortChecks = z
   .strict();
 export type CohortChecks = z.infer<typeof CohortChecks>;
 
+/** Where the cohort's data comes from, as people read it; checked against the rule's own needs. */
+export const DataSource = z.enum(['product', 'crm', 'billing', 'support']);
+
 export const CohortDefinition = z
   .object({
-    id: z.string().regex(/^[a-z][a-z0-9-]{1,63}$/, 'a cohort id: lower-case letters, digits and dashes'),
+    id: CohortId,
     name: z.string().min(1),
     purpose: z.string().min(1),
     owner: z.string().min(1),
     tier: CohortTier,
     status: z.enum(['active', 'deprecated']).default('active'),
+    /** Required to deprecate a strategic cohort: the guardrail. */
+    deprecationReason: z.string().trim().min(10, 'say why, in a sentence').optional(),
     rule: Rule,
+    /** The sources the rule reads; checked against the rule (catalog-rules.ts). */
+    sources: z.array(DataSource).min(1).transform((list) => [...new Set(list)].sort()),
+    /** Destination names the cohort is published to (issue 6); none yet means "all configured". */
+    destinations: z.array(z.string().min(1)).default([]),
     checks: CohortChecks.default({ minSize: 1, sizeShiftWarnPct: 20, sizeShiftFailPct: 50 }),
-    limitations: z.string().optional(),
+    /** What the cohort gets wrong or misses: people read it before they rely on it. */
+    limitations: z.string().trim().min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.status === 'deprecated' && d.tier === 'strategic' && !d.deprecationReason) {
+      ctx.addIssue({ code: 'custom', path: ['deprecationReason'], message: 'a strategic cohort is deprecated only with a reason: add deprecationReason' });
+    }
+  });
 export type CohortDefinition = z.infer<typeof CohortDefinition>;
+
+/** Walks a rule depth first; the visitor gets each leaf and its path in the document. */
+export function leaves(rule: Rule, at: (string | number)[] = ['rule']): Array<{ rule: Rule; at: (string | number)[] }> {
+  if ('all' in rule) return rule.all.flatMap((r, i) => leaves(r, [...at, 'all', i]));
+  if ('any' in rule) return rule.any.flatMap((r, i) => leaves(r, [...at, 'any', i]));
+  if ('none' in rule) return rule.none.flatMap((r, i) => leaves(r, [...at, 'none', i]));
+  return [{ rule, at }];
+}
+
+/** The cohorts a rule refers to with in_cohort. */
+export const references = (rule: Rule): string[] => [...new Set(leaves(rule).flatMap(({ rule: r }) => ('in_cohort' in r ? [r.in_cohort] : [])))];

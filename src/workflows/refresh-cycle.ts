@@ -1,6 +1,7 @@
-import { allHandlersFinished, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { deliveries, stages } from './activities';
 import { approvalGate, installDecisionHandlers } from './approval-gate';
+import { inDependencyOrder } from './compute-order';
 import { RefreshState } from './refresh-state';
 import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef } from './types';
 
@@ -62,9 +63,19 @@ function failedQuality(ingest: IngestSummary): { sources: string[]; reason: stri
   return { sources: failed.map((s) => s.source), reason };
 }
 
+/** Cohorts computed at once: enough to keep Postgres busy, few enough not to swamp it. */
+const COMPUTE_PARALLELISM = 4;
+
 async function computeCohorts(runId: string, input: RefreshInput, asOf: string): Promise<SnapshotRef[]> {
   const planned = await stages.planCompute({ runId, asOf, tier: input.tier, author: input.requestedBy, rationale: input.rationale });
-  return Promise.all(planned.map((p) => stages.computeCohort({ runId, ...p, asOf })));
+  if (!patched('compute-over-measures')) {
+    return Promise.all(planned.map((p) => stages.computeCohort({ runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf })));
+  }
+  // Every measure of every cohort in one pass, then each cohort after those it refers to.
+  await stages.materialiseRunMeasures({ runId, asOf });
+  const snapshots = await inDependencyOrder(planned, COMPUTE_PARALLELISM, (p) => stages.computeCohort({ runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }));
+  await stages.dropRunMeasures({ runId });
+  return snapshots;
 }
 
 async function finish(

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidDefinitionError, loadCatalog, parseDefinition } from '../../src/cohorts/catalog';
 
-const EXAMPLES = path.resolve(__dirname, '../../examples/cohorts');
+const EXAMPLES = path.resolve(__dirname, '../../catalog');
+/** The product event types the generator writes (src/sources/generate/world.ts). */
+const PRODUCT_TYPES = new Set(['login', 'feature_used', 'report_exported', 'invite_sent', 'page_viewed', 'search', 'dashboard_shared', 'signup_started', 'identify']);
 
 const valid = (id = 'paid-logins') => `id: ${id}
 name: Paid customers who log in
@@ -14,6 +16,8 @@ rule:
   all:
     - trait: { name: lifecycle_stage, in: [paid] }
     - event: { type: login, within: 30d, count: { gte: 3 } }
+sources: [crm, product]
+limitations: Counts logins only.
 `;
 
 /** The same definition with its keys in another order (and flow style for the rule). */
@@ -24,6 +28,8 @@ rule:
     - trait: { in: [paid], name: lifecycle_stage }
     - event: { count: { gte: 3 }, within: 30d, type: login }
 purpose: A cohort for the catalog specification.
+limitations: Counts logins only.
+sources: [product, crm]
 name: Paid customers who log in
 id: paid-logins
 `;
@@ -36,9 +42,9 @@ async function catalogFolder(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-async function problemsOf(dir: string): Promise<string[]> {
+async function problemsOf(dir: string, vocabulary?: { eventTypes: ReadonlySet<string> }): Promise<string[]> {
   try {
-    await loadCatalog(dir);
+    await loadCatalog(dir, vocabulary);
   } catch (err) {
     if (err instanceof InvalidDefinitionError) return err.problems;
     throw err;
@@ -71,6 +77,8 @@ rule:
       expect.stringMatching(/^bad\.yaml:1: id: /),
       expect.stringMatching(/^bad\.yaml:2: name: /),
       expect.stringMatching(/^bad\.yaml:5: tier: .*strategic.*tactical/),
+      expect.stringMatching(/^bad\.yaml: sources: /),
+      expect.stringMatching(/^bad\.yaml: limitations: /),
     ]);
   });
 
@@ -87,7 +95,7 @@ rule:
     expect(problems).toEqual([expect.stringMatching(/^broken\.yaml: /)]);
   });
 
-  it('rejects a trait condition that gives two of in, notIn and withinDays', () => {
+  it('rejects a trait condition that gives two of in, notIn and within', () => {
     const text = valid().replace('in: [paid] }', 'in: [paid], notIn: [churned] }');
 
     expect(parseDefinition('two.yaml', text).problems).not.toEqual([]);
@@ -147,10 +155,11 @@ describe('the content hash of a definition', () => {
 });
 
 describe('loading the catalog folder', () => {
-  it('loads the example catalog shipped in examples/cohorts', async () => {
-    const entries = await loadCatalog(EXAMPLES);
+  it('loads the default catalog shipped in catalog/, every cohort documented', async () => {
+    const entries = await loadCatalog(EXAMPLES, { eventTypes: PRODUCT_TYPES });
 
-    expect(entries.map((e) => e.definition.id).sort()).toEqual(['at-risk-paid', 'enterprise-accounts', 'failed-payment-risk', 'power-users', 'trial-about-to-convert']);
+    expect(entries.length).toBeGreaterThanOrEqual(12);
+    for (const { definition } of entries) expect(definition).toMatchObject({ purpose: expect.any(String), limitations: expect.any(String), sources: expect.any(Array) });
   });
 
   it('reads both .yaml and .yml files and ignores others', async () => {
@@ -164,7 +173,7 @@ describe('loading the catalog folder', () => {
 
     const problems = await problemsOf(dir);
 
-    expect(problems).toEqual([expect.stringMatching(/second\.yaml: id: "same-id" is already defined in .*first\.yaml/)]);
+    expect(problems).toEqual([expect.stringMatching(/second\.yaml:1: id: "same-id" is already defined in .*first\.yaml/)]);
   });
 
   it('rejects the whole catalog when any file is invalid, listing the problems of every file', async () => {
@@ -175,5 +184,65 @@ describe('loading the catalog folder', () => {
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/bad-1\.yaml:\d+: tier/);
     expect(problems[1]).toMatch(/bad-2\.yaml.*colour/);
+  });
+});
+
+describe('checking the catalog as a whole', () => {
+  const referring = (id: string, target: string, tier = 'tactical') => `id: ${id}
+name: ${id}
+purpose: Refers to ${target}.
+owner: qa
+tier: ${tier}
+sources: [crm]
+limitations: none
+rule:
+  all:
+    - in_cohort: ${target}
+    - trait: { name: plan, in: [pro] }
+`;
+
+  it('refuses a reference to a cohort that does not exist, suggesting the closest id', async () => {
+    const dir = await catalogFolder({ 'paid.yaml': valid('paid-logins'), 'ref.yaml': referring('refers', 'paid-login') });
+
+    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/ref\.yaml:\d+: rule\.all\.0\.in_cohort: no cohort "paid-login" in the catalog \(did you mean paid-logins\?\)/)]);
+  });
+
+  it('detects a cycle of references and names every cohort on it', async () => {
+    const dir = await catalogFolder({ 'a.yaml': referring('cohort-a', 'cohort-b'), 'b.yaml': referring('cohort-b', 'cohort-c'), 'c.yaml': referring('cohort-c', 'cohort-a') });
+
+    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/a\.yaml:\d+: rule: cohorts refer to each other in a cycle: cohort-a → cohort-b → cohort-c → cohort-a/)]);
+  });
+
+  it('detects a cohort that refers to itself', async () => {
+    const dir = await catalogFolder({ 'self.yaml': referring('selfish', 'selfish') });
+
+    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/cycle: selfish → selfish/)]);
+  });
+
+  it('refuses an unknown event type, suggesting a known one', async () => {
+    const dir = await catalogFolder({ 'typo.yaml': valid('typo').replace('type: login', 'type: logn') });
+    const problems = await problemsOf(dir, { eventTypes: PRODUCT_TYPES });
+
+    expect(problems).toEqual([expect.stringMatching(/typo\.yaml:9: rule\.all\.1\.event\.type: unknown event type "logn" \(did you mean login\?\); known types: .*feature_used/)]);
+  });
+
+  it('refuses a rule that reads a source its definition does not list', async () => {
+    const dir = await catalogFolder({ 'pay.yaml': valid('pay').replace('type: login', 'type: payment_failed') });
+
+    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/pay\.yaml:\d+: sources: the rule reads billing data \(event payment_failed\) but sources lists crm, product; add billing/)]);
+  });
+
+  it('refuses an active cohort that builds on a deprecated one', async () => {
+    const deprecated = `${valid('old-one')}status: deprecated\n`;
+    const dir = await catalogFolder({ 'old.yaml': deprecated, 'new.yaml': referring('new-one', 'old-one') });
+
+    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/new\.yaml:\d+: rule\.all\.0\.in_cohort: "old-one" is deprecated/)]);
+  });
+
+  it('refuses to deprecate a strategic cohort without a reason', () => {
+    const text = `${valid('strat')}status: deprecated\n`.replace('tier: tactical', 'tier: strategic');
+
+    expect(parseDefinition('strat.yaml', text).problems).toEqual([expect.stringMatching(/strat\.yaml: deprecationReason: a strategic cohort is deprecated only with a reason/)]);
+    expect(parseDefinition('strat.yaml', `${text}deprecationReason: Replaced by the paid-active cohort in Q3.\n`).problems).toEqual([]);
   });
 });

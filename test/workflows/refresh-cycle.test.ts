@@ -26,10 +26,12 @@ function fakeActivities(opts: { verdict?: Verdict; overrides?: (plain: Activitie
     ingestSources: async ({ runId }) => ({ runId, filesRead: 1, filesSkipped: 0, rowsRead: 3, stored: 3, duplicates: 0, quarantined: 0, lateAttributed: 0, watermarks: {}, sources: [] }),
     planCompute: async ({ tier }) => {
       tiers.set('lapsed-buyers', cohortTier(tier));
-      return [{ cohortId: 'lapsed-buyers', definitionVersion: 1 }];
+      return [{ cohortId: 'lapsed-buyers', definitionVersion: 1, dependsOn: [] }];
     },
+    materialiseRunMeasures: async ({ runId }) => ({ table: `measures_${runId.length}`, rows: 100, measures: 3 }),
     computeCohort: async ({ cohortId, definitionVersion }) =>
       ({ cohortId, snapshotId: `snap-${cohortId}`, definitionVersion, tier: tiers.get(cohortId) ?? 'strategic', size: 42, contentHash: 'h-42' }),
+    dropRunMeasures: async () => undefined,
     testAgainstBaselines: async ({ snapshotIds }) =>
       snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, verdict: opts.verdict ?? 'pass', checks: [] })),
     publishSnapshots: async ({ snapshotIds }) => snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, version: 1 })),
@@ -244,6 +246,50 @@ describe('refresh cycle', () => {
     });
     expect(outcome.decision).toMatchObject({ kind: 'approved', by: APPROVER });
     expect(fakes.audited().filter((a) => a.startsWith('decision.'))).toEqual(['decision.approved']);
+  });
+
+  it('materialises measures once, computes referenced cohorts first, at most four at a time, then drops the measures', async () => {
+    const log: string[] = [];
+    let running = 0;
+    let most = 0;
+    const planned = [
+      { cohortId: 'at-risk', definitionVersion: 1, dependsOn: ['paying'] },
+      { cohortId: 'paying', definitionVersion: 1, dependsOn: [] },
+      { cohortId: 'winback', definitionVersion: 1, dependsOn: ['at-risk', 'paying'] },
+      ...['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ cohortId: id, definitionVersion: 1, dependsOn: [] })),
+    ];
+    const fakes = fakeActivities({
+      overrides: (plain) => ({
+        planCompute: async () => planned,
+        materialiseRunMeasures: async (input) => {
+          log.push('measures');
+          return plain.materialiseRunMeasures(input);
+        },
+        computeCohort: async (input) => {
+          running += 1;
+          most = Math.max(most, running);
+          log.push(`start ${input.cohortId}`);
+          await Promise.resolve();
+          log.push(`end ${input.cohortId}`);
+          running -= 1;
+          return plain.computeCohort(input);
+        },
+        dropRunMeasures: async () => {
+          log.push('drop');
+        },
+      }),
+    });
+    await withRefresh(refreshInput('all'), fakes, async (run) => {
+      await awaitingApproval(run);
+      await run.terminate('test done');
+    });
+    const at = (entry: string) => log.indexOf(entry);
+    expect(log[0]).toBe('measures');
+    expect(log.at(-1)).toBe('drop');
+    expect(at('end paying')).toBeLessThan(at('start at-risk'));
+    expect(at('end at-risk')).toBeLessThan(at('start winback'));
+    expect(fakes.calls.computeCohort.map((c) => c.cohortId).sort()).toEqual(planned.map((p) => p.cohortId).sort());
+    expect(most).toBeLessThanOrEqual(4);
   });
 
   it('fails at once, without retries, when planning reports invalid input', async () => {

@@ -1,0 +1,117 @@
+import { BILLING_TYPES } from '../sources/kinds';
+import type { CatalogEntry } from './catalog';
+import { leaves, references, type CohortDefinition, type MeasureName, type Rule } from './definition';
+import { SUPPORT_TYPES } from './measures';
+
+// Rules about the catalog as a whole: what no single file can know on its own.
+
+/** Event types every installation has: the billing and support kinds write them (docs/sources.md). */
+export const BUILT_IN_EVENT_TYPES: readonly string[] = [...BILLING_TYPES, ...SUPPORT_TYPES];
+
+const MEASURE_SOURCES: Record<MeasureName, Array<'product' | 'crm' | 'billing' | 'support'>> = {
+  recency_days: ['product'], frequency: ['product'], velocity: ['product'], rfm_r: ['product'], rfm_f: ['product'],
+  monetary: ['billing'], rfm_m: ['billing'], failed_payments: ['billing'], upgrades: ['billing'], downgrades: ['billing'], refunds: ['billing'],
+  rfm_score: ['product', 'billing'], support_intensity: ['support'], tenure_days: ['crm'],
+};
+
+const sourceOfType = (type: string) => ((BILLING_TYPES as readonly string[]).includes(type) ? 'billing' : (SUPPORT_TYPES as readonly string[]).includes(type) ? 'support' : 'product');
+
+/** The sources a rule reads, each with what made it needed (for the hint). */
+export function sourcesRead(rule: Rule): Map<string, string> {
+  const needs = new Map<string, string>();
+  for (const { rule: r } of leaves(rule)) {
+    if ('trait' in r) needs.set('crm', needs.get('crm') ?? `trait ${r.trait.name}`);
+    if ('event' in r) for (const t of r.event.types ?? [r.event.type!]) needs.set(sourceOfType(t), needs.get(sourceOfType(t)) ?? `event ${t}`);
+    if ('measure' in r) for (const s of MEASURE_SOURCES[r.measure.name]) needs.set(s, needs.get(s) ?? `measure ${r.measure.name}`);
+  }
+  return needs;
+}
+
+/** Every problem with the catalog as a whole, each at its file, line and path, with a hint. */
+export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTypes: ReadonlySet<string> }): string[] {
+  const problems: string[] = [];
+  const byId = new Map<string, CatalogEntry>();
+  for (const e of entries) {
+    const other = byId.get(e.definition.id);
+    if (other) problems.push(`${e.where(['id'])}: "${e.definition.id}" is already defined in ${other.file}`);
+    else byId.set(e.definition.id, e);
+  }
+  const ids = [...byId.keys()];
+
+  for (const e of entries) {
+    for (const { rule, at } of leaves(e.definition.rule)) {
+      if ('in_cohort' in rule) {
+        const target = byId.get(rule.in_cohort);
+        if (!target) problems.push(`${e.where([...at, 'in_cohort'])}: no cohort "${rule.in_cohort}" in the catalog${hint(rule.in_cohort, ids)}`);
+        else if (target.definition.status === 'deprecated' && e.definition.status === 'active') {
+          problems.push(`${e.where([...at, 'in_cohort'])}: "${rule.in_cohort}" is deprecated; an active cohort cannot build on it (${target.definition.deprecationReason ?? 'no reason given'})`);
+        }
+      }
+      if ('event' in rule && vocabulary) {
+        const types = rule.event.types ?? [rule.event.type!];
+        types.forEach((t, i) => {
+          if (vocabulary.eventTypes.has(t) || BUILT_IN_EVENT_TYPES.includes(t)) return;
+          const known = [...new Set([...vocabulary.eventTypes, ...BUILT_IN_EVENT_TYPES])].sort();
+          problems.push(`${e.where([...at, 'event', rule.event.types ? `types.${i}` : 'type'])}: unknown event type "${t}"${hint(t, known)}; known types: ${known.join(', ')}`);
+        });
+      }
+    }
+    const declared = new Set(e.definition.sources ?? []);
+    for (const [source, because] of sourcesRead(e.definition.rule)) {
+      if (!declared.has(source as never)) problems.push(`${e.where(['sources'])}: the rule reads ${source} data (${because}) but sources lists ${[...declared].join(', ') || 'nothing'}; add ${source}`);
+    }
+  }
+
+  for (const cycle of cycles(entries.map((e) => e.definition))) {
+    const first = byId.get(cycle[0]!)!;
+    problems.push(`${first.where(['rule'])}: cohorts refer to each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}; remove one in_cohort`);
+  }
+  return problems;
+}
+
+/** Each cycle of in_cohort references once, as the ids along it. */
+export function cycles(definitions: CohortDefinition[]): string[][] {
+  const edges = new Map(definitions.map((d) => [d.id, references(d.rule)]));
+  const state = new Map<string, 'open' | 'done'>();
+  const found: string[][] = [];
+  const visit = (id: string, stack: string[]) => {
+    state.set(id, 'open');
+    for (const next of edges.get(id) ?? []) {
+      if (!edges.has(next)) continue;
+      if (state.get(next) === 'open') found.push(stack.slice(stack.indexOf(next)));
+      else if (!state.has(next)) visit(next, [...stack, next]);
+    }
+    state.set(id, 'done');
+  };
+  for (const id of [...edges.keys()].sort()) if (!state.has(id)) visit(id, [id]);
+  return found;
+}
+
+/**
+ * Compute order: each cohort with the cohorts it needs computed before it (within `ids`).
+ * Assumes no cycles (catalogProblems refuses them).
+ */
+export function dependencies(definitions: ReadonlyMap<string, CohortDefinition>, ids: string[]): Map<string, string[]> {
+  const inScope = new Set(ids);
+  return new Map(ids.map((id) => [id, references(definitions.get(id)!.rule).filter((r) => inScope.has(r)).sort()]));
+}
+
+/** " (did you mean x?)" when a known name is one or two edits away. */
+function hint(name: string, known: string[]): string {
+  const close = known.map((k) => [k, distance(name, k)] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1]);
+  return close.length ? ` (did you mean ${close[0]![0]}?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row[j]!;
+      row[j] = next;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,205 @@
+import crypto from 'node:crypto';
+import type { Db, Queryable } from '../data/db';
+import { InvalidDefinitionError, loadCatalog } from './catalog';
+import { dependencies } from './catalog-rules';
+import { compileCohort, compileOverTable, measuresOf, type CompiledCohort, type Reference } from './compile';
+import { references, type CohortDefinition, type CohortTier } from './definition';
+import { emptyMeasureSet } from './measures';
+import { measuresQuery, Params, pointInTime } from './measures-sql';
+import { missingFromCatalog, recordDefinition, recordDeletion } from './versions';
+
+// A run's compute, as library functions the activities wrap: plan (versions and order), one
+// pass that materialises every measure, one statement per cohort over it, then clean up.
+
+export interface PlannedCohort {
+  cohortId: string;
+  definitionVersion: number;
+  /** Cohorts of the same run this one refers to: computed before it. */
+  dependsOn: string[];
+}
+
+/** The event types seen in the data, plus those of the built-in kinds (catalog-rules.ts). */
+export async function knownEventTypes(db: Queryable): Promise<Set<string>> {
+  return new Set((await db.query<{ event_type: string }>('SELECT event_type FROM event_types')).rows.map((r) => r.event_type));
+}
+
+/**
+ * Validates the catalog, records a version for every changed definition, refuses a strategic
+ * cohort that vanished from the folder without a recorded deletion, and fixes the run's plan
+ * (run_cohorts) once: a retry returns the same plan.
+ */
+export async function planRun(db: Db, catalogDir: string, input: { runId: string; tier: CohortTier | 'all'; author: string; rationale: string }): Promise<PlannedCohort[]> {
+  const fixed = await plannedCohorts(db, input.runId);
+  if (fixed.length > 0) return fixed;
+  const catalog = await loadCatalog(catalogDir, { eventTypes: await knownEventTypes(db) });
+  const missing = await missingFromCatalog(db, catalog.map((e) => e.definition.id));
+  const strategic = missing.filter((m) => m.tier === 'strategic');
+  if (strategic.length > 0) {
+    throw new InvalidDefinitionError(strategic.map((m) => `${catalogDir}: strategic cohort "${m.cohortId}" is missing from the catalog; a strategic cohort is deleted only with a reason: cohortflow cohorts delete ${m.cohortId} --reason "…"`));
+  }
+  for (const m of missing) await recordDeletion(db, m.cohortId, { author: input.author, reason: `file removed from the catalog; noticed by run ${input.runId} (${input.rationale})` });
+
+  const versions = new Map<string, number>();
+  for (const entry of catalog) {
+    const { version } = await recordDefinition(db, entry, { author: `${input.author} (file by ${entry.definition.owner}, recorded by run ${input.runId})`, rationale: input.rationale });
+    versions.set(entry.definition.id, version);
+  }
+  const definitions = new Map(catalog.map((e) => [e.definition.id, e.definition]));
+  const inScope = catalog.filter((e) => e.definition.status === 'active' && (input.tier === 'all' || e.definition.tier === input.tier)).map((e) => e.definition.id);
+  // Cohorts outside the scope that an in-scope one refers to are read (inlined), not published.
+  const referenced = new Set<string>();
+  const walk = (id: string) => references(definitions.get(id)!.rule).forEach((r) => !referenced.has(r) && (referenced.add(r), walk(r)));
+  inScope.forEach(walk);
+  const deps = dependencies(definitions, inScope);
+  await db.transaction(async (tx) => {
+    for (const id of inScope) {
+      await tx.query('INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope, depends_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [input.runId, id, versions.get(id), 'publish', deps.get(id)]);
+    }
+    for (const id of [...referenced].filter((r) => !inScope.includes(r))) {
+      await tx.query('INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [input.runId, id, versions.get(id), 'reference']);
+    }
+  });
+  return plannedCohorts(db, input.runId);
+}
+
+async function plannedCohorts(db: Queryable, runId: string): Promise<PlannedCohort[]> {
+  const r = await db.query<{ cohort_id: string; definition_version: number; depends_on: string[] }>(
+    `SELECT cohort_id, definition_version, depends_on FROM run_cohorts WHERE run_id = $1 AND scope = 'publish' ORDER BY cohort_id`,
+    [runId],
+  );
+  return r.rows.map((x) => ({ cohortId: x.cohort_id, definitionVersion: x.definition_version, dependsOn: x.depends_on }));
+}
+
+/** The planned definitions of a run, by cohort id, with their scope. */
+async function runDefinitions(db: Queryable, runId: string): Promise<Map<string, { definition: CohortDefinition; version: number; scope: 'publish' | 'reference' }>> {
+  const r = await db.query<{ cohort_id: string; definition: CohortDefinition; definition_version: number; scope: 'publish' | 'reference' }>(
+    `SELECT rc.cohort_id, d.definition, rc.definition_version, rc.scope FROM run_cohorts rc
+     JOIN cohort_definitions d ON d.cohort_id = rc.cohort_id AND d.version = rc.definition_version WHERE rc.run_id = $1`,
+    [runId],
+  );
+  return new Map(r.rows.map((x) => [x.cohort_id, { definition: x.definition, version: x.definition_version, scope: x.scope }]));
+}
+
+export const measuresTableOf = (runId: string) => `measures_${crypto.createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
+
+/**
+ * One pass over the rollups for every measure the run's cohorts need, into a table of one row
+ * per customer existing at asOf. Rebuilt from scratch on a retry, so a half-built table never counts.
+ */
+export async function materialiseMeasures(db: Db, input: { runId: string; asOf: string }): Promise<{ table: string; rows: number; measures: number }> {
+  const table = measuresTableOf(input.runId);
+  const done = await db.query<{ rows: number }>('SELECT rows FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table]);
+  const measureCount = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = $1 AND column_name ~ '^[md]_'`, [table])).rows[0]!.n;
+  if (done.rows[0]) return { table, rows: done.rows[0].rows, measures: await measureCount() };
+
+  const definitions = await runDefinitions(db, input.runId);
+  const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
+  const set = emptyMeasureSet();
+  for (const d of catalog.values()) measuresOf(d, catalog, set);
+  const asOf = new Date(input.asOf);
+  const pit = await pointInTime(db, asOf);
+  const p = new Params(asOf);
+  const query = measuresQuery(set, p, pit);
+  const rows = await db.transaction(async (tx) => {
+    await tx.query(`DROP TABLE IF EXISTS ${table}`);
+    await tx.query('INSERT INTO measure_tables (table_name, run_id, as_of) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET built_at = NULL', [table, input.runId, input.asOf]);
+    await tx.query(`CREATE TABLE ${table} (${query.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
+    await tx.query('SET LOCAL work_mem = \'256MB\'');
+    const inserted = await tx.query(`INSERT INTO ${table} ${query.sql}`, p.values);
+    await tx.query(`ANALYZE ${table}`);
+    await tx.query('UPDATE measure_tables SET rows = $2, built_at = now() WHERE table_name = $1', [table, inserted.rowCount]);
+    return inserted.rowCount ?? 0;
+  });
+  return { table, rows, measures: query.columns.length - 7 };
+}
+
+export async function dropMeasures(db: Db, input: { runId: string }): Promise<void> {
+  const table = measuresTableOf(input.runId);
+  await db.query(`DROP TABLE IF EXISTS ${table}`);
+  await db.query('DELETE FROM measure_tables WHERE table_name = $1', [table]);
+}
+
+/** Deterministic, so a retry of the same (run, cohort) lands on the same snapshot. */
+export const snapshotIdOf = (runId: string, cohortId: string) =>
+  `snap_${crypto.createHash('sha256').update(`${runId}\n${cohortId}`).digest('hex').slice(0, 24)}`;
+
+export interface ComputedSnapshot {
+  snapshotId: string;
+  definitionVersion: number;
+  tier: CohortTier;
+  size: number;
+  contentHash: string;
+}
+
+/**
+ * Evaluates one cohort of the run into an immutable snapshot, in one transaction: over the run's
+ * measures table when it was built, else self-contained over the rollups. Idempotent per (run, cohort).
+ */
+export async function computeSnapshot(db: Db, input: { runId: string; cohortId: string; definitionVersion: number; asOf: string }): Promise<ComputedSnapshot> {
+  const snapshotId = snapshotIdOf(input.runId, input.cohortId);
+  // One transaction, the read-back included: embedded PGlite serves concurrent connections
+  // safely only one transaction at a time (DESIGN.md, "Two ways to run").
+  return db.transaction(async (tx) => {
+    if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount) await computeInto(tx, snapshotId, input);
+    const r = await tx.query<{ size: number; content_hash: string; definition_version: number; tier: CohortTier }>(
+      `SELECT s.size, s.content_hash, s.definition_version, d.tier FROM cohort_snapshots s
+       JOIN cohort_definitions d ON d.cohort_id = s.cohort_id AND d.version = s.definition_version WHERE s.snapshot_id = $1`,
+      [snapshotId],
+    );
+    const s = r.rows[0]!;
+    return { snapshotId, definitionVersion: s.definition_version, tier: s.tier, size: s.size, contentHash: s.content_hash };
+  });
+}
+
+async function computeInto(tx: Queryable, snapshotId: string, input: { runId: string; cohortId: string; definitionVersion: number; asOf: string }): Promise<void> {
+  const asOf = new Date(input.asOf);
+  const definitions = await runDefinitions(tx, input.runId);
+  const own = definitions.get(input.cohortId)?.definition ?? (await definitionAt(tx, input.cohortId, input.definitionVersion));
+  const table = measuresTableOf(input.runId);
+  const built = (await tx.query('SELECT 1 FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table])).rowCount;
+  let compiled: CompiledCohort;
+  if (built) {
+    const reference = (id: string): Reference => {
+      const d = definitions.get(id);
+      if (!d) throw new Error(`cohort ${input.cohortId} refers to ${id}, which run ${input.runId} did not plan`);
+      return d.scope === 'publish' ? { snapshotId: snapshotIdOf(input.runId, id) } : { rule: d.definition.rule };
+    };
+    compiled = compileOverTable(own, table, asOf, reference);
+  } else {
+    const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
+    compiled = compileCohort(own, catalog, asOf, await pointInTime(tx, asOf));
+  }
+  await tx.query(
+    `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)
+     SELECT $1, $2, $3, $4, $5, COALESCE((SELECT jsonb_object_agg(source, watermark) FROM source_watermarks), '{}'), 0, ''`,
+  [snapshotId, input.runId, input.cohortId, input.definitionVersion, input.asOf],
+  );
+  await writeMembers(tx, snapshotId, compiled);
+}
+
+async function definitionAt(db: Queryable, cohortId: string, version: number): Promise<CohortDefinition> {
+  const r = await db.query<{ definition: CohortDefinition }>('SELECT definition FROM cohort_definitions WHERE cohort_id = $1 AND version = $2', [cohortId, version]);
+  if (!r.rows[0]) throw new InvalidDefinitionError([`cohort ${cohortId} has no definition version ${version}`]);
+  return r.rows[0].definition;
+}
+
+/**
+ * Members as sorted arrays of customer numbers, one row per block of 65,536; size and content
+ * hash from those rows. The hash covers the member numbers in order: the same members, the same hash.
+ */
+export async function writeMembers(tx: Queryable, snapshotId: string, compiled: CompiledCohort): Promise<void> {
+  const id = `$${compiled.params.length + 1}`;
+  await tx.query(
+    `INSERT INTO snapshot_chunks (snapshot_id, block, members)
+     SELECT ${id}, q.customer_no >> 16, array_agg(q.customer_no ORDER BY q.customer_no) FROM (${compiled.sql}) q GROUP BY 2`,
+    [...compiled.params, snapshotId],
+  );
+  await tx.query(
+    `UPDATE cohort_snapshots s SET size = m.size, content_hash = m.hash
+     FROM (SELECT COALESCE(sum(cardinality(members)), 0)::int AS size,
+                  encode(sha256(convert_to(COALESCE(string_agg(block || ':' || array_to_string(members, ','), ';' ORDER BY block), ''), 'UTF8')), 'hex') AS hash
+           FROM snapshot_chunks WHERE snapshot_id = $1) m
+     WHERE s.snapshot_id = $1`,
+    [snapshotId],
+  );
+}
