@@ -25,7 +25,7 @@ RUN npm ci --omit=dev \
 
 COPY tsconfig.json ./
 COPY src/ ./src/
-COPY examples/ ./examples/
+COPY catalog/ ./catalog/
 
 # Code and dependencies stay root-owned (read-only to the app); only the working-data
 # folder belongs to the unprivileged `node` user (uid 1000) the containers run as.

@@ -29,7 +29,7 @@ describe('loading the configuration', () => {
       temporal: { namespace: 'default', taskQueue: 'cohortflow', port: 7233, uiPort: 8233 },
       approval: { approvers: [], deadline: '72h' },
       sourceDir: '/srv/cohortflow/.data/sources',
-      catalogDir: '/srv/cohortflow/examples/cohorts',
+      catalogDir: '/srv/cohortflow/catalog',
       webhook: undefined,
       logLevel: 'info',
     });
