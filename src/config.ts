@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-/** Roles a bearer token can carry; see src/api/auth.ts for what each may do. */
-export const Role = z.enum(['viewer', 'operator', 'approver', 'admin']);
+/**
+ * Roles a bearer token can carry; see src/api/auth.ts for what each may do. viewer reads,
+ * operator starts refreshes, approver decides them, analyst changes cohort definitions.
+ */
+export const Role = z.enum(['viewer', 'operator', 'approver', 'analyst', 'admin']);
 export type Role = z.infer<typeof Role>;
 
 export const TokenGrant = z.object({ user: z.string().min(1), roles: z.array(Role).min(1) });
@@ -83,7 +86,7 @@ function buildConfig(env: z.infer<typeof EnvSchema>) {
     tokens,
     approval: { approvers: [...new Set(approvers)], deadline: env.APPROVAL_DEADLINE },
     sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
-    catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'examples/cohorts'),
+    catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'catalog'),
     webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
     logLevel: env.LOG_LEVEL,
   };

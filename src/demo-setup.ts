@@ -16,6 +16,7 @@ export function demoTokens(dataDir: string): Record<string, TokenGrant> {
     [token()]: { user: 'alice', roles: ['operator', 'viewer'] },
     [token()]: { user: 'bob', roles: ['approver', 'viewer'] },
     [token()]: { user: 'carol', roles: ['approver', 'viewer'] },
+    [token()]: { user: 'dave', roles: ['analyst', 'viewer'] },
   };
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(tokens, null, 2), { mode: 0o600 });

@@ -76,7 +76,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     // The API listens before the worker starts: the demo inbox's URL needs its port.
     const demoSecret = config.webhook ? undefined : demoWebhookSecret(config.dataDir);
-    const api = createApi({ refreshes, tokens, log });
+    const api = createApi({ refreshes, cohorts: { db, catalogDir: config.catalogDir }, tokens, log });
     if (demoSecret) registerDemoInbox(api, demoSecret);
     await api.listen({ host: config.api.host, port: config.api.port });
     stops.push(() => api.close());

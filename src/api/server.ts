@@ -1,10 +1,13 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { InvalidDefinitionError } from '../cohorts/catalog';
+import { GuardrailRefused } from '../cohorts/versions';
 import type { TokenGrant } from '../config';
 import type { Logger } from '../log';
 import { DecisionRefused, type RefreshClient } from '../temporal/refresh-client';
 import { requireRole } from './auth';
+import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
 
 const StartBody = z
   .object({
@@ -20,7 +23,7 @@ const DecisionBody = z.object({ comment: z.string().max(2000).optional() }).stri
 const RunId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a workflow id');
 
 /** The HTTP API: every state-changing route needs a bearer token with the right role. */
-export function createApi(deps: { refreshes: RefreshClient; tokens: Record<string, TokenGrant>; log: Logger }): FastifyInstance {
+export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps; tokens: Record<string, TokenGrant>; log: Logger }): FastifyInstance {
   const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger });
   const role = (r: Parameters<typeof requireRole>[1]) => requireRole(deps.tokens, r);
 
@@ -30,6 +33,13 @@ export function createApi(deps: { refreshes: RefreshClient; tokens: Record<strin
     }
     if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
     if (err instanceof DecisionRefused) return reply.code(409).send({ error: 'decision_refused', message: err.message });
+    if (err instanceof ApiRefusal) {
+      if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...err.details });
+    }
+    if (err instanceof GuardrailRefused) return reply.code(409).send({ error: 'guardrail', message: err.message });
+    // Every problem, each at file:line: path, so a person fixes them all in one pass.
+    if (err instanceof InvalidDefinitionError) return reply.code(400).send({ error: 'invalid_definition', message: err.message, problems: err.problems });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status < 500) return reply.code(status).send({ error: 'bad_request', message: (err as Error).message });
     request.log.error({ err }, 'request failed');
@@ -56,5 +66,7 @@ export function createApi(deps: { refreshes: RefreshClient; tokens: Record<strin
       return deps.refreshes.decide(id, { approver: request.caller!.user, decision, comment: body.comment });
     });
   }
+
+  registerCohortRoutes(app, deps.cohorts, role);
   return app;
 }

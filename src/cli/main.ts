@@ -9,6 +9,7 @@ import { SCHEDULES } from '../temporal/schedules';
 import type { ApprovalDecision, RefreshStatus } from '../workflows/types';
 import { callApi } from './api-client';
 import { printBanner } from './banner';
+import { registerCohortCommands } from './cohorts';
 import { runServer, runWorker } from './processes';
 import { withTemporal } from './temporal';
 import { startSystem } from '../system';
@@ -80,6 +81,8 @@ for (const decision of ['approve', 'reject'] as const) {
     .option('--comment <text>', 'recorded with the decision')
     .action(async (id: string, o: { comment?: string }) => print(await callApi<ApprovalDecision>('POST', `/refreshes/${encodeURIComponent(id)}/${decision}`, { comment: o.comment })));
 }
+
+registerCohortCommands(program);
 
 program
   .command('generate')

@@ -36,18 +36,24 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   };
 }
 
-/** An API process for the server deployment; also keeps the schedules up to date. */
+/**
+ * An API process for the server deployment; also keeps the schedules up to date. It reads and
+ * changes cohort definitions in Postgres and the catalog folder, so it migrates like a worker.
+ */
 export async function runServer(config: Config, log: Logger): Promise<() => Promise<void>> {
   const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
+  const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
+  await migrate(db);
   const connection = await Connection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const policy = policyOf(config);
   await ensureSchedules(client, config.temporal.taskQueue, policy);
-  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy), tokens, log });
+  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy), cohorts: { db, catalogDir: config.catalogDir }, tokens, log });
   await api.listen({ host: config.api.host, port: config.api.port });
   return async () => {
     await api.close();
     await connection.close();
+    await db.close();
   };
 }

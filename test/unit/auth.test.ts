@@ -4,6 +4,7 @@ import type { TokenGrant } from '../../src/config';
 const tokens: Record<string, TokenGrant> = {
   'viewer-token-000000000001': { user: 'vera', roles: ['viewer'] },
   'approver-token-0000000001': { user: 'adam', roles: ['viewer', 'approver'] },
+  'analyst-token-00000000001': { user: 'ana', roles: ['viewer', 'analyst'] },
   'admin-token-0000000000001': { user: 'root', roles: ['admin'] },
 };
 
@@ -56,7 +57,18 @@ describe('checking a role', () => {
     expect(hasRole({ user: 'adam', roles: ['viewer', 'approver'] }, 'operator')).toBe(false);
   });
 
-  it.each(['viewer', 'operator', 'approver', 'admin'] as const)('lets an admin act as %s', (role) => {
+  it('lets an analyst change definitions but not operate or approve', () => {
+    const ana = authenticate(tokens, 'Bearer analyst-token-00000000001')!;
+    expect(hasRole(ana, 'analyst')).toBe(true);
+    expect(hasRole(ana, 'operator')).toBe(false);
+    expect(hasRole(ana, 'approver')).toBe(false);
+  });
+
+  it('does not let a viewer change definitions', () => {
+    expect(hasRole({ user: 'vera', roles: ['viewer'] }, 'analyst')).toBe(false);
+  });
+
+  it.each(['viewer', 'operator', 'approver', 'analyst', 'admin'] as const)('lets an admin act as %s', (role) => {
     expect(hasRole({ user: 'root', roles: ['admin'] }, role)).toBe(true);
   });
 });

@@ -1,0 +1,156 @@
+import fs from 'node:fs/promises';
+import type { Command } from 'commander';
+import YAML from 'yaml';
+import type { AppliedVersion, CohortListing, ExplainAnswer, PreviewAnswer, ValidationAnswer, VersionSummary, WhyAnswer } from '../api/cohorts';
+import { renderWhy } from '../cohorts/why';
+
+// `cohortflow cohorts …`: every command goes through the HTTP API with COHORTFLOW_TOKEN, so the
+// CLI obeys the same roles, validation and guardrails as any other caller.
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface ApiError {
+  message?: string;
+  problems?: string[];
+  issues?: Array<{ path: string; message: string }>;
+}
+
+async function cohortApi<T>(method: Method, route: string, body?: unknown): Promise<T> {
+  const base = process.env.COHORTFLOW_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`;
+  const token = process.env.COHORTFLOW_TOKEN;
+  if (!token) throw new Error('set COHORTFLOW_TOKEN to your API token (npm start prints demo tokens; they are in .data/demo-tokens.json)');
+  const response = await fetch(`${base}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const payload = (await response.json().catch(() => ({}))) as T & ApiError;
+  if (!response.ok) {
+    // Every problem on its own line: a person fixes them all in one pass.
+    const detail = payload.issues
+      ? `invalid request:\n${payload.issues.map((i) => `  ${i.path || '(body)'}: ${i.message}`).join('\n')}`
+      : payload.message ?? response.statusText;
+    throw new Error(`${method} ${route} → ${response.status}: ${detail}`);
+  }
+  return payload;
+}
+
+const print = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+};
+const write = (lines: string[]): void => {
+  process.stdout.write(`${lines.join('\n')}\n`);
+};
+const cohortPath = (id: string) => `/cohorts/${encodeURIComponent(id)}`;
+const query = (params: Record<string, string | undefined>) => {
+  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  return q.size ? `?${q}` : '';
+};
+
+/** Columns padded to their widest cell; the last column runs free. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
+
+function idOfFile(file: string, text: string): string {
+  const id = (YAML.parseDocument(text).toJS() as { id?: unknown } | null)?.id;
+  if (typeof id !== 'string') throw new Error(`${file}: no id; a definition names its cohort with id: <cohort-id>`);
+  return id;
+}
+
+export function registerCohortCommands(program: Command): void {
+  const cohorts = program.command('cohorts').description('manage and inspect cohort definitions (through the HTTP API; needs COHORTFLOW_TOKEN)');
+
+  cohorts.command('list').description("the catalog folder's cohorts and their latest recorded versions").action(async () => {
+    const listing = await cohortApi<CohortListing>('GET', '/cohorts');
+    const version = (c: CohortListing['cohorts'][number]) => (c.latestVersion ? `${c.latestVersion.version}${c.recorded ? '' : ' (file changed)'}` : '-');
+    write(table(['ID', 'TIER', 'STATUS', 'VERSION', 'OWNER', 'NAME'], listing.cohorts.map((c) => [c.id, c.tier, c.status, version(c), c.owner, c.name])));
+    if (listing.problems.length) write(['', `the catalog has ${listing.problems.length} problem(s):`, ...listing.problems.map((p) => `  ${p}`)]);
+  });
+
+  cohorts
+    .command('show <id>')
+    .description('the definition in the folder, or an old recorded version')
+    .option('--version <n>', 'a recorded version')
+    .action(async (id: string, o: { version?: string }) => {
+      print(await cohortApi('GET', o.version ? `${cohortPath(id)}/versions/${encodeURIComponent(o.version)}` : cohortPath(id)));
+    });
+
+  cohorts.command('versions <id>').description('every recorded version of a cohort').action(async (id: string) => {
+    const { versions } = await cohortApi<{ versions: VersionSummary[] }>('GET', `${cohortPath(id)}/versions`);
+    write(table(['VERSION', 'CHANGE', 'AUTHOR', 'TIME', 'HASH', 'RATIONALE'], versions.map((v) => [String(v.version), v.change, v.author, v.createdAt, v.contentHash.slice(0, 12), v.rationale])));
+  });
+
+  cohorts
+    .command('validate [file]')
+    .description('check the catalog folder, with the file added or replacing its cohort; changes nothing')
+    .action(async (file?: string) => {
+      const answer = await cohortApi<ValidationAnswer>('POST', '/cohorts/validate', file ? { yaml: await fs.readFile(file, 'utf8') } : undefined);
+      if (answer.valid) write([`valid: ${answer.cohorts} cohort(s)${answer.candidate ? `, with ${file} as ${answer.candidate}` : ''}`]);
+      else {
+        write([`invalid: ${answer.problems.length} problem(s)`, ...answer.problems.map((p) => `  ${p}`)]);
+        process.exitCode = 1;
+      }
+    });
+
+  cohorts
+    .command('apply <file>')
+    .description('validate the definition with the whole catalog, write it to the folder and record a version')
+    .requiredOption('--rationale <text>', 'why the change is needed (recorded with the version)')
+    .action(async (file: string, o: { rationale: string }) => {
+      const yaml = await fs.readFile(file, 'utf8');
+      print(await cohortApi<AppliedVersion>('PUT', cohortPath(idOfFile(file, yaml)), { yaml, rationale: o.rationale }));
+    });
+
+  cohorts
+    .command('deprecate <id>')
+    .description('mark a cohort deprecated (a strategic one needs a reason)')
+    .option('--reason <text>', 'why it is deprecated (recorded in the file and the version)')
+    .action(async (id: string, o: { reason?: string }) => print(await cohortApi<AppliedVersion>('POST', `${cohortPath(id)}/deprecate`, { reason: o.reason })));
+
+  cohorts
+    .command('delete <id>')
+    .description('record the deletion, then remove the file (a strategic cohort needs a reason)')
+    .option('--reason <text>', 'why it is deleted (recorded with the tombstone version)')
+    .action(async (id: string, o: { reason?: string }) => print(await cohortApi('DELETE', cohortPath(id), { reason: o.reason })));
+
+  cohorts
+    .command('explain <id>')
+    .description("the cohort's compiled SQL, its parameters and Postgres's plan (not executed)")
+    .option('--as-of <iso>', 'compile as of this moment (default: now)')
+    .action(async (id: string, o: { asOf?: string }) => {
+      const a = await cohortApi<ExplainAnswer>('GET', `${cohortPath(id)}/explain${query({ asOf: o.asOf })}`);
+      write([
+        `${a.cohortId} as of ${a.asOf} (rows after asOf: ${a.pointInTime.lateRows ? 'yes' : 'no'}; traits from history: ${a.pointInTime.traitsFromHistory ? 'yes' : 'no'})`,
+        '', 'SQL:', a.sql, '', 'parameters:', ...a.params.map((p, i) => `  $${i + 1} = ${JSON.stringify(p)}`), '', 'plan:', a.plan,
+      ]);
+    });
+
+  cohorts
+    .command('preview <id>')
+    .description('size and a sample of members, computed now; publishes and writes nothing')
+    .option('--as-of <iso>', 'compute as of this moment (default: now)')
+    .option('--sample <n>', 'how many member ids to show', '20')
+    .action(async (id: string, o: { asOf?: string; sample: string }) => {
+      const a = await cohortApi<PreviewAnswer>('GET', `${cohortPath(id)}/preview${query({ asOf: o.asOf, sample: o.sample })}`);
+      write([`${a.cohortId} as of ${a.asOf}: ${a.size} member(s)`, ...(a.sample.length ? [`first ${a.sample.length} by customer id:`, ...a.sample.map((c) => `  ${c}`)] : [])]);
+    });
+
+  cohorts
+    .command('why <cohort> <customer>')
+    .description('whether a customer is a member, with the figures that decided each condition')
+    .option('--as-of <iso>', 'as of this moment (default: now)')
+    .action(async (cohort: string, customer: string, o: { asOf?: string }) => {
+      const a = await cohortApi<WhyAnswer>('GET', `${cohortPath(cohort)}/why/${encodeURIComponent(customer)}${query({ asOf: o.asOf })}`);
+      const p = a.published;
+      write([
+        `${a.customerId} is ${a.member ? '' : 'not '}a member of ${a.cohortId} as of ${a.asOf}`,
+        ...(a.existedAtAsOf ? [] : ['  (the customer was not known yet at that time)']),
+        ...(a.rule ? renderWhy(a.rule) : []),
+        ...(a.warning ? [`warning: ${a.warning}`] : []),
+        p ? `published: snapshot ${p.snapshotId} (run ${p.runId}, as of ${p.asOf}, published ${p.publishedAt}): ${p.member ? 'member' : 'not a member'}` : 'published: no snapshot of this cohort is published yet',
+      ]);
+    });
+}
