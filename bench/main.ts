@@ -1,7 +1,8 @@
+import { benchCompute } from './compute';
 import { benchIngest } from './ingest';
 
 // `npm run bench -- <name> [options]`: prints figures; asserts nothing (targets live in the README).
-const benches: Record<string, (args: string[]) => Promise<void>> = { ingest: benchIngest };
+const benches: Record<string, (args: string[]) => Promise<void>> = { ingest: benchIngest, compute: benchCompute };
 
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import pg from 'pg';
+import { connect, type Db } from '../src/data/db';
+import { migrate } from '../src/data/migrate';
+import { ingestSources } from '../src/ingest/ingest-sources';
+import { csvFields } from '../src/ingest/read-rows';
+import { createLogger } from '../src/log';
+import { generateSources } from '../src/sources/generate';
+
+export interface BenchData {
+  /** A fresh copy of the loaded history, dropped by `drop`. */
+  db: Db;
+  /** The files of the day after the history: what "one new day of data" ingests. */
+  newDayDir: string;
+  /** When the history was loaded: an asOf that sees all of it, with windows ending where the data ends. */
+  loadedAt: Date;
+  url: string;
+  drop(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Generated data at a scale, loaded once through the real ingest into a template database that
+ * later runs reuse (a 1M-customer load takes the best part of an hour); every run works on a
+ * copy of it, so ingesting the new day never changes the template.
+ */
+export async function benchData(adminUrl: string, scale: { customers: number; days: number; seed: number }, cacheDir: string): Promise<BenchData> {
+  const template = `cf_bench_tpl_${scale.customers}_${scale.days}_${scale.seed}`;
+  const dir = path.join(cacheDir, template);
+  const newDayDir = path.join(dir, 'new-day');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const urlOf = (name: string) => Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
+  try {
+    const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template])).rowCount;
+    const ready = exists && fs.existsSync(path.join(dir, 'loaded'));
+    if (!ready) {
+      if (exists) await admin.query(`DROP DATABASE ${template} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${template}`);
+      await load(urlOf(template), scale, dir);
+    }
+    const copy = `cf_bench_run_${process.pid}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`);
+    const t0 = Date.now();
+    await admin.query(`CREATE DATABASE ${copy} TEMPLATE ${template}`);
+    process.stderr.write(`bench: copied the loaded template in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    const db = connect(urlOf(copy));
+    await migrate(db); // a template loaded by older code gains the newer migrations
+    return {
+      db, newDayDir, loadedAt: new Date(fs.readFileSync(path.join(dir, 'loaded'), 'utf8')), url: urlOf(copy),
+      async drop() {
+        await db.close();
+        const c = new pg.Client({ connectionString: adminUrl });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  } finally {
+    await admin.end();
+  }
+}
+
+async function load(url: string, scale: { customers: number; days: number; seed: number }, dir: string): Promise<void> {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const all = path.join(dir, 'all');
+  const history = path.join(dir, 'history');
+  const newDay = path.join(dir, 'new-day');
+  for (const d of [all, history, newDay]) fs.mkdirSync(d, { recursive: true });
+  // The world ends when the load starts: ingested just after it, the history is visible at once,
+  // as a live system's would be (asOf = load time), and its last day arrives afterwards.
+  const now = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  let t0 = Date.now();
+  await generateSources(all, { ...scale, now, format: 'csv', badRowRate: 0 });
+  process.stderr.write(`bench: generated ${scale.customers} customers × ${scale.days} days in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  const cut = now.getTime() - DAY_MS;
+  for (const name of fs.readdirSync(all)) await splitAt(path.join(all, name), cut, path.join(history, name), path.join(newDay, name));
+  fs.rmSync(all, { recursive: true, force: true });
+  const db = connect(url);
+  try {
+    await migrate(db);
+    t0 = Date.now();
+    const summary = await ingestSources({ db, log: createLogger('warn') }, { runId: 'bench-history', sourceDir: history, now: new Date(cut) });
+    process.stderr.write(`bench: ingested ${summary.rowsRead} history rows in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    await db.query('VACUUM ANALYZE');
+  } finally {
+    await db.close();
+  }
+  fs.rmSync(history, { recursive: true, force: true });
+  fs.writeFileSync(path.join(dir, 'loaded'), new Date().toISOString());
+  // The bench's asOf is the load time: the rows held back for the new day must come after it.
+}
+
+/** Rows whose time (`timestamp`, or a CRM record's `updated_at`) is before `cut` go to one file, the rest to the other. */
+async function splitAt(file: string, cut: number, before: string, after: string): Promise<void> {
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  const outBefore = fs.createWriteStream(before);
+  const outAfter = fs.createWriteStream(after);
+  let column = -1;
+  for await (const line of lines) {
+    if (column < 0) {
+      const header = line.split(',');
+      column = header.includes('timestamp') ? header.indexOf('timestamp') : header.indexOf('updated_at');
+      if (column < 0) throw new Error(`${file}: no timestamp column`);
+      outBefore.write(`${line}\n`);
+      outAfter.write(`${line}\n`);
+      continue;
+    }
+    const fields = csvFields(line);
+    if (!Array.isArray(fields)) throw new Error(`${file}: a record over several lines; the bench data has none`);
+    const out = Date.parse(fields[column]!) < cut ? outBefore : outAfter;
+    if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await Promise.all([new Promise<void>((r) => outBefore.end(() => r())), new Promise<void>((r) => outAfter.end(() => r()))]);
+}
