@@ -1,13 +1,11 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { InvalidDefinitionError, parseDefinition, type CatalogEntry } from '../cohorts/catalog';
-import { catalogProblems } from '../cohorts/catalog-rules';
+import { InvalidDefinitionError, type CatalogEntry } from '../cohorts/catalog';
 import { compileCohort } from '../cohorts/compile';
 import { CohortDefinition, references } from '../cohorts/definition';
+import { checkCatalog, declaredId, deprecated, fileOf, readFolder, restore, withFile, writeAtomically, type FolderFile } from '../cohorts/catalog-folder';
 import { pointInTime, type PointInTime } from '../cohorts/measures-sql';
 import { memberMeasures } from '../cohorts/member-measures';
 import { knownEventTypes } from '../cohorts/run-compute';
@@ -86,65 +84,6 @@ export interface WhyAnswer {
   published: { snapshotId: string; runId: string; publishedAt: string; asOf: string; member: boolean } | null;
   warning?: string;
 }
-
-interface FolderFile {
-  /** The file's name inside the catalog folder: what problems and answers show. */
-  name: string;
-  text: string;
-}
-
-const readFolder = async (dir: string): Promise<FolderFile[]> => {
-  const names = (await fs.readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
-  return Promise.all(names.map(async (name) => ({ name, text: await fs.readFile(path.join(dir, name), 'utf8') })));
-};
-
-const withFile = (files: FolderFile[], name: string, text: string): FolderFile[] =>
-  [...files.filter((f) => f.name !== name), { name, text }].sort((a, b) => (a.name < b.name ? -1 : 1));
-
-/** The catalog as loadCatalog checks it, over texts in memory (so a candidate is checked before it is written). */
-function checkCatalog(files: FolderFile[], eventTypes?: ReadonlySet<string>): { entries: CatalogEntry[]; problems: string[] } {
-  const entries: CatalogEntry[] = [];
-  const problems: string[] = [];
-  for (const f of files) {
-    const parsed = parseDefinition(f.name, f.text);
-    problems.push(...parsed.problems);
-    if (parsed.entry) entries.push(parsed.entry);
-  }
-  problems.push(...catalogProblems(entries, eventTypes ? { eventTypes } : undefined));
-  return { entries, problems };
-}
-
-/** The id a text declares, even when the definition is otherwise invalid. */
-function declaredId(text: string): string | undefined {
-  try {
-    const raw = YAML.parseDocument(text).toJS() as { id?: unknown } | null;
-    return typeof raw?.id === 'string' ? raw.id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The file that holds the cohort: the one declaring its id, else `<id>.yaml`. */
-const fileOf = (files: FolderFile[], id: string) => files.find((f) => declaredId(f.text) === id)?.name ?? `${id}.yaml`;
-
-/** Temp file + rename: a reader (a refresh loading the catalog) sees the old file or the new one, never half. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'w', 0o644);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file).catch(async (err: unknown) => {
-    await fs.rm(temp, { force: true });
-    throw err;
-  });
-}
-
-/** Puts the folder back as it was when recording the version failed after the file was written. */
-const restore = (file: string, previous: string | undefined) => (previous === undefined ? fs.rm(file, { force: true }) : writeAtomically(file, previous));
 
 export interface LatestVersion {
   version: number;
@@ -422,30 +361,4 @@ async function publishedMembership(db: Queryable, cohortId: string, customerNo: 
   );
   const x = r.rows[0];
   return x ? { snapshotId: x.snapshot_id, runId: x.run_id, publishedAt: x.published_at.toISOString(), asOf: x.as_of.toISOString(), member: x.member } : null;
-}
-
-/** The definition with status: deprecated (and the reason). */
-function deprecated(text: string, reason: string | undefined): string {
-  const marked = setTopLevel(text, 'status', 'deprecated', 'tier');
-  return reason ? setTopLevel(marked, 'deprecationReason', reason, 'status') : marked;
-}
-
-/**
- * Sets a top-level key by editing only its value's text, or adds `key: value` on the line after
- * `after`: the Document locates the nodes, and every other byte (comments, flow style, spacing)
- * stays as the analyst wrote it. The result is validated like any candidate before it is written.
- */
-function setTopLevel(text: string, key: string, value: string, after: string): string {
-  const map = YAML.parseDocument(text).contents as YAML.YAMLMap<YAML.Scalar<string>, YAML.Node>;
-  const pairOf = (k: string) => map.items.find((p) => YAML.isScalar(p.key) && p.key.value === k);
-  const scalar = YAML.stringify(value, { lineWidth: 0 }).trimEnd(); // quoted only when YAML needs it
-  const own = pairOf(key)?.value?.range;
-  if (own) return `${text.slice(0, own[0])}${scalar}${text.slice(own[1])}`;
-  const anchor = pairOf(after);
-  const end = anchor?.value?.range?.[1] ?? text.length;
-  const newline = text.indexOf('\n', end);
-  const at = text[end - 1] === '\n' ? end : newline === -1 ? text.length : newline + 1;
-  const start = anchor?.key.range?.[0] ?? 0;
-  const indent = ' '.repeat(start - (text.lastIndexOf('\n', start - 1) + 1));
-  return `${text.slice(0, at)}${at === text.length && !text.endsWith('\n') ? '\n' : ''}${indent}${key}: ${scalar}\n${text.slice(at)}`;
 }
