@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/cohorts/catalog';
-import { computeSnapshot, dropMeasures, knownEventTypes, materialiseMeasures, planRun, type PlannedCohort } from '../src/cohorts/run-compute';
+import { computeSnapshot, dropMeasures, knownEventTypes, materialiseMeasures, planRun } from '../src/cohorts/run-compute';
 import type { Db } from '../src/data/db';
 import { ingestSources } from '../src/ingest/ingest-sources';
 import { createLogger } from '../src/log';
+import { inDependencyOrder } from '../src/workflows/compute-order';
 import { benchData } from './compute-data';
 
 const CATALOG = path.resolve(__dirname, '../catalog');
@@ -21,14 +22,9 @@ async function computeCatalog(db: Db, runId: string, asOf: string) {
   await db.query("INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ($1, 'adhoc', 'all', 'bench', 'bench')", [runId]);
   const [planned, planMs] = await timed(() => planRun(db, CATALOG, { runId, tier: 'all', author: 'bench', rationale: 'compute benchmark' }));
   const [built, measuresMs] = await timed(() => materialiseMeasures(db, { runId, asOf }));
-  const sizes = new Map<string, number>();
-  const [, cohortsMs] = await timed(async () => {
-    const pending: PlannedCohort[] = [...planned];
-    while (pending.length) {
-      const p = pending.splice(pending.findIndex((q) => q.dependsOn.every((d) => sizes.has(d))), 1)[0]!;
-      sizes.set(p.cohortId, (await computeSnapshot(db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf })).size);
-    }
-  });
+  // The workflow's own ordering, one at a time: what each cohort costs, not how they overlap.
+  const [computed, cohortsMs] = await timed(() => inDependencyOrder(planned, 1, (p) => computeSnapshot(db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf })));
+  const sizes = new Map(planned.map((p, i) => [p.cohortId, computed[i]!.size]));
   await dropMeasures(db, { runId });
   return { planned, built, sizes, planMs, measuresMs, cohortsMs };
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../data/db';
-import { derivedColumn, eventColumn, NOT_ACTIVITY, type DerivedMeasure, type EventMeasure, type MeasureSet } from './measures';
+import { derivedColumn, derivedParts, eventColumn, NOT_ACTIVITY, type DerivedMeasure, type EventMeasure, type MeasureSet } from './measures';
 
 /** Bind parameters: user values never enter the SQL text. $1 is asOf. */
 export class Params {
@@ -115,13 +115,16 @@ export function measuresQuery(set: MeasureSet, p: Params, pit: PointInTime, cust
 
   // Derived measures: from the aggregates; then ranks among everyone; then combinations of ranks.
   const derived = [...set.derived.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  const simple = derived.flatMap(([col, m]) => {
-    const expr = simpleExpr(m);
-    if (expr === undefined) return [];
-    columns.push({ name: col, type: 'numeric' });
-    return [`${expr} AS ${col}`];
-  });
-  if (simple.length > 0) relation = `SELECT x.*, ${simple.join(', ')} FROM (${relation}) x`;
+  const step = (exprOf: (m: DerivedMeasure) => string | undefined) => {
+    const cols = derived.flatMap(([col, m]) => {
+      const expr = exprOf(m);
+      if (expr === undefined) return [];
+      columns.push({ name: col, type: 'numeric' });
+      return [`${expr} AS ${col}`];
+    });
+    if (cols.length > 0) relation = `SELECT x.*, ${cols.join(', ')} FROM (${relation}) x`;
+  };
+  step(simpleExpr);
   const ranks = derived.flatMap(([col, m]) => {
     const rank = rankSource(m);
     return rank ? [{ col, ...rank }] : [];
@@ -138,13 +141,7 @@ export function measuresQuery(set: MeasureSet, p: Params, pit: PointInTime, cust
     });
     relation = `SELECT x.*, ${joins.map((j) => j.select).join(', ')} FROM scored x ${joins.map((j) => j.join).join(' ')}`;
   }
-  const combined = derived.flatMap(([col, m]) => {
-    const expr = combinedExpr(m);
-    if (expr === undefined) return [];
-    columns.push({ name: col, type: 'numeric' });
-    return [`${expr} AS ${col}`];
-  });
-  if (combined.length > 0) relation = `SELECT x.*, ${combined.join(', ')} FROM (${relation}) x`;
+  step(combinedExpr);
   if (customerId !== undefined && !early) relation = `SELECT x.* FROM (${relation}) x WHERE x.customer_id = ${p.add(customerId)}`;
   return { sql: `WITH ${ctes.join(',\n    ')}\n    ${relation}`, columns };
 }
@@ -225,30 +222,26 @@ function aggregatePart(name: 'agg' | 'agg_money', events: Array<[string, EventMe
   return ctes;
 }
 
-const ev = (m: Omit<EventMeasure, 'where'> & { where?: EventMeasure['where'] }) => `x.${eventColumn({ where: [], ...m })}`;
-const activity = 'activity' as const;
-
+/**
+ * A derived measure's expression over the columns derivedParts (measures.ts) says it is made of,
+ * in that order: what a measure reads is spelled once, there.
+ */
 function simpleExpr(m: DerivedMeasure): string | undefined {
-  const w = m.days ?? 0;
+  const [first, second] = derivedParts(m).events.map((e) => `x.${eventColumn(e)}`);
   switch (m.name) {
     case 'recency_days':
-      return `(${AS_OF_DAY} - ${ev({ agg: 'last', types: activity, days: null, offset: 0 })})`;
-    case 'frequency':
-      return ev({ agg: 'days', types: activity, days: w, offset: 0 });
+      return `(${AS_OF_DAY} - ${first})`;
     case 'monetary':
-      return `(${ev({ agg: 'sum', types: ['invoice_paid'], days: w, offset: 0 })} - ${ev({ agg: 'sum', types: ['refund'], days: w, offset: 0 })})`;
+      return `(${first} - ${second})`;
     case 'velocity':
-      return `(${ev({ agg: 'count', types: activity, days: w, offset: 0 })}::numeric / NULLIF(${ev({ agg: 'count', types: activity, days: w, offset: w })}, 0))`;
+      return `(${first}::numeric / NULLIF(${second}, 0))`;
+    case 'frequency':
     case 'support_intensity':
-      return ev({ agg: 'count', types: ['ticket_opened'], days: w, offset: 0 });
     case 'failed_payments':
-      return ev({ agg: 'count', types: ['payment_failed'], days: w, offset: 0 });
     case 'upgrades':
-      return ev({ agg: 'count', types: ['subscription_upgraded'], days: w, offset: 0 });
     case 'downgrades':
-      return ev({ agg: 'count', types: ['subscription_downgraded'], days: w, offset: 0 });
     case 'refunds':
-      return ev({ agg: 'count', types: ['refund'], days: w, offset: 0 });
+      return first;
     case 'tenure_days':
       return `(${AS_OF_DAY} - (x.signup_at AT TIME ZONE 'UTC')::date)`;
     default:
@@ -262,13 +255,12 @@ function simpleExpr(m: DerivedMeasure): string | undefined {
  * result never depends on row order.
  */
 function rankSource(m: DerivedMeasure): { source: string; has: (v: string) => string; order: 'ASC' | 'DESC' } | undefined {
-  if (m.name === 'rfm_r') return { source: derivedColumn({ name: 'recency_days', days: null }), has: (v) => `${v} IS NOT NULL`, order: 'DESC' };
-  if (m.name === 'rfm_f') return { source: derivedColumn({ name: 'frequency', days: m.days }), has: (v) => `${v} > 0`, order: 'ASC' };
-  if (m.name === 'rfm_m') return { source: derivedColumn({ name: 'monetary', days: m.days }), has: (v) => `${v} > 0`, order: 'ASC' };
-  return undefined;
+  if (m.name !== 'rfm_r' && m.name !== 'rfm_f' && m.name !== 'rfm_m') return undefined;
+  const source = derivedColumn(derivedParts(m).derived[0]!);
+  return m.name === 'rfm_r' ? { source, has: (v) => `${v} IS NOT NULL`, order: 'DESC' } : { source, has: (v) => `${v} > 0`, order: 'ASC' };
 }
 
 function combinedExpr(m: DerivedMeasure): string | undefined {
   if (m.name !== 'rfm_score') return undefined;
-  return `(x.${derivedColumn({ name: 'rfm_r', days: null })} + x.${derivedColumn({ name: 'rfm_f', days: m.days })} + x.${derivedColumn({ name: 'rfm_m', days: m.days })})`;
+  return `(${derivedParts(m).derived.map((d) => `x.${derivedColumn(d)}`).join(' + ')})`;
 }

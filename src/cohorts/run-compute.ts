@@ -5,7 +5,7 @@ import { dependencies } from './catalog-rules';
 import { compileCohort, compileOverTable, measuresOf, type CompiledCohort, type Reference } from './compile';
 import { references, type CohortDefinition, type CohortTier } from './definition';
 import { emptyMeasureSet } from './measures';
-import { measuresQuery, Params, pointInTime } from './measures-sql';
+import { measuresQuery, Params, pointInTime, TRAIT_COLUMNS } from './measures-sql';
 import { missingFromCatalog, recordDefinition, recordDeletion } from './versions';
 
 // A run's compute, as library functions the activities wrap: plan (versions and order), one
@@ -70,14 +70,28 @@ async function plannedCohorts(db: Queryable, runId: string): Promise<PlannedCoho
   return r.rows.map((x) => ({ cohortId: x.cohort_id, definitionVersion: x.definition_version, dependsOn: x.depends_on }));
 }
 
-/** The planned definitions of a run, by cohort id, with their scope. */
-async function runDefinitions(db: Queryable, runId: string): Promise<Map<string, { definition: CohortDefinition; version: number; scope: 'publish' | 'reference' }>> {
+type RunDefinitions = Map<string, { definition: CohortDefinition; version: number; scope: 'publish' | 'reference' }>;
+
+/** The planned definitions of a run (or only those of `ids`), by cohort id, with their scope. */
+async function runDefinitions(db: Queryable, runId: string, ids?: string[]): Promise<RunDefinitions> {
   const r = await db.query<{ cohort_id: string; definition: CohortDefinition; definition_version: number; scope: 'publish' | 'reference' }>(
     `SELECT rc.cohort_id, d.definition, rc.definition_version, rc.scope FROM run_cohorts rc
-     JOIN cohort_definitions d ON d.cohort_id = rc.cohort_id AND d.version = rc.definition_version WHERE rc.run_id = $1`,
-    [runId],
+     JOIN cohort_definitions d ON d.cohort_id = rc.cohort_id AND d.version = rc.definition_version
+     WHERE rc.run_id = $1 AND ($2::text[] IS NULL OR rc.cohort_id = ANY($2::text[]))`,
+    [runId, ids ?? null],
   );
   return new Map(r.rows.map((x) => [x.cohort_id, { definition: x.definition, version: x.definition_version, scope: x.scope }]));
+}
+
+/** A cohort's planned definition and those of every cohort it reaches through in_cohort: not the whole run's. */
+async function reachableDefinitions(db: Queryable, runId: string, cohortId: string): Promise<RunDefinitions> {
+  const found: RunDefinitions = new Map();
+  for (let wanted = [cohortId]; wanted.length > 0; ) {
+    const more = await runDefinitions(db, runId, wanted);
+    more.forEach((d, id) => found.set(id, d));
+    wanted = [...new Set([...more.values()].flatMap((d) => references(d.definition.rule)))].filter((id) => !found.has(id));
+  }
+  return found;
 }
 
 export const measuresTableOf = (runId: string) => `measures_${crypto.createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
@@ -88,9 +102,8 @@ export const measuresTableOf = (runId: string) => `measures_${crypto.createHash(
  */
 export async function materialiseMeasures(db: Db, input: { runId: string; asOf: string }): Promise<{ table: string; rows: number; measures: number }> {
   const table = measuresTableOf(input.runId);
-  const done = await db.query<{ rows: number }>('SELECT rows FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table]);
-  const measureCount = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = $1 AND column_name ~ '^[md]_'`, [table])).rows[0]!.n;
-  if (done.rows[0]) return { table, rows: done.rows[0].rows, measures: await measureCount() };
+  const done = await db.query<{ rows: number; measures: number }>('SELECT rows, measures FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table]);
+  if (done.rows[0]) return { table, ...done.rows[0] };
 
   const definitions = await runDefinitions(db, input.runId);
   const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
@@ -100,6 +113,7 @@ export async function materialiseMeasures(db: Db, input: { runId: string; asOf: 
   const pit = await pointInTime(db, asOf);
   const p = new Params(asOf);
   const query = measuresQuery(set, p, pit);
+  const measures = query.columns.length - TRAIT_COLUMNS.length;
   const rows = await db.transaction(async (tx) => {
     await tx.query(`DROP TABLE IF EXISTS ${table}`);
     await tx.query('INSERT INTO measure_tables (table_name, run_id, as_of) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET built_at = NULL', [table, input.runId, input.asOf]);
@@ -107,10 +121,10 @@ export async function materialiseMeasures(db: Db, input: { runId: string; asOf: 
     await tx.query('SET LOCAL work_mem = \'256MB\'');
     const inserted = await tx.query(`INSERT INTO ${table} ${query.sql}`, p.values);
     await tx.query(`ANALYZE ${table}`);
-    await tx.query('UPDATE measure_tables SET rows = $2, built_at = now() WHERE table_name = $1', [table, inserted.rowCount]);
+    await tx.query('UPDATE measure_tables SET rows = $2, measures = $3, built_at = now() WHERE table_name = $1', [table, inserted.rowCount, measures]);
     return inserted.rowCount ?? 0;
   });
-  return { table, rows, measures: query.columns.length - 7 };
+  return { table, rows, measures };
 }
 
 export async function dropMeasures(db: Db, input: { runId: string }): Promise<void> {
@@ -153,7 +167,7 @@ export async function computeSnapshot(db: Db, input: { runId: string; cohortId: 
 
 async function computeInto(tx: Queryable, snapshotId: string, input: { runId: string; cohortId: string; definitionVersion: number; asOf: string }): Promise<void> {
   const asOf = new Date(input.asOf);
-  const definitions = await runDefinitions(tx, input.runId);
+  const definitions = await reachableDefinitions(tx, input.runId, input.cohortId);
   const own = definitions.get(input.cohortId)?.definition ?? (await definitionAt(tx, input.cohortId, input.definitionVersion));
   const table = measuresTableOf(input.runId);
   const built = (await tx.query('SELECT 1 FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table])).rowCount;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidDefinitionError } from '../../src/cohorts/catalog';
 import { computeSnapshot, dropMeasures, materialiseMeasures, measuresTableOf, planRun, type PlannedCohort } from '../../src/cohorts/run-compute';
+import { inDependencyOrder } from '../../src/workflows/compute-order';
 import { definitionVersions, GuardrailRefused, recordDeletion } from '../../src/cohorts/versions';
 import { addCustomer, addEvent, rebuildRollups } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
@@ -42,13 +43,8 @@ async function plan(tier: 'all' | 'tactical' | 'strategic' = 'all', rationale = 
 async function computeRun(asOf = AS_OF) {
   const { runId, planned } = await plan();
   await materialiseMeasures(test.db, { runId, asOf });
-  const done = new Map<string, Awaited<ReturnType<typeof computeSnapshot>>>();
-  const pending = [...planned];
-  while (pending.length) {
-    const next = pending.findIndex((p) => p.dependsOn.every((d) => done.has(d)));
-    const p = pending.splice(next, 1)[0]!;
-    done.set(p.cohortId, await computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }));
-  }
+  const computed = await inDependencyOrder(planned, 1, (p) => computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }));
+  const done = new Map(planned.map((p, i) => [p.cohortId, computed[i]!]));
   await dropMeasures(test.db, { runId });
   return { runId, planned, snapshots: done };
 }

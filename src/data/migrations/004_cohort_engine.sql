@@ -85,6 +85,7 @@ CREATE TABLE measure_tables (
   run_id      text NOT NULL,
   as_of       timestamptz NOT NULL,
   rows        bigint,
+  measures    integer,                      -- measure columns, for the run's log
   built_at    timestamptz
 );
 
