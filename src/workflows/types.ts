@@ -58,19 +58,46 @@ export interface SnapshotRef {
   contentHash: string;
 }
 
+export type CheckName =
+  // cohort checks (src/baseline)
+  | 'min_size'
+  | 'empty'
+  | 'size_shift'
+  | 'size_vs_baseline'
+  | 'churn'
+  | 'blast_radius'
+  | 'drift'
+  | 'value_shift'
+  | 'definition_change'
+  // data-source checks (src/ingest/quality.ts)
+  | 'freshness'
+  | 'volume'
+  | 'quarantine_rate'
+  | 'null_rate';
+
 export interface CheckResult {
-  name: 'min_size' | 'size_shift' | 'freshness' | 'volume' | 'quarantine_rate' | 'null_rate';
+  name: CheckName;
+  /** What the check looked at when it has several subjects, e.g. the attribute of a drift check. */
+  subject?: string;
   verdict: Verdict;
+  /** One line a person reads: the figure, the threshold, the direction. */
   reason: string;
-  figures: Record<string, number | null>;
+  figures: Record<string, number | string | null>;
   thresholds: Record<string, number>;
 }
 
+/**
+ * What the workflow learns from a cohort's baseline tests: the verdict, the checks that did not
+ * pass (one line each), and who wrote definition versions since the last publish (four eyes).
+ * The full report, with every figure, stays in Postgres (baseline_reports).
+ */
 export interface CohortReport {
   cohortId: string;
   snapshotId: string;
   verdict: Verdict;
   checks: CheckResult[];
+  /** Authors of definition versions newer than the published one; they may not approve the run. */
+  changedBy?: string[];
 }
 
 export type DecisionKind = 'approve' | 'reject';
