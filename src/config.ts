@@ -47,6 +47,19 @@ const EnvSchema = z.object({
   COHORTFLOW_TOKENS: jsonFromEnv(z.record(z.string().min(16), TokenGrant)).optional(),
   COHORTFLOW_APPROVERS: csv.optional(),
   APPROVAL_DEADLINE: duration.default('72h'),
+  APPROVAL_REMINDERS: z
+    .string()
+    .default('24h,48h')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(duration)),
+  STRATEGIC_APPROVALS: z.coerce.number().int().min(1).max(5).default(1),
+  APPROVAL_POLICY_FILE: z.string().optional(),
+  APPROVAL_OUTBOX_DIR: z.string().optional(),
+  APPROVAL_NOTIFY_URL: z.string().url().optional(),
+  APPROVAL_NOTIFY_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64')
+    .optional(),
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
@@ -84,7 +97,16 @@ function buildConfig(env: z.infer<typeof EnvSchema>) {
     api: { host: env.API_HOST, port: env.API_PORT },
     /** Unset: `npm start` makes demo tokens under dataDir (never in the repo). */
     tokens,
-    approval: { approvers: [...new Set(approvers)], deadline: env.APPROVAL_DEADLINE },
+    approval: {
+      approvers: [...new Set(approvers)],
+      deadline: env.APPROVAL_DEADLINE,
+      reminders: env.APPROVAL_REMINDERS,
+      strategicApprovals: env.STRATEGIC_APPROVALS,
+      /** Unset: the policy above (every approver for both tiers); see docs/approval-policy.md. */
+      policyFile: env.APPROVAL_POLICY_FILE ? path.resolve(home, env.APPROVAL_POLICY_FILE) : undefined,
+      outboxDir: path.resolve(home, env.APPROVAL_OUTBOX_DIR ?? path.join(dataDir, 'outbox')),
+      notifyWebhook: env.APPROVAL_NOTIFY_URL && env.APPROVAL_NOTIFY_SECRET ? { url: env.APPROVAL_NOTIFY_URL, secret: env.APPROVAL_NOTIFY_SECRET } : undefined,
+    },
     sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
     catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'catalog'),
     webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
@@ -109,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.data.WEBHOOK_URL && !parsed.data.WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration:\n  WEBHOOK_SECRET: required when WEBHOOK_URL is set');
+  }
+  if (parsed.data.APPROVAL_NOTIFY_URL && !parsed.data.APPROVAL_NOTIFY_SECRET) {
+    throw new ConfigError('invalid configuration:\n  APPROVAL_NOTIFY_SECRET: required when APPROVAL_NOTIFY_URL is set');
   }
   return buildConfig(parsed.data);
 }

@@ -1,3 +1,4 @@
+import { noticeChannels } from './notifications/approval-notices';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -66,7 +67,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     const tokens = config.tokens ?? demoTokens(config.dataDir);
     const approvers = config.approval.approvers.length > 0 ? config.approval.approvers : Object.values(tokens).filter((g) => g.roles.includes('approver')).map((g) => g.user);
-    const policy = { ...policyOf(config), approvers };
+    const policy = policyOf(config, approvers);
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
     stops.push(() => clientConnection.close());
@@ -89,7 +90,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     const connection = await NativeConnection.connect({ address: temporalAddress });
     stops.push(() => connection.close());
-    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations } });
+    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations, notices: noticeChannels(config.approval) } });
     const workerDone = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -1,6 +1,6 @@
 import { CohortChecks } from '../cohorts/definition';
 import { worstVerdict as worst } from '../ingest/verdicts';
-import type { CheckResult, CohortReport, Verdict } from '../workflows/types';
+import type { CheckResult, CohortReport, SourceReport, Verdict } from '../workflows/types';
 import { activityLog } from './context';
 import type { ActivityDeps } from './deps';
 
@@ -36,7 +36,7 @@ export function sizeShiftCheck(size: number, previous: number | null, checks: Co
 }
 
 /** Compares each new snapshot with the cohort's published one; stores and returns the verdicts. */
-export async function testAgainstBaselines(deps: ActivityDeps, input: { runId: string; snapshotIds: string[] }): Promise<CohortReport[]> {
+export async function testAgainstBaselines(deps: ActivityDeps, input: { runId: string; snapshotIds: string[]; sources?: SourceReport[] }): Promise<CohortReport[]> {
   const rows = await deps.db.query<{ snapshot_id: string; cohort_id: string; size: number; definition: { checks: unknown }; previous_size: number | null }>(
     `SELECT s.snapshot_id, s.cohort_id, s.size, d.definition, p.size AS previous_size
      FROM cohort_snapshots s

@@ -1,6 +1,7 @@
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
 import type { Logger } from '../log';
+import type { NoticeChannel } from '../notifications/approval-notices';
 
 /** What activities are given; tests pass a real Postgres and a local webhook receiver. */
 export interface ActivityDeps {
@@ -9,4 +10,6 @@ export interface ActivityDeps {
   sourceDir: string;
   catalogDir: string;
   destinations: Destination[];
+  /** Where approval notices go besides the log (file outbox, webhook). */
+  notices?: NoticeChannel[];
 }

@@ -2,6 +2,7 @@ import { testAgainstBaselines } from './baseline';
 import { computeCohort, dropRunMeasures, materialiseRunMeasures, planCompute } from './compute';
 import type { ActivityDeps } from './deps';
 import { ingestSources } from './ingest';
+import { notifyApprovers } from './notify';
 import { deliverCohort, publishSnapshots } from './publish';
 import { audit, recordOutcome, registerRun } from './runs';
 
@@ -20,6 +21,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   deliverCohort: (input: Input<typeof deliverCohort>) => deliverCohort(deps, input),
   recordOutcome: (input: Input<typeof recordOutcome>) => recordOutcome(deps, input),
   audit: (input: Input<typeof audit>) => audit(deps, input),
+  notifyApprovers: (input: Input<typeof notifyApprovers>) => notifyApprovers(deps, input),
 });
 
 export type { ActivityDeps };

@@ -18,7 +18,13 @@ const StartBody = z
   })
   .strict();
 
-const DecisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();
+const DecisionBody = z
+  .object({
+    comment: z.string().max(2000).optional(),
+    /** The cohorts decided; omit to decide every cohort still waiting. */
+    cohorts: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cohort id')).max(500).optional(),
+  })
+  .strict();
 
 const RunId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a workflow id');
 
@@ -59,11 +65,11 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
     return deps.refreshes.status(id);
   });
 
-  for (const decision of ['approve', 'reject'] as const) {
+  for (const decision of ['approve', 'reject', 'request-changes'] as const) {
     app.post(`/refreshes/:id/${decision}`, { preHandler: role('approver') }, async (request) => {
       const id = RunId.parse((request.params as { id: string }).id);
       const body = DecisionBody.parse(request.body ?? {});
-      return deps.refreshes.decide(id, { approver: request.caller!.user, decision, comment: body.comment });
+      return deps.refreshes.decide(id, { approver: request.caller!.user, decision, comment: body.comment, cohorts: body.cohorts, runId: id });
     });
   }
 

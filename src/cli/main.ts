@@ -75,11 +75,20 @@ refresh
     print(await callApi('POST', '/refreshes', { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf }));
   });
 refresh.command('status <workflowId>').action(async (id: string) => print(await callApi<RefreshStatus>('GET', `/refreshes/${encodeURIComponent(id)}`)));
-for (const decision of ['approve', 'reject'] as const) {
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const decisions = {
+  approve: 'approve cohorts of the run (default: every cohort still waiting)',
+  reject: 'hold back the named cohorts, or reject the whole run when none are named',
+  'request-changes': 'send the run back: nothing is published; --comment says what to change',
+} as const;
+for (const [decision, description] of Object.entries(decisions)) {
   refresh
     .command(`${decision} <workflowId>`)
+    .description(description)
+    .option('--cohort <id>', 'a cohort this decision covers (repeat for several)', collect)
     .option('--comment <text>', 'recorded with the decision')
-    .action(async (id: string, o: { comment?: string }) => print(await callApi<ApprovalDecision>('POST', `/refreshes/${encodeURIComponent(id)}/${decision}`, { comment: o.comment })));
+    .action(async (id: string, o: { comment?: string; cohort?: string[] }) =>
+      print(await callApi<ApprovalDecision>('POST', `/refreshes/${encodeURIComponent(id)}/${decision}`, { comment: o.comment, cohorts: o.cohort })));
 }
 
 registerCohortCommands(program);

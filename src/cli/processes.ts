@@ -1,3 +1,4 @@
+import { noticeChannels } from '../notifications/approval-notices';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApi } from '../api/server';
@@ -25,7 +26,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   await migrate(db);
   const destinations: Destination[] = config.webhook ? [createWebhookDestination(config.webhook)] : [];
   const connection = await NativeConnection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations } });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations, notices: noticeChannels(config.approval) } });
   const done = worker.run();
   log.info({ taskQueue: config.temporal.taskQueue, destinations: destinations.map((d) => d.name) }, 'worker running');
   return async () => {

@@ -56,7 +56,7 @@ function valueAt(root: unknown, at: PropertyKey[]): unknown {
   return at.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), root);
 }
 
-function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[]): number | undefined {
+export function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[]): number | undefined {
   for (let depth = issuePath.length; depth > 0; depth -= 1) {
     const node = doc.getIn(issuePath.slice(0, depth) as (string | number)[], true) as YAML.Node | undefined;
     if (node?.range) return text.slice(0, node.range[0]).split('\n').length;

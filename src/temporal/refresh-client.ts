@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { loadPolicyFile, policyFromDefaults } from '../approval/policy-file';
 import type { Config } from '../config';
 import { decide, status } from '../workflows/messages';
 import type { ApprovalDecision, ApprovalPolicy, Cadence, DecisionInput, RefreshInput, RefreshStatus, TierScope } from '../workflows/types';
@@ -13,7 +14,11 @@ export interface StartRefresh {
   asOf?: string;
 }
 
-export const policyOf = (config: Config): ApprovalPolicy => ({ approvers: config.approval.approvers, deadline: config.approval.deadline });
+/** The approval policy runs start with: the policy file when configured, else the environment's defaults. */
+export function policyOf(config: Config, approvers: string[] = config.approval.approvers): ApprovalPolicy {
+  const defaults = { approvers, deadline: config.approval.deadline, reminders: config.approval.reminders, strategicApprovals: config.approval.strategicApprovals };
+  return config.approval.policyFile ? loadPolicyFile(config.approval.policyFile, defaults) : policyFromDefaults(defaults);
+}
 
 /** Starting, reading and deciding refresh runs: what the API, the CLI and schedules share. */
 export class RefreshClient {

@@ -1,106 +1,145 @@
-import { condition, setHandler } from '@temporalio/workflow';
-import { durationMs } from './duration';
-import { approveSignal, decide, rejectSignal } from './messages';
-import type { RefreshState } from './refresh-state';
-import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SourceReport } from './types';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { stages } from './activities';
+import { applyDecision, eligibleApprovers, excluded, gateClosed, gateResult, openGate, refusal, waiting, type GateState } from './approval-rules';
+import { durationMs } from './duration';
+import { approveSignal, decide, rejectSignal, requestChangesSignal } from './messages';
+import type { RefreshState } from './refresh-state';
+import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SnapshotRef, SourceReport } from './types';
 
-/** Strategic cohorts always need a human; tactical ones when any check warns or fails. */
-export function approvalNeeded(reports: CohortReport[], tiers: string[], sources: SourceReport[] = []): string | undefined {
-  if (tiers.includes('strategic')) return 'strategic cohorts always need approval';
-  const flagged = reports.filter((r) => r.verdict !== 'pass').map((r) => `${r.cohortId} (${r.verdict})`);
-  if (flagged.length > 0) return `baseline checks flagged: ${flagged.join(', ')}`;
-  const degraded = sources.filter((s) => s.verdict !== 'pass').map((s) => `${s.source} (${s.verdict})`);
-  if (degraded.length > 0) return `data quality warnings: ${degraded.join(', ')}`;
-  return undefined;
+export interface GateOutcome {
+  decision: ApprovalDecision;
+  /** Cohorts to publish: approved by people, or needing none by policy. */
+  publish: string[];
+  heldBack: string[];
 }
 
-/** Why a decision cannot be taken now, or undefined when it can. */
-function refusal(state: RefreshState, input: RefreshInput, approver: string): string | undefined {
-  if (state.status.stage !== 'awaiting-approval' || state.status.decision) {
-    return `run ${state.status.runId} is not awaiting approval (stage: ${state.status.stage})`;
-  }
-  if (approver === input.requestedBy) {
-    return `${approver} requested this run and cannot approve it (four eyes)`;
-  }
-  if (!input.policy.approvers.includes(approver)) {
-    return `${approver} is not an approver (approvers: ${input.policy.approvers.join(', ') || 'none configured'})`;
-  }
-  return undefined;
-}
+const DECISIONS: ReadonlyArray<DecisionInput['decision']> = ['approve', 'reject', 'request-changes'];
 
 /**
- * Registers the decision handlers. They are live for the whole run so that a decision sent
- * at the wrong time is answered (Update) or recorded (signal) instead of vanishing.
+ * The approval gate: each cohort the policy flags waits for its tier's approvers (distinct
+ * people, as many as the tier needs), reminders go out on the policy's schedule, and at the
+ * deadline the run expires with nothing published. Decisions arrive as Updates (answered with a
+ * reason when refused) or signals (ignored and audited when invalid), and are live for the
+ * whole run so that one sent at the wrong time is answered instead of vanishing.
  */
-export function installDecisionHandlers(state: RefreshState, input: RefreshInput): void {
-  const take = (d: DecisionInput, via: ApprovalDecision['via']): ApprovalDecision => {
-    const decision: ApprovalDecision = {
-      kind: d.decision === 'approve' ? 'approved' : 'rejected',
-      by: d.approver,
-      at: new Date().toISOString(),
-      comment: d.comment,
-      via,
-    };
-    state.status.decision = decision;
-    return decision;
-  };
+export class ApprovalGate {
+  private gate?: GateState;
 
-  setHandler(
-    decide,
-    async (d) => {
-      const decision = take(d, 'update');
-      await stages.audit({ runId: state.status.runId, actor: d.approver, action: `decision.${decision.kind}`, details: { via: 'update', comment: d.comment ?? null } });
-      return decision;
-    },
-    {
-      validator: (d) => {
-        if (d.decision !== 'approve' && d.decision !== 'reject') throw new Error(`decision must be approve or reject, got "${String(d.decision)}"`);
-        const why = refusal(state, input, d.approver);
-        if (why) throw new Error(why);
-      },
-    },
-  );
+  constructor(
+    private readonly state: RefreshState,
+    private readonly input: RefreshInput,
+  ) {
+    setHandler(decide, (d) => this.take(d, 'update'), { validator: (d) => this.validate(d) });
+    setHandler(approveSignal, (d) => this.signalled({ ...d, decision: 'approve' }));
+    setHandler(rejectSignal, (d) => this.signalled({ ...d, decision: 'reject' }));
+    setHandler(requestChangesSignal, (d) => this.signalled({ ...d, decision: 'request-changes' }));
+  }
 
-  const onSignal = (decision: DecisionInput['decision']) => async (d: Omit<DecisionInput, 'decision'>) => {
-    const why = refusal(state, input, d.approver);
-    if (why) {
-      state.status.ignored.push({ name: decision, from: d.approver, reason: why, at: new Date().toISOString() });
-      await stages.audit({ runId: state.status.runId, actor: d.approver, action: 'decision.ignored', details: { via: 'signal', decision, reason: why } });
-      return;
+  async decide(snapshots: SnapshotRef[], reports: CohortReport[], sources: SourceReport[]): Promise<GateOutcome> {
+    const { status } = this.state;
+    const gate = openGate(status.runId, this.input.requestedBy, this.input.policy, snapshots, reports, sources);
+    const flagged = waiting(gate);
+    if (flagged.length === 0) {
+      this.gate = gate;
+      return this.close();
     }
-    const taken = take({ ...d, decision }, 'signal');
-    await stages.audit({ runId: state.status.runId, actor: d.approver, action: `decision.${taken.kind}`, details: { via: 'signal', comment: d.comment ?? null } });
-  };
-  setHandler(approveSignal, onSignal('approve'));
-  setHandler(rejectSignal, onSignal('reject'));
-}
+    const timeout = durationMs(this.input.policy.deadline);
+    const since = Date.now();
+    const deadline = new Date(since + timeout).toISOString();
+    const reason = flagged.map((c) => `${c.cohortId}: ${c.reason}`).join(' | ');
+    status.approval = { since: new Date(since).toISOString(), deadline, reason, approvers: eligibleApprovers(gate), excluded: excluded(gate), cohorts: gate.cohorts, remindersSent: 0 };
+    status.pendingApproval = { since: status.approval.since, deadline, approvers: status.approval.approvers, reason };
+    this.gate = gate;
+    this.state.enter('awaiting-approval');
+    await stages.audit({ runId: status.runId, actor: 'cohortflow', action: 'approval.requested', details: { deadline, approvers: status.approval.approvers, excluded: status.approval.excluded, cohorts: flagged.map((c) => ({ cohortId: c.cohortId, reason: c.reason, approvalsRequired: c.approvalsRequired })) } });
+    await this.notify('opened');
 
-/** Waits durably for a human decision until the policy's deadline; silence means expired. */
-export async function approvalGate(state: RefreshState, input: RefreshInput, reports: CohortReport[]): Promise<ApprovalDecision> {
-  const reason = approvalNeeded(reports, state.status.cohorts.map((c) => c.tier), state.status.ingest?.sources);
-  if (!reason) {
-    const decision: ApprovalDecision = { kind: 'approved', by: 'policy', at: new Date().toISOString(), via: 'policy', comment: 'all checks passed; tactical cohorts need no human' };
-    state.status.decision = decision;
+    const reminders = (this.input.policy.reminders ?? []).map(durationMs).filter((ms) => ms < timeout).sort((a, b) => a - b);
+    for (;;) {
+      const next = reminders[status.approval.remindersSent] ?? timeout;
+      if (await condition(() => gateClosed(gate), Math.max(0, since + next - Date.now()))) break;
+      if (next === timeout) return this.expire();
+      status.approval.remindersSent += 1;
+      await stages.audit({ runId: status.runId, actor: 'cohortflow', action: 'approval.reminded', details: { reminder: status.approval.remindersSent, waiting: waiting(gate).map((c) => c.cohortId) } });
+      await this.notify('reminder');
+    }
+    return this.close();
+  }
+
+  private close(): GateOutcome {
+    const result = gateResult(this.gate!, new Date().toISOString());
+    this.state.status.pendingApproval = undefined;
+    this.state.status.decision = result.decision;
+    return result;
+  }
+
+  private async expire(): Promise<GateOutcome> {
+    const { status } = this.state;
+    const left = waiting(this.gate!).map((c) => c.cohortId);
+    const decision: ApprovalDecision = { kind: 'expired', by: 'deadline', at: new Date().toISOString(), via: 'deadline', comment: `no decision within ${this.input.policy.deadline}` };
+    status.pendingApproval = undefined;
+    status.decision = decision;
+    status.failure = `the approval deadline (${this.input.policy.deadline}) passed with ${left.join(', ')} still waiting; nothing was published`;
+    await stages.audit({ runId: status.runId, actor: 'cohortflow', action: 'decision.expired', details: { deadline: this.input.policy.deadline, waiting: left } });
+    await this.notify('expired');
+    return { decision, publish: [], heldBack: [] };
+  }
+
+  private notify(event: 'opened' | 'reminder' | 'expired'): Promise<void> {
+    const { status } = this.state;
+    const approval = status.approval!;
+    return stages.notifyApprovers({
+      runId: status.runId,
+      event,
+      reminder: approval.remindersSent,
+      approvers: approval.approvers,
+      deadline: approval.deadline,
+      requestedBy: this.input.requestedBy,
+      rationale: this.input.rationale,
+      waiting: waiting(this.gate!).map((c) => ({ cohortId: c.cohortId, tier: c.tier, reason: c.reason, approvalsNeeded: c.approvalsRequired - c.approvals.length })),
+    });
+  }
+
+  /** Why the decision cannot be taken now, or undefined when it can. */
+  private refusalNow(d: DecisionInput): string | undefined {
+    const { status } = this.state;
+    if (status.decision) return `run ${status.runId} is no longer awaiting approval: it was ${status.decision.kind} by ${status.decision.by} at ${status.decision.at}; nothing changed`;
+    if (!this.gate || status.stage !== 'awaiting-approval' || gateClosed(this.gate)) return `run ${status.runId} is not awaiting approval (stage: ${status.stage})`;
+    return refusal(this.gate, d);
+  }
+
+  private validate(d: DecisionInput): void {
+    if (!DECISIONS.includes(d.decision)) throw new Error(`decision must be one of ${DECISIONS.join(', ')}, got "${String(d.decision)}"`);
+    if (d.cohorts !== undefined && (!Array.isArray(d.cohorts) || d.cohorts.some((c) => typeof c !== 'string'))) throw new Error('cohorts must be a list of cohort ids');
+    const why = this.refusalNow(d);
+    if (why) throw new Error(why);
+  }
+
+  private async take(d: DecisionInput, via: ApprovalDecision['via']): Promise<ApprovalDecision> {
+    // Checked again: another decision may have been applied since this one was validated.
+    const why = this.refusalNow(d);
+    if (why) throw ApplicationFailure.nonRetryable(why, 'DecisionRefused');
+    const decision = applyDecision(this.gate!, d, new Date().toISOString(), via);
+    const approval = this.state.status.approval!;
+    approval.approvers = eligibleApprovers(this.gate!);
+    if (this.state.status.pendingApproval) this.state.status.pendingApproval.approvers = approval.approvers;
+    (this.state.status.decisions ??= []).push(decision);
+    await stages.audit({
+      runId: this.state.status.runId,
+      actor: d.approver,
+      action: `decision.${decision.kind}`,
+      details: { via, comment: d.comment ?? null, cohorts: decision.cohorts, runWide: !d.cohorts?.length, waiting: decision.waiting },
+    });
     return decision;
   }
-  const timeout = durationMs(input.policy.deadline);
-  const since = new Date();
-  state.status.pendingApproval = {
-    since: since.toISOString(),
-    deadline: new Date(since.getTime() + timeout).toISOString(),
-    approvers: input.policy.approvers.filter((a) => a !== input.requestedBy),
-    reason,
-  };
-  state.enter('awaiting-approval');
-  await stages.audit({ runId: state.status.runId, actor: 'cohortflow', action: 'approval.requested', details: { reason, deadline: state.status.pendingApproval.deadline } });
 
-  const decided = await condition(() => state.status.decision !== undefined, timeout);
-  state.status.pendingApproval = undefined;
-  if (decided && state.status.decision) return state.status.decision;
-
-  const expired: ApprovalDecision = { kind: 'expired', by: 'deadline', at: new Date().toISOString(), via: 'deadline', comment: `no decision within ${input.policy.deadline}` };
-  state.status.decision = expired;
-  await stages.audit({ runId: state.status.runId, actor: 'cohortflow', action: 'decision.expired', details: { deadline: input.policy.deadline } });
-  return expired;
+  private async signalled(d: DecisionInput): Promise<void> {
+    const why = DECISIONS.includes(d.decision) ? this.refusalNow(d) : `unknown decision ${String(d.decision)}`;
+    if (!why) {
+      await this.take(d, 'signal');
+      return;
+    }
+    this.state.status.ignored.push({ name: d.decision, from: d.approver, reason: why, at: new Date().toISOString() });
+    await stages.audit({ runId: this.state.status.runId, actor: d.approver, action: 'decision.ignored', details: { via: 'signal', decision: d.decision, cohorts: d.cohorts ?? null, reason: why } });
+  }
 }

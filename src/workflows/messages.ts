@@ -1,11 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, DecisionInput, RefreshStatus } from './types';
 
-/** Approve or reject synchronously; the validator refuses with a reason (see approval-gate.ts). */
+/** Approve, reject (hold back) or request changes synchronously; the validator refuses with a reason (see approval-rules.ts). */
 export const decide = defineUpdate<ApprovalDecision, [DecisionInput]>('decide');
 
 /** Fire-and-forget fallbacks; an invalid one is ignored and audited, never acted on. */
 export const approveSignal = defineSignal<[Omit<DecisionInput, 'decision'>]>('approve');
 export const rejectSignal = defineSignal<[Omit<DecisionInput, 'decision'>]>('reject');
+export const requestChangesSignal = defineSignal<[Omit<DecisionInput, 'decision'>]>('request-changes');
 
 export const status = defineQuery<RefreshStatus>('status');

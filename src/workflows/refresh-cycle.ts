@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { deliveries, stages } from './activities';
-import { approvalGate, installDecisionHandlers } from './approval-gate';
+import { ApprovalGate } from './approval-gate';
+import { installLegacyDecisionHandlers, legacyApprovalGate } from './approval-gate-v1';
 import { inDependencyOrder } from './compute-order';
 import { RefreshState } from './refresh-state';
 import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef } from './types';
@@ -8,10 +9,13 @@ import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, Sna
 /** One refresh cycle: ingest → compute → baseline-test → approval gate → publish. */
 export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome> {
   const runId = workflowInfo().workflowId;
+  // Runs started before the governed gate keep the single-decision gate they began with.
+  const governed = patched('governed-approval-gate');
   const state = new RefreshState(input);
-  installDecisionHandlers(state, input);
+  const gate = governed ? new ApprovalGate(state, input) : undefined;
+  if (!gate) installLegacyDecisionHandlers(state, input);
   try {
-    return await refresh(runId, input, state);
+    return await refresh(runId, input, state, gate);
   } catch (err) {
     // A stage that cannot go on (invalid definitions, exhausted retries) still closes the run
     // as failed, visibly, in the status, the search attributes and the runs table.
@@ -23,10 +27,11 @@ export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome>
   }
 }
 
-async function refresh(runId: string, input: RefreshInput, state: RefreshState): Promise<RefreshOutcome> {
+async function refresh(runId: string, input: RefreshInput, state: RefreshState, gate: ApprovalGate | undefined): Promise<RefreshOutcome> {
   await stages.registerRun({ runId, cadence: input.cadence, tier: input.tier, requestedBy: input.requestedBy, rationale: input.rationale });
   const ingest = await stages.ingestSources({ runId });
   state.status.ingest = ingest;
+  if (gate) await stages.audit({ runId, actor: 'cohortflow', action: 'stage.ingest', details: countsOf(ingest) });
   const qualityFailure = failedQuality(ingest);
   if (qualityFailure) {
     // A data-quality failure never flows on unseen: stop before compute, say why.
@@ -41,19 +46,34 @@ async function refresh(runId: string, input: RefreshInput, state: RefreshState):
   state.enter('compute');
   const snapshots = await computeCohorts(runId, input, asOf);
   state.status.cohorts = snapshots;
+  if (gate) await stages.audit({ runId, actor: 'cohortflow', action: 'stage.compute', details: { asOf, cohorts: snapshots.map((s) => ({ cohortId: s.cohortId, snapshotId: s.snapshotId, definitionVersion: s.definitionVersion, size: s.size })) } });
 
   state.enter('baseline-test');
-  state.status.reports = await stages.testAgainstBaselines({ runId, snapshotIds: snapshots.map((s) => s.snapshotId) });
+  const snapshotIds = snapshots.map((s) => s.snapshotId);
+  const sources = ingest.sources ?? [];
+  state.status.reports = await stages.testAgainstBaselines(gate ? { runId, snapshotIds, sources } : { runId, snapshotIds });
   for (const c of state.status.cohorts) c.verdict = state.status.reports.find((r) => r.cohortId === c.cohortId)?.verdict;
+  if (gate) await stages.audit({ runId, actor: 'cohortflow', action: 'stage.baseline-test', details: { verdicts: Object.fromEntries(state.status.reports.map((r) => [r.cohortId, r.verdict])) } });
 
-  const decision = await approvalGate(state, input, state.status.reports);
-  if (decision.kind !== 'approved') return finish(state, decision.kind, decision);
+  if (!gate) {
+    const decision = await legacyApprovalGate(state, input, state.status.reports);
+    if (decision.kind !== 'approved') return finish(state, decision.kind, decision);
+    return publish(runId, state, snapshots, decision);
+  }
+  const { decision, publish: approved, heldBack } = await gate.decide(snapshots, state.status.reports, sources);
+  if (decision.kind !== 'approved') return finish(state, decision.kind, decision, [], [], heldBack);
+  return publish(runId, state, snapshots.filter((s) => approved.includes(s.cohortId)), decision, heldBack);
+}
 
+async function publish(runId: string, state: RefreshState, snapshots: SnapshotRef[], decision: ApprovalDecision, heldBack: string[] = []): Promise<RefreshOutcome> {
   state.enter('publish');
   const published = await stages.publishSnapshots({ runId, snapshotIds: snapshots.map((s) => s.snapshotId), approvedBy: decision.by });
   const delivered = (await Promise.all(published.map((p) => deliveries.deliverCohort({ runId, cohortId: p.cohortId })))).flat();
-  return finish(state, 'published', decision, published, delivered);
+  return finish(state, 'published', decision, published, delivered, heldBack);
 }
+
+const countsOf = ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, lateAttributed }: IngestSummary) =>
+  ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, lateAttributed });
 
 function failedQuality(ingest: IngestSummary): { sources: string[]; reason: string } | undefined {
   // Runs whose ingest completed before per-source verdicts existed have none (replay-safe).
@@ -84,10 +104,11 @@ async function finish(
   decision?: ApprovalDecision,
   published: RefreshOutcome['published'] = [],
   delivered: RefreshOutcome['deliveries'] = [],
+  heldBack: string[] = [],
 ): Promise<RefreshOutcome> {
   await stages.recordOutcome({ runId: state.status.runId, outcome });
   state.finish(outcome);
   // Let a decision handler that is still auditing finish before the run closes.
   await condition(allHandlersFinished);
-  return { runId: state.status.runId, outcome, decision, published, deliveries: delivered };
+  return { runId: state.status.runId, outcome, decision, published, deliveries: delivered, ...(heldBack.length ? { heldBack } : {}) };
 }

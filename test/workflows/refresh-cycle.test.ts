@@ -1,121 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { createActivities } from '../../src/activities';
-import { refreshCycle } from '../../src/workflows';
 import { approveSignal, decide, status } from '../../src/workflows/messages';
-import type { RefreshInput, RefreshStatus, TierScope, Verdict } from '../../src/workflows/types';
-import { timeSkippingEnv, workflowBundle } from '../support/temporal';
+import { APPROVER, REQUESTER, awaitingApproval, fakeActivities, gate, refreshInput, refusedUpdate, statusWhen, terminateWhenIdle, useTimeSkippingServer, waitingOnTimer, withRefresh } from '../support/workflow-harness';
 
-type Activities = ReturnType<typeof createActivities>;
-type Calls = { [K in keyof Activities]: Array<Parameters<Activities[K]>[0]> };
-type RefreshHandle = WorkflowHandle<typeof refreshCycle>;
-
-const REQUESTER = 'rita';
-const APPROVER = 'alex';
-
-/** Activities that only hand back small fixed references, recording every call. */
-function fakeActivities(opts: { verdict?: Verdict; overrides?: (plain: Activities) => Partial<Activities> } = {}) {
-  const cohortTier = (tier: TierScope) => (tier === 'tactical' ? 'tactical' : 'strategic');
-  const tiers = new Map<string, 'tactical' | 'strategic'>();
-  const plain: Activities = {
-    registerRun: async () => undefined,
-    ingestSources: async ({ runId }) => ({ runId, filesRead: 1, filesSkipped: 0, rowsRead: 3, stored: 3, duplicates: 0, quarantined: 0, lateAttributed: 0, watermarks: {}, sources: [] }),
-    planCompute: async ({ tier }) => {
-      tiers.set('lapsed-buyers', cohortTier(tier));
-      return [{ cohortId: 'lapsed-buyers', definitionVersion: 1, dependsOn: [] }];
-    },
-    materialiseRunMeasures: async ({ runId }) => ({ table: `measures_${runId.length}`, rows: 100, measures: 3 }),
-    computeCohort: async ({ cohortId, definitionVersion }) =>
-      ({ cohortId, snapshotId: `snap-${cohortId}`, definitionVersion, tier: tiers.get(cohortId) ?? 'strategic', size: 42, contentHash: 'h-42' }),
-    dropRunMeasures: async () => undefined,
-    testAgainstBaselines: async ({ snapshotIds }) =>
-      snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, verdict: opts.verdict ?? 'pass', checks: [] })),
-    publishSnapshots: async ({ snapshotIds }) => snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, version: 1 })),
-    deliverCohort: async ({ cohortId }) => [{ cohortId, destination: 'crm', adds: 42, removes: 0, delivered: true, alreadyDelivered: false }],
-    recordOutcome: async () => undefined,
-    audit: async () => undefined,
-  };
-  const impl: Activities = { ...plain, ...opts.overrides?.(plain) };
-  const calls = Object.fromEntries(Object.keys(impl).map((name) => [name, []])) as unknown as Calls;
-  const activities = Object.fromEntries(
-    Object.entries(impl).map(([name, fn]) => [name, (input: unknown) => {
-      (calls[name as keyof Activities] as unknown[]).push(input);
-      return (fn as (i: unknown) => unknown)(input);
-    }]),
-  ) as Activities;
-  const audited = () => calls.audit.map((a) => a.action);
-  return { activities, calls, audited };
-}
-type Fakes = ReturnType<typeof fakeActivities>;
-
-function refreshInput(tier: TierScope, overrides: Partial<RefreshInput> = {}): RefreshInput {
-  return {
-    cadence: 'monthly',
-    tier,
-    requestedBy: REQUESTER,
-    rationale: 'monthly refresh',
-    asOf: '2025-01-31T00:00:00.000Z',
-    policy: { approvers: [APPROVER, REQUESTER], deadline: '72h' },
-    ...overrides,
-  };
-}
-
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  await workflowBundle();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-/** Starts a refresh cycle on its own task queue and runs `scenario` while a worker serves it. */
-async function withRefresh<T>(input: RefreshInput, fakes: Fakes, scenario: (run: RefreshHandle) => Promise<T>): Promise<T> {
-  const taskQueue = `refresh-cycle-test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fakes.activities });
-  return worker.runUntil(async () => {
-    const run = await env.client.workflow.start(refreshCycle, { taskQueue, workflowId: `refresh-test-${randomUUID()}`, args: [input] });
-    return scenario(run);
-  });
-}
-
-/** Polls the `status` query (time does not skip meanwhile) until `done` holds, for at most 10s. */
-async function statusWhen(run: RefreshHandle, done: (s: RefreshStatus) => boolean, what: string): Promise<RefreshStatus> {
-  let last: RefreshStatus | undefined;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    last = await run.query(status).catch(() => undefined); // no answer before the first workflow task
-    if (last && done(last)) return last;
-    await delay(50);
-  }
-  throw new Error(`run never reached ${what}; last status: ${JSON.stringify(last)}`);
-}
-const awaitingApproval = (run: RefreshHandle) => statusWhen(run, (s) => s.stage === 'awaiting-approval', 'awaiting-approval');
-
-async function refusedUpdate(run: RefreshHandle, approver: string): Promise<string> {
-  const err = await run.executeUpdate(decide, { args: [{ approver, decision: 'approve' }] }).then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  return String((err as WorkflowUpdateFailedError).cause?.message);
-}
-
-/** A promise that a test resolves by hand, to hold an activity mid-flight. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { open, opened };
-}
+useTimeSkippingServer();
 
 describe('refresh cycle', () => {
   it('waits for approval of a strategic cohort and publishes once another approver approves', async () => {
     const fakes = fakeActivities();
     const outcome = await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       const waiting = await awaitingApproval(run);
-      expect(waiting.pendingApproval).toMatchObject({ approvers: [APPROVER], reason: 'strategic cohorts always need approval' });
+      expect(waiting.pendingApproval).toMatchObject({ approvers: [APPROVER], reason: 'lapsed-buyers: strategic cohort' });
       const decision = await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'approve', comment: 'looks right' }] });
       expect(decision).toMatchObject({ kind: 'approved', by: APPROVER, via: 'update' });
       return run.result();
@@ -148,16 +43,16 @@ describe('refresh cycle', () => {
       const after = await run.query(status);
       expect(after.stage).toBe('awaiting-approval');
       expect(after.decision).toBeUndefined();
-      await run.terminate('test done');
+      await terminateWhenIdle(run);
     });
   });
 
   it('refuses approval by someone who is not among the policy approvers', async () => {
     await withRefresh(refreshInput('strategic'), fakeActivities(), async (run) => {
       await awaitingApproval(run);
-      expect(await refusedUpdate(run, 'mallory')).toMatch(/mallory is not an approver/);
+      expect(await refusedUpdate(run, 'mallory')).toMatch(/mallory may not decide lapsed-buyers \(strategic approvers — strategic: alex, rita\)/);
       expect((await run.query(status)).stage).toBe('awaiting-approval');
-      await run.terminate('test done');
+      await terminateWhenIdle(run);
     });
   });
 
@@ -165,6 +60,7 @@ describe('refresh cycle', () => {
     const fakes = fakeActivities();
     const outcome = await withRefresh(refreshInput('strategic', { policy: { approvers: [APPROVER], deadline: '72h' } }), fakes, async (run) => {
       await awaitingApproval(run);
+      await waitingOnTimer(run);
       return run.result(); // the test server skips the 72 hours while the run is blocked
     });
     expect(outcome).toMatchObject({ outcome: 'expired', decision: { kind: 'expired', via: 'deadline' }, published: [] });
@@ -216,8 +112,8 @@ describe('refresh cycle', () => {
   it('waits for approval of a tactical cohort whose checks warn', async () => {
     await withRefresh(refreshInput('tactical'), fakeActivities({ verdict: 'warn' }), async (run) => {
       const waiting = await awaitingApproval(run);
-      expect(waiting.pendingApproval?.reason).toBe('baseline checks flagged: lapsed-buyers (warn)');
-      await run.terminate('test done');
+      expect(waiting.pendingApproval?.reason).toBe('lapsed-buyers: checks warn');
+      await terminateWhenIdle(run);
     });
   });
 
@@ -229,7 +125,7 @@ describe('refresh cycle', () => {
       expect(await refusedUpdate(run, APPROVER)).toMatch(/is not awaiting approval \(stage: compute\)/);
       computing.open();
       await awaitingApproval(run);
-      await run.terminate('test done');
+      await terminateWhenIdle(run);
     });
   });
 
@@ -240,7 +136,7 @@ describe('refresh cycle', () => {
       await awaitingApproval(run);
       await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'approve' }] });
       await statusWhen(run, (s) => s.stage === 'publish', 'publish');
-      expect(await refusedUpdate(run, APPROVER)).toMatch(/is not awaiting approval \(stage: publish\)/);
+      expect(await refusedUpdate(run, APPROVER)).toMatch(/is no longer awaiting approval: it was approved by alex at .*; nothing changed/);
       publishing.open();
       return run.result();
     });
@@ -281,7 +177,7 @@ describe('refresh cycle', () => {
     });
     await withRefresh(refreshInput('all'), fakes, async (run) => {
       await awaitingApproval(run);
-      await run.terminate('test done');
+      await terminateWhenIdle(run);
     });
     const at = (entry: string) => log.indexOf(entry);
     expect(log[0]).toBe('measures');
@@ -321,8 +217,8 @@ describe('refresh cycle', () => {
     const fakes = fakeActivities({ overrides: (plain) => ({ ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [warning] }) }) });
     await withRefresh(refreshInput('tactical'), fakes, async (run) => {
       const waiting = await awaitingApproval(run);
-      expect(waiting.pendingApproval?.reason).toBe('data quality warnings: product (warn)');
-      await run.terminate('test done');
+      expect(waiting.pendingApproval?.reason).toBe('lapsed-buyers: source product warns');
+      await terminateWhenIdle(run);
     });
   });
 });

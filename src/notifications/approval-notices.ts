@@ -1,0 +1,72 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { signWebhook } from '../destinations/webhook';
+
+/** What approvers are told when a gate opens, at each reminder, and when it expires. */
+export interface ApprovalNotice {
+  /** Stable per (run, event, reminder): a retried notice has the same id, receivers drop the copy. */
+  id: string;
+  runId: string;
+  event: 'opened' | 'reminder' | 'expired';
+  reminder: number;
+  approvers: string[];
+  deadline: string;
+  requestedBy: string;
+  rationale: string;
+  waiting: Array<{ cohortId: string; tier: string; reason: string; approvalsNeeded: number }>;
+}
+
+/** Where notices go: a file outbox a mailer or chat bridge picks up, or a signed webhook. */
+export interface NoticeChannel {
+  name: string;
+  send(notice: ApprovalNotice): Promise<void>;
+}
+
+export const noticeIdOf = (runId: string, event: string, reminder: number) =>
+  `ntf_${crypto.createHash('sha256').update(`${runId}\n${event}\n${reminder}`).digest('hex').slice(0, 32)}`;
+
+/** One JSON file per notice, written whole (temp file, then rename): a reader never sees half a notice. */
+export function outboxChannel(dir: string): NoticeChannel {
+  return {
+    name: `outbox:${dir}`,
+    async send(notice) {
+      await fs.mkdir(dir, { recursive: true });
+      const file = path.join(dir, `${notice.id}.json`);
+      const temp = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(temp, `${JSON.stringify({ type: 'approval.notice', ...notice }, null, 2)}\n`);
+      await fs.rename(temp, file);
+    },
+  };
+}
+
+/** A Standard Webhooks POST; 5xx, 408 and 429 throw so the activity retries, other 4xx are logged by the caller. */
+export function webhookChannel(options: { url: string; secret: string; timeoutMs?: number }): NoticeChannel {
+  return {
+    name: `webhook:${new URL(options.url).host}`,
+    async send(notice) {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const body = JSON.stringify({ type: 'approval.notice', timestamp: new Date(timestamp * 1000).toISOString(), data: notice });
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': notice.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(options.secret, notice.id, timestamp, body),
+        },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+      await response.body?.cancel();
+      if (response.ok) return;
+      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+      throw Object.assign(new Error(`approval notice webhook answered ${response.status} for ${notice.id}`), { retryable });
+    },
+  };
+}
+
+/** The configured channels: the file outbox always, the webhook when APPROVAL_NOTIFY_URL is set. */
+export function noticeChannels(approval: { outboxDir: string; notifyWebhook?: { url: string; secret: string } }): NoticeChannel[] {
+  return [outboxChannel(approval.outboxDir), ...(approval.notifyWebhook ? [webhookChannel(approval.notifyWebhook)] : [])];
+}
