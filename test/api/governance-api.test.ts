@@ -225,9 +225,9 @@ describe("a cohort's history", () => {
     const decision = (actor: string, action: string, details: unknown) =>
       test.db.query(`INSERT INTO audit_log (run_id, actor, action, details) VALUES ('run-h2', $1, $2, $3)`, [actor, action, details]);
     await decision('rita', 'run.started', { rationale: 'March refresh' });
-    await decision('adam', 'decision.approve', { via: 'update', comment: 'churn expected after the rule change' });
-    await decision('carl', 'decision.approve', { via: 'update', comment: 'for the other cohort', cohorts: ['other-cohort'] });
-    await decision('dora', 'decision.approve', { via: 'update', comment: null, cohorts: ['engaged-payers', 'other-cohort'] });
+    await decision('adam', 'decision.approved', { via: 'update', comment: 'churn expected after the rule change' });
+    await decision('carl', 'decision.approved', { via: 'update', comment: 'for the other cohort', cohorts: ['other-cohort'] });
+    await decision('dora', 'decision.approved', { via: 'update', comment: null, cohorts: ['engaged-payers', 'other-cohort'] });
 
     await call('POST', '/runs/run-h1/notes', TOKENS.analyst, { text: 'February looked normal.' });
     await call('POST', '/runs/run-h2/notes', TOKENS.approver, { text: 'Churn came from the threshold, as planned.' });
@@ -271,8 +271,8 @@ describe("a cohort's history", () => {
     const [v2, v1] = (await history()).versions;
     expect(v2.approvedBy).toBe('adam');
     expect(v2.approvals.map((a: any) => [a.actor, a.action, a.comment, a.cohorts])).toEqual([
-      ['adam', 'decision.approve', 'churn expected after the rule change', undefined],
-      ['dora', 'decision.approve', null, ['engaged-payers', 'other-cohort']],
+      ['adam', 'decision.approved', 'churn expected after the rule change', undefined],
+      ['dora', 'decision.approved', null, ['engaged-payers', 'other-cohort']],
     ]);
     expect(v1.approvals).toEqual([]);
   });
