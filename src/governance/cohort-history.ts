@@ -7,7 +7,7 @@ import { noteOf, type Note } from './learnings';
 // decision, how membership moved, what changed in the definition, what the baseline tests found
 // and what people noted. Member lists stay in Postgres: only counts come out.
 
-export interface DefinitionVersionNote {
+export interface DefinitionVersionSummary {
   version: number;
   change: VersionChange;
   author: string;
@@ -43,13 +43,13 @@ export interface PublishedVersionEntry {
   /** Versus the snapshot this publish replaced (what destinations were sent). */
   adds: number;
   removes: number;
-  definition: DefinitionVersionNote & {
+  definition: DefinitionVersionSummary & {
     previousVersion: number | null;
     changed: boolean;
     /** When changed: the structural diff from the previous published definition. */
     diff: DefinitionChange[];
     /** When changed: every version recorded since the previous published one, oldest first. */
-    recordedSince: DefinitionVersionNote[];
+    recordedSince: DefinitionVersionSummary[];
   };
   approvedBy: string;
   approvals: Approval[];
@@ -132,7 +132,7 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
     [cohortId, Math.min(...versionsUsed), Math.max(...versionsUsed)],
   );
   const definitionOf = new Map(definitions.rows.map((d) => [d.version, d]));
-  const noteOfVersion = (version: number): DefinitionVersionNote => {
+  const versionSummary = (version: number): DefinitionVersionSummary => {
     const d = definitionOf.get(version);
     return { version, change: d?.change ?? 'update', author: d?.author ?? '(unknown)', rationale: d?.rationale ?? '(not recorded)', createdAt: d?.created_at.toISOString() ?? '' };
   };
@@ -152,7 +152,7 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
     const previousVersion = v.previous_definition_version;
     const changed = previousVersion !== null && previousVersion !== v.definition_version;
     const recordedSince = changed && previousVersion < v.definition_version
-      ? definitions.rows.filter((d) => d.version > previousVersion && d.version <= v.definition_version).map((d) => noteOfVersion(d.version))
+      ? definitions.rows.filter((d) => d.version > previousVersion && d.version <= v.definition_version).map((d) => versionSummary(d.version))
       : [];
     const approvals = decisions.rows
       .filter((d) => d.run_id === v.run_id && (!Array.isArray(d.details.cohorts) || d.details.cohorts.includes(cohortId)))
@@ -170,7 +170,7 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
       adds: v.adds,
       removes: v.removes,
       definition: {
-        ...noteOfVersion(v.definition_version),
+        ...versionSummary(v.definition_version),
         previousVersion,
         changed,
         diff: changed ? diffDefinitions(definitionOf.get(previousVersion)?.definition, definitionOf.get(v.definition_version)?.definition) : [],
