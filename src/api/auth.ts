@@ -26,13 +26,18 @@ export function authenticate(tokens: Record<string, TokenGrant>, header: string 
 
 /** A preHandler that lets the request through only for a caller with the role. */
 export function requireRole(tokens: Record<string, TokenGrant>, role: Role) {
+  return requireAnyRole(tokens, [role]);
+}
+
+/** A preHandler for routes several roles may use (a note: an analyst or an approver). */
+export function requireAnyRole(tokens: Record<string, TokenGrant>, roles: readonly Role[]) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const caller = authenticate(tokens, request.headers.authorization);
     if (!caller) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <token>' });
     }
-    if (!hasRole(caller, role)) {
-      return reply.code(403).send({ error: 'forbidden', message: `${caller.user} lacks the ${role} role` });
+    if (!roles.some((role) => hasRole(caller, role))) {
+      return reply.code(403).send({ error: 'forbidden', message: `${caller.user} lacks the ${roles.join(' or ')} role` });
     }
     request.caller = caller;
   };

@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import { DecisionRefused, type RefreshClient } from '../temporal/refresh-client';
 import { requireRole } from './auth';
 import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
+import { registerGovernanceRoutes } from './governance';
 
 const StartBody = z
   .object({
@@ -74,5 +75,6 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
   }
 
   registerCohortRoutes(app, deps.cohorts, role);
+  registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens);
   return app;
 }

@@ -10,6 +10,7 @@ import type { ApprovalDecision, RefreshStatus } from '../workflows/types';
 import { callApi } from './api-client';
 import { printBanner } from './banner';
 import { registerCohortCommands } from './cohorts';
+import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
 import { withTemporal } from './temporal';
 import { startSystem } from '../system';
@@ -92,6 +93,7 @@ for (const [decision, description] of Object.entries(decisions)) {
 }
 
 registerCohortCommands(program);
+registerGovernanceCommands(program);
 
 program
   .command('generate')

@@ -45,6 +45,19 @@ async function latestOf(tx: Queryable, cohortId: string): Promise<Latest | undef
   return r.rows[0];
 }
 
+/**
+ * The governance trail's row for a new version, in the version's transaction and last in it
+ * (audit_log's chain lock is held until commit). Keyed by cohort and version: one row per version.
+ */
+async function auditChange(tx: Queryable, v: { cohortId: string; version: number; contentHash: string; change: DefinitionChange; author: string; rationale: string }): Promise<void> {
+  await tx.query(`INSERT INTO audit_log (key, actor, action, details) VALUES ($1, $2, $3, $4)`, [
+    `definition:${v.cohortId}:${v.version}`,
+    v.author,
+    `definition.${v.change}`,
+    { cohortId: v.cohortId, version: v.version, contentHash: v.contentHash, rationale: v.rationale },
+  ]);
+}
+
 /** Records the definition as a new version unless it is the latest already; returns its version. */
 export async function recordDefinition(db: Db, entry: Pick<CatalogEntry, 'definition' | 'contentHash'>, by: { author: string; rationale: string }): Promise<{ version: number; created: boolean }> {
   const { definition, contentHash } = entry;
@@ -53,12 +66,14 @@ export async function recordDefinition(db: Db, entry: Pick<CatalogEntry, 'defini
     if (latest && latest.change !== 'delete' && latest.content_hash === contentHash) return { version: latest.version, created: false };
     const change: DefinitionChange = !latest || latest.change === 'delete' ? 'create' : definition.status === 'deprecated' && latest.status !== 'deprecated' ? 'deprecate' : 'update';
     const rationale = change === 'deprecate' && definition.deprecationReason ? definition.deprecationReason : by.rationale;
-    const r = await tx.query<{ version: number }>(
+    const version = (latest?.version ?? 0) + 1;
+    await tx.query(
       `INSERT INTO cohort_definitions (cohort_id, version, content_hash, definition, tier, author, rationale, change)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING version`,
-      [definition.id, (latest?.version ?? 0) + 1, contentHash, definition, definition.tier, by.author, rationale, change],
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [definition.id, version, contentHash, definition, definition.tier, by.author, rationale, change],
     );
-    return { version: r.rows[0]!.version, created: true };
+    await auditChange(tx, { cohortId: definition.id, version, contentHash, change, author: by.author, rationale });
+    return { version, created: true };
   });
 }
 
@@ -74,12 +89,15 @@ export async function recordDeletion(db: Db, cohortId: string, by: { author: str
     if (latest.tier === 'strategic' && (!reason || reason.length < 10)) {
       throw new GuardrailRefused(`${cohortId} is a strategic cohort: deleting it needs a reason of a sentence (--reason "…")`);
     }
-    const r = await tx.query<{ version: number }>(
+    const version = latest.version + 1;
+    const tombstone = { cohortId, version, contentHash: `deleted:${version}`, change: 'delete' as const, author: by.author, rationale: reason || 'no reason given' };
+    await tx.query(
       `INSERT INTO cohort_definitions (cohort_id, version, content_hash, definition, tier, author, rationale, change)
-       VALUES ($1, $2, $3, 'null', $4, $5, $6, 'delete') RETURNING version`,
-      [cohortId, latest.version + 1, `deleted:${latest.version + 1}`, latest.tier, by.author, reason || 'no reason given'],
+       VALUES ($1, $2, $3, 'null', $4, $5, $6, 'delete')`,
+      [cohortId, version, tombstone.contentHash, latest.tier, by.author, tombstone.rationale],
     );
-    return r.rows[0]!.version;
+    await auditChange(tx, tombstone);
+    return version;
   });
 }
 

@@ -66,6 +66,11 @@ export function describeRefreshThroughApi(mode: string, database: () => Promise<
         expect(d.body.data.adds).toHaveLength(cohort.size);
       }
 
+      // The governance trail: its chain verifies, and the cohort's history shows who approved it.
+      expect((await h.call('GET', '/audit/verify', TOKENS.viewer)).body).toMatchObject({ ok: true });
+      const history = await h.call('GET', `/cohorts/${waiting.cohorts[0]!.cohortId}/history`, TOKENS.viewer);
+      expect((history.body.versions as unknown[])[0]).toMatchObject({ runId: id, approvedBy: 'arthur', approvals: [expect.objectContaining({ actor: 'arthur', action: 'decision.approved', comment: 'sizes look right' })] });
+
       // The finished run replays against the current code, as `cohortflow replay` does.
       expect(await replayRun(env.client, id)).toEqual({ ok: true });
       if (process.env.RECORD_HISTORIES) recordHistory(env, id, `refresh-approved-${mode.split(' ')[0]!.toLowerCase()}`);

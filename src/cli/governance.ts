@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import type { AuditListing, AuditVerifyAnswer, CohortHistoryAnswer, NotesAnswer } from '../api/governance';
+import type { PublishedVersionEntry } from '../governance/cohort-history';
+import type { Note } from '../governance/learnings';
+import { callApi } from './api-client';
+import { table } from './cohorts';
+
+// `cohortflow audit …`, `notes …` and `cohorts history`: the governance trail, through the HTTP
+// API with COHORTFLOW_TOKEN like every other command.
+
+const print = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+};
+const write = (lines: string[]): void => {
+  process.stdout.write(`${lines.join('\n')}\n`);
+};
+const query = (params: Record<string, string | undefined>) => {
+  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  return q.size ? `?${q}` : '';
+};
+
+/** The notes route of exactly one of --run and --cohort. */
+function notesRoute(o: { run?: string; cohort?: string }): string {
+  if ((o.run === undefined) === (o.cohort === undefined)) throw new Error('name what the note is about: --run <id> or --cohort <id> (one of them)');
+  return o.run !== undefined ? `/runs/${encodeURIComponent(o.run)}/notes` : `/cohorts/${encodeURIComponent(o.cohort!)}/notes`;
+}
+
+const noteLines = (notes: Note[], indent = '') => notes.map((n) => `${indent}${n.at} ${n.author}: ${n.text}`);
+const shown = (value: unknown) => (value === undefined ? '(absent)' : JSON.stringify(value));
+
+/** One readable block per published version. */
+export function renderVersion(cohortId: string, v: PublishedVersionEntry): string[] {
+  const d = v.definition;
+  return [
+    `${cohortId} version ${v.version}, published ${v.publishedAt} by run ${v.runId}`,
+    `  requested by ${v.requestedBy ?? '(unknown)'}: ${v.rationale ?? '(no rationale recorded)'}`,
+    `  snapshot ${v.snapshotId}: ${v.size} members (previously ${v.previousSize ?? 'none published'}), +${v.adds} added, -${v.removes} removed`,
+    d.changed
+      ? `  definition v${d.version} (was v${d.previousVersion}), ${d.change} by ${d.author}: ${d.rationale}`
+      : `  definition v${d.version}${d.previousVersion === null ? ` (first publish), ${d.change} by ${d.author}: ${d.rationale}` : ', unchanged'}`,
+    ...d.diff.map((c) => `    ${c.path || '(whole definition)'}: ${shown(c.before)} → ${shown(c.after)}`),
+    ...(d.recordedSince.length > 1 ? ['    versions recorded since the previous publish:', ...d.recordedSince.map((r) => `      v${r.version} ${r.change} by ${r.author} at ${r.createdAt}: ${r.rationale}`)] : []),
+    `  approved by ${v.approvedBy}`,
+    ...v.approvals.map((a) => `    ${a.action} by ${a.actor} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`),
+    ...(v.report
+      ? [`  baseline report: ${v.report.verdict}`, ...v.report.reasons.map((r) => `    ${r.verdict} ${r.name}${r.subject ? ` (${r.subject})` : ''}: ${r.reason}`)]
+      : ['  baseline report: none stored']),
+    ...(v.notes.length ? ['  notes:', ...noteLines(v.notes, '    ')] : []),
+  ];
+}
+
+export function registerGovernanceCommands(program: Command): void {
+  const audit = program.command('audit').description('the tamper-evident audit log (through the HTTP API; needs COHORTFLOW_TOKEN)');
+
+  audit
+    .command('verify')
+    .description('recompute every hash of the audit chain; exit code 1 when it is broken')
+    .option('--json', 'the report as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const report = await callApi<AuditVerifyAnswer>('GET', '/audit/verify');
+      if (o.json) print(report);
+      else if (report.ok) write([`audit chain intact: ${report.rows} rows`]);
+      else {
+        const b = report.brokenAt!;
+        write([`audit chain BROKEN at row ${b.id}: ${b.reason}`, `  expected ${b.expected}`, `  found    ${b.found ?? '(none)'}`, `  (${report.rows} rows read; the rows before ${b.id} verify)`]);
+      }
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  audit
+    .command('list')
+    .description('the latest audit entries, oldest first')
+    .option('--run <id>', "one run's entries")
+    .option('--limit <n>', 'how many entries', '100')
+    .option('--json', 'the entries as JSON')
+    .action(async (o: { run?: string; limit: string; json?: boolean }) => {
+      const { entries } = await callApi<AuditListing>('GET', `/audit${query({ run: o.run, limit: o.limit })}`);
+      if (o.json) print(entries);
+      else write(table(['ID', 'AT', 'RUN', 'ACTOR', 'ACTION', 'DETAILS'], entries.map((e) => [String(e.id), e.at, e.runId ?? '-', e.actor, e.action, JSON.stringify(e.details)])));
+    });
+
+  const notes = program.command('notes').description('the learnings library: notes on runs and cohorts (through the HTTP API)');
+
+  notes
+    .command('add')
+    .description('add a note to a run or a cohort (analyst or approver role); it is audited')
+    .option('--run <id>', 'the run the note is about')
+    .option('--cohort <id>', 'the cohort the note is about')
+    .requiredOption('--text <text>', 'the note, up to 4000 characters')
+    .action(async (o: { run?: string; cohort?: string; text: string }) => {
+      const note = await callApi<Note>('POST', notesRoute(o), { text: o.text });
+      write([`note ${note.id} added by ${note.author} at ${note.at}`]);
+    });
+
+  notes
+    .command('list')
+    .description("a run's or a cohort's notes, oldest first")
+    .option('--run <id>', 'notes on this run')
+    .option('--cohort <id>', 'notes on this cohort')
+    .option('--json', 'the notes as JSON')
+    .action(async (o: { run?: string; cohort?: string; json?: boolean }) => {
+      const answer = await callApi<NotesAnswer>('GET', notesRoute(o));
+      if (o.json) print(answer.notes);
+      else write(answer.notes.length ? noteLines(answer.notes) : ['no notes yet']);
+    });
+
+  const cohorts = program.commands.find((c) => c.name() === 'cohorts');
+  if (!cohorts) throw new Error('register the cohorts commands before the governance commands');
+  cohorts
+    .command('history <id>')
+    .description('every published version, newest first: sizes, adds/removes, definition diff, approvals, top reasons, notes')
+    .option('--limit <n>', 'how many versions', '20')
+    .option('--json', 'the history as JSON')
+    .action(async (id: string, o: { limit: string; json?: boolean }) => {
+      const history = await callApi<CohortHistoryAnswer>('GET', `/cohorts/${encodeURIComponent(id)}/history${query({ limit: o.limit })}`);
+      if (o.json) print(history);
+      else if (history.versions.length === 0) write([`${id} has no published version yet`]);
+      else write(history.versions.flatMap((v, i) => [...(i ? [''] : []), ...renderVersion(id, v)]));
+    });
+}
