@@ -84,6 +84,17 @@ export interface CheckResult {
   reason: string;
   figures: Record<string, number | string | null>;
   thresholds: Record<string, number>;
+  /** The structure behind the figures: kept in the stored report, never sent to the workflow. */
+  details?: CheckDetails;
+}
+
+export interface CheckDetails {
+  /** definition_change: what differs between the published definition and this one. */
+  diff?: Array<{ path: string; before?: unknown; after?: unknown }>;
+  /** definition_change: the versions written after the published one, up to this one. */
+  versions?: Array<{ version: number; author: string; change: string; rationale: string }>;
+  /** drift: members per bucket in the published snapshot and in this one. */
+  buckets?: Array<{ bucket: string; previous: number; current: number }>;
 }
 
 /**
