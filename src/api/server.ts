@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import { DecisionRefused, type RefreshClient } from '../temporal/refresh-client';
 import { requireRole } from './auth';
 import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
+import { registerRunRoutes } from './runs';
 
 const StartBody = z
   .object({
@@ -68,5 +69,6 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
   }
 
   registerCohortRoutes(app, deps.cohorts, role);
+  registerRunRoutes(app, { db: deps.cohorts.db }, role);
   return app;
 }
