@@ -26,14 +26,16 @@ export function driftCheck(attribute: ProfileAttribute, previous: BucketCounts, 
   const chi = chiSquareHomogeneity(previous, current);
   const moved = [...buckets].sort((a, b) => Math.abs(b.currentShare - b.previousShare) - Math.abs(a.currentShare - a.previousShare) || (a.bucket < b.bucket ? -1 : 1))[0];
   const verdict = worstVerdict([bandAbove(psi, t.driftWarnPsi, t.driftFailPsi), chiSquareVerdict(chi)]);
-  const largest = moved ? `; largest move ${moved.bucket} ${pct(moved.previousShare)} → ${pct(moved.currentShare)}` : '';
+  const shifted = moved && Math.abs(moved.currentShare - moved.previousShare) >= 0.001;
+  const largest = shifted ? `; largest move ${moved.bucket} ${pct(moved.previousShare)} → ${pct(moved.currentShare)}` : '; no bucket moved';
+  const chiText = chi.degreesOfFreedom === 0
+    ? 'no chi-square test (fewer than two buckets)'
+    : `chi² ${round(chi.statistic, 1)} on ${chi.degreesOfFreedom} df, ${pText(chi.pValue)}, Cramér's V ${round(chi.cramersV, 3)} (warns only when p < ${CHI_SQUARE_P_BELOW} and V ≥ ${CHI_SQUARE_MIN_CRAMERS_V})`;
   return {
     name: 'drift',
     subject: attribute,
     verdict,
-    reason:
-      `PSI ${round(psi, 3)} of ${attribute} against the published members (warn at ${t.driftWarnPsi}, fail at ${t.driftFailPsi})${largest}; ` +
-      `chi² ${round(chi.statistic, 1)} on ${chi.degreesOfFreedom} df, ${pText(chi.pValue)}, Cramér's V ${round(chi.cramersV, 3)} (warns only when p < ${CHI_SQUARE_P_BELOW} and V ≥ ${CHI_SQUARE_MIN_CRAMERS_V})`,
+    reason: `PSI ${round(psi, 3)} of ${attribute} against the published members (warn at ${t.driftWarnPsi}, fail at ${t.driftFailPsi})${largest}; ${chiText}`,
     figures: {
       psi: round(psi, 4),
       chiSquare: round(chi.statistic, 2),
@@ -41,8 +43,8 @@ export function driftCheck(attribute: ProfileAttribute, previous: BucketCounts, 
       pValue: Number(chi.pValue.toPrecision(3)),
       cramersV: round(chi.cramersV, 4),
       buckets: buckets.length,
-      largestMove: moved?.bucket ?? null,
-      largestMovePts: moved ? round((moved.currentShare - moved.previousShare) * 100) : null,
+      largestMove: shifted ? moved.bucket : null,
+      largestMovePts: shifted ? round((moved.currentShare - moved.previousShare) * 100) : null,
     },
     thresholds: { warnPsi: t.driftWarnPsi, failPsi: t.driftFailPsi, chiSquarePBelow: CHI_SQUARE_P_BELOW, chiSquareMinCramersV: CHI_SQUARE_MIN_CRAMERS_V },
     details: { buckets: buckets.map((b) => ({ bucket: b.bucket, previous: b.previous, current: b.current })) },

@@ -11,6 +11,7 @@ import { callApi } from './api-client';
 import { printBanner } from './banner';
 import { registerCohortCommands } from './cohorts';
 import { runServer, runWorker } from './processes';
+import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
 import { startSystem } from '../system';
 
@@ -83,6 +84,7 @@ for (const decision of ['approve', 'reject'] as const) {
 }
 
 registerCohortCommands(program);
+registerRunCommands(program);
 
 program
   .command('generate')
