@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { testRunAgainstBaselines } from '../src/baseline/baseline-run';
+import { workflowReport } from '../src/baseline/cohort-report';
 import { profilesOf } from '../src/baseline/profile-store';
 import { computeSnapshot, dropMeasures, materialiseMeasures, planRun } from '../src/cohorts/run-compute';
 import type { Db } from '../src/data/db';
@@ -83,6 +84,7 @@ export async function benchBaseline(args: string[]): Promise<void> {
       `  published profiles  ${seconds(lazyMs)}  computed lazily, once per snapshot ever (one measures pass for their asOf)`,
       `  baseline tests      ${seconds(testMs)}  testAgainstBaselines for the new run: its profiles (one measures pass), overlaps, checks, stored reports`,
       `  retry               ${seconds(retryMs)}  the same call again: the stored reports`,
+      `  workflow payload    ${n(JSON.stringify(reports.map(workflowReport)).length)} bytes of JSON returned to the workflow (verdicts and the checks that did not pass)`,
       `  verdicts            ${verdicts.join('; ')}`,
     ].join('\n')}\n`);
   } finally {
