@@ -8,7 +8,7 @@ import type { ActivityDeps } from './deps';
 export type { PlannedCohort };
 
 /** A long statement cannot heartbeat from inside Postgres: the activity does, while it waits. */
-async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+export async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
   const timer = setInterval(() => Context.current().heartbeat(), 10_000);
   try {
     return await work();

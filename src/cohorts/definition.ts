@@ -145,13 +145,60 @@ export const Rule: z.ZodType<Rule> = z.lazy(() =>
 export const CohortTier = z.enum(['strategic', 'tactical']);
 export type CohortTier = z.infer<typeof CohortTier>;
 
+/**
+ * Defaults of the optional thresholds (docs/cohorts.md). They are applied where the checks run
+ * (src/baseline/thresholds.ts), never written into a parsed definition: a definition's content
+ * hash covers what it parses to, so a new default must not make every cohort a new version.
+ */
+export const CHECK_DEFAULTS = {
+  allowEmpty: false,
+  baselineWindow: 6,
+  jaccardWarnBelow: 0.8,
+  jaccardFailBelow: 0.5,
+  maxRemovalPct: 50,
+  driftWarnPsi: 0.1,
+  driftFailPsi: 0.25,
+  valueShiftWarnPct: 20,
+  valueShiftFailPct: 50,
+} as const;
+
+const share = z.number().min(0).max(1);
+
 export const CohortChecks = z
   .object({
     minSize: z.number().int().nonnegative().default(1),
     sizeShiftWarnPct: z.number().positive().default(20),
     sizeShiftFailPct: z.number().positive().default(50),
+    /** Members gained or lost that warn / fail, whatever the percentage; unset: not checked. */
+    sizeShiftWarnAbs: z.number().int().positive().optional(),
+    sizeShiftFailAbs: z.number().int().positive().optional(),
+    allowEmpty: z.boolean().optional(),
+    baselineWindow: z.number().int().min(1).max(36).optional(),
+    jaccardWarnBelow: share.optional(),
+    jaccardFailBelow: share.optional(),
+    maxRemovalPct: z.number().positive().max(100).optional(),
+    driftWarnPsi: z.number().positive().optional(),
+    driftFailPsi: z.number().positive().optional(),
+    valueShiftWarnPct: z.number().positive().optional(),
+    valueShiftFailPct: z.number().positive().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const at = <K extends keyof typeof CHECK_DEFAULTS>(k: K) => (c[k] ?? CHECK_DEFAULTS[k]) as number;
+    // Each pair as it will be applied, defaults included: a warn that can never come before its fail is a typo.
+    const pairs: Array<[string, number | undefined, string, number | undefined, 'above' | 'below']> = [
+      ['sizeShiftWarnAbs', c.sizeShiftWarnAbs, 'sizeShiftFailAbs', c.sizeShiftFailAbs, 'above'],
+      ['jaccardWarnBelow', at('jaccardWarnBelow'), 'jaccardFailBelow', at('jaccardFailBelow'), 'below'],
+      ['driftWarnPsi', at('driftWarnPsi'), 'driftFailPsi', at('driftFailPsi'), 'above'],
+      ['valueShiftWarnPct', at('valueShiftWarnPct'), 'valueShiftFailPct', at('valueShiftFailPct'), 'above'],
+    ];
+    for (const [warnName, warn, failName, fail, side] of pairs) {
+      if (warn === undefined || fail === undefined) continue;
+      if (side === 'above' ? warn > fail : warn < fail) {
+        ctx.addIssue({ code: 'custom', path: [failName], message: `${failName} (${fail}) must be ${side === 'above' ? 'at least' : 'at most'} ${warnName} (${warn}), defaults included` });
+      }
+    }
+  });
 export type CohortChecks = z.infer<typeof CohortChecks>;
 
 /** Where the cohort's data comes from, as people read it; checked against the rule's own needs. */

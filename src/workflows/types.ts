@@ -104,7 +104,20 @@ export interface CheckResult {
   reason: string;
   figures: Record<string, number | string | null>;
   thresholds: Record<string, number>;
+  /** The structure behind the figures: kept in the stored report, never sent to the workflow. */
+  details?: CheckDetails;
 }
+
+export interface CheckDetails {
+  /** definition_change: what differs between the published definition and this one. */
+  diff?: Array<{ path: string; before?: unknown; after?: unknown }>;
+  /** definition_change: the versions written after the published one, up to this one. */
+  versions?: Array<{ version: number; author: string; change: string; rationale: string }>;
+  /** drift: members per bucket in the published snapshot and in this one. */
+  buckets?: Array<{ bucket: string; previous: number; current: number }>;
+}
+
+export type FlaggedCheck = Pick<CheckResult, 'name' | 'subject' | 'verdict' | 'reason'>;
 
 /**
  * What the workflow learns from a cohort's baseline tests: the verdict, the checks that did not
@@ -115,8 +128,9 @@ export interface CohortReport {
   cohortId: string;
   snapshotId: string;
   verdict: Verdict;
-  checks: CheckResult[];
-  /** Authors of definition versions newer than the published one; they may not approve the run. */
+  /** Only the checks that did not pass, one line each; figures and thresholds are in the stored report. */
+  checks: FlaggedCheck[];
+  /** Users who wrote definition versions newer than the published one; they may not approve the run. */
   changedBy?: string[];
 }
 

@@ -12,7 +12,7 @@ const report = (cohortId: string, verdict: Verdict, changedBy: string[] = []): C
   cohortId,
   snapshotId: `s-${cohortId}`,
   verdict,
-  checks: verdict === 'pass' ? [] : [{ name: 'drift', subject: 'plan', verdict, reason: 'PSI 0.3', figures: {}, thresholds: {} }],
+  checks: verdict === 'pass' ? [] : [{ name: 'drift', subject: 'plan', verdict, reason: 'PSI 0.3' }],
   changedBy,
 });
 const source = (verdict: Verdict): SourceReport => ({ source: 'billing', kind: 'billing', verdict, checks: [], filesRead: 1, filesSkipped: 0, rowsRead: 1, stored: 1, duplicates: 0, quarantined: 0 });

@@ -1,4 +1,5 @@
-import { minSizeCheck, sizeShiftCheck, worst } from '../../src/activities/baseline';
+import { minSizeCheck, sizeShiftCheck } from '../../src/baseline/size-checks';
+import { worstVerdict as worst } from '../../src/ingest/verdicts';
 import { CohortChecks } from '../../src/cohorts/definition';
 
 const checks = CohortChecks.parse({ minSize: 10, sizeShiftWarnPct: 20, sizeShiftFailPct: 50 });
@@ -26,7 +27,7 @@ describe('the size shift check', () => {
       name: 'size_shift',
       verdict: 'pass',
       reason: 'first publish: no baseline to compare with yet',
-      figures: { size: 1234, previous: null, shiftPct: null },
+      figures: { size: 1234, previous: null, shiftPct: null, change: null },
       thresholds: { warnPct: 20, failPct: 50 },
     });
   });

@@ -33,7 +33,7 @@ function cohortsRun(cohorts: Record<string, CohortSetup>) {
           const cohortId = snapshotId.replace(/^snap-/, '');
           const c = cohorts[cohortId]!;
           const verdict = c.verdict ?? 'pass';
-          const checks = verdict === 'pass' ? [] : [{ name: 'churn' as const, verdict, reason: 'Jaccard 0.4 with the published membership (warn below 0.8, fail below 0.5)', figures: {}, thresholds: {} }];
+          const checks = verdict === 'pass' ? [] : [{ name: 'churn' as const, verdict, reason: 'Jaccard 0.4 with the published membership (warn below 0.8, fail below 0.5)' }];
           return { cohortId, snapshotId, verdict, checks, changedBy: c.changedBy ?? [] };
         }),
     }),
