@@ -14,7 +14,7 @@ export interface PublishedVersion {
  * Moves every cohort's current pointer to the run's snapshot in one transaction, so readers
  * never see half a publish. A retry finds the versions it already wrote and returns them.
  */
-export async function publishSnapshots(deps: ActivityDeps, input: { runId: string; snapshotIds: string[]; approvedBy: string }): Promise<PublishedVersion[]> {
+export async function publishSnapshots(deps: ActivityDeps, input: { runId: string; snapshotIds: string[]; approvedBy: string; approvals?: Record<string, string> }): Promise<PublishedVersion[]> {
   const published = await deps.db.transaction(async (tx) => {
     // One publish at a time: versions and pointers move together.
     await tx.query('LOCK TABLE cohort_current IN SHARE ROW EXCLUSIVE MODE');
@@ -35,7 +35,8 @@ export async function publishSnapshots(deps: ActivityDeps, input: { runId: strin
          SELECT $1, COALESCE((SELECT max(version) FROM published_versions WHERE cohort_id = $1), 0) + 1, $2,
                 (SELECT snapshot_id FROM cohort_current WHERE cohort_id = $1), $3, $4
          RETURNING version`,
-        [s.cohort_id, s.snapshot_id, input.runId, input.approvedBy],
+        // Each version names who approved that cohort ('policy' when no human was needed).
+        [s.cohort_id, s.snapshot_id, input.runId, input.approvals?.[s.cohort_id] ?? input.approvedBy],
       );
       await tx.query(
         `INSERT INTO cohort_current (cohort_id, snapshot_id, run_id, published_at) VALUES ($1, $2, $3, now())

@@ -11,6 +11,8 @@ export interface GateOutcome {
   /** Cohorts to publish: approved by people, or needing none by policy. */
   publish: string[];
   heldBack: string[];
+  /** Per published cohort: who approved it, or 'policy'. */
+  approvedBy: Record<string, string>;
 }
 
 const DECISIONS: ReadonlyArray<DecisionInput['decision']> = ['approve', 'reject', 'request-changes'];
@@ -82,7 +84,7 @@ export class ApprovalGate {
     status.failure = `the approval deadline (${this.input.policy.deadline}) passed with ${left.join(', ')} still waiting; nothing was published`;
     await stages.audit({ runId: status.runId, actor: 'cohortflow', action: 'decision.expired', details: { deadline: this.input.policy.deadline, waiting: left } });
     await this.notify('expired');
-    return { decision, publish: [], heldBack: [] };
+    return { decision, publish: [], heldBack: [], approvedBy: {} };
   }
 
   private notify(event: 'opened' | 'reminder' | 'expired'): Promise<void> {

@@ -158,7 +158,12 @@ export function applyDecision(gate: GateState, d: DecisionInput, at: string, via
 }
 
 /** What the gate let through once it closed: the run's decision and the cohorts to publish. */
-export function gateResult(gate: GateState, at: string): { decision: ApprovalDecision; publish: string[]; heldBack: string[] } {
+export function gateResult(gate: GateState, at: string): { decision: ApprovalDecision; publish: string[]; heldBack: string[]; approvedBy: Record<string, string> } {
+  const approvedBy = Object.fromEntries(gate.cohorts.filter((c) => c.state === 'approved' || c.state === 'auto').map((c) => [c.cohortId, c.state === 'auto' ? 'policy' : c.approvals.map((a) => a.by).join(', ')]));
+  return { ...closedGate(gate, at), approvedBy };
+}
+
+function closedGate(gate: GateState, at: string): { decision: ApprovalDecision; publish: string[]; heldBack: string[] } {
   const heldBack = gate.cohorts.filter((c) => c.state === 'held').map((c) => c.cohortId);
   if (gate.runDecision) return { decision: gate.runDecision, publish: [], heldBack: gate.cohorts.map((c) => c.cohortId) };
   const approved = gate.cohorts.filter((c) => c.state === 'approved');

@@ -60,14 +60,14 @@ async function refresh(runId: string, input: RefreshInput, state: RefreshState, 
     if (decision.kind !== 'approved') return finish(state, decision.kind, decision);
     return publish(runId, state, snapshots, decision);
   }
-  const { decision, publish: approved, heldBack } = await gate.decide(snapshots, state.status.reports, sources);
+  const { decision, publish: approved, heldBack, approvedBy } = await gate.decide(snapshots, state.status.reports, sources);
   if (decision.kind !== 'approved') return finish(state, decision.kind, decision, [], [], heldBack);
-  return publish(runId, state, snapshots.filter((s) => approved.includes(s.cohortId)), decision, heldBack);
+  return publish(runId, state, snapshots.filter((s) => approved.includes(s.cohortId)), decision, heldBack, approvedBy);
 }
 
-async function publish(runId: string, state: RefreshState, snapshots: SnapshotRef[], decision: ApprovalDecision, heldBack: string[] = []): Promise<RefreshOutcome> {
+async function publish(runId: string, state: RefreshState, snapshots: SnapshotRef[], decision: ApprovalDecision, heldBack: string[] = [], approvedBy?: Record<string, string>): Promise<RefreshOutcome> {
   state.enter('publish');
-  const published = await stages.publishSnapshots({ runId, snapshotIds: snapshots.map((s) => s.snapshotId), approvedBy: decision.by });
+  const published = await stages.publishSnapshots({ runId, snapshotIds: snapshots.map((s) => s.snapshotId), approvedBy: decision.by, ...(approvedBy ? { approvals: approvedBy } : {}) });
   const delivered = (await Promise.all(published.map((p) => deliveries.deliverCohort({ runId, cohortId: p.cohortId })))).flat();
   return finish(state, 'published', decision, published, delivered, heldBack);
 }

@@ -68,7 +68,8 @@ export function describeRefreshThroughApi(mode: string, database: () => Promise<
 
       // The governance trail: its chain verifies, and the cohort's history shows who approved it.
       expect((await h.call('GET', '/audit/verify', TOKENS.viewer)).body).toMatchObject({ ok: true });
-      const history = await h.call('GET', `/cohorts/${waiting.cohorts[0]!.cohortId}/history`, TOKENS.viewer);
+      const decided = waiting.approval!.cohorts.find((c) => c.state === 'waiting')!;
+      const history = await h.call('GET', `/cohorts/${decided.cohortId}/history`, TOKENS.viewer);
       expect((history.body.versions as unknown[])[0]).toMatchObject({ runId: id, approvedBy: 'arthur', approvals: [expect.objectContaining({ actor: 'arthur', action: 'decision.approved', comment: 'sizes look right' })] });
 
       // The finished run replays against the current code, as `cohortflow replay` does.

@@ -69,7 +69,7 @@ describe('approval rules: who may decide', () => {
     expect(gateClosed(gate)).toBe(false);
     applyDecision(gate, { approver: 'ben', decision: 'approve' }, AT, 'signal');
     expect(gateClosed(gate)).toBe(true);
-    expect(gateResult(gate, AT)).toMatchObject({ publish: ['big', 'small'], heldBack: [], decision: { kind: 'approved', by: 'ann, ben, eve', via: 'signal' } });
+    expect(gateResult(gate, AT)).toMatchObject({ publish: ['big', 'small'], heldBack: [], decision: { kind: 'approved', by: 'ann, ben, eve', via: 'signal' }, approvedBy: { big: 'ann, ben', small: 'eve' } });
   });
 
   it('answers a decision on a settled cohort with what happened to it', () => {
@@ -86,6 +86,13 @@ describe('approval rules: who may decide', () => {
     applyDecision(whole, { approver: 'ann', decision: 'reject', comment: 'bad data' }, AT, 'update');
     expect(gateClosed(whole)).toBe(true);
     expect(gateResult(whole, AT)).toMatchObject({ publish: [], decision: { kind: 'rejected', by: 'ann', comment: 'bad data' } });
+  });
+
+  it('records each published cohort with its own approvers, and policy for those that needed none', () => {
+    const gate = openGate('run-1', 'rita', policy, [snap('big', 'strategic'), snap('quiet', 'tactical')], [report('big', 'pass'), report('quiet', 'pass')], []);
+    applyDecision(gate, { approver: 'ann', decision: 'approve' }, AT, 'update');
+    applyDecision(gate, { approver: 'cy', decision: 'approve' }, AT, 'update');
+    expect(gateResult(gate, AT)).toMatchObject({ publish: ['big', 'quiet'], approvedBy: { big: 'ann, cy', quiet: 'policy' } });
   });
 
   it('rejects the run when every waiting cohort is held back and nothing passed by policy', () => {
