@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { testRunAgainstBaselines } from '../src/baseline/baseline-run';
 import { workflowReport } from '../src/baseline/cohort-report';
 import { profilesOf } from '../src/baseline/profile-store';
 import { computeSnapshot, dropMeasures, materialiseMeasures, planRun } from '../src/cohorts/run-compute';
 import type { Db } from '../src/data/db';
 import { inDependencyOrder } from '../src/workflows/compute-order';
-import { benchData } from './compute-data';
+import { benchDataFromArgs } from './compute-data';
 
 const CATALOG = path.resolve(__dirname, '../catalog');
 const DAY_MS = 86_400_000;
@@ -49,11 +48,8 @@ async function publishRun(db: Db, runId: string): Promise<void> {
  * the published snapshots (once per snapshot, ever) apart from the tests themselves.
  */
 export async function benchBaseline(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { customers: { type: 'string', default: '20000' }, days: { type: 'string', default: '90' }, seed: { type: 'string', default: '1' } } });
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one');
-  const scale = { customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed) };
-  const data = await benchData(adminUrl, scale, path.resolve(__dirname, '../.bench-cache'));
+  const data = await benchDataFromArgs(args);
+  const { scale } = data;
   const { db } = data;
   try {
     // The template was ingested in one go, so at an earlier asOf nobody existed yet. Make the

@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -115,4 +116,16 @@ async function splitAt(file: string, cut: number, before: string, after: string)
     if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await Promise.all([new Promise<void>((r) => outBefore.end(() => r())), new Promise<void>((r) => outAfter.end(() => r()))]);
+}
+
+/**
+ * The generated data set a bench's command line asks for (--customers, --days, --seed), from
+ * BENCH_DATABASE_URL, loaded once and cached as a template database.
+ */
+export async function benchDataFromArgs(args: string[]): Promise<BenchData & { scale: { customers: number; days: number; seed: number } }> {
+  const { values } = parseArgs({ args, options: { customers: { type: 'string', default: '20000' }, days: { type: 'string', default: '90' }, seed: { type: 'string', default: '1' } } });
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!adminUrl) throw new Error('set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one');
+  const scale = { customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed) };
+  return { ...(await benchData(adminUrl, scale, path.resolve(__dirname, '../.bench-cache'))), scale };
 }

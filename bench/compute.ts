@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/cohorts/catalog';
 import { computeSnapshot, dropMeasures, knownEventTypes, materialiseMeasures, planRun } from '../src/cohorts/run-compute';
 import type { Db } from '../src/data/db';
 import { ingestSources } from '../src/ingest/ingest-sources';
 import { createLogger } from '../src/log';
 import { inDependencyOrder } from '../src/workflows/compute-order';
-import { benchData } from './compute-data';
+import { benchDataFromArgs } from './compute-data';
 
 const CATALOG = path.resolve(__dirname, '../catalog');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -35,11 +34,8 @@ async function computeCatalog(db: Db, runId: string, asOf: string) {
  * each cohort recomputed on its own after one new day of data is ingested.
  */
 export async function benchCompute(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { customers: { type: 'string', default: '20000' }, days: { type: 'string', default: '90' }, seed: { type: 'string', default: '1' } } });
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one');
-  const scale = { customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed) };
-  const data = await benchData(adminUrl, scale, path.resolve(__dirname, '../.bench-cache'));
+  const data = await benchDataFromArgs(args);
+  const { scale } = data;
   const { db } = data;
   try {
     const one = async <T>(sql: string) => (await db.query<T & Record<string, unknown>>(sql)).rows[0]!;

@@ -28,6 +28,8 @@ const jsonFromEnv = <T extends z.ZodTypeAny>(schema: T) =>
     })
     .pipe(schema);
 
+const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64');
+
 const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
@@ -56,17 +58,11 @@ const EnvSchema = z.object({
   APPROVAL_POLICY_FILE: z.string().optional(),
   APPROVAL_OUTBOX_DIR: z.string().optional(),
   APPROVAL_NOTIFY_URL: z.string().url().optional(),
-  APPROVAL_NOTIFY_SECRET: z
-    .string()
-    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64')
-    .optional(),
+  APPROVAL_NOTIFY_SECRET: webhookSecret.optional(),
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
-  WEBHOOK_SECRET: z
-    .string()
-    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64')
-    .optional(),
+  WEBHOOK_SECRET: webhookSecret.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,5 +1,5 @@
 import type { CheckResult } from '../workflows/types';
-import type { DefinitionChange } from './definition-diff';
+import type { DefinitionChange } from '../cohorts/definition-diff';
 import { FIRST_PUBLISH } from './thresholds';
 
 /** The definition versions between the published snapshot's and this one's, with what changed. */

@@ -1,6 +1,6 @@
 import type { Queryable } from '../data/db';
 import type { DefinitionHistory } from './definition-checks';
-import { definitionDiff } from './definition-diff';
+import { definitionDiff } from '../cohorts/definition-diff';
 import type { MembershipOverlap } from './membership-checks';
 
 // What a new snapshot is compared with, read from Postgres: the published snapshot, the trailing

@@ -38,7 +38,7 @@ export function renderVersion(cohortId: string, v: PublishedVersionEntry): strin
     d.changed
       ? `  definition v${d.version} (was v${d.previousVersion}), ${d.change} by ${d.author}: ${d.rationale}`
       : `  definition v${d.version}${d.previousVersion === null ? ` (first publish), ${d.change} by ${d.author}: ${d.rationale}` : ', unchanged'}`,
-    ...d.diff.map((c) => `    ${c.path || '(whole definition)'}: ${shown(c.before)} → ${shown(c.after)}`),
+    ...d.diff.map((c) => `    ${c.path}: ${shown(c.before)} → ${shown(c.after)}`),
     ...(d.recordedSince.length > 1 ? ['    versions recorded since the previous publish:', ...d.recordedSince.map((r) => `      v${r.version} ${r.change} by ${r.author} at ${r.createdAt}: ${r.rationale}`)] : []),
     `  approved by ${v.approvedBy}`,
     ...v.approvals.map((a) => `    ${a.action} by ${a.actor} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`),

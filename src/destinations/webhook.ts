@@ -11,30 +11,41 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${mac}`;
 }
 
+/** Whether a failed POST is worth retrying: server errors, timeouts (408) and rate limits (429). */
+export const retryableStatus = (status: number) => status >= 500 || status === 408 || status === 429;
+
+/**
+ * POSTs `{ type, timestamp, data }` signed per Standard Webhooks, with `id` as webhook-id (the
+ * receiver's idempotency key). Resolves with the HTTP status once the body is drained.
+ */
+export async function postSignedWebhook(options: { url: string; secret: string; id: string; type: string; data: unknown; timeoutMs: number }): Promise<number> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({ type: options.type, timestamp: new Date(timestamp * 1000).toISOString(), data: options.data });
+  const response = await fetch(options.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': options.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(options.secret, options.id, timestamp, body),
+    },
+    body,
+    signal: AbortSignal.timeout(options.timeoutMs),
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
 export function createWebhookDestination(options: { name?: string; url: string; secret: string; timeoutMs?: number }): Destination {
   const name = options.name ?? 'webhook';
   return {
     name,
     async deliver(message: CohortDiffMessage) {
-      const timestamp = Math.floor(Date.now() / 1000);
-      const body = JSON.stringify({ type: 'cohort.published', timestamp: new Date(timestamp * 1000).toISOString(), data: message });
-      const response = await fetch(options.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': message.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(options.secret, message.id, timestamp, body),
-        },
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      });
-      await response.body?.cancel();
-      if (response.ok) return { status: response.status };
-      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-      const text = `${name} answered ${response.status} for ${message.cohortId} (${message.id})`;
-      if (retryable) throw new Error(text);
-      throw new DeliveryRejected(text, response.status);
+      const status = await postSignedWebhook({ url: options.url, secret: options.secret, id: message.id, type: 'cohort.published', data: message, timeoutMs: options.timeoutMs ?? 30_000 });
+      if (status >= 200 && status < 300) return { status };
+      const text = `${name} answered ${status} for ${message.cohortId} (${message.id})`;
+      if (retryableStatus(status)) throw new Error(text);
+      throw new DeliveryRejected(text, status);
     },
   };
 }

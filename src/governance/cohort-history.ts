@@ -1,6 +1,6 @@
 import type { Queryable } from '../data/db';
 import type { DefinitionChange as VersionChange } from '../cohorts/versions';
-import { diffDefinitions, type DefinitionChange, type Json } from './definition-diff';
+import { definitionDiff, type DefinitionChange } from '../cohorts/definition-diff';
 import { noteOf, type Note } from './learnings';
 
 // A cohort's changelog: for every published version, what was published, why and by whose
@@ -127,7 +127,7 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
   const runIds = rows.map((v) => v.run_id);
   const versionsUsed = rows.flatMap((v) => [v.definition_version, v.previous_definition_version ?? v.definition_version]);
 
-  const definitions = await db.query<{ version: number; change: VersionChange; author: string; rationale: string; created_at: Date; definition: Json }>(
+  const definitions = await db.query<{ version: number; change: VersionChange; author: string; rationale: string; created_at: Date; definition: unknown }>(
     'SELECT version, change, author, rationale, created_at, definition FROM cohort_definitions WHERE cohort_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version',
     [cohortId, Math.min(...versionsUsed), Math.max(...versionsUsed)],
   );
@@ -173,7 +173,7 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
         ...versionSummary(v.definition_version),
         previousVersion,
         changed,
-        diff: changed ? diffDefinitions(definitionOf.get(previousVersion)?.definition, definitionOf.get(v.definition_version)?.definition) : [],
+        diff: changed ? definitionDiff(definitionOf.get(previousVersion)?.definition, definitionOf.get(v.definition_version)?.definition) : [],
         recordedSince,
       },
       approvedBy: v.approved_by,

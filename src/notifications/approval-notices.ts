@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { signWebhook } from '../destinations/webhook';
+import { postSignedWebhook, retryableStatus } from '../destinations/webhook';
 
 /** What approvers are told when a gate opens, at each reminder, and when it expires. */
 export interface ApprovalNotice {
@@ -45,23 +45,9 @@ export function webhookChannel(options: { url: string; secret: string; timeoutMs
   return {
     name: `webhook:${new URL(options.url).host}`,
     async send(notice) {
-      const timestamp = Math.floor(Date.now() / 1000);
-      const body = JSON.stringify({ type: 'approval.notice', timestamp: new Date(timestamp * 1000).toISOString(), data: notice });
-      const response = await fetch(options.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': notice.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(options.secret, notice.id, timestamp, body),
-        },
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      });
-      await response.body?.cancel();
-      if (response.ok) return;
-      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-      throw Object.assign(new Error(`approval notice webhook answered ${response.status} for ${notice.id}`), { retryable });
+      const status = await postSignedWebhook({ url: options.url, secret: options.secret, id: notice.id, type: 'approval.notice', data: notice, timeoutMs: options.timeoutMs ?? 10_000 });
+      if (status >= 200 && status < 300) return;
+      throw Object.assign(new Error(`approval notice webhook answered ${status} for ${notice.id}`), { retryable: retryableStatus(status) });
     },
   };
 }

@@ -2,12 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
-import { createApi } from '../../src/api/server';
-import { createLogger } from '../../src/log';
-import { RefreshClient } from '../../src/temporal/refresh-client';
+import { listenApi, type ListeningApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 const AS_OF = '2026-03-01T00:00:00.000Z';
@@ -83,8 +78,7 @@ limitations: Logins only.
 
 let test: TestDatabase;
 let catalogDir: string;
-let api: FastifyInstance;
-let temporal: Connection;
+let server: ListeningApi;
 let base: string;
 
 async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, token: string | null = TOKENS.analyst, body?: unknown) {
@@ -124,21 +118,12 @@ beforeAll(async () => {
     FROM events WHERE customer_id IS NOT NULL GROUP BY 1,2,3,4`);
 
   // The refresh routes are not exercised here: a lazy Temporal connection is never dialled.
-  temporal = Connection.lazy({ address: '127.0.0.1:1' });
-  const refreshes = new RefreshClient(new Client({ connection: temporal }), 'cohorts-api-test', { approvers: [], deadline: '72h' });
-  api = createApi({
-    refreshes,
-    cohorts: { db: test.db, catalogDir },
-    tokens: { [TOKENS.analyst]: { user: 'ana', roles: ['analyst', 'viewer'] }, [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] } },
-    log: createLogger('silent'),
-  });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+  server = await listenApi({ db: test.db, catalogDir }, { [TOKENS.analyst]: { user: 'ana', roles: ['analyst', 'viewer'] }, [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] } });
+  base = server.base;
 });
 
 afterAll(async () => {
-  await api.close();
-  await temporal.close();
+  await server.close();
   await test.drop();
   fs.rmSync(catalogDir, { recursive: true, force: true });
 });

@@ -3,14 +3,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { createApi } from '../../src/api/server';
-import { createLogger } from '../../src/log';
-import { RefreshClient } from '../../src/temporal/refresh-client';
 import { addCustomer } from '../support/cohort-data';
+import { listenApi, type ListeningApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 // The governance trail over real HTTP: notes, the audit log, a cohort's history, and the CLI
@@ -26,8 +21,7 @@ const ROOT = path.resolve(__dirname, '../..');
 
 let test: TestDatabase;
 let catalogDir: string;
-let api: FastifyInstance;
-let temporal: Connection;
+let server: ListeningApi;
 let base: string;
 
 async function call(method: 'GET' | 'POST', route: string, token: string | null = TOKENS.viewer, body?: unknown) {
@@ -76,28 +70,20 @@ beforeAll(async () => {
   test = await freshDatabase('governance_api');
   catalogDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-governance-'));
   // The refresh routes are not exercised here: a lazy Temporal connection is never dialled.
-  temporal = Connection.lazy({ address: '127.0.0.1:1' });
-  api = createApi({
-    refreshes: new RefreshClient(new Client({ connection: temporal }), 'governance-api-test', { approvers: [], deadline: '72h' }),
-    cohorts: { db: test.db, catalogDir },
-    tokens: {
+  server = await listenApi({ db: test.db, catalogDir }, {
       [TOKENS.analyst]: { user: 'ana', roles: ['analyst', 'viewer'] },
       [TOKENS.approver]: { user: 'adam', roles: ['approver', 'viewer'] },
       [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
       [TOKENS.operator]: { user: 'otto', roles: ['operator', 'viewer'] },
-    },
-    log: createLogger('silent'),
-  });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+    });
+  base = server.base;
 
   await run('run-notes');
   await definitionVersion('noted-cohort', 1, { id: 'noted-cohort' }, 'ana', 'a cohort to take notes on');
 });
 
 afterAll(async () => {
-  await api.close();
-  await temporal.close();
+  await server.close();
   await test.drop();
   fs.rmSync(catalogDir, { recursive: true, force: true });
 });
@@ -257,8 +243,8 @@ describe("a cohort's history", () => {
     const [v2, v1] = (await history()).versions;
     expect(v2.definition).toMatchObject({ version: 3, previousVersion: 1, changed: true, change: 'update', author: 'ana', rationale: 'three logins let in occasional users' });
     expect(v2.definition.diff).toEqual([
-      { path: 'rule.all.1.event.count.gte', before: 3, after: 5 },
       { path: 'owner', after: 'cs' },
+      { path: 'rule.all.1.event.count.gte', before: 3, after: 5 },
     ]);
     expect(v2.definition.recordedSince.map((r: any) => [r.version, r.author, r.rationale])).toEqual([
       [2, 'bo', 'customer success owns it now'],

@@ -1,13 +1,8 @@
 import crypto from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
-import { createApi } from '../../src/api/server';
 import { testRunAgainstBaselines } from '../../src/baseline/baseline-run';
-import { createLogger } from '../../src/log';
-import { RefreshClient } from '../../src/temporal/refresh-client';
 import type { SourceReport } from '../../src/workflows/types';
 import { addCustomer } from '../support/cohort-data';
+import { listenApi, type ListeningApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
 
@@ -20,8 +15,7 @@ const SOURCES: SourceReport[] = [
 ];
 
 let test: TestDatabase;
-let api: FastifyInstance;
-let temporal: Connection;
+let server: ListeningApi;
 let base: string;
 
 async function call(route: string, token: string | null = TOKENS.viewer) {
@@ -40,20 +34,12 @@ beforeAll(async () => {
   await testRunAgainstBaselines(test.db, { runId: 'run-mar', snapshotIds: [snapshotId], sources: SOURCES });
   await registerRun(test.db, 'run-apr', '2026-04-01T00:00:00.000Z');
 
-  temporal = Connection.lazy({ address: '127.0.0.1:1' }); // the run routes never dial Temporal
-  api = createApi({
-    refreshes: new RefreshClient(new Client({ connection: temporal }), 'runs-api-test', { approvers: [], deadline: '72h' }),
-    cohorts: { db: test.db, catalogDir: '/nonexistent' },
-    tokens: { [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] }, [TOKENS.operator]: { user: 'olivia', roles: ['operator'] } },
-    log: createLogger('silent'),
-  });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+  server = await listenApi({ db: test.db, catalogDir: '/nonexistent' }, { [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] }, [TOKENS.operator]: { user: 'olivia', roles: ['operator'] } });
+  base = server.base;
 });
 
 afterAll(async () => {
-  await api.close();
-  await temporal.close();
+  await server.close();
   await test.drop();
 });
 

@@ -1,5 +1,5 @@
 import { definitionChangeCheck } from '../../src/baseline/definition-checks';
-import { definitionDiff } from '../../src/baseline/definition-diff';
+import { definitionDiff } from '../../src/cohorts/definition-diff';
 import { chiSquareVerdict, driftCheck, driftChecks, valueShiftCheck } from '../../src/baseline/drift-checks';
 import { blastRadiusCheck, churnCheck } from '../../src/baseline/membership-checks';
 import type { SnapshotProfile, ValueSummary } from '../../src/baseline/profile';

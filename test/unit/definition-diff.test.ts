@@ -1,5 +1,6 @@
-import { diffDefinitions } from '../../src/governance/definition-diff';
+import { definitionDiff as diffDefinitions } from '../../src/cohorts/definition-diff';
 
+// Paths in key order, so the same two versions always give the same list.
 describe('diffing two definitions', () => {
   it('finds nothing between equal definitions, whatever their key order', () => {
     expect(diffDefinitions({ id: 'a', rule: { trait: { name: 'plan', in: ['pro'] } } }, { rule: { trait: { in: ['pro'], name: 'plan' } }, id: 'a' })).toEqual([]);
@@ -11,9 +12,9 @@ describe('diffing two definitions', () => {
 
   it('leaves out before for an added key and after for a removed one', () => {
     expect(diffDefinitions({ status: 'active', owner: 'qa' }, { status: 'deprecated', deprecationReason: 'replaced' })).toEqual([
-      { path: 'status', before: 'active', after: 'deprecated' },
-      { path: 'owner', before: 'qa' },
       { path: 'deprecationReason', after: 'replaced' },
+      { path: 'owner', before: 'qa' },
+      { path: 'status', before: 'active', after: 'deprecated' },
     ]);
   });
 
@@ -26,12 +27,12 @@ describe('diffing two definitions', () => {
 
   it('reports a value that changed kind as a whole, and null as a value', () => {
     expect(diffDefinitions({ rule: { any: [] }, limit: null }, { rule: 'none', limit: 5 })).toEqual([
-      { path: 'rule', before: { any: [] }, after: 'none' },
       { path: 'limit', before: null, after: 5 },
+      { path: 'rule', before: { any: [] }, after: 'none' },
     ]);
   });
 
-  it("uses '' for the whole definition, e.g. a deletion's tombstone", () => {
-    expect(diffDefinitions({ id: 'a' }, null)).toEqual([{ path: '', before: { id: 'a' }, after: null }]);
+  it("uses '(definition)' for the whole definition, e.g. a deletion's tombstone", () => {
+    expect(diffDefinitions({ id: 'a' }, null)).toEqual([{ path: '(definition)', before: { id: 'a' }, after: null }]);
   });
 });
