@@ -9,6 +9,7 @@ import { DecisionRefused, type RefreshClient } from '../temporal/refresh-client'
 import { requireRole } from './auth';
 import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
 import { registerGovernanceRoutes } from './governance';
+import { registerPrivacyRoutes } from './privacy';
 import { registerRunRoutes } from './runs';
 
 const StartBody = z
@@ -78,5 +79,6 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
   registerCohortRoutes(app, deps.cohorts, role);
   registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens);
   registerRunRoutes(app, { db: deps.cohorts.db }, role);
+  registerPrivacyRoutes(app, { db: deps.cohorts.db }, role);
   return app;
 }

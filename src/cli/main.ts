@@ -10,6 +10,7 @@ import type { ApprovalDecision, RefreshStatus } from '../workflows/types';
 import { callApi } from './api-client';
 import { printBanner } from './banner';
 import { registerCohortCommands } from './cohorts';
+import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
 import { registerRunCommands } from './runs';
@@ -96,6 +97,7 @@ for (const [decision, description] of Object.entries(decisions)) {
 registerCohortCommands(program);
 registerGovernanceCommands(program);
 registerRunCommands(program);
+registerPrivacyCommands(program);
 
 program
   .command('generate')

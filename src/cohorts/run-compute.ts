@@ -208,6 +208,11 @@ export async function writeMembers(tx: Queryable, snapshotId: string, compiled: 
      SELECT ${id}, q.customer_no >> 16, array_agg(q.customer_no ORDER BY q.customer_no) FROM (${compiled.sql}) q GROUP BY 2`,
     [...compiled.params, snapshotId],
   );
+  await recountSnapshot(tx, snapshotId);
+}
+
+/** Sets a snapshot's size and content hash from its chunks; also after an erasure rewrote them. */
+export async function recountSnapshot(tx: Queryable, snapshotId: string): Promise<void> {
   await tx.query(
     `UPDATE cohort_snapshots s SET size = m.size, content_hash = m.hash
      FROM (SELECT COALESCE(sum(cardinality(members)), 0)::int AS size,
