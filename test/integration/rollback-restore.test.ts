@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => test?.drop());
 
-const run = <I, O>(fn: (deps: ActivityDeps, input: I) => Promise<O>, input: I) => new MockActivityEnvironment().run(fn, deps, input);
+const run = <I, O>(fn: (deps: ActivityDeps, input: I) => Promise<O>, input: I) => new MockActivityEnvironment().run(fn, deps, input) as Promise<O>;
 
 /** Publishes each cohort's snapshot of `runId`, as a finished publish stage leaves it. */
 async function published(runId: string, cohorts: string[]): Promise<void> {
