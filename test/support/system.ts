@@ -30,6 +30,8 @@ export async function startTestSystem(options: { temporalAddress: string; databa
     COHORTFLOW_DATA_DIR: path.join(home, 'data'),
     COHORTFLOW_SOURCE_DIR: sourceDir,
     TEMPORAL_ADDRESS: options.temporalAddress,
+    // The run ends right after publish, as these scenarios expect; rollback has its own specifications.
+    ROLLBACK_WATCH_WINDOW: '0s',
     COHORTFLOW_TASK_QUEUE: `e2e-${crypto.randomBytes(4).toString('hex')}`,
     API_PORT: '0',
     COHORTFLOW_TOKENS: JSON.stringify({
