@@ -4,7 +4,7 @@ import type { ActivityDeps } from './deps';
 import { ingestSources } from './ingest';
 import { notifyApprovers } from './notify';
 import { deliverCohort, publishSnapshots } from './publish';
-import { publishedVersions, restorePrevious, restoreVersion } from './restore';
+import { rollbackTarget, restorePrevious, restoreVersion } from './restore';
 import { audit, recordOutcome, registerRun } from './runs';
 
 type Input<F> = F extends (deps: ActivityDeps, input: infer I) => unknown ? I : never;
@@ -22,7 +22,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   deliverCohort: (input: Input<typeof deliverCohort>) => deliverCohort(deps, input),
   restorePrevious: (input: Input<typeof restorePrevious>) => restorePrevious(deps, input),
   restoreVersion: (input: Input<typeof restoreVersion>) => restoreVersion(deps, input),
-  publishedVersions: (input: Input<typeof publishedVersions>) => publishedVersions(deps, input),
+  rollbackTarget: (input: Input<typeof rollbackTarget>) => rollbackTarget(deps, input),
   recordOutcome: (input: Input<typeof recordOutcome>) => recordOutcome(deps, input),
   audit: (input: Input<typeof audit>) => audit(deps, input),
   notifyApprovers: (input: Input<typeof notifyApprovers>) => notifyApprovers(deps, input),

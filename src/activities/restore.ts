@@ -65,10 +65,12 @@ export async function restoreVersion(deps: ActivityDeps, input: RollbackRequest 
   });
 }
 
-/** Published version numbers of a cohort (what a rollback run may restore). */
-export async function publishedVersions(deps: ActivityDeps, input: { cohortId: string }): Promise<number[]> {
+/** What a rollback run needs to know before asking for approval: the cohort's tier and published versions. */
+export async function rollbackTarget(deps: ActivityDeps, input: { cohortId: string }): Promise<{ tier: 'strategic' | 'tactical' | null; versions: number[]; current: number | null }> {
+  const tier = await deps.db.query<{ tier: 'strategic' | 'tactical' }>('SELECT tier FROM cohort_definitions WHERE cohort_id = $1 ORDER BY version DESC LIMIT 1', [input.cohortId]);
   const rows = await deps.db.query<{ version: number }>('SELECT version FROM published_versions WHERE cohort_id = $1 ORDER BY version', [input.cohortId]);
-  return rows.rows.map((r) => r.version);
+  const versions = rows.rows.map((r) => r.version);
+  return { tier: tier.rows[0]?.tier ?? null, versions, current: versions.at(-1) ?? null };
 }
 
 /**

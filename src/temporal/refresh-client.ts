@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
-import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { loadPolicyFile, policyFromDefaults } from '../approval/policy-file';
 import type { Config } from '../config';
-import { decide, rollback, status } from '../workflows/messages';
-import type { ApprovalDecision, ApprovalPolicy, Cadence, DecisionInput, RefreshInput, RefreshStatus, RollbackInput, RollbackRecord, TierScope } from '../workflows/types';
+import { decide, rollback, rollbackStatus, status } from '../workflows/messages';
+import type { rollbackCohort } from '../workflows/rollback-cohort';
+import type { ApprovalDecision, ApprovalPolicy, Cadence, DecisionInput, RefreshInput, CohortRollbackStatus, RefreshStatus, RollbackInput, RollbackRecord, TierScope } from '../workflows/types';
 import type { refreshCycle } from '../workflows/refresh-cycle';
 
 export interface StartRefresh {
@@ -73,6 +74,39 @@ export class RefreshClient {
       if (err instanceof WorkflowUpdateFailedError) throw new RollbackRefused(err.cause?.message ?? err.message);
       const ended = await this.whyEnded(handle);
       if (ended) throw new RollbackRefused(ended);
+      throw err;
+    }
+  }
+
+  /**
+   * Starts a rollback run that restores `toVersion` of a cohort once an approver agrees. The id
+   * `rollback-<cohort>-to-v<version>-<n>` makes a repeated request while one is running return
+   * that one instead of starting a second; after it has ended, the next request gets n + 1.
+   */
+  async startCohortRollback(request: { cohortId: string; toVersion: number; requestedBy: string; reason: string }): Promise<{ workflowId: string; alreadyRunning: boolean }> {
+    for (let n = 1; ; n++) {
+      const workflowId = `rollback-${request.cohortId}-to-v${request.toVersion}-${n}`;
+      try {
+        await this.client.workflow.start<typeof rollbackCohort>('rollbackCohort', { taskQueue: this.taskQueue, workflowId, args: [{ ...request, policy: this.policy }], workflowIdReusePolicy: 'REJECT_DUPLICATE', memo: { requestedBy: request.requestedBy, rationale: request.reason } });
+        return { workflowId, alreadyRunning: false };
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const existing = await this.client.workflow.getHandle(workflowId).describe();
+        if (existing.status.name === 'RUNNING') return { workflowId, alreadyRunning: true };
+      }
+    }
+  }
+
+  cohortRollbackStatus(workflowId: string): Promise<CohortRollbackStatus> {
+    return this.client.workflow.getHandle<typeof rollbackCohort>(workflowId).query(rollbackStatus);
+  }
+
+  /** Approves or rejects a rollback run; a refusal comes back as DecisionRefused with its reason. */
+  async decideCohortRollback(workflowId: string, decision: DecisionInput): Promise<ApprovalDecision> {
+    try {
+      return await this.client.workflow.getHandle<typeof rollbackCohort>(workflowId).executeUpdate(decide, { args: [decision] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefused(err.cause?.message ?? err.message);
       throw err;
     }
   }

@@ -292,3 +292,33 @@ export interface RefreshOutcome {
   /** Rollbacks taken during the watch window; the outcome stays 'published'. */
   rolledBack?: RollbackRecord[];
 }
+
+/** A rollback after the watch window: restore one published version of a cohort as its current one. */
+export interface CohortRollbackInput {
+  cohortId: string;
+  toVersion: number;
+  requestedBy: string;
+  reason: string;
+  policy: ApprovalPolicy;
+}
+
+export type CohortRollbackOutcomeKind = 'restored' | 'rejected' | 'expired' | 'invalid';
+
+export interface CohortRollbackStatus {
+  rollbackId: string;
+  cohortId: string;
+  toVersion: number;
+  requestedBy: string;
+  reason: string;
+  stage: 'validating' | 'awaiting-approval' | 'restoring' | 'done';
+  tier?: CohortTier;
+  /** Who may approve: the tier's approvers minus the requester (four eyes). */
+  approvers: string[];
+  deadline?: string;
+  decision?: ApprovalDecision;
+  restored?: RolledBackVersion;
+  deliveries?: DeliveryResult[];
+  outcome?: CohortRollbackOutcomeKind;
+  failure?: string;
+  ignored: IgnoredMessage[];
+}

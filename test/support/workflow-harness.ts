@@ -42,7 +42,7 @@ export function fakeActivities(opts: { verdict?: Verdict; overrides?: (plain: Ac
     deliverCohort: async ({ cohortId }) => [{ cohortId, destination: 'crm', adds: 42, removes: 0, delivered: true, alreadyDelivered: false }],
     restorePrevious: async ({ cohorts }) => cohorts.map((cohortId) => ({ cohortId, version: 2, restoresVersion: null, snapshotId: null, alreadyRestored: false })),
     restoreVersion: async ({ cohortId, toVersion }) => ({ cohortId, version: 9, restoresVersion: toVersion, snapshotId: `snap-${cohortId}-v${toVersion}`, alreadyRestored: false }),
-    publishedVersions: async () => [1, 2, 3],
+    rollbackTarget: async () => ({ tier: 'strategic' as const, versions: [1, 2, 3], current: 3 }),
     recordOutcome: async () => undefined,
     audit: async () => undefined,
     notifyApprovers: async () => undefined,
