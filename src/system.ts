@@ -97,7 +97,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       await workerDone;
     });
 
-    const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy);
+    const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
     log.info({ schedules }, 'schedules up to date');
 
     if (!config.tokens) {
