@@ -27,6 +27,17 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
   status.deadline = new Date(Date.now() + durationMs(input.policy.deadline)).toISOString();
   status.stage = 'awaiting-approval';
   await stages.audit({ runId: rollbackId, actor: input.requestedBy, action: 'rollback.requested', details: { cohortId: input.cohortId, toVersion: input.toVersion, reason: input.reason, approvers: status.approvers } });
+  // The same notice channels as the refresh gate, so approvers learn a rollback waits for them.
+  await stages.notifyApprovers({
+    runId: rollbackId,
+    event: 'opened',
+    reminder: 0,
+    approvers: status.approvers,
+    deadline: status.deadline,
+    requestedBy: input.requestedBy,
+    rationale: input.reason,
+    waiting: [{ cohortId: input.cohortId, tier: status.tier, reason: `rollback to version ${input.toVersion}`, approvalsNeeded: 1 }],
+  });
 
   if (!(await condition(() => status.decision !== undefined, durationMs(input.policy.deadline)))) {
     status.decision = { kind: 'expired', by: 'deadline', at: new Date().toISOString(), via: 'deadline', comment: `no decision within ${input.policy.deadline}` };

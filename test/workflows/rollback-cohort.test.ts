@@ -39,6 +39,7 @@ describe('rollback run', () => {
 
       const waiting = await awaitingApproval(client, workflowId);
       expect(waiting).toMatchObject({ tier: 'strategic', approvers: [APPROVER] });
+      expect(fakes.calls.notifyApprovers).toEqual([expect.objectContaining({ runId: workflowId, event: 'opened', approvers: [APPROVER], waiting: [{ cohortId: cohort, tier: 'strategic', reason: 'rollback to version 2', approvalsNeeded: 1 }] })]);
       expect(fakes.calls.restoreVersion).toHaveLength(0);
       await expect(client.decideCohortRollback(workflowId, { approver: REQUESTER, decision: 'approve' })).rejects.toThrow(new DecisionRefused(`${REQUESTER} requested this rollback and cannot decide it (four eyes)`));
       await expect(client.decideCohortRollback(workflowId, { approver: 'mallory', decision: 'approve' })).rejects.toThrow(/mallory may not decide a rollback/);
