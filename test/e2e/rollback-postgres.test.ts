@@ -2,6 +2,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { eventually, startTestSystem, TOKENS } from '../support/system';
 import { devServerEnv } from '../support/temporal';
+import { recordHistory } from './refresh-scenario';
+import { replayRun } from '../../src/temporal/replay';
 import type { CohortRollbackStatus, RefreshStatus, RollbackRecord } from '../../src/workflows/types';
 
 // Rollback through the HTTP API on PostgreSQL and the Temporal dev server: a first publish rolled
@@ -64,5 +66,13 @@ describe('rollback through the HTTP API (PostgreSQL server, Temporal dev server)
       [1, cohort.snapshotId, cohort.size, undefined],
     ]);
     expect((await h.call('GET', '/audit/verify', TOKENS.viewer)).body).toMatchObject({ ok: true });
+
+    // Both replay against the current code: the refresh run up to its rollback, and the rollback run.
+    expect(await replayRun(env.client, id)).toEqual({ ok: true });
+    expect(await replayRun(env.client, rollbackId)).toEqual({ ok: true });
+    if (process.env.RECORD_HISTORIES) {
+      recordHistory(env, id, 'refresh-rolled-back-in-window-postgresql');
+      recordHistory(env, rollbackId, 'cohort-rollback-approved-postgresql');
+    }
   });
 });
