@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { RefreshClient, RollbackRefused } from '../../src/temporal/refresh-client';
 import { rollback, rollbackSignal, status } from '../../src/workflows/messages';
 import type { RollbackInput } from '../../src/workflows/types';
-import { APPROVER, fakeActivities, refreshInput, statusWhen, useTimeSkippingServer, withRefresh, type RefreshHandle } from '../support/workflow-harness';
+import { APPROVER, awaitingApproval, fakeActivities, refreshInput, statusWhen, terminateWhenIdle, useTimeSkippingServer, withRefresh, type RefreshHandle } from '../support/workflow-harness';
 
 // After publish a refresh run stays open for its watch window; a rollback restores what the run
 // replaced as new published versions and delivers the compensating diffs.
@@ -51,6 +51,16 @@ describe('watch window', () => {
       expect(fakes.calls.restorePrevious).toHaveLength(1);
       return run.result();
     });
+  });
+
+  it('refuses a rollback before anything is published', async () => {
+    const fakes = fakeActivities();
+    await withRefresh(refreshInput('strategic'), fakes, async (run) => {
+      await awaitingApproval(run);
+      expect(await refusedRollback(run, {})).toBe(`run ${run.workflowId} has published nothing to roll back`);
+      await terminateWhenIdle(run);
+    });
+    expect(fakes.calls.restorePrevious).toHaveLength(0);
   });
 
   it('ignores and audits an invalid rollback signal, and acts on a valid one', async () => {
