@@ -49,6 +49,7 @@ const EnvSchema = z.object({
   COHORTFLOW_TOKENS: jsonFromEnv(z.record(z.string().min(16), TokenGrant)).optional(),
   COHORTFLOW_APPROVERS: csv.optional(),
   APPROVAL_DEADLINE: duration.default('72h'),
+  ROLLBACK_WATCH_WINDOW: duration.default('7d'),
   APPROVAL_REMINDERS: z
     .string()
     .default('24h,48h')
@@ -103,6 +104,8 @@ function buildConfig(env: z.infer<typeof EnvSchema>) {
       outboxDir: path.resolve(home, env.APPROVAL_OUTBOX_DIR ?? path.join(dataDir, 'outbox')),
       notifyWebhook: env.APPROVAL_NOTIFY_URL && env.APPROVAL_NOTIFY_SECRET ? { url: env.APPROVAL_NOTIFY_URL, secret: env.APPROVAL_NOTIFY_SECRET } : undefined,
     },
+    /** How long a refresh run stays open after publish to take a rollback (docs/rollback.md). */
+    rollback: { watchWindow: env.ROLLBACK_WATCH_WINDOW },
     sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
     catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'catalog'),
     webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,

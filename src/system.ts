@@ -73,7 +73,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     stops.push(() => clientConnection.close());
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    const refreshes = new RefreshClient(client, config.temporal.taskQueue, policy);
+    const refreshes = new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
 
     // The API listens before the worker starts: the demo inbox's URL needs its port.
     const demoSecret = config.webhook ? undefined : demoWebhookSecret(config.dataDir);
@@ -97,7 +97,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       await workerDone;
     });
 
-    const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy);
+    const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
     log.info({ schedules }, 'schedules up to date');
 
     if (!config.tokens) {

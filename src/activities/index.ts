@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps';
 import { ingestSources } from './ingest';
 import { notifyApprovers } from './notify';
 import { deliverCohort, publishSnapshots } from './publish';
+import { rollbackTarget, restorePrevious, restoreVersion } from './restore';
 import { audit, recordOutcome, registerRun } from './runs';
 
 type Input<F> = F extends (deps: ActivityDeps, input: infer I) => unknown ? I : never;
@@ -19,6 +20,9 @@ export const createActivities = (deps: ActivityDeps) => ({
   testAgainstBaselines: (input: Input<typeof testAgainstBaselines>) => testAgainstBaselines(deps, input),
   publishSnapshots: (input: Input<typeof publishSnapshots>) => publishSnapshots(deps, input),
   deliverCohort: (input: Input<typeof deliverCohort>) => deliverCohort(deps, input),
+  restorePrevious: (input: Input<typeof restorePrevious>) => restorePrevious(deps, input),
+  restoreVersion: (input: Input<typeof restoreVersion>) => restoreVersion(deps, input),
+  rollbackTarget: (input: Input<typeof rollbackTarget>) => rollbackTarget(deps, input),
   recordOutcome: (input: Input<typeof recordOutcome>) => recordOutcome(deps, input),
   audit: (input: Input<typeof audit>) => audit(deps, input),
   notifyApprovers: (input: Input<typeof notifyApprovers>) => notifyApprovers(deps, input),

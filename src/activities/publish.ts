@@ -67,9 +67,10 @@ export const deliveryIdOf = (runId: string, cohortId: string, destination: strin
  */
 export async function deliverCohort(deps: ActivityDeps, input: { runId: string; cohortId: string }): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
-  const pv = await deps.db.query<{ version: number; snapshot_id: string; previous_snapshot_id: string | null; size: number }>(
-    `SELECT v.version, v.snapshot_id, v.previous_snapshot_id, s.size FROM published_versions v
-     JOIN cohort_snapshots s ON s.snapshot_id = v.snapshot_id WHERE v.run_id = $1 AND v.cohort_id = $2`,
+  // A rollback of a first publish writes a version without a snapshot: it delivers every member as a remove.
+  const pv = await deps.db.query<{ version: number; snapshot_id: string | null; previous_snapshot_id: string | null; size: number }>(
+    `SELECT v.version, v.snapshot_id, v.previous_snapshot_id, COALESCE(s.size, 0) AS size FROM published_versions v
+     LEFT JOIN cohort_snapshots s ON s.snapshot_id = v.snapshot_id WHERE v.run_id = $1 AND v.cohort_id = $2`,
     [input.runId, input.cohortId],
   );
   const version = pv.rows[0];

@@ -5,11 +5,12 @@ import { InvalidDefinitionError } from '../cohorts/catalog';
 import { GuardrailRefused } from '../cohorts/versions';
 import type { TokenGrant } from '../config';
 import type { Logger } from '../log';
-import { DecisionRefused, type RefreshClient } from '../temporal/refresh-client';
-import { requireRole } from './auth';
+import { DecisionRefused, RollbackRefused, type RefreshClient } from '../temporal/refresh-client';
+import { requireAnyRole, requireRole } from './auth';
 import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
 import { registerGovernanceRoutes } from './governance';
 import { registerPrivacyRoutes } from './privacy';
+import { registerRollbackRoutes } from './rollback';
 import { registerRunRoutes } from './runs';
 
 const StartBody = z
@@ -42,6 +43,7 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
     }
     if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
     if (err instanceof DecisionRefused) return reply.code(409).send({ error: 'decision_refused', message: err.message });
+    if (err instanceof RollbackRefused) return reply.code(409).send({ error: 'rollback_refused', message: err.message });
     if (err instanceof ApiRefusal) {
       if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
       return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...err.details });
@@ -80,5 +82,6 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
   registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens);
   registerRunRoutes(app, { db: deps.cohorts.db }, role);
   registerPrivacyRoutes(app, { db: deps.cohorts.db }, role);
+  registerRollbackRoutes(app, { refreshes: deps.refreshes, db: deps.cohorts.db }, (roles) => requireAnyRole(deps.tokens, roles));
   return app;
 }

@@ -34,7 +34,8 @@ export function renderVersion(cohortId: string, v: PublishedVersionEntry): strin
   return [
     `${cohortId} version ${v.version}, published ${v.publishedAt} by run ${v.runId}`,
     `  requested by ${v.requestedBy ?? '(unknown)'}: ${v.rationale ?? '(no rationale recorded)'}`,
-    `  snapshot ${v.snapshotId}: ${v.size} members (previously ${v.previousSize ?? 'none published'}), +${v.adds} added, -${v.removes} removed`,
+    ...(v.rollback ? [`  rollback to ${v.rollback.restoresVersion === null ? 'no version (withdrawn)' : `version ${v.rollback.restoresVersion}`}: ${v.rollback.reason ?? '(no reason recorded)'}`] : []),
+    `  snapshot ${v.snapshotId ?? '(none: withdrawn)'}: ${v.size} members (previously ${v.previousSize ?? 'none published'}), +${v.adds} added, -${v.removes} removed`,
     d.changed
       ? `  definition v${d.version} (was v${d.previousVersion}), ${d.change} by ${d.author}: ${d.rationale}`
       : `  definition v${d.version}${d.previousVersion === null ? ` (first publish), ${d.change} by ${d.author}: ${d.rationale}` : ', unchanged'}`,

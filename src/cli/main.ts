@@ -13,6 +13,7 @@ import { registerCohortCommands } from './cohorts';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
+import { registerRollbackCommands } from './rollback';
 import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
 import { startSystem } from '../system';
@@ -98,6 +99,7 @@ registerCohortCommands(program);
 registerGovernanceCommands(program);
 registerRunCommands(program);
 registerPrivacyCommands(program);
+registerRollbackCommands(program);
 
 program
   .command('generate')

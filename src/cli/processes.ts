@@ -49,8 +49,8 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const policy = policyOf(config);
-  await ensureSchedules(client, config.temporal.taskQueue, policy);
-  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy), cohorts: { db, catalogDir: config.catalogDir }, tokens, log });
+  await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
+  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow), cohorts: { db, catalogDir: config.catalogDir }, tokens, log });
   await api.listen({ host: config.api.host, port: config.api.port });
   return async () => {
     await api.close();

@@ -5,7 +5,8 @@ export interface CohortDiffMessage {
   runId: string;
   cohortId: string;
   version: number;
-  snapshotId: string;
+  /** null: the cohort was withdrawn (a rollback of its first publish); every member is a remove. */
+  snapshotId: string | null;
   previousSnapshotId: string | null;
   size: number;
   adds: string[];

@@ -36,7 +36,8 @@ export interface PublishedVersionEntry {
   runId: string;
   requestedBy: string | null;
   rationale: string | null;
-  snapshotId: string;
+  /** null: a rollback of the cohort's first publish withdrew it (no current snapshot). */
+  snapshotId: string | null;
   previousSnapshotId: string | null;
   size: number;
   previousSize: number | null;
@@ -55,6 +56,8 @@ export interface PublishedVersionEntry {
   approvals: Approval[];
   report: { verdict: string; reasons: TopReason[] } | null;
   notes: Note[];
+  /** Set when this version is a rollback (docs/rollback.md): the version made current again, and why. */
+  rollback?: { restoresVersion: number | null; reason: string | null };
 }
 
 export interface CohortHistory {
@@ -69,8 +72,10 @@ interface VersionRow {
   published_at: Date;
   run_id: string;
   approved_by: string;
-  snapshot_id: string;
+  snapshot_id: string | null;
   previous_snapshot_id: string | null;
+  restores_version: number | null;
+  reason: string | null;
   requested_by: string | null;
   rationale: string | null;
   size: number;
@@ -90,12 +95,13 @@ interface VersionRow {
 async function publishedVersions(db: Queryable, cohortId: string, limit: number): Promise<VersionRow[]> {
   const r = await db.query<VersionRow>(
     `WITH shown AS (SELECT * FROM published_versions WHERE cohort_id = $1 ORDER BY version DESC LIMIT $2)
-     SELECT pv.version, pv.published_at, pv.run_id, pv.approved_by, pv.snapshot_id, pv.previous_snapshot_id,
-            r.requested_by, r.rationale, s.size, s.definition_version,
+     SELECT pv.version, pv.published_at, pv.run_id, pv.approved_by, pv.snapshot_id, pv.previous_snapshot_id, pv.restores_version, pv.reason,
+            r.requested_by, r.rationale, COALESCE(s.size, 0) AS size, COALESCE(s.definition_version, p.definition_version) AS definition_version,
             p.size AS previous_size, p.definition_version AS previous_definition_version,
             m.adds, m.removes, b.verdict AS report_verdict, b.checks
      FROM shown pv
-     JOIN cohort_snapshots s ON s.snapshot_id = pv.snapshot_id
+     -- A withdrawal (rollback of a first publish) has no snapshot: size 0, every member removed.
+     LEFT JOIN cohort_snapshots s ON s.snapshot_id = pv.snapshot_id
      LEFT JOIN cohort_snapshots p ON p.snapshot_id = pv.previous_snapshot_id
      LEFT JOIN runs r ON r.run_id = pv.run_id
      LEFT JOIN baseline_reports b ON b.run_id = pv.run_id AND b.cohort_id = pv.cohort_id
@@ -180,6 +186,7 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
       approvals,
       report: v.report_verdict === null ? null : { verdict: v.report_verdict, reasons: topReasons(v.checks) },
       notes: notes.rows.filter((n) => belongsTo(n, rows, i)).map(noteOf),
+      ...(v.reason !== null || v.restores_version !== null ? { rollback: { restoresVersion: v.restores_version, reason: v.reason } } : {}),
     };
   });
   return { cohortId, versions };

@@ -8,8 +8,8 @@ export const SCHEDULES = [
   { id: 'cohortflow-quarterly', cadence: 'quarterly', tier: 'strategic', cron: '0 6 1 1,4,7,10 *', rationale: 'quarterly refresh of strategic cohorts' },
 ] as const;
 
-function scheduleOptions(s: (typeof SCHEDULES)[number], taskQueue: string, policy: ApprovalPolicy): ScheduleOptions {
-  const input: RefreshInput = { cadence: s.cadence, tier: s.tier, requestedBy: `schedule:${s.id}`, rationale: s.rationale, policy };
+function scheduleOptions(s: (typeof SCHEDULES)[number], taskQueue: string, policy: ApprovalPolicy, watchWindow?: string): ScheduleOptions {
+  const input: RefreshInput = { cadence: s.cadence, tier: s.tier, requestedBy: `schedule:${s.id}`, rationale: s.rationale, policy, ...(watchWindow ? { watchWindow } : {}) };
   return {
     scheduleId: s.id,
     spec: { cronExpressions: [s.cron] },
@@ -31,10 +31,11 @@ function scheduleOptions(s: (typeof SCHEDULES)[number], taskQueue: string, polic
 }
 
 /** Creates the schedules, or brings existing ones up to date: safe to call at every start. */
-export async function ensureSchedules(client: Client, taskQueue: string, policy: ApprovalPolicy): Promise<string[]> {
+/** `watchWindow` unset: the workflow's default (7d). */
+export async function ensureSchedules(client: Client, taskQueue: string, policy: ApprovalPolicy, watchWindow?: string): Promise<string[]> {
   const ids: string[] = [];
   for (const s of SCHEDULES) {
-    const options = scheduleOptions(s, taskQueue, policy);
+    const options = scheduleOptions(s, taskQueue, policy, watchWindow);
     try {
       await client.schedule.create(options);
     } catch (err) {

@@ -4,9 +4,10 @@ import { ApprovalGate } from './approval-gate';
 import { installLegacyDecisionHandlers, legacyApprovalGate } from './approval-gate-v1';
 import { inDependencyOrder } from './compute-order';
 import { RefreshState } from './refresh-state';
+import { WatchWindow } from './watch-window';
 import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef } from './types';
 
-/** One refresh cycle: ingest → compute → baseline-test → approval gate → publish. */
+/** One refresh cycle: ingest → compute → baseline-test → approval gate → publish → watch window (rollback). */
 export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome> {
   const runId = workflowInfo().workflowId;
   // Runs started before the governed gate keep the single-decision gate they began with.
@@ -14,8 +15,10 @@ export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome>
   const state = new RefreshState(input);
   const gate = governed ? new ApprovalGate(state, input) : undefined;
   if (!gate) installLegacyDecisionHandlers(state, input);
+  // Runs started before rollback existed end right after publish, as they began.
+  const watch = patched('rollback-watch-window') ? new WatchWindow(state, input) : undefined;
   try {
-    return await refresh(runId, input, state, gate);
+    return await refresh(runId, input, state, gate, watch);
   } catch (err) {
     // A stage that cannot go on (invalid definitions, exhausted retries) still closes the run
     // as failed, visibly, in the status, the search attributes and the runs table.
@@ -27,7 +30,7 @@ export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome>
   }
 }
 
-async function refresh(runId: string, input: RefreshInput, state: RefreshState, gate: ApprovalGate | undefined): Promise<RefreshOutcome> {
+async function refresh(runId: string, input: RefreshInput, state: RefreshState, gate: ApprovalGate | undefined, watch: WatchWindow | undefined): Promise<RefreshOutcome> {
   await stages.registerRun({ runId, cadence: input.cadence, tier: input.tier, requestedBy: input.requestedBy, rationale: input.rationale });
   const ingest = await stages.ingestSources({ runId });
   state.status.ingest = ingest;
@@ -58,18 +61,26 @@ async function refresh(runId: string, input: RefreshInput, state: RefreshState, 
   if (!gate) {
     const decision = await legacyApprovalGate(state, input, state.status.reports);
     if (decision.kind !== 'approved') return finish(state, decision.kind, decision);
-    return publish(runId, state, snapshots, decision);
+    return publish(runId, state, snapshots, decision, watch);
   }
   const { decision, publish: approved, heldBack, approvedBy } = await gate.decide(snapshots, state.status.reports, sources);
   if (decision.kind !== 'approved') return finish(state, decision.kind, decision, [], [], heldBack);
-  return publish(runId, state, snapshots.filter((s) => approved.includes(s.cohortId)), decision, heldBack, approvedBy);
+  return publish(runId, state, snapshots.filter((s) => approved.includes(s.cohortId)), decision, watch, heldBack, approvedBy);
 }
 
-async function publish(runId: string, state: RefreshState, snapshots: SnapshotRef[], decision: ApprovalDecision, heldBack: string[] = [], approvedBy?: Record<string, string>): Promise<RefreshOutcome> {
+async function publish(runId: string, state: RefreshState, snapshots: SnapshotRef[], decision: ApprovalDecision, watch: WatchWindow | undefined, heldBack: string[] = [], approvedBy?: Record<string, string>): Promise<RefreshOutcome> {
   state.enter('publish');
   const published = await stages.publishSnapshots({ runId, snapshotIds: snapshots.map((s) => s.snapshotId), approvedBy: decision.by, ...(approvedBy ? { approvals: approvedBy } : {}) });
   const delivered = (await Promise.all(published.map((p) => deliveries.deliverCohort({ runId, cohortId: p.cohortId })))).flat();
-  return finish(state, 'published', decision, published, delivered, heldBack);
+  if (!watch) return finish(state, 'published', decision, published, delivered, heldBack);
+
+  // Published is the outcome from here on; the run stays open for its watch window.
+  await stages.recordOutcome({ runId, outcome: 'published' });
+  state.settle('published');
+  const rolledBack = await watch.keepOpen(published, snapshots);
+  state.finish('published');
+  await condition(allHandlersFinished);
+  return { runId, outcome: 'published', decision, published, deliveries: delivered, ...(heldBack.length ? { heldBack } : {}), ...(rolledBack.length ? { rolledBack } : {}) };
 }
 
 const countsOf = ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, lateAttributed }: IngestSummary) =>

@@ -32,6 +32,12 @@ export class RefreshState {
     upsertSearchAttributes([{ key: RefreshStage, value: stage }]);
   }
 
+  /** The outcome is known (readers see it) while the run stays open, e.g. for its watch window. */
+  settle(outcome: RefreshOutcomeKind): void {
+    this.status.outcome = outcome;
+    upsertSearchAttributes([{ key: RefreshOutcome, value: outcome }]);
+  }
+
   finish(outcome: RefreshOutcomeKind): void {
     this.status.outcome = outcome;
     this.status.stage = 'done';

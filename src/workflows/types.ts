@@ -40,6 +40,8 @@ export interface RefreshInput {
   /** ISO timestamp; defaults to the workflow's start time. */
   asOf?: string;
   policy: ApprovalPolicy;
+  /** How long after publishing the run stays open for a rollback, e.g. '7d'; '0s' closes it at once. */
+  watchWindow?: string;
 }
 
 /** Always adds up: rowsRead = stored + duplicates + quarantined. */
@@ -193,6 +195,7 @@ export type RefreshStage =
   | 'baseline-test'
   | 'awaiting-approval'
   | 'publish'
+  | 'watching'
   | 'done';
 
 export type RefreshOutcomeKind = 'published' | 'rejected' | 'changes-requested' | 'expired' | 'failed';
@@ -202,6 +205,44 @@ export interface IgnoredMessage {
   from: string;
   reason: string;
   at: string;
+}
+
+/** A rollback of what the run published: who asked, why, and the cohorts to undo (default: all). */
+export interface RollbackInput {
+  requestedBy: string;
+  reason: string;
+  cohorts?: string[];
+}
+
+/** One cohort's rollback: the new version written, and the version whose snapshot is current again. */
+export interface RolledBackVersion {
+  cohortId: string;
+  version: number;
+  /** null: the run's version was the cohort's first; the cohort is withdrawn (no current snapshot). */
+  restoresVersion: number | null;
+  snapshotId: string | null;
+  alreadyRestored: boolean;
+}
+
+export interface RollbackRecord {
+  /** Written as published_versions.run_id of the new versions, e.g. `<runId>:rollback:1`. */
+  rollbackId: string;
+  by: string;
+  reason: string;
+  at: string;
+  via: 'update' | 'signal';
+  cohorts: string[];
+  versions: RolledBackVersion[];
+  deliveries: DeliveryResult[];
+  /** Rollbacks taken during the watch window; the outcome stays 'published'. */
+  rolledBack?: RollbackRecord[];
+}
+
+export interface WatchWindowStatus {
+  window: string;
+  closesAt: string;
+  /** Set once the window has closed; no rollback is taken after it. */
+  closed?: boolean;
 }
 
 export interface RefreshStatus {
@@ -225,6 +266,9 @@ export interface RefreshStatus {
   outcome?: RefreshOutcomeKind;
   /** Why the run stopped without publishing, when a check failed before the gate. */
   failure?: string;
+  /** After publish: how long rollbacks are taken. */
+  watch?: WatchWindowStatus;
+  rollbacks?: RollbackRecord[];
 }
 
 export interface DeliveryResult {
@@ -245,4 +289,36 @@ export interface RefreshOutcome {
   /** Cohorts an approver held back: computed and tested, not published. */
   heldBack?: string[];
   deliveries: DeliveryResult[];
+  /** Rollbacks taken during the watch window; the outcome stays 'published'. */
+  rolledBack?: RollbackRecord[];
+}
+
+/** A rollback after the watch window: restore one published version of a cohort as its current one. */
+export interface CohortRollbackInput {
+  cohortId: string;
+  toVersion: number;
+  requestedBy: string;
+  reason: string;
+  policy: ApprovalPolicy;
+}
+
+export type CohortRollbackOutcomeKind = 'restored' | 'rejected' | 'expired' | 'invalid';
+
+export interface CohortRollbackStatus {
+  rollbackId: string;
+  cohortId: string;
+  toVersion: number;
+  requestedBy: string;
+  reason: string;
+  stage: 'validating' | 'awaiting-approval' | 'restoring' | 'done';
+  tier?: CohortTier;
+  /** Who may approve: the tier's approvers minus the requester (four eyes). */
+  approvers: string[];
+  deadline?: string;
+  decision?: ApprovalDecision;
+  restored?: RolledBackVersion;
+  deliveries?: DeliveryResult[];
+  outcome?: CohortRollbackOutcomeKind;
+  failure?: string;
+  ignored: IgnoredMessage[];
 }

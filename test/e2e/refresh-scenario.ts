@@ -9,7 +9,7 @@ import { replayRun } from '../../src/temporal/replay';
 import type { RefreshStatus } from '../../src/workflows/types';
 
 /** RECORD_HISTORIES=1 writes the run's history under test/fixtures/histories for replay tests. */
-function recordHistory(env: TestWorkflowEnvironment, workflowId: string, name: string): void {
+export function recordHistory(env: TestWorkflowEnvironment, workflowId: string, name: string): void {
   // The CLI's JSON is the format Temporal's UI downloads and the replayer reads.
   const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.connection.options.address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
   fs.writeFileSync(path.join(__dirname, '../fixtures/histories', `${name}.json`), json);

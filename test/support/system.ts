@@ -19,7 +19,7 @@ export const TOKENS = {
  * The whole system as `npm start` composes it, against the given Temporal and Postgres (or
  * embedded PGlite when databaseUrl is undefined), publishing to a verifying webhook receiver.
  */
-export async function startTestSystem(options: { temporalAddress: string; databaseUrl?: string; asChildProcess?: boolean }) {
+export async function startTestSystem(options: { temporalAddress: string; databaseUrl?: string; asChildProcess?: boolean; watchWindow?: string }) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-e2e-'));
   const sourceDir = path.join(home, 'sources');
   await generateSources(sourceDir, { customers: 200, days: 60, seed: 7 });
@@ -30,6 +30,8 @@ export async function startTestSystem(options: { temporalAddress: string; databa
     COHORTFLOW_DATA_DIR: path.join(home, 'data'),
     COHORTFLOW_SOURCE_DIR: sourceDir,
     TEMPORAL_ADDRESS: options.temporalAddress,
+    // Unless a scenario watches for rollbacks, the run ends right after publish.
+    ROLLBACK_WATCH_WINDOW: options.watchWindow ?? '0s',
     COHORTFLOW_TASK_QUEUE: `e2e-${crypto.randomBytes(4).toString('hex')}`,
     API_PORT: '0',
     COHORTFLOW_TOKENS: JSON.stringify({

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 export interface ReceivedDelivery {
   id: string;
   verified: boolean;
-  body: { type: string; data: { cohortId: string; runId: string; adds: string[]; removes: string[]; size: number } };
+  body: { type: string; data: { cohortId: string; runId: string; version: number; snapshotId: string | null; adds: string[]; removes: string[]; size: number } };
 }
 
 /** A real HTTP receiver that checks each delivery with the independent standardwebhooks library. */
