@@ -10,8 +10,7 @@ import { connect } from './data/db';
 import { startEmbeddedPostgres } from './data/embedded';
 import { migrate } from './data/migrate';
 import { demoTokens, demoWebhookSecret, ensureDemoSources, tokenOf } from './demo-setup';
-import type { Destination } from './destinations/destination';
-import { createWebhookDestination } from './destinations/webhook';
+import { configuredDestinations } from './destinations/configured';
 import type { Logger } from './log';
 import { startDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
@@ -84,9 +83,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const { port } = api.server.address() as AddressInfo;
     const apiUrl = `http://${config.api.host}:${port}`;
 
-    const destinations: Destination[] = config.webhook
-      ? [createWebhookDestination({ url: config.webhook.url, secret: config.webhook.secret })]
-      : [createWebhookDestination({ name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret! })];
+    const destinations = await configuredDestinations(config, demoSecret ? { name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret } : undefined);
 
     const connection = await NativeConnection.connect({ address: temporalAddress });
     stops.push(() => connection.close());
