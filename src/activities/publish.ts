@@ -91,9 +91,12 @@ export async function deliverCohort(deps: ActivityDeps, input: { runId: string; 
   return results;
 }
 
-/** The cohort's destinations by name; a name not configured is an error no retry fixes. */
+/**
+ * The cohort's destinations by name (all when it lists none, or when only the pre-issue-6
+ * catch-all webhook is configured); a name not configured is an error no retry fixes.
+ */
 function destinationsOf(configured: Destination[], cohortId: string, names: string[]): Destination[] {
-  if (names.length === 0) return configured;
+  if (names.length === 0 || configured.every((d) => d.catchAll)) return configured;
   const problems = unknownDestinations([{ id: cohortId, destinations: names }], configured);
   if (problems.length) throw invalidInput(problems.join('; '));
   return names.map((n) => configured.find((d) => d.name === n)!);

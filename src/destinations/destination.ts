@@ -41,8 +41,12 @@ export const DestinationConfig = z
   });
 export type DestinationConfig = z.infer<typeof DestinationConfig>;
 
-/** A configured destination, with its webhook secrets read from the environment. */
-export type Destination =
+/**
+ * A configured destination, with its webhook secrets read from the environment. catchAll marks the
+ * pre-issue-6 WEBHOOK_URL destination: it receives every cohort, whatever names the cohort lists.
+ */
+export type Destination = (
   | (z.infer<typeof WebhookDestinationConfig> & { secrets: string[] })
   | z.infer<typeof FileDestinationConfig>
-  | z.infer<typeof SqlDestinationConfig>;
+  | z.infer<typeof SqlDestinationConfig>
+) & { catchAll?: boolean };

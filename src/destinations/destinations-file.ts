@@ -81,9 +81,10 @@ export function unknownDestinations(cohorts: Array<{ id: string; destinations: s
 }
 
 /**
- * Without a destinations file: WEBHOOK_URL (or the demo inbox) is the one destination, as before
- * issue 6. Purpose product and customer ids only, so it keeps receiving every member it always
- * did; configure a file to apply marketing consent.
+ * Without a destinations file: WEBHOOK_URL (or the demo inbox) is the one destination for every
+ * cohort, as before issue 6 (the names cohorts list are not checked then). Purpose product and
+ * customer ids only, so it keeps receiving every member it always did; configure a file to
+ * apply marketing consent.
  */
 export function legacyWebhookDestination(options: { name: string; url: string; secret: string }): Destination {
   return {
@@ -91,5 +92,6 @@ export function legacyWebhookDestination(options: { name: string; url: string; s
     secretsEnv: ['WEBHOOK_SECRET'], secrets: [options.secret], maxBatchBytes: 256 * 1024, timeoutMs: 30_000,
     // The operator set this URL directly (or it is the built-in demo inbox on localhost).
     allowPrivateNetwork: true,
+    catchAll: true,
   };
 }
