@@ -8,6 +8,8 @@ import type { Logger } from '../log';
 import { DecisionRefused, type RefreshClient } from '../temporal/refresh-client';
 import { requireRole } from './auth';
 import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
+import { registerDeliveryRoutes } from './deliveries';
+import type { Destination } from '../destinations/destination';
 import { registerGovernanceRoutes } from './governance';
 import { registerRunRoutes } from './runs';
 
@@ -31,7 +33,7 @@ const DecisionBody = z
 const RunId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a workflow id');
 
 /** The HTTP API: every state-changing route needs a bearer token with the right role. */
-export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps; tokens: Record<string, TokenGrant>; log: Logger }): FastifyInstance {
+export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps; tokens: Record<string, TokenGrant>; log: Logger; destinations?: () => Destination[] }): FastifyInstance {
   const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger });
   const role = (r: Parameters<typeof requireRole>[1]) => requireRole(deps.tokens, r);
 
@@ -78,5 +80,6 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
   registerCohortRoutes(app, deps.cohorts, role);
   registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens);
   registerRunRoutes(app, { db: deps.cohorts.db }, role);
+  registerDeliveryRoutes(app, { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) }, role);
   return app;
 }

@@ -12,6 +12,7 @@ import { printBanner } from './banner';
 import { registerCohortCommands } from './cohorts';
 import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
+import { registerPublishCommands } from './publish';
 import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
 import { startSystem } from '../system';
@@ -96,6 +97,7 @@ for (const [decision, description] of Object.entries(decisions)) {
 registerCohortCommands(program);
 registerGovernanceCommands(program);
 registerRunCommands(program);
+registerPublishCommands(program);
 
 program
   .command('generate')

@@ -49,7 +49,9 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const policy = policyOf(config);
   await ensureSchedules(client, config.temporal.taskQueue, policy);
-  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy), cohorts: { db, catalogDir: config.catalogDir }, tokens, log });
+  // Reconcile sends from the API process, so it needs the same destinations as the workers.
+  const destinations = await configuredDestinations(config);
+  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy), cohorts: { db, catalogDir: config.catalogDir }, tokens, log, destinations: () => destinations });
   await api.listen({ host: config.api.host, port: config.api.port });
   return async () => {
     await api.close();

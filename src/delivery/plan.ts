@@ -47,9 +47,9 @@ export async function planDelivery(tx: pg.PoolClient, destination: Destination, 
   if (existing.rows[0]) return existing.rows[0];
 
   await tx.query(
-    `INSERT INTO destination_deliveries (delivery_id, cohort_id, version, destination, run_id, purpose, from_version, batches, adds, removes, suppressed, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, 0, 'pending')`,
-    [deliveryId, target.cohortId, target.version, destination.name, target.runId, destination.purpose, target.from?.version ?? null],
+    `INSERT INTO destination_deliveries (delivery_id, cohort_id, version, destination, run_id, label, purpose, from_version, batches, adds, removes, suppressed, status)
+     VALUES ($1, $2, $3, $4, $5, $8, $6, $7, 0, 0, 0, 0, 'pending')`,
+    [deliveryId, target.cohortId, target.version, destination.name, target.runId, destination.purpose, target.from?.version ?? null, target.label],
   );
   const suppressed = await tx.query(
     `INSERT INTO delivery_suppressed (delivery_id, customer_no)

@@ -26,6 +26,7 @@ CREATE TABLE destination_deliveries (
   version        integer NOT NULL,
   destination    text NOT NULL,
   run_id         text NOT NULL,
+  label          text NOT NULL DEFAULT '',        -- '' or reconcile-<n>
   purpose        text NOT NULL,
   from_version   integer,                        -- NULL: a full load
   batches        integer NOT NULL,
