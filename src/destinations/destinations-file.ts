@@ -3,7 +3,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { lineOf } from '../cohorts/catalog';
 import { DestinationConfig, type Destination } from './destination';
-import { assertSafeUrl } from './network-guard';
+import { assertSafeUrl, type HostLookup } from './network-guard';
 
 export class InvalidDestinationsError extends Error {
   constructor(readonly problems: string[]) {
@@ -32,7 +32,7 @@ const valueAt = (root: unknown, at: PropertyKey[]) =>
  * Parses COHORTFLOW_DESTINATIONS_FILE: every problem names file:line, the path and the bad value.
  * Webhook secrets come from the environment variables the file names, never from the file.
  */
-export async function parseDestinations(file: string, text: string, env: NodeJS.ProcessEnv = process.env): Promise<Destination[]> {
+export async function parseDestinations(file: string, text: string, env: NodeJS.ProcessEnv = process.env, lookup?: HostLookup): Promise<Destination[]> {
   const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) throw new InvalidDestinationsError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
   const raw = doc.toJS() as unknown;
@@ -63,7 +63,7 @@ export async function parseDestinations(file: string, text: string, env: NodeJS.
       if (!secret || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(secret)) problems.push(`${where(['destinations', i, 'secretsEnv', j])}: environment variable ${name} must hold a whsec_ secret`);
       return secret ?? '';
     });
-    await assertSafeUrl(d.name, d.url, d.allowPrivateNetwork).catch((err: Error) => problems.push(`${where(['destinations', i, 'url'])}: ${err.message}`));
+    await assertSafeUrl(d.name, d.url, d.allowPrivateNetwork, lookup).catch((err: Error) => problems.push(`${where(['destinations', i, 'url'])}: ${err.message}`));
     destinations.push({ ...d, secrets });
   }
   if (problems.length > 0) throw new InvalidDestinationsError(problems);

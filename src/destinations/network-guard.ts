@@ -30,7 +30,10 @@ export function refusedAddress(address: string): string | undefined {
  * Refuses non-http(s) URLs and hosts that resolve to a non-public address (every address DNS
  * returns is checked). Called at config load and again before every send: DNS may change.
  */
-export async function assertSafeUrl(destination: string, url: string, allowPrivateNetwork: boolean): Promise<void> {
+export type HostLookup = (host: string) => Promise<string[]>;
+const systemLookup: HostLookup = async (host) => (await dns.lookup(host, { all: true })).map((a) => a.address);
+
+export async function assertSafeUrl(destination: string, url: string, allowPrivateNetwork: boolean, lookup: HostLookup = systemLookup): Promise<void> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -42,7 +45,7 @@ export async function assertSafeUrl(destination: string, url: string, allowPriva
   }
   if (allowPrivateNetwork) return;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  const addresses = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
+  const addresses = net.isIP(host) ? [host] : await lookup(host);
   for (const address of addresses) {
     const why = refusedAddress(address);
     if (why) throw new UnsafeDestinationUrl(`destination ${destination}: refused ${url}: ${host} resolves to ${why}; set allowPrivateNetwork: true only for a receiver you trust`);

@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { deliverCohort } from '../../src/activities/publish';
 import type { Destination } from '../../src/destinations/destination';
-import { parseDestinations } from '../../src/destinations/destinations-file';
+import { parseDestinations, unknownDestinations } from '../../src/destinations/destinations-file';
+import { loadCatalog } from '../../src/cohorts/catalog';
 import { createLogger } from '../../src/log';
 import { listenApi, type ListeningApi } from '../support/api';
 import { addCustomer } from '../support/cohort-data';
@@ -85,6 +87,20 @@ describe('the destinations file', () => {
       expect.stringMatching(/^dest\.yaml:6: destinations\.0\.secretsEnv\.0: environment variable MISSING_SECRET must hold a whsec_ secret/),
       expect.stringMatching(/^dest\.yaml:5: destinations\.0\.url: .*only http and https/),
     ]);
+  });
+
+  it('accepts the example file, whose names cover every cohort in the catalog', async () => {
+    const env = { CRM_WEBHOOK_SECRET: SECRET, CRM_WEBHOOK_SECRET_PREVIOUS: SECRET, MAIL_WEBHOOK_SECRET: SECRET, SUPPORT_WEBHOOK_SECRET: SECRET };
+    const publicDns = async () => ['93.184.216.34'];
+    const example = await parseDestinations('examples/destinations.yaml', await fs.readFile('examples/destinations.yaml', 'utf8'), env, publicDns);
+    expect(example).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'warehouse', kind: 'sql' })]));
+    const catalog = await loadCatalog('catalog');
+    expect(unknownDestinations(catalog.map((e) => ({ id: e.definition.id, destinations: e.definition.destinations })), example)).toEqual([]);
+  });
+
+  it('refuses at load a host whose DNS answer includes a private address', async () => {
+    const text = 'destinations:\n  - name: crm\n    kind: webhook\n    purpose: sales\n    url: https://crm.example.com/hook\n    secretsEnv: [S]\n';
+    await expect(parseDestinations('d.yaml', text, { S: SECRET }, async () => ['93.184.216.34', '10.0.0.7'])).rejects.toThrow(/d\.yaml:5: destinations\.0\.url: .*crm\.example\.com resolves to 10\.0\.0\.7/);
   });
 
   it('allows raw email only with allowRawEmail: true', async () => {
