@@ -132,6 +132,39 @@ describe('delivering a published version to webhooks', () => {
     await receiver.close();
   });
 
+  it('re-sends a batch whose answer was lost under the same webhook-id, which the receiver drops as a duplicate', async () => {
+    // The receiver stores the first request but never answers it, as when a response is lost.
+    const receiver = await startDeliveryReceiver(OLD, (n) => (n === 1 ? { status: 204, hang: true } : { status: 204 }));
+    const runId = await publishVersion('lost-answer', ['c001', 'c002']);
+    const lossy = webhook('lossy', receiver.url, { timeoutMs: 300 });
+    await expect(deliver([lossy], runId, 'lost-answer')).rejects.toThrow(/no answer within 300 ms/);
+    await deliver([lossy], runId, 'lost-answer');
+    expect(receiver.requests.map((r) => r.id)).toEqual([receiver.requests[0]!.id, receiver.requests[0]!.id]);
+    expect(receiver.accepted.size).toBe(1);
+    expect(receiver.adds().sort()).toEqual(['c001', 'c002']);
+    await receiver.close();
+  });
+
+  it('cuts batches that share no customer, so a receiver may apply them in any order', async () => {
+    const receiver = await startDeliveryReceiver(OLD);
+    const small = webhook('ordered', receiver.url, { maxBatchBytes: 1024 + 200 });
+    await deliver([small], await publishVersion('any-order', customerIds('c', 1, 30)), 'any-order');
+    await deliver([small], await publishVersion('any-order', customerIds('c', 11, 40)), 'any-order');
+    const second = [...receiver.accepted.values()].filter((b) => b.version === 2);
+    expect(second.length).toBeGreaterThan(1);
+    const touched = second.flatMap((b) => [...b.adds.map((a) => String(a.customer_id)), ...b.removes.map((r) => r.customer_id)]);
+    expect(new Set(touched).size).toBe(touched.length);
+    expect(touched.sort()).toEqual([...customerIds('c', 1, 10), ...customerIds('c', 31, 40)].sort());
+    // Applied in reverse order, the batches give the same membership.
+    const held = new Set(customerIds('c', 1, 30));
+    for (const b of [...second].reverse()) {
+      b.adds.forEach((a) => held.add(String(a.customer_id)));
+      b.removes.forEach((r) => held.delete(r.customer_id));
+    }
+    expect([...held].sort()).toEqual(customerIds('c', 11, 40));
+    await receiver.close();
+  });
+
   it('honours Retry-After as the next retry delay', async () => {
     const receiver = await startDeliveryReceiver(OLD, () => ({ status: 429, headers: { 'retry-after': '120' } }));
     const failure = await deliver([webhook('limited', receiver.url)], await publishVersion('limited', ['c001']), 'limited').catch((e: unknown) => e as ApplicationFailure);

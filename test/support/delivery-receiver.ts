@@ -12,8 +12,11 @@ export interface BatchBody {
   removes: Array<{ customer_id: string }>;
 }
 
-/** What the receiver answers to its n-th request (1-based): a status and headers, or silence. */
-export type Answer = (n: number, body: BatchBody) => { status: number; headers?: Record<string, string> } | 'hang';
+/**
+ * What the receiver answers to its n-th request (1-based): a status and headers; 'hang' never
+ * answers and stores nothing; `hang: true` stores the batch but never answers (a lost response).
+ */
+export type Answer = (n: number, body: BatchBody) => { status: number; headers?: Record<string, string>; hang?: boolean } | 'hang';
 
 /**
  * A real HTTP receiver keyed on webhook-id, as the Standard Webhooks spec asks: a repeated id is
@@ -40,6 +43,7 @@ export async function startDeliveryReceiver(secret: string, answer: Answer = () 
       const a = answer(requests.length, body);
       if (a === 'hang') return;
       if (a.status < 300 && verified && !accepted.has(id)) accepted.set(id, body);
+      if (a.hang) return;
       response.writeHead(verified ? a.status : 401, a.headers).end();
     });
   });
