@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { deliverVersion, isDisabled } from '../delivery/deliver-version';
+import { embeddedSafe } from '../delivery/embedded-safe';
 import type { Destination } from '../destinations/destination';
 import { unknownDestinations } from '../destinations/destinations-file';
 import type { DeliveryResult } from '../workflows/types';
@@ -65,7 +66,8 @@ export async function publishSnapshots(deps: ActivityDeps, input: { runId: strin
  */
 export async function deliverCohort(deps: ActivityDeps, input: { runId: string; cohortId: string }): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
-  const pv = await deps.db.query<{ version: number; snapshot_id: string; destinations: string[] | null }>(
+  const db = embeddedSafe(deps.db);
+  const pv = await db.query<{ version: number; snapshot_id: string; destinations: string[] | null }>(
     `SELECT v.version, v.snapshot_id, d.definition->'destinations' AS destinations FROM published_versions v
      JOIN cohort_snapshots s ON s.snapshot_id = v.snapshot_id
      LEFT JOIN cohort_definitions d ON d.cohort_id = s.cohort_id AND d.version = s.definition_version
@@ -78,12 +80,12 @@ export async function deliverCohort(deps: ActivityDeps, input: { runId: string; 
 
   const results: DeliveryResult[] = [];
   for (const destination of targets) {
-    if (await isDisabled(deps.db, destination.name)) {
+    if (await isDisabled(db, destination.name)) {
       log.warn({ destination: destination.name }, 'destination disabled (it answered 410 Gone): skipped');
       results.push({ cohortId: input.cohortId, destination: destination.name, adds: 0, removes: 0, delivered: false, alreadyDelivered: false });
       continue;
     }
-    const done = await deliverVersion({ db: deps.db, log }, destination, { cohortId: input.cohortId, version: version.version, snapshotId: version.snapshot_id, runId: input.runId }, {
+    const done = await deliverVersion({ db, log }, destination, { cohortId: input.cohortId, version: version.version, snapshotId: version.snapshot_id, runId: input.runId }, {
       heartbeat: (progress) => Context.current().heartbeat(progress),
     });
     results.push({ cohortId: input.cohortId, destination: destination.name, adds: done.adds, removes: done.removes, delivered: done.delivered, alreadyDelivered: done.alreadyDelivered });

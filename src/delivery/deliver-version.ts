@@ -2,6 +2,7 @@ import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
 import type { Logger } from '../log';
 import type { DeliveryBatch } from './batch-rows';
+import { embeddedSafe } from './embedded-safe';
 import { exportCohortFiles } from './file-export';
 import { planDelivery, type DeliveryTarget } from './plan';
 import { DestinationGone, sendWebhookBatch } from './send-webhook';
@@ -47,7 +48,8 @@ export async function deliverVersion(
   target: Omit<DeliveryTarget, 'from' | 'label'> & { label?: string },
   hooks: DeliveryHooks,
 ): Promise<VersionDelivery> {
-  const { db, log } = deps;
+  const { log } = deps;
+  const db = embeddedSafe(deps.db);
   const label = target.label ?? '';
   const cursor = await cursorOf(db, destination.name, target.cohortId);
   if (!label && cursor && cursor.version >= target.version) {

@@ -1,6 +1,7 @@
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
 import type { Logger } from '../log';
+import { embeddedSafe } from './embedded-safe';
 import { cursorOf, deliverVersion, isDisabled, type VersionDelivery } from './deliver-version';
 
 export class NothingToReconcile extends Error {}
@@ -11,7 +12,8 @@ export class NothingToReconcile extends Error {}
  * re-checked now. A destination behind the current version gets that version's own delivery; one
  * already on it gets a new `reconcile-<n>` delivery, and an unfinished reconcile is resumed.
  */
-export async function reconcileCohort(deps: { db: Db; log: Logger }, destinations: Destination[], input: { cohortId: string; destination?: string }): Promise<VersionDelivery[]> {
+export async function reconcileCohort(given: { db: Db; log: Logger }, destinations: Destination[], input: { cohortId: string; destination?: string }): Promise<VersionDelivery[]> {
+  const deps = { ...given, db: embeddedSafe(given.db) };
   const current = await deps.db.query<{ version: number; snapshot_id: string; run_id: string }>(
     `SELECT v.version, v.snapshot_id, v.run_id FROM cohort_current c
      JOIN published_versions v ON v.cohort_id = c.cohort_id AND v.snapshot_id = c.snapshot_id
