@@ -62,6 +62,8 @@ const EnvSchema = z.object({
   APPROVAL_NOTIFY_SECRET: webhookSecret.optional(),
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
+  /** YAML naming webhook, file and sql destinations (docs/destinations.md); unset: WEBHOOK_URL. */
+  COHORTFLOW_DESTINATIONS_FILE: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
   WEBHOOK_SECRET: webhookSecret.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -108,6 +110,7 @@ function buildConfig(env: z.infer<typeof EnvSchema>) {
     rollback: { watchWindow: env.ROLLBACK_WATCH_WINDOW },
     sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
     catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'catalog'),
+    destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE) : undefined,
     webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
     logLevel: env.LOG_LEVEL,
   };

@@ -10,8 +10,8 @@ import { connect } from './data/db';
 import { startEmbeddedPostgres } from './data/embedded';
 import { migrate } from './data/migrate';
 import { demoTokens, demoWebhookSecret, ensureDemoSources, tokenOf } from './demo-setup';
+import { configuredDestinations } from './destinations/configured';
 import type { Destination } from './destinations/destination';
-import { createWebhookDestination } from './destinations/webhook';
 import type { Logger } from './log';
 import { startDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
@@ -77,16 +77,15 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     // The API listens before the worker starts: the demo inbox's URL needs its port.
     const demoSecret = config.webhook ? undefined : demoWebhookSecret(config.dataDir);
-    const api = createApi({ refreshes, cohorts: { db, catalogDir: config.catalogDir }, tokens, log });
+    let destinations: Destination[] = [];
+    const api = createApi({ refreshes, cohorts: { db, catalogDir: config.catalogDir }, tokens, log, destinations: () => destinations });
     if (demoSecret) registerDemoInbox(api, demoSecret);
     await api.listen({ host: config.api.host, port: config.api.port });
     stops.push(() => api.close());
     const { port } = api.server.address() as AddressInfo;
     const apiUrl = `http://${config.api.host}:${port}`;
 
-    const destinations: Destination[] = config.webhook
-      ? [createWebhookDestination({ url: config.webhook.url, secret: config.webhook.secret })]
-      : [createWebhookDestination({ name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret! })];
+    destinations = await configuredDestinations(config, demoSecret ? { name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret } : undefined);
 
     const connection = await NativeConnection.connect({ address: temporalAddress });
     stops.push(() => connection.close());

@@ -1,5 +1,8 @@
-import crypto from 'node:crypto';
-import { DeliveryRejected } from '../destinations/destination';
+import { Context } from '@temporalio/activity';
+import { deliverVersion, isDisabled } from '../delivery/deliver-version';
+import { embeddedSafe } from '../delivery/embedded-safe';
+import type { Destination } from '../destinations/destination';
+import { unknownDestinations } from '../destinations/destinations-file';
 import type { DeliveryResult } from '../workflows/types';
 import { activityLog, invalidInput } from './context';
 import type { ActivityDeps } from './deps';
@@ -56,63 +59,50 @@ export async function publishSnapshots(deps: ActivityDeps, input: { runId: strin
   return published;
 }
 
-/** The idempotency key a destination sees; the same for every retry of this delivery. */
-export const deliveryIdOf = (runId: string, cohortId: string, destination: string) =>
-  `msg_${crypto.createHash('sha256').update(`${runId}\n${cohortId}\n${destination}`).digest('hex').slice(0, 32)}`;
-
 /**
- * Sends the published version's adds/removes to every destination. A delivery recorded as
- * done is never sent again; one that failed midway is re-sent with the same webhook-id, which
- * receivers use to drop a duplicate.
+ * Delivers the run's published version of the cohort to each destination the cohort lists (all
+ * configured ones when it lists none): to each, the difference from the version it last
+ * acknowledged. A retry resumes at the first unacknowledged batch (src/delivery/).
  */
 export async function deliverCohort(deps: ActivityDeps, input: { runId: string; cohortId: string }): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
-  // A rollback of a first publish writes a version without a snapshot: it delivers every member as a remove.
-  const pv = await deps.db.query<{ version: number; snapshot_id: string | null; previous_snapshot_id: string | null; size: number }>(
-    `SELECT v.version, v.snapshot_id, v.previous_snapshot_id, COALESCE(s.size, 0) AS size FROM published_versions v
-     LEFT JOIN cohort_snapshots s ON s.snapshot_id = v.snapshot_id WHERE v.run_id = $1 AND v.cohort_id = $2`,
+  const db = embeddedSafe(deps.db);
+  // A rollback of a first publish writes a version without a snapshot (a withdrawal): every member
+  // a destination holds goes as a remove, to the destinations of the definition it replaced.
+  const pv = await db.query<{ version: number; snapshot_id: string | null; destinations: string[] | null }>(
+    `SELECT v.version, v.snapshot_id, d.definition->'destinations' AS destinations FROM published_versions v
+     LEFT JOIN cohort_snapshots s ON s.snapshot_id = v.snapshot_id
+     LEFT JOIN cohort_snapshots p ON p.snapshot_id = v.previous_snapshot_id
+     LEFT JOIN cohort_definitions d ON d.cohort_id = v.cohort_id AND d.version = COALESCE(s.definition_version, p.definition_version)
+     WHERE v.run_id = $1 AND v.cohort_id = $2`,
     [input.runId, input.cohortId],
   );
   const version = pv.rows[0];
   if (!version) throw invalidInput(`run ${input.runId} published no version of ${input.cohortId}`);
+  const targets = destinationsOf(deps.destinations, input.cohortId, version.destinations ?? []);
 
   const results: DeliveryResult[] = [];
-  for (const destination of deps.destinations) {
-    const id = deliveryIdOf(input.runId, input.cohortId, destination.name);
-    const state = await deps.db.query<{ status: string; adds: number; removes: number }>('SELECT status, adds, removes FROM deliveries WHERE idempotency_key = $1', [id]);
-    if (state.rows[0]?.status === 'delivered') {
-      results.push({ cohortId: input.cohortId, destination: destination.name, adds: state.rows[0].adds, removes: state.rows[0].removes, delivered: true, alreadyDelivered: true });
+  for (const destination of targets) {
+    if (await isDisabled(db, destination.name)) {
+      log.warn({ destination: destination.name }, 'destination disabled (it answered 410 Gone): skipped');
+      results.push({ cohortId: input.cohortId, destination: destination.name, adds: 0, removes: 0, delivered: false, alreadyDelivered: false });
       continue;
     }
-    // Diff against the previous published version; relies on snapshot_members' primary key.
-    const diff = await deps.db.query<{ kind: 'add' | 'remove'; customer_id: string }>(
-      `SELECT 'add' AS kind, customer_id FROM snapshot_members WHERE snapshot_id = $1
-         AND customer_id NOT IN (SELECT customer_id FROM snapshot_members WHERE snapshot_id = $2)
-       UNION ALL
-       SELECT 'remove', customer_id FROM snapshot_members WHERE snapshot_id = $2
-         AND customer_id NOT IN (SELECT customer_id FROM snapshot_members WHERE snapshot_id = $1)
-       ORDER BY 1, 2`,
-      [version.snapshot_id, version.previous_snapshot_id],
-    );
-    const adds = diff.rows.filter((r) => r.kind === 'add').map((r) => r.customer_id);
-    const removes = diff.rows.filter((r) => r.kind === 'remove').map((r) => r.customer_id);
-    await deps.db.query(
-      `INSERT INTO deliveries (idempotency_key, run_id, cohort_id, destination, adds, removes, status, attempts) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 1)
-       ON CONFLICT (idempotency_key) DO UPDATE SET attempts = deliveries.attempts + 1`,
-      [id, input.runId, input.cohortId, destination.name, adds.length, removes.length],
-    );
-    try {
-      const { status } = await destination.deliver({ id, runId: input.runId, cohortId: input.cohortId, version: version.version, snapshotId: version.snapshot_id, previousSnapshotId: version.previous_snapshot_id, size: version.size, adds, removes });
-      await deps.db.query(`UPDATE deliveries SET status = 'delivered', last_status = $2, delivered_at = now() WHERE idempotency_key = $1`, [id, status]);
-    } catch (err) {
-      if (err instanceof DeliveryRejected) {
-        await deps.db.query('UPDATE deliveries SET last_status = $2 WHERE idempotency_key = $1', [id, err.status]);
-        throw invalidInput(err.message);
-      }
-      throw err;
-    }
-    log.info({ destination: destination.name, adds: adds.length, removes: removes.length, deliveryId: id }, 'delivered');
-    results.push({ cohortId: input.cohortId, destination: destination.name, adds: adds.length, removes: removes.length, delivered: true, alreadyDelivered: false });
+    const done = await deliverVersion({ db, log }, destination, { cohortId: input.cohortId, version: version.version, snapshotId: version.snapshot_id, runId: input.runId }, {
+      heartbeat: (progress) => Context.current().heartbeat(progress),
+    });
+    results.push({ cohortId: input.cohortId, destination: destination.name, adds: done.adds, removes: done.removes, delivered: done.delivered, alreadyDelivered: done.alreadyDelivered });
   }
   return results;
+}
+
+/**
+ * The cohort's destinations by name (all when it lists none, or when only the pre-issue-6
+ * catch-all webhook is configured); a name not configured is an error no retry fixes.
+ */
+function destinationsOf(configured: Destination[], cohortId: string, names: string[]): Destination[] {
+  if (names.length === 0 || configured.every((d) => d.catchAll)) return configured;
+  const problems = unknownDestinations([{ id: cohortId, destinations: names }], configured);
+  if (problems.length) throw invalidInput(problems.join('; '));
+  return names.map((n) => configured.find((d) => d.name === n)!);
 }

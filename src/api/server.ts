@@ -8,6 +8,8 @@ import type { Logger } from '../log';
 import { DecisionRefused, RollbackRefused, type RefreshClient } from '../temporal/refresh-client';
 import { requireAnyRole, requireRole } from './auth';
 import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
+import { registerDeliveryRoutes } from './deliveries';
+import type { Destination } from '../destinations/destination';
 import { registerGovernanceRoutes } from './governance';
 import { registerPrivacyRoutes } from './privacy';
 import { registerRollbackRoutes } from './rollback';
@@ -33,7 +35,7 @@ const DecisionBody = z
 const RunId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a workflow id');
 
 /** The HTTP API: every state-changing route needs a bearer token with the right role. */
-export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps; tokens: Record<string, TokenGrant>; log: Logger }): FastifyInstance {
+export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps; tokens: Record<string, TokenGrant>; log: Logger; destinations?: () => Destination[] }): FastifyInstance {
   const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger });
   const role = (r: Parameters<typeof requireRole>[1]) => requireRole(deps.tokens, r);
 
@@ -83,5 +85,6 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
   registerRunRoutes(app, { db: deps.cohorts.db }, role);
   registerPrivacyRoutes(app, { db: deps.cohorts.db }, role);
   registerRollbackRoutes(app, { refreshes: deps.refreshes, db: deps.cohorts.db }, (roles) => requireAnyRole(deps.tokens, roles));
+  registerDeliveryRoutes(app, { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) }, role);
   return app;
 }

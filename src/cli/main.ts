@@ -14,6 +14,7 @@ import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
 import { registerRollbackCommands } from './rollback';
+import { registerPublishCommands } from './publish';
 import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
 import { startSystem } from '../system';
@@ -100,6 +101,7 @@ registerGovernanceCommands(program);
 registerRunCommands(program);
 registerPrivacyCommands(program);
 registerRollbackCommands(program);
+registerPublishCommands(program);
 
 program
   .command('generate')

@@ -5,8 +5,7 @@ import { createApi } from '../api/server';
 import type { Config } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
-import type { Destination } from '../destinations/destination';
-import { createWebhookDestination } from '../destinations/webhook';
+import { configuredDestinations } from '../destinations/configured';
 import type { Logger } from '../log';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
@@ -24,7 +23,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   installTemporalRuntime(log);
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
-  const destinations: Destination[] = config.webhook ? [createWebhookDestination(config.webhook)] : [];
+  const destinations = await configuredDestinations(config);
   const connection = await NativeConnection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
   const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations, notices: noticeChannels(config.approval) } });
   const done = worker.run();
@@ -50,7 +49,9 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const policy = policyOf(config);
   await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
-  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow), cohorts: { db, catalogDir: config.catalogDir }, tokens, log });
+  // Reconcile sends from the API process, so it needs the same destinations as the workers.
+  const destinations = await configuredDestinations(config);
+  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow), cohorts: { db, catalogDir: config.catalogDir }, tokens, log, destinations: () => destinations });
   await api.listen({ host: config.api.host, port: config.api.port });
   return async () => {
     await api.close();

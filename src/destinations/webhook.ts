@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { DeliveryRejected, type CohortDiffMessage, type Destination } from './destination';
 
 /**
  * Standard Webhooks signature: base64 HMAC-SHA256 over "id.timestamp.body", keyed with the
@@ -11,14 +10,25 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${mac}`;
 }
 
+/** Every current secret signs, space-separated: a receiver still on the old secret verifies during rotation. */
+export const signatureHeader = (secrets: string[], id: string, timestamp: number, body: string) => secrets.map((s) => signWebhook(s, id, timestamp, body)).join(' ');
+
 /** Whether a failed POST is worth retrying: server errors, timeouts (408) and rate limits (429). */
 export const retryableStatus = (status: number) => status >= 500 || status === 408 || status === 429;
 
+/** Retry-After in milliseconds, from seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /**
  * POSTs `{ type, timestamp, data }` signed per Standard Webhooks, with `id` as webhook-id (the
- * receiver's idempotency key). Resolves with the HTTP status once the body is drained.
+ * receiver's idempotency key). Resolves with the status and Retry-After once the body is drained.
  */
-export async function postSignedWebhook(options: { url: string; secret: string; id: string; type: string; data: unknown; timeoutMs: number }): Promise<number> {
+export async function sendSignedWebhook(options: { url: string; secrets: string[]; id: string; type: string; data: unknown; timeoutMs: number }): Promise<{ status: number; retryAfterMs?: number }> {
   const timestamp = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({ type: options.type, timestamp: new Date(timestamp * 1000).toISOString(), data: options.data });
   const response = await fetch(options.url, {
@@ -27,25 +37,17 @@ export async function postSignedWebhook(options: { url: string; secret: string; 
       'content-type': 'application/json',
       'webhook-id': options.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signWebhook(options.secret, options.id, timestamp, body),
+      'webhook-signature': signatureHeader(options.secrets, options.id, timestamp, body),
     },
     body,
+    redirect: 'manual', // a redirect could lead past the address checks
     signal: AbortSignal.timeout(options.timeoutMs),
   });
   await response.body?.cancel();
-  return response.status;
+  return { status: response.status, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
 }
 
-export function createWebhookDestination(options: { name?: string; url: string; secret: string; timeoutMs?: number }): Destination {
-  const name = options.name ?? 'webhook';
-  return {
-    name,
-    async deliver(message: CohortDiffMessage) {
-      const status = await postSignedWebhook({ url: options.url, secret: options.secret, id: message.id, type: 'cohort.published', data: message, timeoutMs: options.timeoutMs ?? 30_000 });
-      if (status >= 200 && status < 300) return { status };
-      const text = `${name} answered ${status} for ${message.cohortId} (${message.id})`;
-      if (retryableStatus(status)) throw new Error(text);
-      throw new DeliveryRejected(text, status);
-    },
-  };
+/** One secret, status only: for approval notices. */
+export async function postSignedWebhook(options: { url: string; secret: string; id: string; type: string; data: unknown; timeoutMs: number }): Promise<number> {
+  return (await sendSignedWebhook({ ...options, secrets: [options.secret] })).status;
 }

@@ -1,0 +1,26 @@
+import fs from 'node:fs';
+import { loadCatalog } from '../cohorts/catalog';
+import type { Destination } from './destination';
+import { InvalidDestinationsError, legacyWebhookDestination, loadDestinationsFile, unknownDestinations } from './destinations-file';
+
+/**
+ * The worker's destinations: COHORTFLOW_DESTINATIONS_FILE when set (checked against the cohort
+ * catalog: a cohort naming an unknown destination is refused here), else WEBHOOK_URL, else the
+ * fallback (the demo inbox in `npm start`, nothing for a bare worker).
+ */
+export async function configuredDestinations(
+  config: { destinationsFile?: string; webhook?: { url: string; secret: string }; catalogDir: string },
+  fallback?: { name: string; url: string; secret: string },
+): Promise<Destination[]> {
+  if (config.destinationsFile) {
+    const destinations = await loadDestinationsFile(config.destinationsFile);
+    if (fs.existsSync(config.catalogDir)) {
+      const catalog = await loadCatalog(config.catalogDir);
+      const problems = unknownDestinations(catalog.map((e) => ({ id: e.definition.id, destinations: e.definition.destinations })), destinations);
+      if (problems.length) throw new InvalidDestinationsError(problems.map((p) => `${config.destinationsFile}: ${p}`));
+    }
+    return destinations;
+  }
+  if (config.webhook) return [legacyWebhookDestination({ name: 'webhook', ...config.webhook })];
+  return fallback ? [legacyWebhookDestination(fallback)] : [];
+}
