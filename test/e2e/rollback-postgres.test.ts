@@ -43,7 +43,7 @@ describe('rollback through the HTTP API (PostgreSQL server, Temporal dev server)
     const record = rolled.body as unknown as RollbackRecord;
     expect(record).toMatchObject({ rollbackId: `${id}:rollback:1`, by: 'arthur', versions: [{ cohortId: cohort.cohortId, version: 2, restoresVersion: null, snapshotId: null, alreadyRestored: false }] });
     const withdrawn = h.receiver.received.filter((d) => d.body.data.runId === record.rollbackId);
-    expect(withdrawn.map((d) => [d.verified, d.body.data.snapshotId, d.body.data.adds.length, d.body.data.removes.length])).toEqual([[true, null, 0, cohort.size]]);
+    expect(withdrawn.map((d) => [d.verified, d.body.data.version, d.body.data.adds.length, d.body.data.removes.length])).toEqual([[true, 2, 0, cohort.size]]);
     const again = await h.call('POST', `/refreshes/${id}/rollback`, TOKENS.approver, { reason: 'again', cohorts: [cohort.cohortId] });
     expect(again).toMatchObject({ status: 409, body: { error: 'rollback_refused', message: expect.stringMatching(/^already rolled back: /) } });
 
