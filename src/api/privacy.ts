@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../config';
 import type { Db } from '../data/db';
-import { eraseCustomer, UnknownCustomer, type ErasureReport } from '../privacy/erase';
+import type { Destination } from '../destinations/destination';
+import type { Logger } from '../log';
+import { UnknownCustomer, type ErasureReport } from '../privacy/erase';
+import { eraseCustomer } from '../privacy/erasure-removes';
 import type { requireRole } from './auth';
 import { ApiRefusal } from './cohorts';
 
@@ -17,11 +20,11 @@ const EraseBody = z
   })
   .strict();
 
-export function registerPrivacyRoutes(app: FastifyInstance, deps: { db: Db }, role: (r: Role) => ReturnType<typeof requireRole>): void {
+export function registerPrivacyRoutes(app: FastifyInstance, deps: { db: Db; log: Logger; destinations: () => Destination[] }, role: (r: Role) => ReturnType<typeof requireRole>): void {
   app.post('/privacy/erasures', { preHandler: role('admin') }, async (request): Promise<ErasureReport> => {
     const body = EraseBody.parse(request.body ?? {});
     try {
-      return await eraseCustomer(deps.db, { ...body, requestedBy: request.caller!.user });
+      return await eraseCustomer({ db: deps.db, log: deps.log, destinations: deps.destinations() }, { ...body, requestedBy: request.caller!.user });
     } catch (err) {
       if (err instanceof UnknownCustomer) throw new ApiRefusal(404, 'not_found', err.message);
       throw err;

@@ -83,7 +83,7 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
   registerCohortRoutes(app, deps.cohorts, role);
   registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens);
   registerRunRoutes(app, { db: deps.cohorts.db }, role);
-  registerPrivacyRoutes(app, { db: deps.cohorts.db }, role);
+  registerPrivacyRoutes(app, { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) }, role);
   registerRollbackRoutes(app, { refreshes: deps.refreshes, db: deps.cohorts.db }, (roles) => requireAnyRole(deps.tokens, roles));
   registerDeliveryRoutes(app, { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) }, role);
   return app;

@@ -9,8 +9,8 @@ export interface ErasureReport {
   alreadyErased: boolean;
   rowsDeleted: Record<string, number>;
   snapshots: number;
-  /** Published cohorts whose destinations must be sent a remove. */
-  removals: Array<{ cohortId: string; snapshotId: string; delivered: boolean }>;
+  /** Per cohort and destination that held the customer: whether the remove has gone out. */
+  removals: Array<{ cohortId: string; destination: string; delivered: boolean; error?: string }>;
 }
 
 export class UnknownCustomer extends Error {}
@@ -40,10 +40,10 @@ const tokenPattern = (value: string) => `(^|[^A-Za-z0-9_.@+-])${escapeRegex(valu
  * tombstone left, and the published cohorts that held them listed for remove deliveries. The
  * audit row names the customer only by a hash. Erasing twice changes nothing.
  */
-export async function eraseCustomer(db: Db, input: { customerId: string; requestedBy: string; reason: string }): Promise<ErasureReport> {
+export async function eraseCustomerData(db: Db, input: { customerId: string; requestedBy: string; reason: string }): Promise<ErasureReport> {
   return db.transaction(async (tx) => {
     const done = await tx.query<{ erased_at: Date; rows_deleted: Record<string, number>; snapshots: number }>('SELECT erased_at, rows_deleted, snapshots FROM erasures WHERE customer_id = $1', [input.customerId]);
-    if (done.rows[0]) return report(tx, input.customerId, done.rows[0], true);
+    if (done.rows[0]) return erasureReport(tx, input.customerId, done.rows[0], true);
 
     const found = await tx.query<{ customer_no: number; email: string | null }>('SELECT customer_no, email FROM customers WHERE customer_id = $1 FOR UPDATE', [input.customerId]);
     const customer = found.rows[0];
@@ -55,6 +55,14 @@ export async function eraseCustomer(db: Db, input: { customerId: string; request
          SELECT DISTINCT ch.snapshot_id FROM snapshot_chunks ch
          WHERE ch.block = $1::int >> 16 AND $1::int = ANY (ch.members)`,
       [customer.customer_no],
+    );
+    // Destinations that acknowledged a membership holding the customer (and were not held back from it).
+    await tx.query(
+      `INSERT INTO erasure_removals (customer_id, cohort_id, destination)
+       SELECT DISTINCT $1, k.cohort_id, k.destination FROM destination_cursors k
+       WHERE k.snapshot_id IN (SELECT snapshot_id FROM erased_from)
+         AND NOT EXISTS (SELECT 1 FROM delivery_suppressed x WHERE x.delivery_id = k.delivery_id AND x.customer_no = $2)`,
+      [input.customerId, customer.customer_no],
     );
     const rowsDeleted: Record<string, number> = {};
     for (const [table, sql] of DELETIONS) {
@@ -79,10 +87,26 @@ export async function eraseCustomer(db: Db, input: { customerId: string; request
        RETURNING erased_at, rows_deleted, snapshots`,
       [input.customerId, customer.customer_no, input.requestedBy, input.reason, rowsDeleted, touched.rowCount ?? 0],
     );
+    // What deliveries kept of the customer: the SQL destination's rows, the planned items (the
+    // export files are rebuilt from them), with each delivery's and batch's counts kept true.
+    rowsDeleted.published_cohort_members = (await tx.query('DELETE FROM published_cohort_members WHERE customer_id = $1', [input.customerId])).rowCount ?? 0;
+    const items = await tx.query<{ delivery_id: string }>('DELETE FROM delivery_items WHERE customer_no = $1 RETURNING delivery_id', [customer.customer_no]);
+    rowsDeleted.delivery_items = items.rowCount ?? 0;
+    rowsDeleted.delivery_suppressed = (await tx.query('DELETE FROM delivery_suppressed WHERE customer_no = $1', [customer.customer_no])).rowCount ?? 0;
+    const deliveries = [...new Set(items.rows.map((r) => r.delivery_id))];
     await tx.query(
-      `INSERT INTO erasure_removals (customer_id, cohort_id, snapshot_id)
-       SELECT $1, c.cohort_id, c.snapshot_id FROM cohort_current c WHERE c.snapshot_id IN (SELECT snapshot_id FROM erased_from)`,
-      [input.customerId],
+      `UPDATE delivery_batches b SET adds = n.adds, removes = n.removes
+       FROM (SELECT b2.delivery_id, b2.batch_no, count(i.seq) FILTER (WHERE i.kind = 'add')::int AS adds, count(i.seq) FILTER (WHERE i.kind = 'remove')::int AS removes
+             FROM delivery_batches b2 LEFT JOIN delivery_items i ON i.delivery_id = b2.delivery_id AND i.seq BETWEEN b2.first_seq AND b2.last_seq
+             WHERE b2.delivery_id = ANY($1::text[]) GROUP BY 1, 2) n
+       WHERE b.delivery_id = n.delivery_id AND b.batch_no = n.batch_no`,
+      [deliveries],
+    );
+    await tx.query(
+      `UPDATE destination_deliveries d SET adds = n.adds, removes = n.removes
+       FROM (SELECT delivery_id, sum(adds)::int AS adds, sum(removes)::int AS removes FROM delivery_batches WHERE delivery_id = ANY($1::text[]) GROUP BY 1) n
+       WHERE d.delivery_id = n.delivery_id`,
+      [deliveries],
     );
     // Last in the transaction: the audit chain's lock is held until commit.
     await tx.query(`INSERT INTO audit_log (key, actor, action, details) VALUES ($1, $2, 'privacy.erased', $3)`, [
@@ -90,18 +114,18 @@ export async function eraseCustomer(db: Db, input: { customerId: string; request
       input.requestedBy,
       { subject: erasedSubject(input.customerId), reason: input.reason, rowsDeleted, snapshots: touched.rowCount ?? 0 },
     ]);
-    return report(tx, input.customerId, erased.rows[0]!, false);
+    return erasureReport(tx, input.customerId, erased.rows[0]!, false);
   });
 }
 
-async function report(
+export async function erasureReport(
   tx: Pick<Db, 'query'>,
   customerId: string,
   row: { erased_at: Date; rows_deleted: Record<string, number>; snapshots: number },
   alreadyErased: boolean,
 ): Promise<ErasureReport> {
-  const removals = await tx.query<{ cohort_id: string; snapshot_id: string; delivered_at: Date | null }>(
-    'SELECT cohort_id, snapshot_id, delivered_at FROM erasure_removals WHERE customer_id = $1 ORDER BY cohort_id',
+  const removals = await tx.query<{ cohort_id: string; destination: string; delivered_at: Date | null; last_error: string | null }>(
+    'SELECT cohort_id, destination, delivered_at, last_error FROM erasure_removals WHERE customer_id = $1 ORDER BY cohort_id, destination',
     [customerId],
   );
   return {
@@ -110,6 +134,6 @@ async function report(
     alreadyErased,
     rowsDeleted: row.rows_deleted,
     snapshots: row.snapshots,
-    removals: removals.rows.map((r) => ({ cohortId: r.cohort_id, snapshotId: r.snapshot_id, delivered: r.delivered_at !== null })),
+    removals: removals.rows.map((r) => ({ cohortId: r.cohort_id, destination: r.destination, delivered: r.delivered_at !== null, ...(r.last_error ? { error: r.last_error } : {}) })),
   };
 }

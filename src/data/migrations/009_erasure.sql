@@ -15,11 +15,13 @@ CREATE TABLE erasures (
   snapshots       integer NOT NULL            -- snapshots the customer was removed from
 );
 
--- Published cohorts whose current membership held the customer: each destination gets a remove.
+-- Destinations whose acknowledged membership of a cohort held the customer: each gets a remove
+-- (webhook), its export files rewritten (file), or already lost the rows (SQL, in the erasure).
 CREATE TABLE erasure_removals (
-  customer_id   text NOT NULL REFERENCES erasures (customer_id),
+  customer_id   text NOT NULL,
   cohort_id     text NOT NULL,
-  snapshot_id   text NOT NULL,
+  destination   text NOT NULL,
   delivered_at  timestamptz,
-  PRIMARY KEY (customer_id, cohort_id)
+  last_error    text,
+  PRIMARY KEY (customer_id, cohort_id, destination)
 );
