@@ -12,9 +12,14 @@ export const stages = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
 });
 
-/** Deliveries keep retrying a destination that is down (503s) for up to a day. */
+/**
+ * Deliveries keep retrying a destination that is down (503s) for up to a day. They heartbeat
+ * between batches, so a worker that dies mid-delivery is noticed within a minute and another
+ * worker resumes at the first unacknowledged batch.
+ */
 export const deliveries = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
   scheduleToCloseTimeout: '24 hours',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes },
 });
