@@ -44,6 +44,11 @@ describe('rollback through the HTTP API (PostgreSQL server, Temporal dev server)
     expect(record).toMatchObject({ rollbackId: `${id}:rollback:1`, by: 'arthur', versions: [{ cohortId: cohort.cohortId, version: 2, restoresVersion: null, snapshotId: null, alreadyRestored: false }] });
     const withdrawn = h.receiver.received.filter((d) => d.body.data.runId === record.rollbackId);
     expect(withdrawn.map((d) => [d.verified, d.body.data.version, d.body.data.adds.length, d.body.data.removes.length])).toEqual([[true, 2, 0, cohort.size]]);
+    // The destination's state: it acknowledged the withdrawal, and its cursor is at version 2.
+    const destinationState = async (runId: string) => (await h.call('GET', `/runs/${encodeURIComponent(runId)}/deliveries`, TOKENS.viewer)).body.deliveries as Array<Record<string, unknown>>;
+    expect(await destinationState(record.rollbackId)).toEqual([
+      expect.objectContaining({ cohortId: cohort.cohortId, version: 2, status: 'acknowledged', fromVersion: 1, adds: 0, removes: cohort.size, cursor: expect.objectContaining({ version: 2 }) }),
+    ]);
     const again = await h.call('POST', `/refreshes/${id}/rollback`, TOKENS.approver, { reason: 'again', cohorts: [cohort.cohortId] });
     expect(again).toMatchObject({ status: 409, body: { error: 'rollback_refused', message: expect.stringMatching(/^already rolled back: /) } });
 
@@ -58,6 +63,9 @@ describe('rollback through the HTTP API (PostgreSQL server, Temporal dev server)
     expect(restored).toMatchObject({ outcome: 'restored', restored: { version: 3, restoresVersion: 1, snapshotId: cohort.snapshotId } });
     const redelivered = h.receiver.received.filter((d) => d.body.data.runId === rollbackId);
     expect(redelivered.map((d) => [d.body.data.version, d.body.data.adds.length, d.body.data.removes.length])).toEqual([[3, cohort.size, 0]]);
+    expect(await destinationState(rollbackId)).toEqual([
+      expect.objectContaining({ cohortId: cohort.cohortId, version: 3, status: 'acknowledged', fromVersion: 2, adds: cohort.size, removes: 0, cursor: expect.objectContaining({ version: 3 }) }),
+    ]);
 
     const history = await h.call('GET', `/cohorts/${cohort.cohortId}/history`, TOKENS.viewer);
     expect((history.body.versions as Array<Record<string, unknown>>).map((v) => [v.version, v.snapshotId, v.size, v.rollback])).toEqual([
