@@ -86,6 +86,20 @@ describe('delivering a published version to webhooks', () => {
     await Promise.all([marketing.close(), product.close()]);
   });
 
+  it('checks consent again when a failed batch is retried: a customer who withdrew meanwhile is not sent, nor later removed', async () => {
+    const receiver = await startDeliveryReceiver(OLD, (n) => (n === 1 ? { status: 503 } : { status: 204 }));
+    const destinations = [webhook('mail-retry', receiver.url, { purpose: 'marketing' })];
+    const runId = await publishVersion('consent-retry', ['c010', 'c011', 'c012']);
+    await expect(deliver(destinations, runId, 'consent-retry')).rejects.toThrow(/answered 503/);
+    // Planned with c011's consent; c011 unsubscribes before the retry.
+    await test.db.query("INSERT INTO suppression_list (customer_id, purpose, reason) VALUES ('c011', 'marketing', 'unsubscribed')");
+    await deliver(destinations, runId, 'consent-retry');
+    expect(receiver.adds().sort()).toEqual(['c010', 'c012']);
+    await deliver(destinations, await publishVersion('consent-retry', ['c010']), 'consent-retry');
+    expect(receiver.removes()).toEqual(['c012']); // never c011: the destination never held them
+    await receiver.close();
+  });
+
   it('catches up a destination that missed a version with the difference from what it acknowledged', async () => {
     const early = await startDeliveryReceiver(OLD);
     await deliver([webhook('late', early.url)], await publishVersion('catch-up', ['c001', 'c002']), 'catch-up');
