@@ -4,28 +4,16 @@ import YAML from 'yaml';
 import type { AppliedVersion, CohortListing, ExplainAnswer, PreviewAnswer, ValidationAnswer, VersionSummary, WhyAnswer } from '../api/cohorts';
 import { renderWhy } from '../cohorts/why';
 import { callApi as cohortApi } from './api-client';
+import { print, table, write } from './output';
 
 // `cohortflow cohorts …`: every command goes through the HTTP API with COHORTFLOW_TOKEN, so the
 // CLI obeys the same roles, validation and guardrails as any other caller.
 
-const print = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-};
-const write = (lines: string[]): void => {
-  process.stdout.write(`${lines.join('\n')}\n`);
-};
 const cohortPath = (id: string) => `/cohorts/${encodeURIComponent(id)}`;
 const query = (params: Record<string, string | undefined>) => {
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
   return q.size ? `?${q}` : '';
 };
-
-/** Columns padded to their widest cell; the last column runs free. */
-export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), ...rows.map(line)];
-}
 
 function idOfFile(file: string, text: string): string {
   const id = (YAML.parseDocument(text).toJS() as { id?: unknown } | null)?.id;

@@ -3,17 +3,11 @@ import type { AuditListing, AuditVerifyAnswer, CohortHistoryAnswer, NotesAnswer 
 import type { PublishedVersionEntry } from '../governance/cohort-history';
 import type { Note } from '../governance/learnings';
 import { callApi } from './api-client';
-import { table } from './cohorts';
+import { print, table, write } from './output';
 
 // `cohortflow audit …`, `notes …` and `cohorts history`: the governance trail, through the HTTP
 // API with COHORTFLOW_TOKEN like every other command.
 
-const print = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-};
-const write = (lines: string[]): void => {
-  process.stdout.write(`${lines.join('\n')}\n`);
-};
 const query = (params: Record<string, string | undefined>) => {
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
   return q.size ? `?${q}` : '';

@@ -9,6 +9,7 @@ import { SCHEDULES } from '../temporal/schedules';
 import type { ApprovalDecision, RefreshStatus } from '../workflows/types';
 import { callApi } from './api-client';
 import { printBanner } from './banner';
+import { print } from './output';
 import { registerCohortCommands } from './cohorts';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
@@ -20,9 +21,6 @@ import { withTemporal } from './temporal';
 import { startSystem } from '../system';
 
 const log = createLogger();
-const print = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-};
 
 /** Keeps the process up until SIGINT/SIGTERM, then stops everything in order. */
 async function untilSignal(stop: () => Promise<void>): Promise<void> {

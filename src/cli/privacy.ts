@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ErasureReport } from '../api/privacy';
 import { callApi } from './api-client';
+import { show } from './output';
 
 // `cohortflow privacy erase <customer>`: through the API with an admin token, like every command.
 
@@ -26,6 +27,6 @@ export function registerPrivacyCommands(program: Command): void {
     .option('--json', 'the report as JSON')
     .action(async (customerId: string, o: { reason: string; json?: boolean }) => {
       const report = await callApi<ErasureReport>('POST', '/privacy/erasures', { customerId, reason: o.reason });
-      process.stdout.write(`${o.json ? JSON.stringify(report, null, 2) : renderErasure(report).join('\n')}\n`);
+      show(report, o.json, renderErasure);
     });
 }

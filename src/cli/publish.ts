@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { DeliveryStatus } from '../api/deliveries';
 import type { VersionDelivery } from '../delivery/deliver-version';
 import { callApi } from './api-client';
-import { table } from './cohorts';
+import { show, table } from './output';
 
 // `cohortflow publish status|reconcile`: where each published version stands at each destination.
 
@@ -34,7 +34,7 @@ export function registerPublishCommands(program: Command): void {
     .option('--json', 'everything as JSON')
     .action(async (runId: string, o: { json?: boolean }) => {
       const status = await callApi<DeliveryStatus>('GET', `/runs/${encodeURIComponent(runId)}/deliveries`);
-      process.stdout.write(o.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderDeliveryStatus(status).join('\n')}\n`);
+      show(status, o.json, renderDeliveryStatus);
     });
   publish
     .command('reconcile <cohortId>')

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import type { ApprovalDecision, CohortRollbackStatus, RollbackRecord } from '../workflows/types';
 import { callApi } from './api-client';
+import { print } from './output';
 
 // Rollback commands (through the HTTP API): during a run's watch window, and after it.
 
-const print = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-};
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerRollbackCommands(program: Command): void {

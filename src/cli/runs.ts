@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunReport } from '../api/runs';
 import type { CheckName, CheckResult } from '../workflows/types';
 import { callApi } from './api-client';
-import { table } from './cohorts';
+import { show, table } from './output';
 
 // `cohortflow runs report <id>`: what a run's baseline tests and ingest checks found, as the
 // approver reads it before deciding (through the API, like every other command).
@@ -51,6 +51,6 @@ export function registerRunCommands(program: Command): void {
     .option('--json', 'the whole report as JSON, every figure, threshold and detail')
     .action(async (id: string, o: { json?: boolean }) => {
       const report = await callApi<RunReport>('GET', `/runs/${encodeURIComponent(id)}/report`);
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderRunReport(report).join('\n')}\n`);
+      show(report, o.json, renderRunReport);
     });
 }

@@ -159,8 +159,13 @@ export function applyDecision(gate: GateState, d: DecisionInput, at: string, via
 
 /** What the gate let through once it closed: the run's decision and the cohorts to publish. */
 export function gateResult(gate: GateState, at: string): { decision: ApprovalDecision; publish: string[]; heldBack: string[]; approvedBy: Record<string, string> } {
-  const approvedBy = Object.fromEntries(gate.cohorts.filter((c) => c.state === 'approved' || c.state === 'auto').map((c) => [c.cohortId, c.state === 'auto' ? 'policy' : c.approvals.map((a) => a.by).join(', ')]));
-  return { ...closedGate(gate, at), approvedBy };
+  const closed = closedGate(gate, at);
+  const approversOf = (id: string) => {
+    const c = gate.cohorts.find((x) => x.cohortId === id)!;
+    return c.state === 'auto' ? 'policy' : c.approvals.map((a) => a.by).join(', ');
+  };
+  // Only what publishes has approvers to record.
+  return { ...closed, approvedBy: Object.fromEntries(closed.publish.map((id) => [id, approversOf(id)])) };
 }
 
 function closedGate(gate: GateState, at: string): { decision: ApprovalDecision; publish: string[]; heldBack: string[] } {
