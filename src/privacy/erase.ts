@@ -118,22 +118,27 @@ export async function eraseCustomerData(db: Db, input: { customerId: string; req
   });
 }
 
-export async function erasureReport(
+async function erasureReport(
   tx: Pick<Db, 'query'>,
   customerId: string,
   row: { erased_at: Date; rows_deleted: Record<string, number>; snapshots: number },
   alreadyErased: boolean,
 ): Promise<ErasureReport> {
-  const removals = await tx.query<{ cohort_id: string; destination: string; delivered_at: Date | null; last_error: string | null }>(
-    'SELECT cohort_id, destination, delivered_at, last_error FROM erasure_removals WHERE customer_id = $1 ORDER BY cohort_id, destination',
-    [customerId],
-  );
   return {
     customerId,
     erasedAt: row.erased_at.toISOString(),
     alreadyErased,
     rowsDeleted: row.rows_deleted,
     snapshots: row.snapshots,
-    removals: removals.rows.map((r) => ({ cohortId: r.cohort_id, destination: r.destination, delivered: r.delivered_at !== null, ...(r.last_error ? { error: r.last_error } : {}) })),
+    removals: await removalsOf(tx, customerId),
   };
+}
+
+/** Per cohort and destination that held the erased customer: whether the remove has gone out. */
+export async function removalsOf(tx: Pick<Db, 'query'>, customerId: string): Promise<ErasureReport['removals']> {
+  const removals = await tx.query<{ cohort_id: string; destination: string; delivered_at: Date | null; last_error: string | null }>(
+    'SELECT cohort_id, destination, delivered_at, last_error FROM erasure_removals WHERE customer_id = $1 ORDER BY cohort_id, destination',
+    [customerId],
+  );
+  return removals.rows.map((r) => ({ cohortId: r.cohort_id, destination: r.destination, delivered: r.delivered_at !== null, ...(r.last_error ? { error: r.last_error } : {}) }));
 }

@@ -5,7 +5,7 @@ import type { Destination } from '../destinations/destination';
 import { assertSafeUrl } from '../destinations/network-guard';
 import { sendSignedWebhook } from '../destinations/webhook';
 import type { Logger } from '../log';
-import { eraseCustomerData, erasureReport, erasedSubject, type ErasureReport } from './erase';
+import { eraseCustomerData, erasedSubject, removalsOf, type ErasureReport } from './erase';
 
 /** Stable per (customer, cohort, destination): a re-sent remove carries the same webhook-id. */
 const removeIdOf = (customerId: string, cohortId: string, destination: string) =>
@@ -32,8 +32,7 @@ export async function eraseCustomer(deps: { db: Db; log: Logger; destinations: D
       log.warn({ err, cohortId: removal.cohortId, destination: removal.destination }, 'erasure remove not delivered; run the erasure again to retry');
     }
   }
-  const row = (await deps.db.query<{ erased_at: Date; rows_deleted: Record<string, number>; snapshots: number }>('SELECT erased_at, rows_deleted, snapshots FROM erasures WHERE customer_id = $1', [input.customerId])).rows[0]!;
-  return erasureReport(deps.db, input.customerId, row, erased.alreadyErased);
+  return { ...erased, removals: await removalsOf(deps.db, input.customerId) };
 }
 
 async function sendRemove(db: Db, destination: Destination, customerId: string, cohortId: string): Promise<void> {
