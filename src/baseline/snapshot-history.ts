@@ -81,17 +81,13 @@ export async function trailingBaselines(db: Queryable, cohorts: Array<{ cohortId
 }
 
 /**
- * Members both snapshots hold, counted inside Postgres block by block: both sides of a block are
- * sorted arrays of at most 65,536 numbers, joined by hash; no member list leaves the server.
+ * Members both snapshots hold, counted inside Postgres (cohortflow_shared_members, migration 006).
  */
 export async function membershipOverlap(db: Queryable, snapshotId: string, previousSnapshotId: string): Promise<MembershipOverlap> {
   const r = await db.query<{ size: number; previous_size: number; common: number }>(
     `SELECT (SELECT size FROM cohort_snapshots WHERE snapshot_id = $1) AS size,
             (SELECT size FROM cohort_snapshots WHERE snapshot_id = $2) AS previous_size,
-            (SELECT COALESCE(sum(o.common), 0)::int
-             FROM snapshot_chunks a JOIN snapshot_chunks b ON b.snapshot_id = $2 AND b.block = a.block
-             CROSS JOIN LATERAL (SELECT count(*) AS common FROM unnest(a.members) AS x (n) JOIN unnest(b.members) AS y (n) ON y.n = x.n) o
-             WHERE a.snapshot_id = $1) AS common`,
+            cohortflow_shared_members($1, $2) AS common`,
     [snapshotId, previousSnapshotId],
   );
   const row = r.rows[0]!;

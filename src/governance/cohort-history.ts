@@ -105,13 +105,9 @@ async function publishedVersions(db: Queryable, cohortId: string, limit: number)
      LEFT JOIN cohort_snapshots p ON p.snapshot_id = pv.previous_snapshot_id
      LEFT JOIN runs r ON r.run_id = pv.run_id
      LEFT JOIN baseline_reports b ON b.run_id = pv.run_id AND b.cohort_id = pv.cohort_id
-     CROSS JOIN LATERAL (
-       SELECT COALESCE(sum(COALESCE(cardinality(n.members), 0) - c.common), 0)::int AS adds,
-              COALESCE(sum(COALESCE(cardinality(o.members), 0) - c.common), 0)::int AS removes
-       FROM (SELECT block, members FROM snapshot_chunks WHERE snapshot_id = pv.snapshot_id) n
-       FULL JOIN (SELECT block, members FROM snapshot_chunks WHERE snapshot_id = pv.previous_snapshot_id) o USING (block)
-       CROSS JOIN LATERAL (SELECT count(*) AS common FROM (SELECT unnest(n.members) INTERSECT SELECT unnest(o.members)) x) c
-     ) m
+     -- Adds and removes against the replaced snapshot (migration 006's shared-member count).
+     CROSS JOIN LATERAL (SELECT cohortflow_shared_members(pv.snapshot_id, pv.previous_snapshot_id) AS shared) sh
+     CROSS JOIN LATERAL (SELECT COALESCE(s.size, 0) - sh.shared AS adds, COALESCE(p.size, 0) - sh.shared AS removes) m
      ORDER BY pv.version DESC`,
     [cohortId, limit],
   );

@@ -44,3 +44,13 @@ CREATE TABLE snapshot_profile_buckets (
   members      integer NOT NULL,
   PRIMARY KEY (snapshot_id, attribute, bucket)
 );
+
+-- Members two snapshots share, counted block by block: both sides of a block are sorted arrays of
+-- at most 65,536 numbers, joined by hash; no member list leaves the server. 0 when either is null.
+-- Churn (src/baseline) and the cohort history (src/governance) both count adds/removes with it.
+CREATE FUNCTION cohortflow_shared_members(a text, b text) RETURNS integer LANGUAGE sql STABLE AS $$
+  SELECT COALESCE(sum(o.common), 0)::int
+  FROM snapshot_chunks x JOIN snapshot_chunks y ON y.snapshot_id = b AND y.block = x.block
+  CROSS JOIN LATERAL (SELECT count(*) AS common FROM unnest(x.members) AS m (n) JOIN unnest(y.members) AS k (n) ON k.n = m.n) o
+  WHERE x.snapshot_id = a
+$$;
