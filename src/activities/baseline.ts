@@ -1,6 +1,6 @@
 import { testRunAgainstBaselines, UnknownSnapshots, type BaselineTestInput } from '../baseline/baseline-run';
 import { workflowReport } from '../baseline/cohort-report';
-import type { CohortReport } from '../workflows/types';
+import type { CohortReport } from '../shared';
 import { heartbeating } from './compute';
 import { activityLog, invalidInput } from './context';
 import type { ActivityDeps } from './deps';

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { InvalidDefinitionError } from '../cohorts/catalog';
 import { computeSnapshot, dropMeasures, materialiseMeasures, planRun, type PlannedCohort } from '../cohorts/run-compute';
-import type { SnapshotRef, TierScope } from '../workflows/types';
+import type { SnapshotRef, TierScope } from '../shared';
 import { activityLog, invalidInput } from './context';
 import type { ActivityDeps } from './deps';
 

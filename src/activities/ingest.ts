@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ingestSources as ingestAll } from '../ingest/ingest-sources';
-import type { IngestSummary } from '../workflows/types';
+import type { IngestSummary } from '../shared';
 import { activityLog } from './context';
 import type { ActivityDeps } from './deps';
 

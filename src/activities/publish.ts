@@ -3,7 +3,7 @@ import { deliverVersion, isDisabled } from '../delivery/deliver-version';
 import { embeddedSafe } from '../delivery/embedded-safe';
 import type { Destination } from '../destinations/destination';
 import { unknownDestinations } from '../destinations/destinations-file';
-import type { DeliveryResult } from '../workflows/types';
+import type { DeliveryResult } from '../shared';
 import { activityLog, invalidInput } from './context';
 import type { ActivityDeps } from './deps';
 

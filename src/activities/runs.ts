@@ -1,6 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { activityKey, activityLog } from './context';
-import type { Cadence, RefreshOutcomeKind, TierScope } from '../workflows/types';
+import type { Cadence, RefreshOutcomeKind, TierScope } from '../shared';
 
 export interface RegisterRunInput {
   runId: string;

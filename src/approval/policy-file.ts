@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { lineOf } from '../cohorts/catalog';
-import type { ApprovalPolicy, CohortTier, TierApproval } from '../workflows/types';
+import type { ApprovalPolicy, CohortTier, TierApproval } from '../shared';
 
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
 const user = z.string().regex(/^[A-Za-z0-9._@-]+$/, 'a user name');

@@ -1,5 +1,5 @@
 import type { Db } from '../data/db';
-import type { SourceReport } from '../workflows/types';
+import type { SourceReport } from '../shared';
 import { cohortReport, type CohortBaselineReport } from './cohort-report';
 import { profilesOf } from './profile-store';
 import { storeCohortReport, storedCohortReports, storeSourceReports } from './report-store';

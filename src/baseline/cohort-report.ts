@@ -1,5 +1,5 @@
 import { worstVerdict } from '../ingest/verdicts';
-import type { CheckResult, CohortReport, Verdict } from '../workflows/types';
+import type { CheckResult, CohortReport, Verdict } from '../shared';
 import { authorsOf, definitionChangeCheck, type DefinitionHistory } from './definition-checks';
 import { driftChecks, valueShiftCheck } from './drift-checks';
 import { blastRadiusCheck, churnCheck, type MembershipOverlap } from './membership-checks';

@@ -1,4 +1,4 @@
-import type { CheckResult } from '../workflows/types';
+import type { CheckResult } from '../shared';
 import type { DefinitionChange } from '../cohorts/definition-diff';
 import { FIRST_PUBLISH } from './thresholds';
 

@@ -1,5 +1,5 @@
 import { worstVerdict } from '../ingest/verdicts';
-import type { CheckResult, Verdict } from '../workflows/types';
+import type { CheckResult, Verdict } from '../shared';
 import { PROFILE_ATTRIBUTES, type ProfileAttribute, type SnapshotProfile, type ValueSummary } from './profile';
 import { chiSquareHomogeneity, populationStabilityIndex, shiftPct, type BucketCounts, type ChiSquareTest } from './statistics';
 import { bandAbove, FIRST_PUBLISH, round, type BaselineThresholds } from './thresholds';

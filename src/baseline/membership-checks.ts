@@ -1,4 +1,4 @@
-import type { CheckResult } from '../workflows/types';
+import type { CheckResult } from '../shared';
 import { jaccard } from './statistics';
 import { bandBelow, FIRST_PUBLISH, round, type BaselineThresholds } from './thresholds';
 

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../data/db';
-import type { CheckResult, SourceReport, Verdict } from '../workflows/types';
+import type { CheckResult, SourceReport, Verdict } from '../shared';
 import type { CohortBaselineReport } from './cohort-report';
 
 // The full baseline report of a run in Postgres: one row per cohort (baseline_reports) and one

@@ -1,5 +1,5 @@
 import { worstVerdict } from '../ingest/verdicts';
-import type { CheckResult } from '../workflows/types';
+import type { CheckResult } from '../shared';
 import { shiftPct, summarise } from './statistics';
 import { bandAbove, FIRST_PUBLISH, round, type BaselineThresholds } from './thresholds';
 

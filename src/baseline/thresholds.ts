@@ -1,5 +1,5 @@
 import { CHECK_DEFAULTS, CohortChecks } from '../cohorts/definition';
-import type { Verdict } from '../workflows/types';
+import type { Verdict } from '../shared';
 
 /** A cohort's `checks` with every default applied: what the checks compare against. */
 export type BaselineThresholds = Omit<CohortChecks, keyof typeof CHECK_DEFAULTS> & { -readonly [K in keyof typeof CHECK_DEFAULTS]: (typeof CHECK_DEFAULTS)[K] extends boolean ? boolean : number };

@@ -6,7 +6,7 @@ import { generateSources } from '../sources/generate';
 import { createLogger } from '../log';
 import { replayRun } from '../temporal/replay';
 import { SCHEDULES } from '../temporal/schedules';
-import type { ApprovalDecision, RefreshStatus } from '../workflows/types';
+import type { ApprovalDecision, RefreshStatus } from '../shared';
 import { callApi } from './api-client';
 import { printBanner } from './banner';
 import { print } from './output';

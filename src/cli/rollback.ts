@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ApprovalDecision, CohortRollbackStatus, RollbackRecord } from '../workflows/types';
+import type { ApprovalDecision, CohortRollbackStatus, RollbackRecord } from '../shared';
 import { callApi } from './api-client';
 import { print } from './output';
 

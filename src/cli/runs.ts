@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RunReport } from '../api/runs';
-import type { CheckName, CheckResult } from '../workflows/types';
+import type { CheckName, CheckResult } from '../shared';
 import { callApi } from './api-client';
 import { show, table } from './output';
 

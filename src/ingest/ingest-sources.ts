@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Db } from '../data/db';
 import type { Logger } from '../log';
 import { filesOf, loadSources, type SourceConfig } from '../sources/config';
-import type { IngestCounts, IngestSummary, SourceReport } from '../workflows/types';
+import type { IngestCounts, IngestSummary, SourceReport } from '../shared';
 import { worstVerdict } from './verdicts';
 import { loadFile } from './load-file';
 import { ingestQuerySource } from './query-source';

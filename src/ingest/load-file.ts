@@ -94,10 +94,10 @@ async function commitChunk(db: Db, input: { runId: string; source: SourceConfig;
     await tx.query(STAGE_DDL[table]);
     await stage(tx, db.embedded, table, chunk.staged);
     await tx.query(`ANALYZE ${table}`); // real row counts: hash joins, not a nested loop per row
-    let stored = 0;
-    let duplicates = 0;
+    let stored: number;
+    let duplicates: number;
     let unattributed = 0;
-    let newest: Date | null = null;
+    let newest: Date | null;
     if (table === 'stage_crm') {
       ({ stored, duplicates } = await mergeCrm(tx));
       newest = newestCrmUpdate(chunk.staged);

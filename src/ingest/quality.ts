@@ -1,5 +1,5 @@
 import type { QualityThresholds } from '../sources/config';
-import type { CheckResult, Verdict } from '../workflows/types';
+import type { CheckResult, Verdict } from '../shared';
 
 const band = (value: number, warn: number, fail: number): Verdict => (value >= fail ? 'fail' : value >= warn ? 'warn' : 'pass');
 const round = (x: number) => Math.round(x * 100) / 100;

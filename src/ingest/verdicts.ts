@@ -1,4 +1,4 @@
-import type { Verdict } from '../workflows/types';
+import type { Verdict } from '../shared';
 
 const SEVERITY: Record<Verdict, number> = { pass: 0, warn: 1, fail: 2 };
 

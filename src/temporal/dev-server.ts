@@ -66,7 +66,7 @@ async function waitForServer(child: ChildProcess, address: string, output: strin
       await connection.close();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`temporal dev server did not answer on ${address} within 60s: ${(err as Error).message}\n${output.join('')}`);
+      if (Date.now() > deadline) throw new Error(`temporal dev server did not answer on ${address} within 60s: ${(err as Error).message}\n${output.join('')}`, { cause: err });
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { loadPolicyFile, policyFromDefaults } from '../approval/policy-file';
 import type { Config } from '../config';
 import { decide, rollback, rollbackStatus, status } from '../workflows/messages';
 import type { rollbackCohort } from '../workflows/rollback-cohort';
-import type { ApprovalDecision, ApprovalPolicy, Cadence, DecisionInput, RefreshInput, CohortRollbackStatus, RefreshStatus, RollbackInput, RollbackRecord, TierScope } from '../workflows/types';
+import type { ApprovalDecision, ApprovalPolicy, Cadence, DecisionInput, RefreshInput, CohortRollbackStatus, RefreshStatus, RollbackInput, RollbackRecord, TierScope } from '../shared';
 import type { refreshCycle } from '../workflows/refresh-cycle';
 
 export interface StartRefresh {

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
-import type { ApprovalPolicy, RefreshInput } from '../workflows/types';
+import type { ApprovalPolicy, RefreshInput } from '../shared';
 import { Cadence, CohortTier } from '../workflows/search-attributes';
 
 /** Tactical cohorts monthly, strategic ones quarterly; 06:00 UTC on the 1st. */

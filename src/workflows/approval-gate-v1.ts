@@ -4,7 +4,7 @@ import { condition, setHandler } from '@temporalio/workflow';
 import { durationMs } from './duration';
 import { approveSignal, decide, rejectSignal } from './messages';
 import type { RefreshState } from './refresh-state';
-import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SourceReport } from './types';
+import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SourceReport } from '../shared';
 import { stages } from './activities';
 
 /** Strategic cohorts always need a human; tactical ones when any check warns or fails. */

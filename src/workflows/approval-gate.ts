@@ -4,7 +4,7 @@ import { applyDecision, eligibleApprovers, excluded, gateClosed, gateResult, ope
 import { durationMs } from './duration';
 import { approveSignal, decide, rejectSignal, requestChangesSignal } from './messages';
 import type { RefreshState } from './refresh-state';
-import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SnapshotRef, SourceReport } from './types';
+import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SnapshotRef, SourceReport } from '../shared';
 
 export interface GateOutcome {
   decision: ApprovalDecision;

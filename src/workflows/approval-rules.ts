@@ -9,7 +9,7 @@ import type {
   SourceReport,
   TierApproval,
   Verdict,
-} from './types';
+} from '../shared';
 
 // The approval gate's rules as plain functions of the gate's state: what needs a human, who may
 // decide what, and what a decision does. No Temporal here, so they are tested directly and the

@@ -5,7 +5,7 @@ import { installLegacyDecisionHandlers, legacyApprovalGate } from './approval-ga
 import { inDependencyOrder } from './compute-order';
 import { RefreshState } from './refresh-state';
 import { WatchWindow } from './watch-window';
-import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef } from './types';
+import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef } from '../shared';
 
 /** One refresh cycle: ingest → compute → baseline-test → approval gate → publish → watch window (rollback). */
 export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome> {

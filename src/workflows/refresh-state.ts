@@ -1,7 +1,7 @@
 import { setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { status } from './messages';
 import { Cadence, CohortTier, RefreshOutcome, RefreshStage } from './search-attributes';
-import type { RefreshInput, RefreshOutcomeKind, RefreshStage as Stage, RefreshStatus } from './types';
+import type { RefreshInput, RefreshOutcomeKind, RefreshStage as Stage, RefreshStatus } from '../shared';
 
 /** What the `status` query shows, kept in step with the search attributes ops filter by. */
 export class RefreshState {

@@ -3,7 +3,7 @@ import { deliveries, stages } from './activities';
 import { tierRule } from './approval-rules';
 import { durationMs } from './duration';
 import { decide, rollbackStatus } from './messages';
-import type { ApprovalDecision, CohortRollbackInput, CohortRollbackOutcomeKind, CohortRollbackStatus, DecisionInput } from './types';
+import type { ApprovalDecision, CohortRollbackInput, CohortRollbackOutcomeKind, CohortRollbackStatus, DecisionInput } from '../shared';
 
 /**
  * A rollback after the watch window: check the version exists, wait for one approver of the

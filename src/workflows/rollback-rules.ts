@@ -1,5 +1,5 @@
 import { tierRule } from './approval-rules';
-import type { ApprovalPolicy, CohortTier, RollbackInput, RollbackRecord } from './types';
+import type { ApprovalPolicy, CohortTier, RollbackInput, RollbackRecord } from '../shared';
 
 // Who may roll back what, as plain functions (no Temporal), like approval-rules.ts.
 //

@@ -4,7 +4,7 @@ import { durationMs } from './duration';
 import { rollback, rollbackSignal } from './messages';
 import type { RefreshState } from './refresh-state';
 import { rollbackRefusal, rollbackTargets, type WatchState } from './rollback-rules';
-import type { RefreshInput, RollbackInput, RollbackRecord, SnapshotRef } from './types';
+import type { RefreshInput, RollbackInput, RollbackRecord, SnapshotRef } from '../shared';
 
 export const DEFAULT_WATCH_WINDOW = '7d';
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { testRunAgainstBaselines } from '../../src/baseline/baseline-run';
-import type { SourceReport } from '../../src/workflows/types';
+import type { SourceReport } from '../../src/shared';
 import { addCustomer } from '../support/cohort-data';
 import { listenApi, type ListeningApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { temporalCliPath } from '../../src/temporal/binaries';
 import { replayRun } from '../../src/temporal/replay';
-import type { RefreshStatus } from '../../src/workflows/types';
+import type { RefreshStatus } from '../../src/shared';
 
 /** RECORD_HISTORIES=1 writes the run's history under test/fixtures/histories for replay tests. */
 export function recordHistory(env: TestWorkflowEnvironment, workflowId: string, name: string): void {

@@ -4,7 +4,7 @@ import { eventually, startTestSystem, TOKENS } from '../support/system';
 import { devServerEnv } from '../support/temporal';
 import { recordHistory } from './refresh-scenario';
 import { replayRun } from '../../src/temporal/replay';
-import type { CohortRollbackStatus, RefreshStatus, RollbackRecord } from '../../src/workflows/types';
+import type { CohortRollbackStatus, RefreshStatus, RollbackRecord } from '../../src/shared';
 
 // Rollback through the HTTP API on PostgreSQL and the Temporal dev server: a first publish rolled
 // back inside the watch window withdraws the cohorts (every member delivered as a remove), and a

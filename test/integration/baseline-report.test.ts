@@ -4,7 +4,7 @@ import type { ActivityDeps } from '../../src/activities/deps';
 import { profilesOf } from '../../src/baseline/profile-store';
 import { runReport } from '../../src/baseline/report-store';
 import { createLogger } from '../../src/log';
-import type { CheckResult, CohortReport, SourceReport } from '../../src/workflows/types';
+import type { CheckResult, CohortReport, SourceReport } from '../../src/shared';
 import { addCustomer, addEvent, changeCustomer, rebuildRollups } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';

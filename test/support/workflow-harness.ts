@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities';
 import { refreshCycle } from '../../src/workflows';
 import { decide, status } from '../../src/workflows/messages';
-import type { DecisionInput, RefreshInput, RefreshStatus, TierScope, Verdict } from '../../src/workflows/types';
+import type { DecisionInput, RefreshInput, RefreshStatus, TierScope, Verdict } from '../../src/shared';
 import { timeSkippingEnv, workflowBundle } from './temporal';
 
 const { EventType } = temporal.api.enums.v1;

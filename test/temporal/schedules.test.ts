@@ -1,4 +1,4 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSchedules, SCHEDULES } from '../../src/temporal/schedules';
 import { Cadence } from '../../src/workflows/search-attributes';
 import { devServerEnv } from '../support/temporal';

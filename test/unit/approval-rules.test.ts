@@ -1,5 +1,5 @@
 import { applyDecision, eligibleApprovers, gateClosed, gateResult, openGate, refusal } from '../../src/workflows/approval-rules';
-import type { ApprovalPolicy, CohortReport, SnapshotRef, SourceReport, Verdict } from '../../src/workflows/types';
+import type { ApprovalPolicy, CohortReport, SnapshotRef, SourceReport, Verdict } from '../../src/shared';
 
 const policy: ApprovalPolicy = {
   approvers: ['ann', 'ben', 'cy', 'eve'],

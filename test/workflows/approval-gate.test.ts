@@ -1,5 +1,5 @@
 import { requestChangesSignal, decide, rejectSignal, status } from '../../src/workflows/messages';
-import type { ApprovalPolicy, CohortReport, CohortTier, Verdict } from '../../src/workflows/types';
+import type { ApprovalPolicy, CohortReport, CohortTier, Verdict } from '../../src/shared';
 import { APPROVER, REQUESTER, awaitingApproval, fakeActivities, gate, refreshInput, refusedUpdate, statusWhen, terminateWhenIdle, useTimeSkippingServer, waitingOnTimer, withRefresh } from '../support/workflow-harness';
 
 useTimeSkippingServer();

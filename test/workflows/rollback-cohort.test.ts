@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { DecisionRefused, RefreshClient } from '../../src/temporal/refresh-client';
-import type { ApprovalPolicy } from '../../src/workflows/types';
+import type { ApprovalPolicy } from '../../src/shared';
 import { APPROVER, REQUESTER, fakeActivities, type Fakes, useTimeSkippingServer } from '../support/workflow-harness';
 import { workflowBundle } from '../support/temporal';
 

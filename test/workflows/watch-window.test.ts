@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { RefreshClient, RollbackRefused } from '../../src/temporal/refresh-client';
 import { rollback, rollbackSignal, status } from '../../src/workflows/messages';
-import type { RollbackInput } from '../../src/workflows/types';
+import type { RollbackInput } from '../../src/shared';
 import { APPROVER, awaitingApproval, fakeActivities, refreshInput, statusWhen, terminateWhenIdle, useTimeSkippingServer, withRefresh, type RefreshHandle } from '../support/workflow-harness';
 
 // After publish a refresh run stays open for its watch window; a rollback restores what the run

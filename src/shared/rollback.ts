@@ -1,0 +1,72 @@
+// Rollbacks: during a run's watch window, and later by a rollback run.
+import type { ApprovalDecision, ApprovalPolicy, CohortTier, IgnoredMessage } from './approval';
+import type { DeliveryResult } from './refresh';
+
+
+/** A rollback of what the run published: who asked, why, and the cohorts to undo (default: all). */
+export interface RollbackInput {
+  requestedBy: string;
+  reason: string;
+  cohorts?: string[];
+}
+
+/** One cohort's rollback: the new version written, and the version whose snapshot is current again. */
+export interface RolledBackVersion {
+  cohortId: string;
+  version: number;
+  /** null: the run's version was the cohort's first; the cohort is withdrawn (no current snapshot). */
+  restoresVersion: number | null;
+  snapshotId: string | null;
+  alreadyRestored: boolean;
+}
+
+export interface RollbackRecord {
+  /** Written as published_versions.run_id of the new versions, e.g. `<runId>:rollback:1`. */
+  rollbackId: string;
+  by: string;
+  reason: string;
+  at: string;
+  via: 'update' | 'signal';
+  cohorts: string[];
+  versions: RolledBackVersion[];
+  deliveries: DeliveryResult[];
+  /** Rollbacks taken during the watch window; the outcome stays 'published'. */
+  rolledBack?: RollbackRecord[];
+}
+
+export interface WatchWindowStatus {
+  window: string;
+  closesAt: string;
+  /** Set once the window has closed; no rollback is taken after it. */
+  closed?: boolean;
+}
+
+/** A rollback after the watch window: restore one published version of a cohort as its current one. */
+export interface CohortRollbackInput {
+  cohortId: string;
+  toVersion: number;
+  requestedBy: string;
+  reason: string;
+  policy: ApprovalPolicy;
+}
+
+export type CohortRollbackOutcomeKind = 'restored' | 'rejected' | 'expired' | 'invalid';
+
+export interface CohortRollbackStatus {
+  rollbackId: string;
+  cohortId: string;
+  toVersion: number;
+  requestedBy: string;
+  reason: string;
+  stage: 'validating' | 'awaiting-approval' | 'restoring' | 'done';
+  tier?: CohortTier;
+  /** Who may approve: the tier's approvers minus the requester (four eyes). */
+  approvers: string[];
+  deadline?: string;
+  decision?: ApprovalDecision;
+  restored?: RolledBackVersion;
+  deliveries?: DeliveryResult[];
+  outcome?: CohortRollbackOutcomeKind;
+  failure?: string;
+  ignored: IgnoredMessage[];
+}
