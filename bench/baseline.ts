@@ -18,11 +18,20 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 /** The default catalog computed as a run does; returns its snapshots. */
-async function computeRun(db: Db, runId: string, asOf: string): Promise<Array<{ cohortId: string; snapshotId: string; asOf: Date }>> {
-  await db.query("INSERT INTO runs (run_id, cadence, tier, requested_by, rationale, as_of) VALUES ($1, 'adhoc', 'all', 'bench', 'bench', $2)", [runId, asOf]);
+async function computeRun(
+  db: Db,
+  runId: string,
+  asOf: string,
+): Promise<Array<{ cohortId: string; snapshotId: string; asOf: Date }>> {
+  await db.query(
+    "INSERT INTO runs (run_id, cadence, tier, requested_by, rationale, as_of) VALUES ($1, 'adhoc', 'all', 'bench', 'bench', $2)",
+    [runId, asOf],
+  );
   const planned = await planRun(db, CATALOG, { runId, tier: 'all', author: 'bench', rationale: 'baseline benchmark' });
   await materialiseMeasures(db, { runId, asOf });
-  const computed = await inDependencyOrder(planned, 1, (p) => computeSnapshot(db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }));
+  const computed = await inDependencyOrder(planned, 1, (p) =>
+    computeSnapshot(db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }),
+  );
   await dropMeasures(db, { runId });
   return planned.map((p, i) => ({ cohortId: p.cohortId, snapshotId: computed[i]!.snapshotId, asOf: new Date(asOf) }));
 }
@@ -64,25 +73,50 @@ export async function benchBaseline(args: string[]): Promise<void> {
     });
     process.stderr.write(`bench: back-dated ingestion times to event times in ${seconds(backdateMs)}\n`);
     const asOf = data.loadedAt.toISOString();
-    const published = await computeRun(db, 'bench-published', new Date(data.loadedAt.getTime() - 30 * DAY_MS).toISOString());
+    const published = await computeRun(
+      db,
+      'bench-published',
+      new Date(data.loadedAt.getTime() - 30 * DAY_MS).toISOString(),
+    );
     await publishRun(db, 'bench-published');
     const fresh = await computeRun(db, 'bench-new', asOf);
 
-    const [, lazyMs] = await timed(() => profilesOf(db, published.map((s) => ({ snapshotId: s.snapshotId, asOf: s.asOf }))));
-    const [reports, testMs] = await timed(() => testRunAgainstBaselines(db, { runId: 'bench-new', snapshotIds: fresh.map((s) => s.snapshotId) }));
-    const [, retryMs] = await timed(() => testRunAgainstBaselines(db, { runId: 'bench-new', snapshotIds: fresh.map((s) => s.snapshotId) }));
-    const members = (await db.query<{ n: number }>("SELECT COALESCE(sum(size), 0)::int AS n FROM cohort_snapshots WHERE run_id IN ('bench-published', 'bench-new')")).rows[0]!.n;
+    const [, lazyMs] = await timed(() =>
+      profilesOf(
+        db,
+        published.map((s) => ({ snapshotId: s.snapshotId, asOf: s.asOf })),
+      ),
+    );
+    const [reports, testMs] = await timed(() =>
+      testRunAgainstBaselines(db, { runId: 'bench-new', snapshotIds: fresh.map((s) => s.snapshotId) }),
+    );
+    const [, retryMs] = await timed(() =>
+      testRunAgainstBaselines(db, { runId: 'bench-new', snapshotIds: fresh.map((s) => s.snapshotId) }),
+    );
+    const members = (
+      await db.query<{ n: number }>(
+        "SELECT COALESCE(sum(size), 0)::int AS n FROM cohort_snapshots WHERE run_id IN ('bench-published', 'bench-new')",
+      )
+    ).rows[0]!.n;
 
     const n = (x: number) => Math.round(x).toLocaleString('en-US');
-    const verdicts = reports.map((r) => `${r.cohortId} ${r.verdict}${r.checks.filter((c) => c.verdict !== 'pass').map((c) => ` ${c.name}${c.subject ? `:${c.subject}` : ''}`).join(',')}`);
-    process.stdout.write(`${[
-      `baseline benchmark — ${n(scale.customers)} customers × ${scale.days} days (seed ${scale.seed}), ${fresh.length} cohorts, ${n(members)} members in the two runs' snapshots`,
-      `  published profiles  ${seconds(lazyMs)}  computed lazily, once per snapshot ever (one measures pass for their asOf)`,
-      `  baseline tests      ${seconds(testMs)}  testAgainstBaselines for the new run: its profiles (one measures pass), overlaps, checks, stored reports`,
-      `  retry               ${seconds(retryMs)}  the same call again: the stored reports`,
-      `  workflow payload    ${n(JSON.stringify(reports.map(workflowReport)).length)} bytes of JSON returned to the workflow (verdicts and the checks that did not pass)`,
-      `  verdicts            ${verdicts.join('; ')}`,
-    ].join('\n')}\n`);
+    const verdicts = reports.map(
+      (r) =>
+        `${r.cohortId} ${r.verdict}${r.checks
+          .filter((c) => c.verdict !== 'pass')
+          .map((c) => ` ${c.name}${c.subject ? `:${c.subject}` : ''}`)
+          .join(',')}`,
+    );
+    process.stdout.write(
+      `${[
+        `baseline benchmark — ${n(scale.customers)} customers × ${scale.days} days (seed ${scale.seed}), ${fresh.length} cohorts, ${n(members)} members in the two runs' snapshots`,
+        `  published profiles  ${seconds(lazyMs)}  computed lazily, once per snapshot ever (one measures pass for their asOf)`,
+        `  baseline tests      ${seconds(testMs)}  testAgainstBaselines for the new run: its profiles (one measures pass), overlaps, checks, stored reports`,
+        `  retry               ${seconds(retryMs)}  the same call again: the stored reports`,
+        `  workflow payload    ${n(JSON.stringify(reports.map(workflowReport)).length)} bytes of JSON returned to the workflow (verdicts and the checks that did not pass)`,
+        `  verdicts            ${verdicts.join('; ')}`,
+      ].join('\n')}\n`,
+    );
   } finally {
     await data.drop();
   }

@@ -28,7 +28,11 @@ const DAY_MS = 86_400_000;
  * later runs reuse (a 1M-customer load takes the best part of an hour); every run works on a
  * copy of it, so ingesting the new day never changes the template.
  */
-export async function benchData(adminUrl: string, scale: { customers: number; days: number; seed: number }, cacheDir: string): Promise<BenchData> {
+export async function benchData(
+  adminUrl: string,
+  scale: { customers: number; days: number; seed: number },
+  cacheDir: string,
+): Promise<BenchData> {
   const template = `cf_bench_tpl_${scale.customers}_${scale.days}_${scale.seed}`;
   const dir = path.join(cacheDir, template);
   const newDayDir = path.join(dir, 'new-day');
@@ -51,7 +55,10 @@ export async function benchData(adminUrl: string, scale: { customers: number; da
     const db = connect(urlOf(copy));
     await migrate(db); // a template loaded by older code gains the newer migrations
     return {
-      db, newDayDir, loadedAt: new Date(fs.readFileSync(path.join(dir, 'loaded'), 'utf8')), url: urlOf(copy),
+      db,
+      newDayDir,
+      loadedAt: new Date(fs.readFileSync(path.join(dir, 'loaded'), 'utf8')),
+      url: urlOf(copy),
       async drop() {
         await db.close();
         const c = new pg.Client({ connectionString: adminUrl });
@@ -76,16 +83,24 @@ async function load(url: string, scale: { customers: number; days: number; seed:
   const now = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
   let t0 = Date.now();
   await generateSources(all, { ...scale, now, format: 'csv', badRowRate: 0 });
-  process.stderr.write(`bench: generated ${scale.customers} customers × ${scale.days} days in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  process.stderr.write(
+    `bench: generated ${scale.customers} customers × ${scale.days} days in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+  );
   const cut = now.getTime() - DAY_MS;
-  for (const name of fs.readdirSync(all)) await splitAt(path.join(all, name), cut, path.join(history, name), path.join(newDay, name));
+  for (const name of fs.readdirSync(all))
+    await splitAt(path.join(all, name), cut, path.join(history, name), path.join(newDay, name));
   fs.rmSync(all, { recursive: true, force: true });
   const db = connect(url);
   try {
     await migrate(db);
     t0 = Date.now();
-    const summary = await ingestSources({ db, log: createLogger('warn') }, { runId: 'bench-history', sourceDir: history, now: new Date(cut) });
-    process.stderr.write(`bench: ingested ${summary.rowsRead} history rows in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    const summary = await ingestSources(
+      { db, log: createLogger('warn') },
+      { runId: 'bench-history', sourceDir: history, now: new Date(cut) },
+    );
+    process.stderr.write(
+      `bench: ingested ${summary.rowsRead} history rows in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+    );
     await db.query('VACUUM ANALYZE');
   } finally {
     await db.close();
@@ -115,17 +130,32 @@ async function splitAt(file: string, cut: number, before: string, after: string)
     const out = Date.parse(fields[column]!) < cut ? outBefore : outAfter;
     if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await Promise.all([new Promise<void>((r) => outBefore.end(() => r())), new Promise<void>((r) => outAfter.end(() => r()))]);
+  await Promise.all([
+    new Promise<void>((r) => outBefore.end(() => r())),
+    new Promise<void>((r) => outAfter.end(() => r())),
+  ]);
 }
 
 /**
  * The generated data set a bench's command line asks for (--customers, --days, --seed), from
  * BENCH_DATABASE_URL, loaded once and cached as a template database.
  */
-export async function benchDataFromArgs(args: string[]): Promise<BenchData & { scale: { customers: number; days: number; seed: number } }> {
-  const { values } = parseArgs({ args, options: { customers: { type: 'string', default: '20000' }, days: { type: 'string', default: '90' }, seed: { type: 'string', default: '1' } } });
+export async function benchDataFromArgs(
+  args: string[],
+): Promise<BenchData & { scale: { customers: number; days: number; seed: number } }> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      customers: { type: 'string', default: '20000' },
+      days: { type: 'string', default: '90' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one');
+  if (!adminUrl)
+    throw new Error(
+      'set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one',
+    );
   const scale = { customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed) };
   return { ...(await benchData(adminUrl, scale, path.resolve(__dirname, '../.bench-cache'))), scale };
 }

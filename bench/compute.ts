@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { loadCatalog } from '../src/cohorts/catalog';
-import { computeSnapshot, dropMeasures, knownEventTypes, materialiseMeasures, planRun } from '../src/cohorts/run-compute';
+import {
+  computeSnapshot,
+  dropMeasures,
+  knownEventTypes,
+  materialiseMeasures,
+  planRun,
+} from '../src/cohorts/run-compute';
 import type { Db } from '../src/data/db';
 import { ingestSources } from '../src/ingest/ingest-sources';
 import { createLogger } from '../src/log';
@@ -18,11 +24,20 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 /** Plans, materialises and computes every cohort as a run does (dependency order, one at a time). */
 async function computeCatalog(db: Db, runId: string, asOf: string) {
-  await db.query("INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ($1, 'adhoc', 'all', 'bench', 'bench')", [runId]);
-  const [planned, planMs] = await timed(() => planRun(db, CATALOG, { runId, tier: 'all', author: 'bench', rationale: 'compute benchmark' }));
+  await db.query(
+    "INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ($1, 'adhoc', 'all', 'bench', 'bench')",
+    [runId],
+  );
+  const [planned, planMs] = await timed(() =>
+    planRun(db, CATALOG, { runId, tier: 'all', author: 'bench', rationale: 'compute benchmark' }),
+  );
   const [built, measuresMs] = await timed(() => materialiseMeasures(db, { runId, asOf }));
   // The workflow's own ordering, one at a time: what each cohort costs, not how they overlap.
-  const [computed, cohortsMs] = await timed(() => inDependencyOrder(planned, 1, (p) => computeSnapshot(db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf })));
+  const [computed, cohortsMs] = await timed(() =>
+    inDependencyOrder(planned, 1, (p) =>
+      computeSnapshot(db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }),
+    ),
+  );
   const sizes = new Map(planned.map((p, i) => [p.cohortId, computed[i]!.size]));
   await dropMeasures(db, { runId });
   return { planned, built, sizes, planMs, measuresMs, cohortsMs };
@@ -60,13 +75,29 @@ export async function benchCompute(args: string[]): Promise<void> {
     const yearly = 1_000_000 * meanShare * 50 * 12 * bytesPerMember;
 
     // One new day arrives; then each cohort is recomputed on its own (no shared measures pass).
-    const [day, dayMs] = await timed(() => ingestSources({ db, log: createLogger('warn') }, { runId: 'bench-new-day', sourceDir: data.newDayDir }));
+    const [day, dayMs] = await timed(() =>
+      ingestSources({ db, log: createLogger('warn') }, { runId: 'bench-new-day', sourceDir: data.newDayDir }),
+    );
     const afterDay = new Date().toISOString();
-    await db.query("INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ('bench-single', 'adhoc', 'all', 'bench', 'bench')");
-    const planned = await planRun(db, CATALOG, { runId: 'bench-single', tier: 'all', author: 'bench', rationale: 'single recompute' });
+    await db.query(
+      "INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ('bench-single', 'adhoc', 'all', 'bench', 'bench')",
+    );
+    const planned = await planRun(db, CATALOG, {
+      runId: 'bench-single',
+      tier: 'all',
+      author: 'bench',
+      rationale: 'single recompute',
+    });
     const singles: Array<[string, number]> = [];
     for (const p of planned) {
-      const [, ms] = await timed(() => computeSnapshot(db, { runId: 'bench-single', cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf: afterDay }));
+      const [, ms] = await timed(() =>
+        computeSnapshot(db, {
+          runId: 'bench-single',
+          cohortId: p.cohortId,
+          definitionVersion: p.definitionVersion,
+          asOf: afterDay,
+        }),
+      );
       singles.push([p.cohortId, ms]);
     }
     singles.sort((a, b) => a[1] - b[1]);
@@ -80,7 +111,7 @@ export async function benchCompute(args: string[]): Promise<void> {
       `  ratio         ${(catalogMs / scanMs).toFixed(2)}× one raw-events scan (target ≤ 1×; target ≤ 5 s)`,
       `  sizes         ${[...run.sizes].map(([id, size]) => `${id} ${n(size)}`).join(', ')}`,
       `  new day       ${n(day.rowsRead)} rows ingested in ${seconds(dayMs)}; then each cohort recomputed alone: median ${seconds(singles[Math.floor(singles.length / 2)]![1])}, slowest ${singles.at(-1)![0]} ${seconds(singles.at(-1)![1])}, fastest ${singles[0]![0]} ${seconds(singles[0]![1])} (target ≤ 2 s)`,
-      `  membership    ${(bytesPerMember).toFixed(2)} bytes per member on disk (${n(disk.members)} members in ${disk.snapshots} snapshots); at 1M customers × 50 cohorts × 12 refreshes a year with this mean cohort share (${(meanShare * 100).toFixed(1)}%): ${(yearly / 1e9).toFixed(2)} GB a year`,
+      `  membership    ${bytesPerMember.toFixed(2)} bytes per member on disk (${n(disk.members)} members in ${disk.snapshots} snapshots); at 1M customers × 50 cohorts × 12 refreshes a year with this mean cohort share (${(meanShare * 100).toFixed(1)}%): ${(yearly / 1e9).toFixed(2)} GB a year`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

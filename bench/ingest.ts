@@ -18,9 +18,20 @@ import { generateSources } from '../src/sources/generate';
  * product files into an unindexed table on the same server: the machine's limit.
  */
 export async function benchIngest(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { customers: { type: 'string', default: '20000' }, days: { type: 'string', default: '90' }, seed: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      customers: { type: 'string', default: '20000' },
+      days: { type: 'string', default: '90' },
+      seed: { type: 'string', default: '1' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one');
+  if (!adminUrl)
+    throw new Error(
+      'set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one',
+    );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-bench-'));
   const name = `cf_bench_${crypto.randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -35,7 +46,13 @@ export async function benchIngest(args: string[]): Promise<void> {
     await migrate(db);
     let t0 = Date.now();
     // No bad rows: the bare COPY it is compared with cannot skip them (quarantine is measured by the tests).
-    const generated = await generateSources(dir, { customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed), format: 'csv', badRowRate: 0 });
+    const generated = await generateSources(dir, {
+      customers: Number(values.customers),
+      days: Number(values.days),
+      seed: Number(values.seed),
+      format: 'csv',
+      badRowRate: 0,
+    });
     const genSeconds = (Date.now() - t0) / 1000;
     const bytes = fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 
@@ -47,14 +64,22 @@ export async function benchIngest(args: string[]): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const ingestPeakRss = peakRss;
 
-    const productFiles = fs.readdirSync(dir).filter((f) => f.startsWith('product-')).sort();
+    const productFiles = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('product-'))
+      .sort();
     const productRows = summary.sources.find((s) => s.source === 'product')?.rowsRead ?? 0;
     const client = new pg.Client({ connectionString: url.toString() });
     await client.connect();
-    await client.query('CREATE UNLOGGED TABLE bare_copy (event_id text, user_id text, anonymous_id text, type text, timestamp text, properties text)');
+    await client.query(
+      'CREATE UNLOGGED TABLE bare_copy (event_id text, user_id text, anonymous_id text, type text, timestamp text, properties text)',
+    );
     t0 = Date.now();
     for (const f of productFiles) {
-      await pipeline(fs.createReadStream(path.join(dir, f)), client.query(copyFrom('COPY bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)')));
+      await pipeline(
+        fs.createReadStream(path.join(dir, f)),
+        client.query(copyFrom('COPY bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)')),
+      );
     }
     const copySeconds = (Date.now() - t0) / 1000;
     const copied = Number((await client.query('SELECT count(*) FROM bare_copy')).rows[0].count);

@@ -3,7 +3,11 @@ import { benchCompute } from './compute';
 import { benchIngest } from './ingest';
 
 // `npm run bench -- <name> [options]`: prints figures; asserts nothing (targets live in the README).
-const benches: Record<string, (args: string[]) => Promise<void>> = { ingest: benchIngest, compute: benchCompute, baseline: benchBaseline };
+const benches: Record<string, (args: string[]) => Promise<void>> = {
+  ingest: benchIngest,
+  compute: benchCompute,
+  baseline: benchBaseline,
+};
 
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

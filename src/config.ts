@@ -11,9 +11,7 @@ export type Role = z.infer<typeof Role>;
 export const TokenGrant = z.object({ user: z.string().min(1), roles: z.array(Role).min(1) });
 export type TokenGrant = z.infer<typeof TokenGrant>;
 
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
 
 const jsonFromEnv = <T extends z.ZodTypeAny>(schema: T) =>
   z
@@ -28,11 +26,16 @@ const jsonFromEnv = <T extends z.ZodTypeAny>(schema: T) =>
     })
     .pipe(schema);
 
-const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64');
-
-const csv = z
+const webhookSecret = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+  .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64');
+
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /** Everything configurable, from the environment; parsed once by loadConfig(). */
 const EnvSchema = z.object({
@@ -53,7 +56,12 @@ const EnvSchema = z.object({
   APPROVAL_REMINDERS: z
     .string()
     .default('24h,48h')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(duration)),
   STRATEGIC_APPROVALS: z.coerce.number().int().min(1).max(5).default(1),
   APPROVAL_POLICY_FILE: z.string().optional(),
@@ -104,13 +112,18 @@ function buildConfig(env: z.infer<typeof EnvSchema>) {
       /** Unset: the policy above (every approver for both tiers); see docs/approval-policy.md. */
       policyFile: env.APPROVAL_POLICY_FILE ? path.resolve(home, env.APPROVAL_POLICY_FILE) : undefined,
       outboxDir: path.resolve(home, env.APPROVAL_OUTBOX_DIR ?? path.join(dataDir, 'outbox')),
-      notifyWebhook: env.APPROVAL_NOTIFY_URL && env.APPROVAL_NOTIFY_SECRET ? { url: env.APPROVAL_NOTIFY_URL, secret: env.APPROVAL_NOTIFY_SECRET } : undefined,
+      notifyWebhook:
+        env.APPROVAL_NOTIFY_URL && env.APPROVAL_NOTIFY_SECRET
+          ? { url: env.APPROVAL_NOTIFY_URL, secret: env.APPROVAL_NOTIFY_SECRET }
+          : undefined,
     },
     /** How long a refresh run stays open after publish to take a rollback (docs/rollback.md). */
     rollback: { watchWindow: env.ROLLBACK_WATCH_WINDOW },
     sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
     catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'catalog'),
-    destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE) : undefined,
+    destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE
+      ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE)
+      : undefined,
     webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
     logLevel: env.LOG_LEVEL,
   };
@@ -126,7 +139,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const name = String(i.path[0]);
       const value = env[name];
       // Secrets are never echoed back, only named.
-      const shown = value === undefined || /TOKENS|SECRET|PASSWORD|DATABASE_URL/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+      const shown =
+        value === undefined || /TOKENS|SECRET|PASSWORD|DATABASE_URL/.test(name)
+          ? ''
+          : ` (got ${JSON.stringify(value)})`;
       return `  ${i.path.join('.')}: ${i.message}${shown}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

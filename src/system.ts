@@ -59,14 +59,26 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     let temporalAddress = config.temporal.address;
     let uiUrl: string | undefined;
     if (!temporalAddress) {
-      const dev = await startDevServer({ dataDir: config.dataDir, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log, home: config.home });
+      const dev = await startDevServer({
+        dataDir: config.dataDir,
+        port: config.temporal.port,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+        log,
+        home: config.home,
+      });
       stops.push(() => dev.stop());
       temporalAddress = dev.address;
       uiUrl = dev.uiUrl;
     }
 
     const tokens = config.tokens ?? demoTokens(config.dataDir);
-    const approvers = config.approval.approvers.length > 0 ? config.approval.approvers : Object.values(tokens).filter((g) => g.roles.includes('approver')).map((g) => g.user);
+    const approvers =
+      config.approval.approvers.length > 0
+        ? config.approval.approvers
+        : Object.values(tokens)
+            .filter((g) => g.roles.includes('approver'))
+            .map((g) => g.user);
     const policy = policyOf(config, approvers);
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
@@ -78,18 +90,39 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     // The API listens before the worker starts: the demo inbox's URL needs its port.
     const demoSecret = config.webhook ? undefined : demoWebhookSecret(config.dataDir);
     let destinations: Destination[] = [];
-    const api = createApi({ refreshes, cohorts: { db, catalogDir: config.catalogDir }, tokens, log, destinations: () => destinations });
+    const api = createApi({
+      refreshes,
+      cohorts: { db, catalogDir: config.catalogDir },
+      tokens,
+      log,
+      destinations: () => destinations,
+    });
     if (demoSecret) registerDemoInbox(api, demoSecret);
     await api.listen({ host: config.api.host, port: config.api.port });
     stops.push(() => api.close());
     const { port } = api.server.address() as AddressInfo;
     const apiUrl = `http://${config.api.host}:${port}`;
 
-    destinations = await configuredDestinations(config, demoSecret ? { name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret } : undefined);
+    destinations = await configuredDestinations(
+      config,
+      demoSecret ? { name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret } : undefined,
+    );
 
     const connection = await NativeConnection.connect({ address: temporalAddress });
     stops.push(() => connection.close());
-    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations, notices: noticeChannels(config.approval) } });
+    const worker = await createWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      deps: {
+        db,
+        log,
+        sourceDir: config.sourceDir,
+        catalogDir: config.catalogDir,
+        destinations,
+        notices: noticeChannels(config.approval),
+      },
+    });
     const workerDone = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -100,7 +133,10 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     log.info({ schedules }, 'schedules up to date');
 
     if (!config.tokens) {
-      log.info({ operator: tokenOf(tokens, 'alice'), approver: tokenOf(tokens, 'bob') }, 'demo tokens (in .data/demo-tokens.json)');
+      log.info(
+        { operator: tokenOf(tokens, 'alice'), approver: tokenOf(tokens, 'bob') },
+        'demo tokens (in .data/demo-tokens.json)',
+      );
     }
     return { apiUrl, temporalAddress, uiUrl, stop };
   } catch (err) {

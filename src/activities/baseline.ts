@@ -15,7 +15,17 @@ export async function testAgainstBaselines(deps: ActivityDeps, input: BaselineTe
     throw err instanceof UnknownSnapshots ? invalidInput(err.message) : err;
   });
   const log = activityLog(deps.log, { runId: input.runId });
-  for (const r of reports) log.info({ cohortId: r.cohortId, verdict: r.verdict, flagged: r.checks.filter((c) => c.verdict !== 'pass').map((c) => c.subject ? `${c.name}:${c.subject}` : c.name) }, 'baseline tested');
+  for (const r of reports)
+    log.info(
+      {
+        cohortId: r.cohortId,
+        verdict: r.verdict,
+        flagged: r.checks
+          .filter((c) => c.verdict !== 'pass')
+          .map((c) => (c.subject ? `${c.name}:${c.subject}` : c.name)),
+      },
+      'baseline tested',
+    );
   log.info({ cohorts: reports.length, ms: Date.now() - t0 }, 'baseline tests done');
   return reports.map(workflowReport);
 }

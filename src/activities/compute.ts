@@ -1,6 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { InvalidDefinitionError } from '../cohorts/catalog';
-import { computeSnapshot, dropMeasures, materialiseMeasures, planRun, type PlannedCohort } from '../cohorts/run-compute';
+import {
+  computeSnapshot,
+  dropMeasures,
+  materialiseMeasures,
+  planRun,
+  type PlannedCohort,
+} from '../cohorts/run-compute';
 import type { SnapshotRef, TierScope } from '../shared';
 import { activityLog, invalidInput } from './context';
 import type { ActivityDeps } from './deps';
@@ -28,7 +34,10 @@ async function definitionsChecked<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Validates the catalog, records new versions, and fixes what the run computes and in which order. */
-export async function planCompute(deps: ActivityDeps, input: { runId: string; asOf: string; tier: TierScope; author: string; rationale: string }): Promise<PlannedCohort[]> {
+export async function planCompute(
+  deps: ActivityDeps,
+  input: { runId: string; asOf: string; tier: TierScope; author: string; rationale: string },
+): Promise<PlannedCohort[]> {
   await deps.db.query('UPDATE runs SET as_of = $2 WHERE run_id = $1', [input.runId, input.asOf]);
   const planned = await definitionsChecked(() => planRun(deps.db, deps.catalogDir, input));
   activityLog(deps.log, { runId: input.runId }).info({ cohorts: planned.length, tier: input.tier }, 'planned compute');
@@ -36,7 +45,10 @@ export async function planCompute(deps: ActivityDeps, input: { runId: string; as
 }
 
 /** One pass over the rollups for every measure the run needs; ids and counts come back, not data. */
-export async function materialiseRunMeasures(deps: ActivityDeps, input: { runId: string; asOf: string }): Promise<{ table: string; rows: number; measures: number }> {
+export async function materialiseRunMeasures(
+  deps: ActivityDeps,
+  input: { runId: string; asOf: string },
+): Promise<{ table: string; rows: number; measures: number }> {
   const t0 = Date.now();
   const built = await heartbeating(() => definitionsChecked(() => materialiseMeasures(deps.db, input)));
   activityLog(deps.log, { runId: input.runId }).info({ ...built, ms: Date.now() - t0 }, 'materialised measures');
@@ -48,9 +60,15 @@ export async function dropRunMeasures(deps: ActivityDeps, input: { runId: string
 }
 
 /** Evaluates one cohort into an immutable snapshot; idempotent per (run, cohort). */
-export async function computeCohort(deps: ActivityDeps, input: { runId: string; cohortId: string; definitionVersion: number; asOf: string }): Promise<SnapshotRef> {
+export async function computeCohort(
+  deps: ActivityDeps,
+  input: { runId: string; cohortId: string; definitionVersion: number; asOf: string },
+): Promise<SnapshotRef> {
   const t0 = Date.now();
   const s = await heartbeating(() => definitionsChecked(() => computeSnapshot(deps.db, input)));
-  activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId }).info({ snapshotId: s.snapshotId, size: s.size, contentHash: s.contentHash, ms: Date.now() - t0 }, 'computed cohort');
+  activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId }).info(
+    { snapshotId: s.snapshotId, size: s.size, contentHash: s.contentHash, ms: Date.now() - t0 },
+    'computed cohort',
+  );
   return { cohortId: input.cohortId, ...s };
 }

@@ -12,7 +12,16 @@ export type NotifyApproversInput = Omit<ApprovalNotice, 'id'>;
 export async function notifyApprovers(deps: ActivityDeps, input: NotifyApproversInput): Promise<void> {
   const notice: ApprovalNotice = { id: noticeIdOf(input.runId, input.event, input.reminder), ...input };
   const log = activityLog(deps.log, { runId: input.runId });
-  log.info({ event: input.event, approvers: input.approvers, deadline: input.deadline, waiting: input.waiting.map((w) => w.cohortId), noticeId: notice.id }, `approval ${input.event}: waiting for ${input.approvers.join(', ') || 'nobody eligible'}`);
+  log.info(
+    {
+      event: input.event,
+      approvers: input.approvers,
+      deadline: input.deadline,
+      waiting: input.waiting.map((w) => w.cohortId),
+      noticeId: notice.id,
+    },
+    `approval ${input.event}: waiting for ${input.approvers.join(', ') || 'nobody eligible'}`,
+  );
   for (const channel of deps.notices ?? []) {
     try {
       await channel.send(notice);

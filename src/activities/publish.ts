@@ -17,7 +17,10 @@ export interface PublishedVersion {
  * Moves every cohort's current pointer to the run's snapshot in one transaction, so readers
  * never see half a publish. A retry finds the versions it already wrote and returns them.
  */
-export async function publishSnapshots(deps: ActivityDeps, input: { runId: string; snapshotIds: string[]; approvedBy: string; approvals?: Record<string, string> }): Promise<PublishedVersion[]> {
+export async function publishSnapshots(
+  deps: ActivityDeps,
+  input: { runId: string; snapshotIds: string[]; approvedBy: string; approvals?: Record<string, string> },
+): Promise<PublishedVersion[]> {
   const published = await deps.db.transaction(async (tx) => {
     // One publish at a time: versions and pointers move together.
     await tx.query('LOCK TABLE cohort_current IN SHARE ROW EXCLUSIVE MODE');
@@ -25,10 +28,14 @@ export async function publishSnapshots(deps: ActivityDeps, input: { runId: strin
       'SELECT snapshot_id, cohort_id FROM cohort_snapshots WHERE snapshot_id = ANY($1::text[]) AND run_id = $2 ORDER BY cohort_id',
       [input.snapshotIds, input.runId],
     );
-    if (snapshots.rowCount !== input.snapshotIds.length) throw invalidInput(`run ${input.runId} does not own all snapshots ${input.snapshotIds.join(', ')}`);
+    if (snapshots.rowCount !== input.snapshotIds.length)
+      throw invalidInput(`run ${input.runId} does not own all snapshots ${input.snapshotIds.join(', ')}`);
     const result: PublishedVersion[] = [];
     for (const s of snapshots.rows) {
-      const done = await tx.query<{ version: number }>('SELECT version FROM published_versions WHERE run_id = $1 AND cohort_id = $2', [input.runId, s.cohort_id]);
+      const done = await tx.query<{ version: number }>(
+        'SELECT version FROM published_versions WHERE run_id = $1 AND cohort_id = $2',
+        [input.runId, s.cohort_id],
+      );
       if (done.rows[0]) {
         result.push({ cohortId: s.cohort_id, snapshotId: s.snapshot_id, version: done.rows[0].version });
         continue;
@@ -48,11 +55,10 @@ export async function publishSnapshots(deps: ActivityDeps, input: { runId: strin
       );
       result.push({ cohortId: s.cohort_id, snapshotId: s.snapshot_id, version: v.rows[0]!.version });
     }
-    await tx.query(`INSERT INTO audit_log (run_id, actor, action, details) SELECT $1, $2, 'run.published', $3 WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE run_id = $1 AND action = 'run.published')`, [
-      input.runId,
-      input.approvedBy,
-      { versions: result },
-    ]);
+    await tx.query(
+      `INSERT INTO audit_log (run_id, actor, action, details) SELECT $1, $2, 'run.published', $3 WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE run_id = $1 AND action = 'run.published')`,
+      [input.runId, input.approvedBy, { versions: result }],
+    );
     return result;
   });
   activityLog(deps.log, { runId: input.runId }).info({ cohorts: published.length }, 'published');
@@ -64,7 +70,10 @@ export async function publishSnapshots(deps: ActivityDeps, input: { runId: strin
  * configured ones when it lists none): to each, the difference from the version it last
  * acknowledged. A retry resumes at the first unacknowledged batch (src/delivery/).
  */
-export async function deliverCohort(deps: ActivityDeps, input: { runId: string; cohortId: string }): Promise<DeliveryResult[]> {
+export async function deliverCohort(
+  deps: ActivityDeps,
+  input: { runId: string; cohortId: string },
+): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
   const db = embeddedSafe(deps.db);
   // A rollback of a first publish writes a version without a snapshot (a withdrawal): every member
@@ -85,13 +94,32 @@ export async function deliverCohort(deps: ActivityDeps, input: { runId: string; 
   for (const destination of targets) {
     if (await isDisabled(db, destination.name)) {
       log.warn({ destination: destination.name }, 'destination disabled (it answered 410 Gone): skipped');
-      results.push({ cohortId: input.cohortId, destination: destination.name, adds: 0, removes: 0, delivered: false, alreadyDelivered: false });
+      results.push({
+        cohortId: input.cohortId,
+        destination: destination.name,
+        adds: 0,
+        removes: 0,
+        delivered: false,
+        alreadyDelivered: false,
+      });
       continue;
     }
-    const done = await deliverVersion({ db, log }, destination, { cohortId: input.cohortId, version: version.version, snapshotId: version.snapshot_id, runId: input.runId }, {
-      heartbeat: (progress) => Context.current().heartbeat(progress),
+    const done = await deliverVersion(
+      { db, log },
+      destination,
+      { cohortId: input.cohortId, version: version.version, snapshotId: version.snapshot_id, runId: input.runId },
+      {
+        heartbeat: (progress) => Context.current().heartbeat(progress),
+      },
+    );
+    results.push({
+      cohortId: input.cohortId,
+      destination: destination.name,
+      adds: done.adds,
+      removes: done.removes,
+      delivered: done.delivered,
+      alreadyDelivered: done.alreadyDelivered,
     });
-    results.push({ cohortId: input.cohortId, destination: destination.name, adds: done.adds, removes: done.removes, delivered: done.delivered, alreadyDelivered: done.alreadyDelivered });
   }
   return results;
 }

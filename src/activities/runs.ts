@@ -42,14 +42,26 @@ export async function audit(deps: ActivityDeps, input: AuditInput): Promise<void
     `INSERT INTO audit_log (key, run_id, actor, action, details) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
     [activityKey(), input.runId, input.actor, input.action, input.details],
   );
-  activityLog(deps.log, { runId: input.runId }).info({ actor: input.actor, action: input.action, ...input.details }, 'audited');
+  activityLog(deps.log, { runId: input.runId }).info(
+    { actor: input.actor, action: input.action, ...input.details },
+    'audited',
+  );
 }
 
-export async function recordOutcome(deps: ActivityDeps, input: { runId: string; outcome: RefreshOutcomeKind }): Promise<void> {
+export async function recordOutcome(
+  deps: ActivityDeps,
+  input: { runId: string; outcome: RefreshOutcomeKind },
+): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    const updated = await tx.query('UPDATE runs SET outcome = $2 WHERE run_id = $1 AND outcome IS DISTINCT FROM $2', [input.runId, input.outcome]);
+    const updated = await tx.query('UPDATE runs SET outcome = $2 WHERE run_id = $1 AND outcome IS DISTINCT FROM $2', [
+      input.runId,
+      input.outcome,
+    ]);
     if (updated.rowCount) {
-      await tx.query(`INSERT INTO audit_log (run_id, actor, action, details) VALUES ($1, 'cohortflow', $2, '{}')`, [input.runId, `run.${input.outcome}`]);
+      await tx.query(`INSERT INTO audit_log (run_id, actor, action, details) VALUES ($1, 'cohortflow', $2, '{}')`, [
+        input.runId,
+        `run.${input.outcome}`,
+      ]);
     }
   });
   activityLog(deps.log, { runId: input.runId }).info({ outcome: input.outcome }, 'run finished');

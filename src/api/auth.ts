@@ -34,10 +34,15 @@ export function requireAnyRole(tokens: Record<string, TokenGrant>, roles: readon
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const caller = authenticate(tokens, request.headers.authorization);
     if (!caller) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <token>' });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'send Authorization: Bearer <token>' });
     }
     if (!roles.some((role) => hasRole(caller, role))) {
-      return reply.code(403).send({ error: 'forbidden', message: `${caller.user} lacks the ${roles.join(' or ')} role` });
+      return reply
+        .code(403)
+        .send({ error: 'forbidden', message: `${caller.user} lacks the ${roles.join(' or ')} role` });
     }
     request.caller = caller;
   };

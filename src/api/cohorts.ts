@@ -5,7 +5,17 @@ import { z } from 'zod';
 import { InvalidDefinitionError, type CatalogEntry } from '../cohorts/catalog';
 import { compileCohort } from '../cohorts/compile';
 import { CohortDefinition, references } from '../cohorts/definition';
-import { checkCatalog, declaredId, deprecated, fileOf, readFolder, restore, withFile, writeAtomically, type FolderFile } from '../cohorts/catalog-folder';
+import {
+  checkCatalog,
+  declaredId,
+  deprecated,
+  fileOf,
+  readFolder,
+  restore,
+  withFile,
+  writeAtomically,
+  type FolderFile,
+} from '../cohorts/catalog-folder';
 import { pointInTime, type PointInTime } from '../cohorts/measures-sql';
 import { memberMeasures } from '../cohorts/member-measures';
 import { knownEventTypes } from '../cohorts/run-compute';
@@ -42,7 +52,12 @@ const AsOf = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(
 const AsOfQuery = z.object({ asOf: AsOf }).strict();
 const PreviewQuery = z.object({ asOf: AsOf, sample: z.coerce.number().int().min(1).max(1000).default(20) }).strict();
 const ValidateBody = z.object({ yaml: z.string().min(1).optional() }).strict();
-const ApplyBody = z.object({ yaml: z.string().min(1), rationale: z.string().trim().min(10, 'say why this change is needed, in a sentence') }).strict();
+const ApplyBody = z
+  .object({
+    yaml: z.string().min(1),
+    rationale: z.string().trim().min(10, 'say why this change is needed, in a sentence'),
+  })
+  .strict();
 const ReasonBody = z.object({ reason: z.string().trim().min(1).optional() }).strict();
 
 // What the routes answer: the CLI reads the same types.
@@ -50,7 +65,13 @@ export type VersionSummary = Omit<DefinitionVersion, 'definition'>;
 export type AppliedVersion = VersionSummary & { file: string; created: boolean };
 export interface CohortListing {
   catalogDir: string;
-  cohorts: Array<Pick<CohortDefinition, 'id' | 'name' | 'tier' | 'status' | 'owner'> & { file: string; latestVersion: LatestVersion | null; recorded: boolean }>;
+  cohorts: Array<
+    Pick<CohortDefinition, 'id' | 'name' | 'tier' | 'status' | 'owner'> & {
+      file: string;
+      latestVersion: LatestVersion | null;
+      recorded: boolean;
+    }
+  >;
   problems: string[];
 }
 export interface ValidationAnswer {
@@ -93,12 +114,23 @@ export interface LatestVersion {
 }
 
 async function latestVersions(db: Queryable, id?: string): Promise<Map<string, LatestVersion>> {
-  const r = await db.query<{ cohort_id: string; version: number; change: LatestVersion['change']; content_hash: string; created_at: Date }>(
+  const r = await db.query<{
+    cohort_id: string;
+    version: number;
+    change: LatestVersion['change'];
+    content_hash: string;
+    created_at: Date;
+  }>(
     `SELECT DISTINCT ON (cohort_id) cohort_id, version, change, content_hash, created_at FROM cohort_definitions
      WHERE $1::text IS NULL OR cohort_id = $1 ORDER BY cohort_id, version DESC`,
     [id ?? null],
   );
-  return new Map(r.rows.map((x) => [x.cohort_id, { version: x.version, change: x.change, contentHash: x.content_hash, createdAt: x.created_at.toISOString() }]));
+  return new Map(
+    r.rows.map((x) => [
+      x.cohort_id,
+      { version: x.version, change: x.change, contentHash: x.content_hash, createdAt: x.created_at.toISOString() },
+    ]),
+  );
 }
 
 const summaryOf = ({ definition: _definition, ...version }: DefinitionVersion): VersionSummary => version;
@@ -112,9 +144,14 @@ async function readOnly<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T
   });
 }
 
-const notFound = (id: string, dir: string) => new ApiRefusal(404, 'not_found', `no cohort "${id}" in the catalog folder ${dir}`);
+const notFound = (id: string, dir: string) =>
+  new ApiRefusal(404, 'not_found', `no cohort "${id}" in the catalog folder ${dir}`);
 
-export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, role: (r: Role) => ReturnType<typeof requireRole>): void {
+export function registerCohortRoutes(
+  app: FastifyInstance,
+  deps: CohortDeps,
+  role: (r: Role) => ReturnType<typeof requireRole>,
+): void {
   const { db, catalogDir } = deps;
   // One change to the folder at a time in this process: validate, write and record stay in step.
   let queue: Promise<unknown> = Promise.resolve();
@@ -134,7 +171,13 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
     const entry = f.entries.find((e) => e.definition.id === id);
     if (!entry) {
       const broken = f.files.find((x) => declaredId(x.text) === id);
-      if (broken) throw new ApiRefusal(400, 'invalid_definition', `${broken.name} does not parse:\n  ${f.problems.filter((p) => p.startsWith(broken.name)).join('\n  ')}`, { problems: f.problems.filter((p) => p.startsWith(broken.name)) });
+      if (broken)
+        throw new ApiRefusal(
+          400,
+          'invalid_definition',
+          `${broken.name} does not parse:\n  ${f.problems.filter((p) => p.startsWith(broken.name)).join('\n  ')}`,
+          { problems: f.problems.filter((p) => p.startsWith(broken.name)) },
+        );
       throw notFound(id, catalogDir);
     }
     return { ...f, entry };
@@ -154,23 +197,45 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
     };
     walk(entry.definition, new Set([id]));
     if (missing.size > 0) {
-      throw new ApiRefusal(400, 'invalid_definition', `${id} refers to ${[...missing].join(', ')}, not in the catalog (or not valid):\n  ${problems.join('\n  ')}`, { problems });
+      throw new ApiRefusal(
+        400,
+        'invalid_definition',
+        `${id} refers to ${[...missing].join(', ')}, not in the catalog (or not valid):\n  ${problems.join('\n  ')}`,
+        { problems },
+      );
     }
     return { definition: entry.definition, catalog };
   };
 
   const referrers = (entries: CatalogEntry[], id: string, status?: 'active') =>
-    entries.filter((e) => e.definition.id !== id && (!status || e.definition.status === status) && references(e.definition.rule).includes(id)).map((e) => ({ id: e.definition.id, status: e.definition.status, file: e.file }));
+    entries
+      .filter(
+        (e) =>
+          e.definition.id !== id &&
+          (!status || e.definition.status === status) &&
+          references(e.definition.rule).includes(id),
+      )
+      .map((e) => ({ id: e.definition.id, status: e.definition.status, file: e.file }));
 
   /**
    * Records the file as it is before deprecating or deleting it, when that content was never
    * recorded (added or edited by hand): the history then shows what was deprecated or deleted.
    */
   const recordAsFound = (entry: CatalogEntry, author: string, action: string) =>
-    recordDefinition(db, entry, { author, rationale: `the file as found in the catalog folder, recorded by ${author} before ${action} it` });
+    recordDefinition(db, entry, {
+      author,
+      rationale: `the file as found in the catalog folder, recorded by ${author} before ${action} it`,
+    });
 
   /** Validates the folder with `text` in `name`; writes it and records the version only if every check passes. */
-  const apply = async (files: FolderFile[], name: string, text: string, by: { author: string; rationale: string }, extra: string[] = [], before?: () => Promise<unknown>) => {
+  const apply = async (
+    files: FolderFile[],
+    name: string,
+    text: string,
+    by: { author: string; rationale: string },
+    extra: string[] = [],
+    before?: () => Promise<unknown>,
+  ) => {
     const check = checkCatalog(withFile(files, name, text), await knownEventTypes(db));
     const problems = [...extra, ...check.problems];
     if (problems.length > 0) throw new InvalidDefinitionError(problems);
@@ -196,7 +261,16 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
     const recorded = await latestVersions(db);
     const cohorts = entries.map(({ definition: d, file, contentHash }) => {
       const latest = recorded.get(d.id);
-      return { id: d.id, name: d.name, tier: d.tier, status: d.status, owner: d.owner, file, latestVersion: latest ?? null, recorded: latest?.contentHash === contentHash };
+      return {
+        id: d.id,
+        name: d.name,
+        tier: d.tier,
+        status: d.status,
+        owner: d.owner,
+        file,
+        latestVersion: latest ?? null,
+        recorded: latest?.contentHash === contentHash,
+      };
     });
     return { catalogDir, cohorts, problems };
   });
@@ -205,13 +279,21 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
     const { id } = Id.parse(request.params);
     const { entry } = await cohortIn(id);
     const latest = (await latestVersions(db, id)).get(id) ?? null;
-    return { id, file: entry.file, contentHash: entry.contentHash, definition: entry.definition, latestVersion: latest, recorded: latest?.contentHash === entry.contentHash };
+    return {
+      id,
+      file: entry.file,
+      contentHash: entry.contentHash,
+      definition: entry.definition,
+      latestVersion: latest,
+      recorded: latest?.contentHash === entry.contentHash,
+    };
   });
 
   app.get('/cohorts/:id/versions', { preHandler: role('viewer') }, async (request) => {
     const { id } = Id.parse(request.params);
     const versions = await definitionVersions(db, id);
-    if (versions.length === 0 && !(await folder()).entries.some((e) => e.definition.id === id)) throw notFound(id, catalogDir);
+    if (versions.length === 0 && !(await folder()).entries.some((e) => e.definition.id === id))
+      throw notFound(id, catalogDir);
     return { cohortId: id, versions: versions.map(summaryOf) };
   });
 
@@ -242,7 +324,12 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
       const files = await readFolder(catalogDir);
       const name = fileOf(files, id);
       const declared = declaredId(body.yaml);
-      const mismatch = declared !== undefined && declared !== id ? [`${name}: id: "${declared}" does not match the cohort in the URL (${id}); PUT /cohorts/${declared} to change that cohort`] : [];
+      const mismatch =
+        declared !== undefined && declared !== id
+          ? [
+              `${name}: id: "${declared}" does not match the cohort in the URL (${id}); PUT /cohorts/${declared} to change that cohort`,
+            ]
+          : [];
       return apply(files, name, body.yaml, { author: request.caller!.user, rationale: body.rationale }, mismatch);
     });
     return reply.code(result.created ? 201 : 200).send(result);
@@ -254,17 +341,38 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
     return exclusive(async () => {
       const { files, entries, entry } = await cohortIn(id);
       const d = entry.definition;
-      if (d.status === 'deprecated') throw new ApiRefusal(409, 'already_deprecated', `${id} is already deprecated (${d.deprecationReason ?? 'no reason given'})`);
+      if (d.status === 'deprecated')
+        throw new ApiRefusal(
+          409,
+          'already_deprecated',
+          `${id} is already deprecated (${d.deprecationReason ?? 'no reason given'})`,
+        );
       if (d.tier === 'strategic' && (reason ?? '').length < 10) {
-        throw new ApiRefusal(409, 'guardrail', `${id} is a strategic cohort: deprecating it needs a reason of a sentence (at least 10 characters)`);
+        throw new ApiRefusal(
+          409,
+          'guardrail',
+          `${id} is a strategic cohort: deprecating it needs a reason of a sentence (at least 10 characters)`,
+        );
       }
       const users = referrers(entries, id, 'active');
       if (users.length > 0) {
-        throw new ApiRefusal(409, 'referenced', `${id} is used by active cohorts through in_cohort: ${users.map((u) => `${u.id} (${u.file})`).join(', ')}; change or deprecate them first`, { referrers: users });
+        throw new ApiRefusal(
+          409,
+          'referenced',
+          `${id} is used by active cohorts through in_cohort: ${users.map((u) => `${u.id} (${u.file})`).join(', ')}; change or deprecate them first`,
+          { referrers: users },
+        );
       }
       const text = deprecated(files.find((f) => f.name === entry.file)!.text, reason);
       const author = request.caller!.user;
-      return apply(files, entry.file, text, { author, rationale: reason ?? 'deprecated without a reason (tactical cohort)' }, [], () => recordAsFound(entry, author, 'deprecating'));
+      return apply(
+        files,
+        entry.file,
+        text,
+        { author, rationale: reason ?? 'deprecated without a reason (tactical cohort)' },
+        [],
+        () => recordAsFound(entry, author, 'deprecating'),
+      );
     });
   });
 
@@ -279,11 +387,20 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
       // Every referrer, deprecated ones too: a dangling in_cohort makes the whole catalog invalid.
       const users = referrers(entries, id);
       if (users.length > 0) {
-        throw new ApiRefusal(409, 'referenced', `${id} is used through in_cohort by ${users.map((u) => `${u.id} (${u.status}, ${u.file})`).join(', ')}; change them first`, { referrers: users });
+        throw new ApiRefusal(
+          409,
+          'referenced',
+          `${id} is used through in_cohort by ${users.map((u) => `${u.id} (${u.status}, ${u.file})`).join(', ')}; change them first`,
+          { referrers: users },
+        );
       }
       const tier = entry?.definition.tier ?? (await definitionVersions(db, id)).at(-1)!.tier;
       if (tier === 'strategic' && (reason ?? '').length < 10) {
-        throw new ApiRefusal(409, 'guardrail', `${id} is a strategic cohort: deleting it needs a reason of a sentence (at least 10 characters)`);
+        throw new ApiRefusal(
+          409,
+          'guardrail',
+          `${id} is a strategic cohort: deleting it needs a reason of a sentence (at least 10 characters)`,
+        );
       }
       const by = { author: request.caller!.user, reason };
       if (entry) await recordAsFound(entry, by.author, 'deleting');
@@ -291,10 +408,22 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
       const name = files.some((f) => declaredId(f.text) === id) ? fileOf(files, id) : undefined;
       if (name) {
         await fs.rm(path.join(catalogDir, name)).catch((err: Error) => {
-          throw new ApiRefusal(500, 'file_not_removed', `deletion of ${id} recorded as version ${version}, but ${name} could not be removed (${err.message}); remove it by hand, or the next refresh records it again as a new cohort`, { version });
+          throw new ApiRefusal(
+            500,
+            'file_not_removed',
+            `deletion of ${id} recorded as version ${version}, but ${name} could not be removed (${err.message}); remove it by hand, or the next refresh records it again as a new cohort`,
+            { version },
+          );
         });
       }
-      return { cohortId: id, version, change: 'delete', author: by.author, rationale: reason ?? 'no reason given', fileRemoved: name ?? null };
+      return {
+        cohortId: id,
+        version,
+        change: 'delete',
+        author: by.author,
+        rationale: reason ?? 'no reason given',
+        fileRemoved: name ?? null,
+      };
     });
   });
 
@@ -306,7 +435,14 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
       const pit = await pointInTime(tx, asOf);
       const compiled = compileCohort(definition, catalog, asOf, pit);
       const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT) ${compiled.sql}`, compiled.params);
-      return { cohortId: id, asOf: asOf.toISOString(), pointInTime: pit, sql: compiled.sql, params: compiled.params, plan: plan.rows.map((r) => r['QUERY PLAN']).join('\n') };
+      return {
+        cohortId: id,
+        asOf: asOf.toISOString(),
+        pointInTime: pit,
+        sql: compiled.sql,
+        params: compiled.params,
+        plan: plan.rows.map((r) => r['QUERY PLAN']).join('\n'),
+      };
     });
   });
 
@@ -332,7 +468,10 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
     const asOf = asOfOf(AsOfQuery.parse(request.query ?? {}).asOf);
     const { definition, catalog } = await compilable(id);
     return readOnly(db, async (tx): Promise<WhyAnswer> => {
-      const customer = await tx.query<{ customer_no: number }>('SELECT customer_no FROM customers WHERE customer_id = $1', [customerId]);
+      const customer = await tx.query<{ customer_no: number }>(
+        'SELECT customer_no FROM customers WHERE customer_id = $1',
+        [customerId],
+      );
       if (!customer.rows[0]) throw new ApiRefusal(404, 'not_found', `no customer "${customerId}"`);
       const pit = await pointInTime(tx, asOf);
       const row = await memberMeasures(tx, definition, catalog, asOf, pit, customerId);
@@ -341,9 +480,19 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
       const rule = row ? explainRule(definition.rule, row, { asOf, catalog }) : null;
       const published = await publishedMembership(tx, id, customer.rows[0].customer_no);
       return {
-        cohortId: id, customerId, asOf: asOf.toISOString(), member, existedAtAsOf: row !== undefined, rule, published,
+        cohortId: id,
+        customerId,
+        asOf: asOf.toISOString(),
+        member,
+        existedAtAsOf: row !== undefined,
+        rule,
+        published,
         // The evaluator mirrors compile.ts; if they ever disagree the SQL answer stands and this says so.
-        ...(rule && rule.holds !== member ? { warning: `the rule tree says ${rule.holds ? 'member' : 'not a member'} but the cohort's SQL says ${member ? 'member' : 'not a member'}; the SQL is authoritative` } : {}),
+        ...(rule && rule.holds !== member
+          ? {
+              warning: `the rule tree says ${rule.holds ? 'member' : 'not a member'} but the cohort's SQL says ${member ? 'member' : 'not a member'}; the SQL is authoritative`,
+            }
+          : {}),
       };
     });
   });
@@ -352,7 +501,11 @@ export function registerCohortRoutes(app: FastifyInstance, deps: CohortDeps, rol
 const asOfOf = (value: string | undefined) => (value ? new Date(value) : new Date());
 
 /** The latest published snapshot (cohort_current) and whether it holds the customer: one block of one snapshot's members. */
-async function publishedMembership(db: Queryable, cohortId: string, customerNo: number): Promise<WhyAnswer['published']> {
+async function publishedMembership(
+  db: Queryable,
+  cohortId: string,
+  customerNo: number,
+): Promise<WhyAnswer['published']> {
   const r = await db.query<{ snapshot_id: string; run_id: string; published_at: Date; as_of: Date; member: boolean }>(
     `SELECT cc.snapshot_id, cc.run_id, cc.published_at, s.as_of,
             EXISTS (SELECT 1 FROM snapshot_chunks k WHERE k.snapshot_id = cc.snapshot_id AND k.block = $2::int >> 16 AND $2::int = ANY (k.members)) AS member
@@ -360,5 +513,13 @@ async function publishedMembership(db: Queryable, cohortId: string, customerNo: 
     [cohortId, customerNo],
   );
   const x = r.rows[0];
-  return x ? { snapshotId: x.snapshot_id, runId: x.run_id, publishedAt: x.published_at.toISOString(), asOf: x.as_of.toISOString(), member: x.member } : null;
+  return x
+    ? {
+        snapshotId: x.snapshot_id,
+        runId: x.run_id,
+        publishedAt: x.published_at.toISOString(),
+        asOf: x.as_of.toISOString(),
+        member: x.member,
+      }
+    : null;
 }

@@ -22,7 +22,11 @@ const RunParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a
 const CohortParams = z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cohort id') }).strict();
 const ReconcileBody = z.object({ destination: z.string().min(1).optional() }).strict();
 
-export function registerDeliveryRoutes(app: FastifyInstance, deps: DeliveryDeps, role: (r: Role) => ReturnType<typeof requireRole>): void {
+export function registerDeliveryRoutes(
+  app: FastifyInstance,
+  deps: DeliveryDeps,
+  role: (r: Role) => ReturnType<typeof requireRole>,
+): void {
   app.get('/runs/:id/deliveries', { preHandler: role('viewer') }, async (request): Promise<DeliveryStatus> => {
     const { id } = RunParams.parse(request.params);
     return deliveryStatus(deps.db, id);
@@ -32,7 +36,13 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: DeliveryDeps,
     const { id } = CohortParams.parse(request.params);
     const body = ReconcileBody.parse(request.body ?? {});
     try {
-      return { cohortId: id, deliveries: await reconcileCohort({ db: deps.db, log: deps.log }, deps.destinations(), { cohortId: id, destination: body.destination }) };
+      return {
+        cohortId: id,
+        deliveries: await reconcileCohort({ db: deps.db, log: deps.log }, deps.destinations(), {
+          cohortId: id,
+          destination: body.destination,
+        }),
+      };
     } catch (err) {
       if (err instanceof NothingToReconcile) throw new ApiRefusal(404, 'not_found', err.message);
       // A destination still failing: the delivery stays pending and the next reconcile resumes it.

@@ -32,10 +32,20 @@ export function registerDemoInbox(app: FastifyInstance, secret: string): void {
     const timestamp = Number(request.headers['webhook-timestamp']);
     const signatures = String(request.headers['webhook-signature'] ?? '').split(' ');
     const expected = signWebhook(secret, id, timestamp, (request as unknown as { rawBody: string }).rawBody);
-    const valid = signatures.some((s) => s.length === expected.length && crypto.timingSafeEqual(Buffer.from(s), Buffer.from(expected)));
-    if (!id || !valid || Math.abs(Date.now() / 1000 - timestamp) > 300) return reply.code(401).send({ error: 'bad signature' });
+    const valid = signatures.some(
+      (s) => s.length === expected.length && crypto.timingSafeEqual(Buffer.from(s), Buffer.from(expected)),
+    );
+    if (!id || !valid || Math.abs(Date.now() / 1000 - timestamp) > 300)
+      return reply.code(401).send({ error: 'bad signature' });
     const data = (request.body as { data: { cohortId: string; adds: string[]; removes: string[] } }).data;
-    received.unshift({ webhookId: id, receivedAt: new Date().toISOString(), cohortId: data.cohortId, adds: data.adds.length, removes: data.removes.length, duplicate: seen.has(id) });
+    received.unshift({
+      webhookId: id,
+      receivedAt: new Date().toISOString(),
+      cohortId: data.cohortId,
+      adds: data.adds.length,
+      removes: data.removes.length,
+      duplicate: seen.has(id),
+    });
     seen.add(id);
     received.splice(100);
     return reply.code(204).send();

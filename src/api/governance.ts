@@ -16,10 +16,18 @@ import { ApiRefusal } from './cohorts';
 const RunId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a workflow id');
 const RunParams = z.object({ id: RunId }).strict();
 const CohortParams = z.object({ id: CohortDefinition.shape.id }).strict();
-const AuditQuery = z.object({ run: RunId.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+const AuditQuery = z
+  .object({ run: RunId.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
+  .strict();
 const HistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict();
 const NoteBody = z
-  .object({ text: z.string().trim().min(1, 'write the note: text is empty').max(4000, 'a note holds at most 4000 characters; link to a longer document') })
+  .object({
+    text: z
+      .string()
+      .trim()
+      .min(1, 'write the note: text is empty')
+      .max(4000, 'a note holds at most 4000 characters; link to a longer document'),
+  })
   .strict();
 
 // What the routes answer: the CLI reads the same types.
@@ -32,7 +40,8 @@ export interface NotesAnswer {
 }
 export type CohortHistoryAnswer = CohortHistory;
 
-const subjectName = (subject: NoteSubject) => ('runId' in subject ? `run "${subject.runId}"` : `cohort "${subject.cohortId}"`);
+const subjectName = (subject: NoteSubject) =>
+  'runId' in subject ? `run "${subject.runId}"` : `cohort "${subject.cohortId}"`;
 
 export function registerGovernanceRoutes(app: FastifyInstance, db: Db, tokens: Record<string, TokenGrant>): void {
   const viewer = requireRole(tokens, 'viewer');
@@ -47,13 +56,20 @@ export function registerGovernanceRoutes(app: FastifyInstance, db: Db, tokens: R
 
   const known = async (subject: NoteSubject) => {
     if (!(await subjectExists(db, subject))) {
-      throw new ApiRefusal(404, 'not_found', 'runId' in subject ? `no run "${subject.runId}"` : `no cohort "${subject.cohortId}" has a recorded definition`);
+      throw new ApiRefusal(
+        404,
+        'not_found',
+        'runId' in subject ? `no run "${subject.runId}"` : `no cohort "${subject.cohortId}" has a recorded definition`,
+      );
     }
     return subject;
   };
   const subjects = [
     { route: '/runs/:id/notes', subject: (params: unknown): NoteSubject => ({ runId: RunParams.parse(params).id }) },
-    { route: '/cohorts/:id/notes', subject: (params: unknown): NoteSubject => ({ cohortId: CohortParams.parse(params).id }) },
+    {
+      route: '/cohorts/:id/notes',
+      subject: (params: unknown): NoteSubject => ({ cohortId: CohortParams.parse(params).id }),
+    },
   ];
   for (const { route, subject } of subjects) {
     app.post(route, { preHandler: noteTaker }, async (request, reply) => {
@@ -63,13 +79,16 @@ export function registerGovernanceRoutes(app: FastifyInstance, db: Db, tokens: R
       request.log.info({ noteId: note.id, about: subjectName(about) }, 'note added');
       return reply.code(201).send(note);
     });
-    app.get(route, { preHandler: viewer }, async (request): Promise<NotesAnswer> => ({ notes: await notesOn(db, await known(subject(request.params))) }));
+    app.get(route, { preHandler: viewer }, async (request): Promise<NotesAnswer> => ({
+      notes: await notesOn(db, await known(subject(request.params))),
+    }));
   }
 
   app.get('/cohorts/:id/history', { preHandler: viewer }, async (request): Promise<CohortHistoryAnswer> => {
     const { id } = CohortParams.parse(request.params);
     const { limit } = HistoryQuery.parse(request.query ?? {});
-    if (!(await cohortKnown(db, id))) throw new ApiRefusal(404, 'not_found', `no cohort "${id}" was ever recorded or published`);
+    if (!(await cohortKnown(db, id)))
+      throw new ApiRefusal(404, 'not_found', `no cohort "${id}" was ever recorded or published`);
     return cohortHistory(db, id, { limit });
   });
 }

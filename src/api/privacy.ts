@@ -20,11 +20,18 @@ const EraseBody = z
   })
   .strict();
 
-export function registerPrivacyRoutes(app: FastifyInstance, deps: { db: Db; log: Logger; destinations: () => Destination[] }, role: (r: Role) => ReturnType<typeof requireRole>): void {
+export function registerPrivacyRoutes(
+  app: FastifyInstance,
+  deps: { db: Db; log: Logger; destinations: () => Destination[] },
+  role: (r: Role) => ReturnType<typeof requireRole>,
+): void {
   app.post('/privacy/erasures', { preHandler: role('admin') }, async (request): Promise<ErasureReport> => {
     const body = EraseBody.parse(request.body ?? {});
     try {
-      return await eraseCustomer({ db: deps.db, log: deps.log, destinations: deps.destinations() }, { ...body, requestedBy: request.caller!.user });
+      return await eraseCustomer(
+        { db: deps.db, log: deps.log, destinations: deps.destinations() },
+        { ...body, requestedBy: request.caller!.user },
+      );
     } catch (err) {
       if (err instanceof UnknownCustomer) throw new ApiRefusal(404, 'not_found', err.message);
       throw err;

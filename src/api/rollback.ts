@@ -17,30 +17,53 @@ const RefreshRollbackBody = z.object({ reason: Reason, cohorts: z.array(CohortId
 const CohortRollbackBody = z.object({ toVersion: z.number().int().min(1), reason: Reason }).strict();
 const DecisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();
 
-export function registerRollbackRoutes(app: FastifyInstance, deps: { refreshes: RefreshClient; db: Queryable }, anyRole: (roles: Role[]) => ReturnType<typeof requireAnyRole>): void {
+export function registerRollbackRoutes(
+  app: FastifyInstance,
+  deps: { refreshes: RefreshClient; db: Queryable },
+  anyRole: (roles: Role[]) => ReturnType<typeof requireAnyRole>,
+): void {
   app.post('/refreshes/:id/rollback', { preHandler: anyRole(['operator', 'approver']) }, async (request) => {
     const id = RunId.parse((request.params as { id: string }).id);
     const body = RefreshRollbackBody.parse(request.body ?? {});
-    return deps.refreshes.rollback(id, { requestedBy: request.caller!.user, reason: body.reason, ...(body.cohorts ? { cohorts: body.cohorts } : {}) });
+    return deps.refreshes.rollback(id, {
+      requestedBy: request.caller!.user,
+      reason: body.reason,
+      ...(body.cohorts ? { cohorts: body.cohorts } : {}),
+    });
   });
 
   app.post('/cohorts/:id/rollback', { preHandler: anyRole(['operator']) }, async (request, reply) => {
     const cohortId = CohortId.parse((request.params as { id: string }).id);
     const body = CohortRollbackBody.parse(request.body ?? {});
     // Said at once here; the rollback run checks it again before it asks anyone.
-    const known = await deps.db.query('SELECT 1 FROM published_versions WHERE cohort_id = $1 AND version = $2', [cohortId, body.toVersion]);
-    if (!known.rowCount) throw new ApiRefusal(404, 'not_found', `${cohortId} has no published version ${body.toVersion}`);
-    const started = await deps.refreshes.startCohortRollback({ cohortId, toVersion: body.toVersion, requestedBy: request.caller!.user, reason: body.reason });
+    const known = await deps.db.query('SELECT 1 FROM published_versions WHERE cohort_id = $1 AND version = $2', [
+      cohortId,
+      body.toVersion,
+    ]);
+    if (!known.rowCount)
+      throw new ApiRefusal(404, 'not_found', `${cohortId} has no published version ${body.toVersion}`);
+    const started = await deps.refreshes.startCohortRollback({
+      cohortId,
+      toVersion: body.toVersion,
+      requestedBy: request.caller!.user,
+      reason: body.reason,
+    });
     return reply.code(started.alreadyRunning ? 200 : 202).send(started);
   });
 
-  app.get('/rollbacks/:id', { preHandler: anyRole(['viewer']) }, async (request) => deps.refreshes.cohortRollbackStatus(RunId.parse((request.params as { id: string }).id)));
+  app.get('/rollbacks/:id', { preHandler: anyRole(['viewer']) }, async (request) =>
+    deps.refreshes.cohortRollbackStatus(RunId.parse((request.params as { id: string }).id)),
+  );
 
   for (const decision of ['approve', 'reject'] as const) {
     app.post(`/rollbacks/:id/${decision}`, { preHandler: anyRole(['approver']) }, async (request) => {
       const id = RunId.parse((request.params as { id: string }).id);
       const body = DecisionBody.parse(request.body ?? {});
-      return deps.refreshes.decideCohortRollback(id, { approver: request.caller!.user, decision, comment: body.comment });
+      return deps.refreshes.decideCohortRollback(id, {
+        approver: request.caller!.user,
+        decision,
+        comment: body.comment,
+      });
     });
   }
 }

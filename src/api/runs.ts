@@ -12,7 +12,11 @@ export type { RunReport };
 
 const RunParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a run id (the workflow id)') }).strict();
 
-export function registerRunRoutes(app: FastifyInstance, deps: { db: Queryable }, role: (r: Role) => ReturnType<typeof requireRole>): void {
+export function registerRunRoutes(
+  app: FastifyInstance,
+  deps: { db: Queryable },
+  role: (r: Role) => ReturnType<typeof requireRole>,
+): void {
   app.get('/runs/:id/report', { preHandler: role('viewer') }, async (request): Promise<RunReport> => {
     const { id } = RunParams.parse(request.params);
     const report = await runReport(deps.db, id);

@@ -28,33 +28,49 @@ const DecisionBody = z
   .object({
     comment: z.string().max(2000).optional(),
     /** The cohorts decided; omit to decide every cohort still waiting. */
-    cohorts: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cohort id')).max(500).optional(),
+    cohorts: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a cohort id'))
+      .max(500)
+      .optional(),
   })
   .strict();
 
 const RunId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'a workflow id');
 
 /** The HTTP API: every state-changing route needs a bearer token with the right role. */
-export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps; tokens: Record<string, TokenGrant>; log: Logger; destinations?: () => Destination[] }): FastifyInstance {
+export function createApi(deps: {
+  refreshes: RefreshClient;
+  cohorts: CohortDeps;
+  tokens: Record<string, TokenGrant>;
+  log: Logger;
+  destinations?: () => Destination[];
+}): FastifyInstance {
   const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger });
   const role = (r: Parameters<typeof requireRole>[1]) => requireRole(deps.tokens, r);
 
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof z.ZodError) {
-      return reply.code(400).send({ error: 'invalid_request', issues: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+      return reply.code(400).send({
+        error: 'invalid_request',
+        issues: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
     }
     if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: 'not_found', message: err.message });
-    if (err instanceof DecisionRefused) return reply.code(409).send({ error: 'decision_refused', message: err.message });
-    if (err instanceof RollbackRefused) return reply.code(409).send({ error: 'rollback_refused', message: err.message });
+    if (err instanceof DecisionRefused)
+      return reply.code(409).send({ error: 'decision_refused', message: err.message });
+    if (err instanceof RollbackRefused)
+      return reply.code(409).send({ error: 'rollback_refused', message: err.message });
     if (err instanceof ApiRefusal) {
       if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
       return reply.code(err.statusCode).send({ error: err.code, message: err.message, ...err.details });
     }
     if (err instanceof GuardrailRefused) return reply.code(409).send({ error: 'guardrail', message: err.message });
     // Every problem, each at file:line: path, so a person fixes them all in one pass.
-    if (err instanceof InvalidDefinitionError) return reply.code(400).send({ error: 'invalid_definition', message: err.message, problems: err.problems });
+    if (err instanceof InvalidDefinitionError)
+      return reply.code(400).send({ error: 'invalid_definition', message: err.message, problems: err.problems });
     const status = (err as { statusCode?: number }).statusCode;
-    if (status && status < 500) return reply.code(status).send({ error: 'bad_request', message: (err as Error).message });
+    if (status && status < 500)
+      return reply.code(status).send({ error: 'bad_request', message: (err as Error).message });
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
   });
@@ -76,15 +92,31 @@ export function createApi(deps: { refreshes: RefreshClient; cohorts: CohortDeps;
     app.post(`/refreshes/:id/${decision}`, { preHandler: role('approver') }, async (request) => {
       const id = RunId.parse((request.params as { id: string }).id);
       const body = DecisionBody.parse(request.body ?? {});
-      return deps.refreshes.decide(id, { approver: request.caller!.user, decision, comment: body.comment, cohorts: body.cohorts, runId: id });
+      return deps.refreshes.decide(id, {
+        approver: request.caller!.user,
+        decision,
+        comment: body.comment,
+        cohorts: body.cohorts,
+        runId: id,
+      });
     });
   }
 
   registerCohortRoutes(app, deps.cohorts, role);
   registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens);
   registerRunRoutes(app, { db: deps.cohorts.db }, role);
-  registerPrivacyRoutes(app, { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) }, role);
-  registerRollbackRoutes(app, { refreshes: deps.refreshes, db: deps.cohorts.db }, (roles) => requireAnyRole(deps.tokens, roles));
-  registerDeliveryRoutes(app, { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) }, role);
+  registerPrivacyRoutes(
+    app,
+    { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) },
+    role,
+  );
+  registerRollbackRoutes(app, { refreshes: deps.refreshes, db: deps.cohorts.db }, (roles) =>
+    requireAnyRole(deps.tokens, roles),
+  );
+  registerDeliveryRoutes(
+    app,
+    { db: deps.cohorts.db, log: deps.log, destinations: deps.destinations ?? (() => []) },
+    role,
+  );
   return app;
 }

@@ -48,7 +48,10 @@ export function policyFromDefaults(d: PolicyDefaults): ApprovalPolicy {
     deadline: d.deadline,
     alwaysFor: ['strategic'],
     verdicts: ['warn', 'fail'],
-    tiers: { strategic: { approvers: d.approvers, approvals: d.strategicApprovals }, tactical: { approvers: d.approvers, approvals: 1 } },
+    tiers: {
+      strategic: { approvers: d.approvers, approvals: d.strategicApprovals },
+      tactical: { approvers: d.approvers, approvals: 1 },
+    },
     reminders: d.reminders,
   };
 }
@@ -65,7 +68,8 @@ export function loadPolicyFile(file: string, defaults: PolicyDefaults): Approval
     throw new PolicyError(`approval policy ${file}: cannot read it (${(err as Error).message})`);
   }
   const doc = YAML.parseDocument(text);
-  if (doc.errors.length > 0) throw new PolicyError(doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message}`).join('\n'));
+  if (doc.errors.length > 0)
+    throw new PolicyError(doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message}`).join('\n'));
   const at = (p: PropertyKey[]) => `${file}:${lineOf(doc, text, p) ?? 1}: ${p.join('.') || '(file)'}`;
   const parsed = PolicyFile.safeParse(doc.toJS() ?? {});
   if (!parsed.success) throw new PolicyError(parsed.error.issues.map((i) => `${at(i.path)}: ${i.message}`).join('\n'));
@@ -74,16 +78,22 @@ export function loadPolicyFile(file: string, defaults: PolicyDefaults): Approval
   const problems: string[] = [];
   const resolve = (tier: CohortTier): TierApproval => {
     const rule = policy.tiers[tier];
-    if (!rule) return { approvers: defaults.approvers, approvals: tier === 'strategic' ? defaults.strategicApprovals : 1 };
+    if (!rule)
+      return { approvers: defaults.approvers, approvals: tier === 'strategic' ? defaults.strategicApprovals : 1 };
     const users = rule.approvers.flatMap((ref, i) => {
       if (!ref.startsWith('group:')) return [ref];
       const members = policy.groups[ref.slice('group:'.length)];
-      if (!members) problems.push(`${at(['tiers', tier, 'approvers', i])}: no group ${ref.slice(6)} (groups: ${Object.keys(policy.groups).join(', ') || 'none'})`);
+      if (!members)
+        problems.push(
+          `${at(['tiers', tier, 'approvers', i])}: no group ${ref.slice(6)} (groups: ${Object.keys(policy.groups).join(', ') || 'none'})`,
+        );
       return members ?? [];
     });
     const approvers = [...new Set(users)].sort();
     if (approvers.length > 0 && approvers.length < rule.approvals) {
-      problems.push(`${at(['tiers', tier, 'approvals'])}: needs ${rule.approvals} distinct approvals but names only ${approvers.length} approver(s): ${approvers.join(', ')}`);
+      problems.push(
+        `${at(['tiers', tier, 'approvals'])}: needs ${rule.approvals} distinct approvals but names only ${approvers.length} approver(s): ${approvers.join(', ')}`,
+      );
     }
     return { approvers, approvals: rule.approvals };
   };

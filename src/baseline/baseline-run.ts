@@ -31,8 +31,17 @@ export async function testRunAgainstBaselines(db: Db, input: BaselineTestInput):
   const todo = snapshots.filter((s) => stored.get(s.cohortId)?.snapshotId !== s.snapshotId);
   if (todo.length === 0) return snapshots.map((s) => stored.get(s.cohortId)!);
 
-  const profiles = await profilesOf(db, todo.flatMap((s) => [{ snapshotId: s.snapshotId, asOf: s.asOf }, ...(s.published ? [{ snapshotId: s.published.snapshotId, asOf: s.published.asOf }] : [])]));
-  const baselines = await trailingBaselines(db, todo.map((s) => ({ cohortId: s.cohortId, window: thresholdsOf(s.checks).baselineWindow })));
+  const profiles = await profilesOf(
+    db,
+    todo.flatMap((s) => [
+      { snapshotId: s.snapshotId, asOf: s.asOf },
+      ...(s.published ? [{ snapshotId: s.published.snapshotId, asOf: s.published.asOf }] : []),
+    ]),
+  );
+  const baselines = await trailingBaselines(
+    db,
+    todo.map((s) => ({ cohortId: s.cohortId, window: thresholdsOf(s.checks).baselineWindow })),
+  );
   for (const s of todo) {
     const p = s.published;
     const report = cohortReport({
@@ -41,7 +50,10 @@ export async function testRunAgainstBaselines(db: Db, input: BaselineTestInput):
       overlap: p ? await membershipOverlap(db, s.snapshotId, p.snapshotId) : null,
       profile: profiles.get(s.snapshotId)!,
       publishedProfile: p ? profiles.get(p.snapshotId)! : null,
-      definition: p && p.definitionVersion !== s.definitionVersion ? await definitionHistory(db, s.cohortId, p.definitionVersion, s.definitionVersion) : null,
+      definition:
+        p && p.definitionVersion !== s.definitionVersion
+          ? await definitionHistory(db, s.cohortId, p.definitionVersion, s.definitionVersion)
+          : null,
     });
     await storeCohortReport(db, input.runId, report);
     stored.set(s.cohortId, report);

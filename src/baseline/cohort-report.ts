@@ -39,7 +39,11 @@ export function cohortReport(e: CohortEvidence): CohortBaselineReport {
     minSizeCheck(s.size, t),
     emptyCheck(s.size, t),
     sizeShiftCheck(s.size, s.published?.size ?? null, t),
-    sizeVsBaselineCheck(s.size, e.baseline.map((b) => b.size), t),
+    sizeVsBaselineCheck(
+      s.size,
+      e.baseline.map((b) => b.size),
+      t,
+    ),
     churnCheck(e.overlap, t),
     blastRadiusCheck(e.overlap, t),
     ...driftChecks(e.publishedProfile, e.profile, t),
@@ -60,7 +64,11 @@ export function cohortReport(e: CohortEvidence): CohortBaselineReport {
 
 /** What the workflow carries: the verdict, the checks that did not pass without their details, the authors. */
 export function workflowReport(r: CohortBaselineReport): CohortReport {
-  const flagged = r.checks.filter((c) => c.verdict !== 'pass').map(({ name, subject, verdict, reason }) => (subject === undefined ? { name, verdict, reason } : { name, subject, verdict, reason }));
+  const flagged = r.checks
+    .filter((c) => c.verdict !== 'pass')
+    .map(({ name, subject, verdict, reason }) =>
+      subject === undefined ? { name, verdict, reason } : { name, subject, verdict, reason },
+    );
   // A version recorded by a run from an edited file reads "rita (file by growth, recorded by run …)":
   // the user is the leading name, and four eyes needs users.
   const changedBy = [...new Set(r.changedBy.map((a) => a.split(' (')[0]!.trim()))];

@@ -12,20 +12,42 @@ export interface DefinitionHistory {
 }
 
 /** Distinct authors in the order they wrote: the people who may not approve this run. */
-export const authorsOf = (h: DefinitionHistory | null): string[] => [...new Set((h?.versions ?? []).map((v) => v.author))];
+export const authorsOf = (h: DefinitionHistory | null): string[] => [
+  ...new Set((h?.versions ?? []).map((v) => v.author)),
+];
 
 /**
  * A new definition version always warns: the other checks compare members chosen by different
  * rules, so a person reads the diff and who wrote it before it is published.
  */
-export function definitionChangeCheck(version: number, publishedVersion: number | null, history: DefinitionHistory | null): CheckResult {
-  if (publishedVersion === null) return { name: 'definition_change', verdict: 'pass', reason: FIRST_PUBLISH, figures: { version, publishedVersion: null, changes: null }, thresholds: {} };
+export function definitionChangeCheck(
+  version: number,
+  publishedVersion: number | null,
+  history: DefinitionHistory | null,
+): CheckResult {
+  if (publishedVersion === null)
+    return {
+      name: 'definition_change',
+      verdict: 'pass',
+      reason: FIRST_PUBLISH,
+      figures: { version, publishedVersion: null, changes: null },
+      thresholds: {},
+    };
   if (!history || version === publishedVersion) {
-    return { name: 'definition_change', verdict: 'pass', reason: `definition version ${version}, the same as the published snapshot's`, figures: { version, publishedVersion, changes: 0 }, thresholds: {} };
+    return {
+      name: 'definition_change',
+      verdict: 'pass',
+      reason: `definition version ${version}, the same as the published snapshot's`,
+      figures: { version, publishedVersion, changes: 0 },
+      thresholds: {},
+    };
   }
   const authors = authorsOf(history);
   const paths = history.diff.map((d) => d.path);
-  const shown = paths.length > 3 ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more` : paths.join(', ') || 'no field (same content)';
+  const shown =
+    paths.length > 3
+      ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more`
+      : paths.join(', ') || 'no field (same content)';
   return {
     name: 'definition_change',
     verdict: 'warn',

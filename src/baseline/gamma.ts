@@ -60,7 +60,8 @@ function upperFraction(a: number, x: number): number {
 }
 
 function checkArguments(a: number, x: number): void {
-  if (!(a > 0) || !(x >= 0) || !Number.isFinite(a)) throw new RangeError(`incomplete gamma needs a > 0 and x ≥ 0, got a=${a}, x=${x}`);
+  if (!(a > 0) || !(x >= 0) || !Number.isFinite(a))
+    throw new RangeError(`incomplete gamma needs a > 0 and x ≥ 0, got a=${a}, x=${x}`);
 }
 
 /** P(a, x) = γ(a, x) / Γ(a), the regularised lower incomplete gamma function. */

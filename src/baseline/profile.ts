@@ -36,7 +36,12 @@ export interface SnapshotProfile {
  * engine's rfm_score among every customer existing at asOf who has one ('none': no activity
  * yet). Bucket names are constants here, never data, except the trait values themselves.
  */
-function profileQuery(asOf: Date, snapshotIds: string[], traitsFromHistory: boolean, lateRows: boolean): { sql: string; params: unknown[] } {
+function profileQuery(
+  asOf: Date,
+  snapshotIds: string[],
+  traitsFromHistory: boolean,
+  lateRows: boolean,
+): { sql: string; params: unknown[] } {
   const set = emptyMeasureSet();
   const monetary = addDerived(set, derivedOf('monetary'));
   const rfm = addDerived(set, derivedOf('rfm_score'));
@@ -92,8 +97,16 @@ export async function computeProfiles(db: Queryable, asOf: Date, snapshotIds: st
   const { sql, params } = profileQuery(asOf, snapshotIds, pit.traitsFromHistory, pit.lateRows);
   const rows = (await db.query<ProfileRow>(sql, params)).rows;
   return rows.map((r) => {
-    const buckets = Object.fromEntries(PROFILE_ATTRIBUTES.map((a) => [a, {} as Record<string, number>])) as Record<ProfileAttribute, Record<string, number>>;
+    const buckets = Object.fromEntries(PROFILE_ATTRIBUTES.map((a) => [a, {} as Record<string, number>])) as Record<
+      ProfileAttribute,
+      Record<string, number>
+    >;
     for (const [attribute, bucket, members] of r.buckets) buckets[attribute][bucket] = members;
-    return { snapshotId: r.snapshot_id, members: r.members, buckets, value: { mean: r.mean, median: r.median, p25: r.p25, p75: r.p75, min: r.min, max: r.max } };
+    return {
+      snapshotId: r.snapshot_id,
+      members: r.members,
+      buckets,
+      value: { mean: r.mean, median: r.median, p25: r.p25, p75: r.p75, min: r.min, max: r.max },
+    };
   });
 }

@@ -19,7 +19,18 @@ export async function storeCohortReport(db: Queryable, runId: string, r: CohortB
      ON CONFLICT (run_id, cohort_id) DO UPDATE SET snapshot_id = EXCLUDED.snapshot_id, verdict = EXCLUDED.verdict, checks = EXCLUDED.checks, tier = EXCLUDED.tier,
        compared_to_snapshot_id = EXCLUDED.compared_to_snapshot_id, compared_to_version = EXCLUDED.compared_to_version,
        baseline_snapshots = EXCLUDED.baseline_snapshots, changed_by = EXCLUDED.changed_by`,
-    [runId, r.cohortId, r.snapshotId, r.verdict, JSON.stringify(r.checks), r.tier, r.comparedTo?.snapshotId ?? null, r.comparedTo?.version ?? null, r.baseline.snapshots, r.changedBy],
+    [
+      runId,
+      r.cohortId,
+      r.snapshotId,
+      r.verdict,
+      JSON.stringify(r.checks),
+      r.tier,
+      r.comparedTo?.snapshotId ?? null,
+      r.comparedTo?.version ?? null,
+      r.baseline.snapshots,
+      r.changedBy,
+    ],
   );
 }
 
@@ -38,8 +49,16 @@ export async function storeSourceReports(db: Db, runId: string, sources: SourceR
 /** The cohort reports stored for the run, by cohort. Rows written before migration 006 come back with what they have. */
 export async function storedCohortReports(db: Queryable, runId: string): Promise<Map<string, CohortBaselineReport>> {
   const r = await db.query<{
-    cohort_id: string; snapshot_id: string; tier: string | null; definition_tier: string | null; verdict: Verdict; checks: CheckResult[];
-    compared_to_snapshot_id: string | null; compared_to_version: number | null; baseline_snapshots: number; changed_by: string[];
+    cohort_id: string;
+    snapshot_id: string;
+    tier: string | null;
+    definition_tier: string | null;
+    verdict: Verdict;
+    checks: CheckResult[];
+    compared_to_snapshot_id: string | null;
+    compared_to_version: number | null;
+    baseline_snapshots: number;
+    changed_by: string[];
   }>(
     `SELECT b.cohort_id, b.snapshot_id, b.tier, d.tier AS definition_tier, b.verdict, b.checks, b.compared_to_snapshot_id, b.compared_to_version, b.baseline_snapshots, b.changed_by
      FROM baseline_reports b
@@ -56,7 +75,9 @@ export async function storedCohortReports(db: Queryable, runId: string): Promise
         snapshotId: x.snapshot_id,
         tier: x.tier ?? x.definition_tier ?? 'unknown',
         verdict: x.verdict,
-        comparedTo: x.compared_to_snapshot_id ? { snapshotId: x.compared_to_snapshot_id, version: x.compared_to_version ?? 0 } : null,
+        comparedTo: x.compared_to_snapshot_id
+          ? { snapshotId: x.compared_to_snapshot_id, version: x.compared_to_version ?? 0 }
+          : null,
         baseline: { snapshots: x.baseline_snapshots },
         checks: x.checks,
         changedBy: x.changed_by,
@@ -69,7 +90,10 @@ export async function storedCohortReports(db: Queryable, runId: string): Promise
 export async function runReport(db: Queryable, runId: string): Promise<RunReport | undefined> {
   const run = await db.query<{ as_of: Date | null }>('SELECT as_of FROM runs WHERE run_id = $1', [runId]);
   if (!run.rows[0]) return undefined;
-  const sources = await db.query<{ report: SourceReport }>('SELECT report FROM run_source_reports WHERE run_id = $1 ORDER BY source', [runId]);
+  const sources = await db.query<{ report: SourceReport }>(
+    'SELECT report FROM run_source_reports WHERE run_id = $1 ORDER BY source',
+    [runId],
+  );
   return {
     runId,
     asOf: run.rows[0].as_of?.toISOString() ?? null,

@@ -28,10 +28,24 @@ export interface SnapshotUnderTest {
 }
 
 /** The run's own snapshots among `snapshotIds`, with what is published for each cohort now. */
-export async function snapshotsUnderTest(db: Queryable, runId: string, snapshotIds: string[]): Promise<SnapshotUnderTest[]> {
+export async function snapshotsUnderTest(
+  db: Queryable,
+  runId: string,
+  snapshotIds: string[],
+): Promise<SnapshotUnderTest[]> {
   const r = await db.query<{
-    snapshot_id: string; cohort_id: string; tier: string; definition_version: number; as_of: Date; size: number; checks: unknown;
-    published_snapshot_id: string | null; published_version: number | null; published_definition_version: number | null; published_as_of: Date | null; published_size: number | null;
+    snapshot_id: string;
+    cohort_id: string;
+    tier: string;
+    definition_version: number;
+    as_of: Date;
+    size: number;
+    checks: unknown;
+    published_snapshot_id: string | null;
+    published_version: number | null;
+    published_definition_version: number | null;
+    published_as_of: Date | null;
+    published_size: number | null;
   }>(
     `SELECT s.snapshot_id, s.cohort_id, d.tier, s.definition_version, s.as_of, s.size, d.definition->'checks' AS checks,
             p.snapshot_id AS published_snapshot_id, v.version AS published_version, p.definition_version AS published_definition_version,
@@ -54,7 +68,13 @@ export async function snapshotsUnderTest(db: Queryable, runId: string, snapshotI
     size: x.size,
     checks: x.checks,
     published: x.published_snapshot_id
-      ? { snapshotId: x.published_snapshot_id, version: x.published_version ?? 0, definitionVersion: x.published_definition_version!, asOf: x.published_as_of!, size: x.published_size! }
+      ? {
+          snapshotId: x.published_snapshot_id,
+          version: x.published_version ?? 0,
+          definitionVersion: x.published_definition_version!,
+          asOf: x.published_as_of!,
+          size: x.published_size!,
+        }
       : null,
   }));
 }
@@ -66,7 +86,10 @@ export interface BaselineEntry {
 }
 
 /** The last `window` published versions of each cohort, newest first (published_versions' primary key). */
-export async function trailingBaselines(db: Queryable, cohorts: Array<{ cohortId: string; window: number }>): Promise<Map<string, BaselineEntry[]>> {
+export async function trailingBaselines(
+  db: Queryable,
+  cohorts: Array<{ cohortId: string; window: number }>,
+): Promise<Map<string, BaselineEntry[]>> {
   const r = await db.query<{ cohort_id: string; version: number; snapshot_id: string; size: number }>(
     `SELECT w.cohort_id, v.version, v.snapshot_id, s.size
      FROM unnest($1::text[], $2::int[]) AS w (cohort_id, n)
@@ -76,14 +99,19 @@ export async function trailingBaselines(db: Queryable, cohorts: Array<{ cohortId
     [cohorts.map((c) => c.cohortId), cohorts.map((c) => c.window)],
   );
   const baselines = new Map<string, BaselineEntry[]>(cohorts.map((c) => [c.cohortId, []]));
-  for (const x of r.rows) baselines.get(x.cohort_id)!.push({ version: x.version, snapshotId: x.snapshot_id, size: x.size });
+  for (const x of r.rows)
+    baselines.get(x.cohort_id)!.push({ version: x.version, snapshotId: x.snapshot_id, size: x.size });
   return baselines;
 }
 
 /**
  * Members both snapshots hold, counted inside Postgres (cohortflow_shared_members, migration 006).
  */
-export async function membershipOverlap(db: Queryable, snapshotId: string, previousSnapshotId: string): Promise<MembershipOverlap> {
+export async function membershipOverlap(
+  db: Queryable,
+  snapshotId: string,
+  previousSnapshotId: string,
+): Promise<MembershipOverlap> {
   const r = await db.query<{ size: number; previous_size: number; common: number }>(
     `SELECT (SELECT size FROM cohort_snapshots WHERE snapshot_id = $1) AS size,
             (SELECT size FROM cohort_snapshots WHERE snapshot_id = $2) AS previous_size,
@@ -95,7 +123,12 @@ export async function membershipOverlap(db: Queryable, snapshotId: string, previ
 }
 
 /** The definitions of both versions, diffed, and every version written after the published one. */
-export async function definitionHistory(db: Queryable, cohortId: string, publishedVersion: number, version: number): Promise<DefinitionHistory> {
+export async function definitionHistory(
+  db: Queryable,
+  cohortId: string,
+  publishedVersion: number,
+  version: number,
+): Promise<DefinitionHistory> {
   const r = await db.query<{ version: number; author: string; change: string; rationale: string; definition: unknown }>(
     `SELECT version, author, change, rationale, definition FROM cohort_definitions
      WHERE cohort_id = $1 AND version BETWEEN LEAST($2::int, $3::int) AND GREATEST($2::int, $3::int) ORDER BY version`,
@@ -106,6 +139,8 @@ export async function definitionHistory(db: Queryable, cohortId: string, publish
     version,
     publishedVersion,
     diff: definitionDiff(at(publishedVersion), at(version)),
-    versions: r.rows.filter((x) => x.version > publishedVersion && x.version <= version).map((x) => ({ version: x.version, author: x.author, change: x.change, rationale: x.rationale })),
+    versions: r.rows
+      .filter((x) => x.version > publishedVersion && x.version <= version)
+      .map((x) => ({ version: x.version, author: x.author, change: x.change, rationale: x.rationale })),
   };
 }

@@ -32,9 +32,13 @@ export interface BucketShift {
  * Population Stability Index of `current` against `previous`: Σ (c − p) · ln(c / p) over the
  * buckets either side has, with shares smoothed by PSI_PSEUDO_COUNT. 0 for identical shares.
  */
-export function populationStabilityIndex(previous: BucketCounts, current: BucketCounts): { psi: number; buckets: BucketShift[] } {
+export function populationStabilityIndex(
+  previous: BucketCounts,
+  current: BucketCounts,
+): { psi: number; buckets: BucketShift[] } {
   const names = [...new Set([...Object.keys(previous), ...Object.keys(current)])].sort();
-  const total = (counts: BucketCounts) => names.reduce((sum, b) => sum + (counts[b] ?? 0), 0) + PSI_PSEUDO_COUNT * names.length;
+  const total = (counts: BucketCounts) =>
+    names.reduce((sum, b) => sum + (counts[b] ?? 0), 0) + PSI_PSEUDO_COUNT * names.length;
   const previousTotal = total(previous);
   const currentTotal = total(current);
   let psi = 0;
@@ -65,11 +69,14 @@ export interface ChiSquareTest {
  * leave nothing to test: statistic 0, p = 1.
  */
 export function chiSquareHomogeneity(previous: BucketCounts, current: BucketCounts): ChiSquareTest {
-  const names = [...new Set([...Object.keys(previous), ...Object.keys(current)])].filter((b) => (previous[b] ?? 0) + (current[b] ?? 0) > 0);
+  const names = [...new Set([...Object.keys(previous), ...Object.keys(current)])].filter(
+    (b) => (previous[b] ?? 0) + (current[b] ?? 0) > 0,
+  );
   const rows = [previous, current].map((counts) => names.map((b) => counts[b] ?? 0));
   const rowTotals = rows.map((r) => r.reduce((a, b) => a + b, 0));
   const n = rowTotals[0]! + rowTotals[1]!;
-  if (names.length < 2 || rowTotals.some((t) => t === 0)) return { statistic: 0, degreesOfFreedom: 0, pValue: 1, cramersV: 0, n };
+  if (names.length < 2 || rowTotals.some((t) => t === 0))
+    return { statistic: 0, degreesOfFreedom: 0, pValue: 1, cramersV: 0, n };
   let statistic = 0;
   names.forEach((_, j) => {
     const columnTotal = rows[0]![j]! + rows[1]![j]!;
@@ -80,7 +87,13 @@ export function chiSquareHomogeneity(previous: BucketCounts, current: BucketCoun
   });
   const degreesOfFreedom = names.length - 1;
   // Two rows: min(rows, columns) − 1 = 1.
-  return { statistic, degreesOfFreedom, pValue: chiSquarePValue(statistic, degreesOfFreedom), cramersV: Math.sqrt(statistic / n), n };
+  return {
+    statistic,
+    degreesOfFreedom,
+    pValue: chiSquarePValue(statistic, degreesOfFreedom),
+    cramersV: Math.sqrt(statistic / n),
+    n,
+  };
 }
 
 export interface SizeSummary {
@@ -101,7 +114,13 @@ export function median(values: readonly number[]): number | null {
 
 export function summarise(values: readonly number[]): SizeSummary | null {
   if (values.length === 0) return null;
-  return { n: values.length, median: median(values)!, mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) };
+  return {
+    n: values.length,
+    median: median(values)!,
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
 }
 
 /** |current − previous| as a percentage of previous; growth from 0 counts as 100%, 0 → 0 as 0%. */

@@ -2,7 +2,9 @@ import { CHECK_DEFAULTS, CohortChecks } from '../cohorts/definition';
 import type { Verdict } from '../shared';
 
 /** A cohort's `checks` with every default applied: what the checks compare against. */
-export type BaselineThresholds = Omit<CohortChecks, keyof typeof CHECK_DEFAULTS> & { -readonly [K in keyof typeof CHECK_DEFAULTS]: (typeof CHECK_DEFAULTS)[K] extends boolean ? boolean : number };
+export type BaselineThresholds = Omit<CohortChecks, keyof typeof CHECK_DEFAULTS> & {
+  -readonly [K in keyof typeof CHECK_DEFAULTS]: (typeof CHECK_DEFAULTS)[K] extends boolean ? boolean : number;
+};
 
 /** Parses a definition's stored `checks` (absent in old versions) and fills in the defaults. */
 export function thresholdsOf(checks: unknown): BaselineThresholds {
@@ -11,10 +13,12 @@ export function thresholdsOf(checks: unknown): BaselineThresholds {
 }
 
 /** warn from `warn` up, fail from `fail` up (both inclusive). */
-export const bandAbove = (value: number, warn: number, fail: number): Verdict => (value >= fail ? 'fail' : value >= warn ? 'warn' : 'pass');
+export const bandAbove = (value: number, warn: number, fail: number): Verdict =>
+  value >= fail ? 'fail' : value >= warn ? 'warn' : 'pass';
 
 /** warn below `warn`, fail below `fail` (a value at the threshold is not below it). */
-export const bandBelow = (value: number, warn: number, fail: number): Verdict => (value < fail ? 'fail' : value < warn ? 'warn' : 'pass');
+export const bandBelow = (value: number, warn: number, fail: number): Verdict =>
+  value < fail ? 'fail' : value < warn ? 'warn' : 'pass';
 
 /** A figure as people read it: at most `digits` decimals, no trailing zeros. */
 export const round = (x: number, digits = 1): number => {

@@ -9,7 +9,10 @@ interface ApiError {
 export async function callApi<T>(method: Method, route: string, body?: unknown): Promise<T> {
   const base = process.env.COHORTFLOW_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`;
   const token = process.env.COHORTFLOW_TOKEN;
-  if (!token) throw new Error('set COHORTFLOW_TOKEN to your API token (npm start prints demo tokens; they are in .data/demo-tokens.json)');
+  if (!token)
+    throw new Error(
+      'set COHORTFLOW_TOKEN to your API token (npm start prints demo tokens; they are in .data/demo-tokens.json)',
+    );
   const response = await fetch(`${base}${route}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -20,7 +23,7 @@ export async function callApi<T>(method: Method, route: string, body?: unknown):
     // Every problem on its own line: a person fixes them all in one pass.
     const detail = payload.issues
       ? `invalid request:\n${payload.issues.map((i) => `  ${i.path || '(body)'}: ${i.message}`).join('\n')}`
-      : payload.message ?? response.statusText;
+      : (payload.message ?? response.statusText);
     throw new Error(`${method} ${route} → ${response.status}: ${detail}`);
   }
   return payload;

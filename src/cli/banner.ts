@@ -12,7 +12,9 @@ export function printBanner(config: Config, system: RunningSystem): void {
     'Try next (in another terminal):',
     ...(config.tokens
       ? ['  export COHORTFLOW_TOKEN=<an operator token from COHORTFLOW_TOKENS>']
-      : [`  export COHORTFLOW_TOKEN=$(node -e "const t=require('./.data/demo-tokens.json');console.log(Object.keys(t).find(k=>t[k].user==='alice'))")`]),
+      : [
+          `  export COHORTFLOW_TOKEN=$(node -e "const t=require('./.data/demo-tokens.json');console.log(Object.keys(t).find(k=>t[k].user==='alice'))")`,
+        ]),
     '  npx cohortflow refresh start --rationale "first look"       # prints the workflow id',
     '  npx cohortflow refresh status <workflowId>',
     '  # approve as bob (an approver; alice asked, so she may not):',

@@ -1,7 +1,15 @@
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import type { AppliedVersion, CohortListing, ExplainAnswer, PreviewAnswer, ValidationAnswer, VersionSummary, WhyAnswer } from '../api/cohorts';
+import type {
+  AppliedVersion,
+  CohortListing,
+  ExplainAnswer,
+  PreviewAnswer,
+  ValidationAnswer,
+  VersionSummary,
+  WhyAnswer,
+} from '../api/cohorts';
 import { renderWhy } from '../cohorts/why';
 import { callApi as cohortApi } from './api-client';
 import { print, table, write } from './output';
@@ -22,34 +30,71 @@ function idOfFile(file: string, text: string): string {
 }
 
 export function registerCohortCommands(program: Command): void {
-  const cohorts = program.command('cohorts').description('manage and inspect cohort definitions (through the HTTP API; needs COHORTFLOW_TOKEN)');
+  const cohorts = program
+    .command('cohorts')
+    .description('manage and inspect cohort definitions (through the HTTP API; needs COHORTFLOW_TOKEN)');
 
-  cohorts.command('list').description("the catalog folder's cohorts and their latest recorded versions").action(async () => {
-    const listing = await cohortApi<CohortListing>('GET', '/cohorts');
-    const version = (c: CohortListing['cohorts'][number]) => (c.latestVersion ? `${c.latestVersion.version}${c.recorded ? '' : ' (file changed)'}` : '-');
-    write(table(['ID', 'TIER', 'STATUS', 'VERSION', 'OWNER', 'NAME'], listing.cohorts.map((c) => [c.id, c.tier, c.status, version(c), c.owner, c.name])));
-    if (listing.problems.length) write(['', `the catalog has ${listing.problems.length} problem(s):`, ...listing.problems.map((p) => `  ${p}`)]);
-  });
+  cohorts
+    .command('list')
+    .description("the catalog folder's cohorts and their latest recorded versions")
+    .action(async () => {
+      const listing = await cohortApi<CohortListing>('GET', '/cohorts');
+      const version = (c: CohortListing['cohorts'][number]) =>
+        c.latestVersion ? `${c.latestVersion.version}${c.recorded ? '' : ' (file changed)'}` : '-';
+      write(
+        table(
+          ['ID', 'TIER', 'STATUS', 'VERSION', 'OWNER', 'NAME'],
+          listing.cohorts.map((c) => [c.id, c.tier, c.status, version(c), c.owner, c.name]),
+        ),
+      );
+      if (listing.problems.length)
+        write(['', `the catalog has ${listing.problems.length} problem(s):`, ...listing.problems.map((p) => `  ${p}`)]);
+    });
 
   cohorts
     .command('show <id>')
     .description('the definition in the folder, or an old recorded version')
     .option('--version <n>', 'a recorded version')
     .action(async (id: string, o: { version?: string }) => {
-      print(await cohortApi('GET', o.version ? `${cohortPath(id)}/versions/${encodeURIComponent(o.version)}` : cohortPath(id)));
+      print(
+        await cohortApi(
+          'GET',
+          o.version ? `${cohortPath(id)}/versions/${encodeURIComponent(o.version)}` : cohortPath(id),
+        ),
+      );
     });
 
-  cohorts.command('versions <id>').description('every recorded version of a cohort').action(async (id: string) => {
-    const { versions } = await cohortApi<{ versions: VersionSummary[] }>('GET', `${cohortPath(id)}/versions`);
-    write(table(['VERSION', 'CHANGE', 'AUTHOR', 'TIME', 'HASH', 'RATIONALE'], versions.map((v) => [String(v.version), v.change, v.author, v.createdAt, v.contentHash.slice(0, 12), v.rationale])));
-  });
+  cohorts
+    .command('versions <id>')
+    .description('every recorded version of a cohort')
+    .action(async (id: string) => {
+      const { versions } = await cohortApi<{ versions: VersionSummary[] }>('GET', `${cohortPath(id)}/versions`);
+      write(
+        table(
+          ['VERSION', 'CHANGE', 'AUTHOR', 'TIME', 'HASH', 'RATIONALE'],
+          versions.map((v) => [
+            String(v.version),
+            v.change,
+            v.author,
+            v.createdAt,
+            v.contentHash.slice(0, 12),
+            v.rationale,
+          ]),
+        ),
+      );
+    });
 
   cohorts
     .command('validate [file]')
     .description('check the catalog folder, with the file added or replacing its cohort; changes nothing')
     .action(async (file?: string) => {
-      const answer = await cohortApi<ValidationAnswer>('POST', '/cohorts/validate', file ? { yaml: await fs.readFile(file, 'utf8') } : undefined);
-      if (answer.valid) write([`valid: ${answer.cohorts} cohort(s)${answer.candidate ? `, with ${file} as ${answer.candidate}` : ''}`]);
+      const answer = await cohortApi<ValidationAnswer>(
+        'POST',
+        '/cohorts/validate',
+        file ? { yaml: await fs.readFile(file, 'utf8') } : undefined,
+      );
+      if (answer.valid)
+        write([`valid: ${answer.cohorts} cohort(s)${answer.candidate ? `, with ${file} as ${answer.candidate}` : ''}`]);
       else {
         write([`invalid: ${answer.problems.length} problem(s)`, ...answer.problems.map((p) => `  ${p}`)]);
         process.exitCode = 1;
@@ -69,13 +114,17 @@ export function registerCohortCommands(program: Command): void {
     .command('deprecate <id>')
     .description('mark a cohort deprecated (a strategic one needs a reason)')
     .option('--reason <text>', 'why it is deprecated (recorded in the file and the version)')
-    .action(async (id: string, o: { reason?: string }) => print(await cohortApi<AppliedVersion>('POST', `${cohortPath(id)}/deprecate`, { reason: o.reason })));
+    .action(async (id: string, o: { reason?: string }) =>
+      print(await cohortApi<AppliedVersion>('POST', `${cohortPath(id)}/deprecate`, { reason: o.reason })),
+    );
 
   cohorts
     .command('delete <id>')
     .description('record the deletion, then remove the file (a strategic cohort needs a reason)')
     .option('--reason <text>', 'why it is deleted (recorded with the tombstone version)')
-    .action(async (id: string, o: { reason?: string }) => print(await cohortApi('DELETE', cohortPath(id), { reason: o.reason })));
+    .action(async (id: string, o: { reason?: string }) =>
+      print(await cohortApi('DELETE', cohortPath(id), { reason: o.reason })),
+    );
 
   cohorts
     .command('explain <id>')
@@ -85,7 +134,15 @@ export function registerCohortCommands(program: Command): void {
       const a = await cohortApi<ExplainAnswer>('GET', `${cohortPath(id)}/explain${query({ asOf: o.asOf })}`);
       write([
         `${a.cohortId} as of ${a.asOf} (rows after asOf: ${a.pointInTime.lateRows ? 'yes' : 'no'}; traits from history: ${a.pointInTime.traitsFromHistory ? 'yes' : 'no'})`,
-        '', 'SQL:', a.sql, '', 'parameters:', ...a.params.map((p, i) => `  $${i + 1} = ${JSON.stringify(p)}`), '', 'plan:', a.plan,
+        '',
+        'SQL:',
+        a.sql,
+        '',
+        'parameters:',
+        ...a.params.map((p, i) => `  $${i + 1} = ${JSON.stringify(p)}`),
+        '',
+        'plan:',
+        a.plan,
       ]);
     });
 
@@ -95,8 +152,14 @@ export function registerCohortCommands(program: Command): void {
     .option('--as-of <iso>', 'compute as of this moment (default: now)')
     .option('--sample <n>', 'how many member ids to show', '20')
     .action(async (id: string, o: { asOf?: string; sample: string }) => {
-      const a = await cohortApi<PreviewAnswer>('GET', `${cohortPath(id)}/preview${query({ asOf: o.asOf, sample: o.sample })}`);
-      write([`${a.cohortId} as of ${a.asOf}: ${a.size} member(s)`, ...(a.sample.length ? [`first ${a.sample.length} by customer id:`, ...a.sample.map((c) => `  ${c}`)] : [])]);
+      const a = await cohortApi<PreviewAnswer>(
+        'GET',
+        `${cohortPath(id)}/preview${query({ asOf: o.asOf, sample: o.sample })}`,
+      );
+      write([
+        `${a.cohortId} as of ${a.asOf}: ${a.size} member(s)`,
+        ...(a.sample.length ? [`first ${a.sample.length} by customer id:`, ...a.sample.map((c) => `  ${c}`)] : []),
+      ]);
     });
 
   cohorts
@@ -104,14 +167,19 @@ export function registerCohortCommands(program: Command): void {
     .description('whether a customer is a member, with the figures that decided each condition')
     .option('--as-of <iso>', 'as of this moment (default: now)')
     .action(async (cohort: string, customer: string, o: { asOf?: string }) => {
-      const a = await cohortApi<WhyAnswer>('GET', `${cohortPath(cohort)}/why/${encodeURIComponent(customer)}${query({ asOf: o.asOf })}`);
+      const a = await cohortApi<WhyAnswer>(
+        'GET',
+        `${cohortPath(cohort)}/why/${encodeURIComponent(customer)}${query({ asOf: o.asOf })}`,
+      );
       const p = a.published;
       write([
         `${a.customerId} is ${a.member ? '' : 'not '}a member of ${a.cohortId} as of ${a.asOf}`,
         ...(a.existedAtAsOf ? [] : ['  (the customer was not known yet at that time)']),
         ...(a.rule ? renderWhy(a.rule) : []),
         ...(a.warning ? [`warning: ${a.warning}`] : []),
-        p ? `published: snapshot ${p.snapshotId} (run ${p.runId}, as of ${p.asOf}, published ${p.publishedAt}): ${p.member ? 'member' : 'not a member'}` : 'published: no snapshot of this cohort is published yet',
+        p
+          ? `published: snapshot ${p.snapshotId} (run ${p.runId}, as of ${p.asOf}, published ${p.publishedAt}): ${p.member ? 'member' : 'not a member'}`
+          : 'published: no snapshot of this cohort is published yet',
       ]);
     });
 }

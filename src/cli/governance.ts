@@ -15,8 +15,11 @@ const query = (params: Record<string, string | undefined>) => {
 
 /** The notes route of exactly one of --run and --cohort. */
 function notesRoute(o: { run?: string; cohort?: string }): string {
-  if ((o.run === undefined) === (o.cohort === undefined)) throw new Error('name what the note is about: --run <id> or --cohort <id> (one of them)');
-  return o.run !== undefined ? `/runs/${encodeURIComponent(o.run)}/notes` : `/cohorts/${encodeURIComponent(o.cohort!)}/notes`;
+  if ((o.run === undefined) === (o.cohort === undefined))
+    throw new Error('name what the note is about: --run <id> or --cohort <id> (one of them)');
+  return o.run !== undefined
+    ? `/runs/${encodeURIComponent(o.run)}/notes`
+    : `/cohorts/${encodeURIComponent(o.cohort!)}/notes`;
 }
 
 const noteLines = (notes: Note[], indent = '') => notes.map((n) => `${indent}${n.at} ${n.author}: ${n.text}`);
@@ -28,24 +31,42 @@ export function renderVersion(cohortId: string, v: PublishedVersionEntry): strin
   return [
     `${cohortId} version ${v.version}, published ${v.publishedAt} by run ${v.runId}`,
     `  requested by ${v.requestedBy ?? '(unknown)'}: ${v.rationale ?? '(no rationale recorded)'}`,
-    ...(v.rollback ? [`  rollback to ${v.rollback.restoresVersion === null ? 'no version (withdrawn)' : `version ${v.rollback.restoresVersion}`}: ${v.rollback.reason ?? '(no reason recorded)'}`] : []),
+    ...(v.rollback
+      ? [
+          `  rollback to ${v.rollback.restoresVersion === null ? 'no version (withdrawn)' : `version ${v.rollback.restoresVersion}`}: ${v.rollback.reason ?? '(no reason recorded)'}`,
+        ]
+      : []),
     `  snapshot ${v.snapshotId ?? '(none: withdrawn)'}: ${v.size} members (previously ${v.previousSize ?? 'none published'}), +${v.adds} added, -${v.removes} removed`,
     d.changed
       ? `  definition v${d.version} (was v${d.previousVersion}), ${d.change} by ${d.author}: ${d.rationale}`
       : `  definition v${d.version}${d.previousVersion === null ? ` (first publish), ${d.change} by ${d.author}: ${d.rationale}` : ', unchanged'}`,
     ...d.diff.map((c) => `    ${c.path}: ${shown(c.before)} → ${shown(c.after)}`),
-    ...(d.recordedSince.length > 1 ? ['    versions recorded since the previous publish:', ...d.recordedSince.map((r) => `      v${r.version} ${r.change} by ${r.author} at ${r.createdAt}: ${r.rationale}`)] : []),
+    ...(d.recordedSince.length > 1
+      ? [
+          '    versions recorded since the previous publish:',
+          ...d.recordedSince.map(
+            (r) => `      v${r.version} ${r.change} by ${r.author} at ${r.createdAt}: ${r.rationale}`,
+          ),
+        ]
+      : []),
     `  approved by ${v.approvedBy}`,
     ...v.approvals.map((a) => `    ${a.action} by ${a.actor} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`),
     ...(v.report
-      ? [`  baseline report: ${v.report.verdict}`, ...v.report.reasons.map((r) => `    ${r.verdict} ${r.name}${r.subject ? ` (${r.subject})` : ''}: ${r.reason}`)]
+      ? [
+          `  baseline report: ${v.report.verdict}`,
+          ...v.report.reasons.map(
+            (r) => `    ${r.verdict} ${r.name}${r.subject ? ` (${r.subject})` : ''}: ${r.reason}`,
+          ),
+        ]
       : ['  baseline report: none stored']),
     ...(v.notes.length ? ['  notes:', ...noteLines(v.notes, '    ')] : []),
   ];
 }
 
 export function registerGovernanceCommands(program: Command): void {
-  const audit = program.command('audit').description('the tamper-evident audit log (through the HTTP API; needs COHORTFLOW_TOKEN)');
+  const audit = program
+    .command('audit')
+    .description('the tamper-evident audit log (through the HTTP API; needs COHORTFLOW_TOKEN)');
 
   audit
     .command('verify')
@@ -57,7 +78,12 @@ export function registerGovernanceCommands(program: Command): void {
       else if (report.ok) write([`audit chain intact: ${report.rows} rows`]);
       else {
         const b = report.brokenAt!;
-        write([`audit chain BROKEN at row ${b.id}: ${b.reason}`, `  expected ${b.expected}`, `  found    ${b.found ?? '(none)'}`, `  (${report.rows} rows read; the rows before ${b.id} verify)`]);
+        write([
+          `audit chain BROKEN at row ${b.id}: ${b.reason}`,
+          `  expected ${b.expected}`,
+          `  found    ${b.found ?? '(none)'}`,
+          `  (${report.rows} rows read; the rows before ${b.id} verify)`,
+        ]);
       }
       if (!report.ok) process.exitCode = 1;
     });
@@ -71,10 +97,18 @@ export function registerGovernanceCommands(program: Command): void {
     .action(async (o: { run?: string; limit: string; json?: boolean }) => {
       const { entries } = await callApi<AuditListing>('GET', `/audit${query({ run: o.run, limit: o.limit })}`);
       if (o.json) print(entries);
-      else write(table(['ID', 'AT', 'RUN', 'ACTOR', 'ACTION', 'DETAILS'], entries.map((e) => [String(e.id), e.at, e.runId ?? '-', e.actor, e.action, JSON.stringify(e.details)])));
+      else
+        write(
+          table(
+            ['ID', 'AT', 'RUN', 'ACTOR', 'ACTION', 'DETAILS'],
+            entries.map((e) => [String(e.id), e.at, e.runId ?? '-', e.actor, e.action, JSON.stringify(e.details)]),
+          ),
+        );
     });
 
-  const notes = program.command('notes').description('the learnings library: notes on runs and cohorts (through the HTTP API)');
+  const notes = program
+    .command('notes')
+    .description('the learnings library: notes on runs and cohorts (through the HTTP API)');
 
   notes
     .command('add')
@@ -103,11 +137,16 @@ export function registerGovernanceCommands(program: Command): void {
   if (!cohorts) throw new Error('register the cohorts commands before the governance commands');
   cohorts
     .command('history <id>')
-    .description('every published version, newest first: sizes, adds/removes, definition diff, approvals, top reasons, notes')
+    .description(
+      'every published version, newest first: sizes, adds/removes, definition diff, approvals, top reasons, notes',
+    )
     .option('--limit <n>', 'how many versions', '20')
     .option('--json', 'the history as JSON')
     .action(async (id: string, o: { limit: string; json?: boolean }) => {
-      const history = await callApi<CohortHistoryAnswer>('GET', `/cohorts/${encodeURIComponent(id)}/history${query({ limit: o.limit })}`);
+      const history = await callApi<CohortHistoryAnswer>(
+        'GET',
+        `/cohorts/${encodeURIComponent(id)}/history${query({ limit: o.limit })}`,
+      );
       if (o.json) print(history);
       else if (history.versions.length === 0) write([`${id} has no published version yet`]);
       else write(history.versions.flatMap((v, i) => [...(i ? [''] : []), ...renderVersion(id, v)]));

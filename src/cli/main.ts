@@ -36,11 +36,15 @@ async function untilSignal(stop: () => Promise<void>): Promise<void> {
   log.info('stopped');
 }
 
-const program = new Command('cohortflow').description('Keeps customer cohorts fresh: ingest, compute, test, approve, publish.');
+const program = new Command('cohortflow').description(
+  'Keeps customer cohorts fresh: ingest, compute, test, approve, publish.',
+);
 
 program
   .command('start')
-  .description('run the whole system embedded: Temporal dev server, Postgres (PGlite unless DATABASE_URL), worker, API, schedules')
+  .description(
+    'run the whole system embedded: Temporal dev server, Postgres (PGlite unless DATABASE_URL), worker, API, schedules',
+  )
   .action(async () => {
     const config = loadConfig();
     const system = await startSystem(config, log);
@@ -48,26 +52,37 @@ program
     await untilSignal(system.stop);
   });
 
-program.command('worker').description('run a worker against TEMPORAL_ADDRESS and DATABASE_URL').action(async () => {
-  await untilSignal(await runWorker(loadConfig(), log));
-});
+program
+  .command('worker')
+  .description('run a worker against TEMPORAL_ADDRESS and DATABASE_URL')
+  .action(async () => {
+    await untilSignal(await runWorker(loadConfig(), log));
+  });
 
-program.command('api').description('serve the HTTP API against TEMPORAL_ADDRESS').action(async () => {
-  await untilSignal(await runServer(loadConfig(), log));
-});
+program
+  .command('api')
+  .description('serve the HTTP API against TEMPORAL_ADDRESS')
+  .action(async () => {
+    await untilSignal(await runServer(loadConfig(), log));
+  });
 
-program.command('migrate').description('apply database migrations to DATABASE_URL').action(async () => {
-  const config = loadConfig();
-  if (!config.databaseUrl) throw new Error('set DATABASE_URL (npm start migrates its embedded database itself)');
-  const db = connect(config.databaseUrl);
-  try {
-    print({ applied: await migrate(db) });
-  } finally {
-    await db.close();
-  }
-});
+program
+  .command('migrate')
+  .description('apply database migrations to DATABASE_URL')
+  .action(async () => {
+    const config = loadConfig();
+    if (!config.databaseUrl) throw new Error('set DATABASE_URL (npm start migrates its embedded database itself)');
+    const db = connect(config.databaseUrl);
+    try {
+      print({ applied: await migrate(db) });
+    } finally {
+      await db.close();
+    }
+  });
 
-const refresh = program.command('refresh').description('start, inspect and decide refresh runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
+const refresh = program
+  .command('refresh')
+  .description('start, inspect and decide refresh runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
 refresh
   .command('start')
   .option('--cadence <cadence>', 'monthly | quarterly | adhoc', 'adhoc')
@@ -75,9 +90,13 @@ refresh
   .requiredOption('--rationale <text>', 'why this refresh is needed (recorded in the audit log)')
   .option('--as-of <iso>', 'compute cohorts as of this moment')
   .action(async (o: { cadence: string; tier: string; rationale: string; asOf?: string }) => {
-    print(await callApi('POST', '/refreshes', { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf }));
+    print(
+      await callApi('POST', '/refreshes', { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf }),
+    );
   });
-refresh.command('status <workflowId>').action(async (id: string) => print(await callApi<RefreshStatus>('GET', `/refreshes/${encodeURIComponent(id)}`)));
+refresh
+  .command('status <workflowId>')
+  .action(async (id: string) => print(await callApi<RefreshStatus>('GET', `/refreshes/${encodeURIComponent(id)}`)));
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const decisions = {
   approve: 'approve cohorts of the run (default: every cohort still waiting)',
@@ -91,7 +110,13 @@ for (const [decision, description] of Object.entries(decisions)) {
     .option('--cohort <id>', 'a cohort this decision covers (repeat for several)', collect)
     .option('--comment <text>', 'recorded with the decision')
     .action(async (id: string, o: { comment?: string; cohort?: string[] }) =>
-      print(await callApi<ApprovalDecision>('POST', `/refreshes/${encodeURIComponent(id)}/${decision}`, { comment: o.comment, cohorts: o.cohort })));
+      print(
+        await callApi<ApprovalDecision>('POST', `/refreshes/${encodeURIComponent(id)}/${decision}`, {
+          comment: o.comment,
+          cohorts: o.cohort,
+        }),
+      ),
+    );
 }
 
 registerCohortCommands(program);
@@ -112,13 +137,37 @@ program
   .option('--format <format>', 'ndjson | csv', 'ndjson')
   .option('--gzip', 'compress the files')
   .option('--bad-row-rate <share>', 'share of deliberately bad rows', '0.001')
-  .action(async (o: { out: string; customers: string; days: string; seed: string; now?: string; format: 'ndjson' | 'csv'; gzip?: boolean; badRowRate: string }) => {
-    const summary = await generateSources(o.out, {
-      customers: Number(o.customers), days: Number(o.days), seed: Number(o.seed), now: o.now ? new Date(o.now) : undefined,
-      format: o.format, gzip: o.gzip ?? false, badRowRate: Number(o.badRowRate),
-    });
-    print({ out: o.out, ...Object.fromEntries(Object.entries(summary).map(([kind, k]) => [kind, { files: k.files, rows: k.rows, bad: k.bad, duplicates: k.duplicates }])) });
-  });
+  .action(
+    async (o: {
+      out: string;
+      customers: string;
+      days: string;
+      seed: string;
+      now?: string;
+      format: 'ndjson' | 'csv';
+      gzip?: boolean;
+      badRowRate: string;
+    }) => {
+      const summary = await generateSources(o.out, {
+        customers: Number(o.customers),
+        days: Number(o.days),
+        seed: Number(o.seed),
+        now: o.now ? new Date(o.now) : undefined,
+        format: o.format,
+        gzip: o.gzip ?? false,
+        badRowRate: Number(o.badRowRate),
+      });
+      print({
+        out: o.out,
+        ...Object.fromEntries(
+          Object.entries(summary).map(([kind, k]) => [
+            kind,
+            { files: k.files, rows: k.rows, bad: k.bad, duplicates: k.duplicates },
+          ]),
+        ),
+      });
+    },
+  );
 
 program
   .command('schedules')
@@ -128,7 +177,15 @@ program
     await withTemporal(loadConfig(), async (client) => {
       for (const s of SCHEDULES) {
         const d = await client.schedule.getHandle(s.id).describe();
-        print({ id: s.id, cadence: s.cadence, tier: s.tier, cron: s.cron, paused: d.state.paused, nextActionTimes: d.info.nextActionTimes.slice(0, 3), recentActions: d.info.recentActions.length });
+        print({
+          id: s.id,
+          cadence: s.cadence,
+          tier: s.tier,
+          cron: s.cron,
+          paused: d.state.paused,
+          nextActionTimes: d.info.nextActionTimes.slice(0, 3),
+          recentActions: d.info.recentActions.length,
+        });
       }
     });
   });

@@ -6,14 +6,20 @@ import { show } from './output';
 // `cohortflow privacy erase <customer>`: through the API with an admin token, like every command.
 
 export function renderErasure(r: ErasureReport): string[] {
-  const deleted = Object.entries(r.rowsDeleted).map(([table, n]) => `${table} ${n}`).join(', ');
+  const deleted = Object.entries(r.rowsDeleted)
+    .map(([table, n]) => `${table} ${n}`)
+    .join(', ');
   return [
-    r.alreadyErased ? `${r.customerId} was already erased at ${r.erasedAt}; nothing changed` : `erased ${r.customerId} at ${r.erasedAt}`,
+    r.alreadyErased
+      ? `${r.customerId} was already erased at ${r.erasedAt}; nothing changed`
+      : `erased ${r.customerId} at ${r.erasedAt}`,
     `  rows deleted: ${deleted}`,
     `  removed from ${r.snapshots} stored snapshot(s); sizes and content hashes recomputed`,
     ...(r.removals.length === 0
       ? ['  no published cohort held the customer']
-      : r.removals.map((x) => `  remove for ${x.cohortId}: ${x.delivered ? 'delivered' : 'to be delivered to its destinations'}`)),
+      : r.removals.map(
+          (x) => `  remove for ${x.cohortId}: ${x.delivered ? 'delivered' : 'to be delivered to its destinations'}`,
+        )),
   ];
 }
 

@@ -14,7 +14,10 @@ import { installTemporalRuntime } from '../worker/runtime';
 import { createWorker } from '../worker/worker';
 
 function required<T>(value: T | undefined, name: string): T {
-  if (value === undefined) throw new Error(`set ${name}: separate worker and API processes need a shared server (npm start runs everything embedded)`);
+  if (value === undefined)
+    throw new Error(
+      `set ${name}: separate worker and API processes need a shared server (npm start runs everything embedded)`,
+    );
   return value;
 }
 
@@ -25,7 +28,19 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   await migrate(db);
   const destinations = await configuredDestinations(config);
   const connection = await NativeConnection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: { db, log, sourceDir: config.sourceDir, catalogDir: config.catalogDir, destinations, notices: noticeChannels(config.approval) } });
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: {
+      db,
+      log,
+      sourceDir: config.sourceDir,
+      catalogDir: config.catalogDir,
+      destinations,
+      notices: noticeChannels(config.approval),
+    },
+  });
   const done = worker.run();
   log.info({ taskQueue: config.temporal.taskQueue, destinations: destinations.map((d) => d.name) }, 'worker running');
   return async () => {
@@ -51,7 +66,13 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
   // Reconcile sends from the API process, so it needs the same destinations as the workers.
   const destinations = await configuredDestinations(config);
-  const api = createApi({ refreshes: new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow), cohorts: { db, catalogDir: config.catalogDir }, tokens, log, destinations: () => destinations });
+  const api = createApi({
+    refreshes: new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow),
+    cohorts: { db, catalogDir: config.catalogDir },
+    tokens,
+    log,
+    destinations: () => destinations,
+  });
   await api.listen({ host: config.api.host, port: config.api.port });
   return async () => {
     await api.close();

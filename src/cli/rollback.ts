@@ -12,26 +12,52 @@ export function registerRollbackCommands(program: Command): void {
 
   find('refresh')
     .command('rollback <workflowId>')
-    .description("during the run's watch window: restore what it replaced (default: every cohort it published) and deliver the compensating diffs")
+    .description(
+      "during the run's watch window: restore what it replaced (default: every cohort it published) and deliver the compensating diffs",
+    )
     .requiredOption('--reason <text>', 'why; recorded with the rollback')
     .option('--cohort <id>', 'a cohort to roll back (repeat for several)', collect)
     .action(async (id: string, o: { reason: string; cohort?: string[] }) =>
-      print(await callApi<RollbackRecord>('POST', `/refreshes/${encodeURIComponent(id)}/rollback`, { reason: o.reason, cohorts: o.cohort })));
+      print(
+        await callApi<RollbackRecord>('POST', `/refreshes/${encodeURIComponent(id)}/rollback`, {
+          reason: o.reason,
+          cohorts: o.cohort,
+        }),
+      ),
+    );
 
   find('cohorts')
     .command('rollback <id>')
-    .description('after the watch window: start a rollback run that restores a published version once another approver agrees')
+    .description(
+      'after the watch window: start a rollback run that restores a published version once another approver agrees',
+    )
     .requiredOption('--to <version>', 'the published version to restore', (v) => Number.parseInt(v, 10))
     .requiredOption('--reason <text>', 'why; recorded with the rollback')
-    .action(async (id: string, o: { to: number; reason: string }) => print(await callApi('POST', `/cohorts/${encodeURIComponent(id)}/rollback`, { toVersion: o.to, reason: o.reason })));
+    .action(async (id: string, o: { to: number; reason: string }) =>
+      print(
+        await callApi('POST', `/cohorts/${encodeURIComponent(id)}/rollback`, { toVersion: o.to, reason: o.reason }),
+      ),
+    );
 
-  const rollbacks = program.command('rollbacks').description('inspect and decide rollback runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
-  rollbacks.command('status <workflowId>').action(async (id: string) => print(await callApi<CohortRollbackStatus>('GET', `/rollbacks/${encodeURIComponent(id)}`)));
+  const rollbacks = program
+    .command('rollbacks')
+    .description('inspect and decide rollback runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
+  rollbacks
+    .command('status <workflowId>')
+    .action(async (id: string) =>
+      print(await callApi<CohortRollbackStatus>('GET', `/rollbacks/${encodeURIComponent(id)}`)),
+    );
   for (const decision of ['approve', 'reject'] as const) {
     rollbacks
       .command(`${decision} <workflowId>`)
       .description(`${decision} a rollback run (four eyes: not the person who asked for it)`)
       .option('--comment <text>', 'recorded with the decision')
-      .action(async (id: string, o: { comment?: string }) => print(await callApi<ApprovalDecision>('POST', `/rollbacks/${encodeURIComponent(id)}/${decision}`, { comment: o.comment })));
+      .action(async (id: string, o: { comment?: string }) =>
+        print(
+          await callApi<ApprovalDecision>('POST', `/rollbacks/${encodeURIComponent(id)}/${decision}`, {
+            comment: o.comment,
+          }),
+        ),
+      );
   }
 }

@@ -22,7 +22,12 @@ const KEY_FIGURES: Partial<Record<CheckName, string[]>> = {
 
 function figuresOf(check: CheckResult): string {
   const keys = KEY_FIGURES[check.name] ?? Object.keys(check.figures);
-  return keys.filter((k) => check.figures[k] !== null && check.figures[k] !== undefined).map((k) => `${k}=${check.figures[k]}`).join(' ') || '-';
+  return (
+    keys
+      .filter((k) => check.figures[k] !== null && check.figures[k] !== undefined)
+      .map((k) => `${k}=${check.figures[k]}`)
+      .join(' ') || '-'
+  );
 }
 
 export function renderRunReport(r: RunReport): string[] {
@@ -30,21 +35,47 @@ export function renderRunReport(r: RunReport): string[] {
   if (r.sources.length === 0) lines.push('sources: no verdicts recorded for this run');
   else {
     lines.push('sources:');
-    const flagged = (checks: CheckResult[]) => checks.filter((c) => c.verdict !== 'pass').map((c) => `${c.name}: ${c.reason}`).join('; ') || '-';
-    lines.push(...table(['SOURCE', 'KIND', 'VERDICT', 'READ', 'STORED', 'QUARANTINED', 'FLAGGED'], r.sources.map((s) => [s.source, s.kind, s.verdict, String(s.rowsRead), String(s.stored), String(s.quarantined), flagged(s.checks)])).map((l) => `  ${l}`));
+    const flagged = (checks: CheckResult[]) =>
+      checks
+        .filter((c) => c.verdict !== 'pass')
+        .map((c) => `${c.name}: ${c.reason}`)
+        .join('; ') || '-';
+    lines.push(
+      ...table(
+        ['SOURCE', 'KIND', 'VERDICT', 'READ', 'STORED', 'QUARANTINED', 'FLAGGED'],
+        r.sources.map((s) => [
+          s.source,
+          s.kind,
+          s.verdict,
+          String(s.rowsRead),
+          String(s.stored),
+          String(s.quarantined),
+          flagged(s.checks),
+        ]),
+      ).map((l) => `  ${l}`),
+    );
   }
-  if (r.cohorts.length === 0) lines.push('', 'cohorts: no baseline report yet (the run has not reached its baseline tests)');
+  if (r.cohorts.length === 0)
+    lines.push('', 'cohorts: no baseline report yet (the run has not reached its baseline tests)');
   for (const c of r.cohorts) {
-    const compared = c.comparedTo ? `compared with published version ${c.comparedTo.version} (${c.comparedTo.snapshotId}) and a trailing baseline of ${c.baseline.snapshots} published snapshot(s)` : 'first publish: nothing to compare with';
+    const compared = c.comparedTo
+      ? `compared with published version ${c.comparedTo.version} (${c.comparedTo.snapshotId}) and a trailing baseline of ${c.baseline.snapshots} published snapshot(s)`
+      : 'first publish: nothing to compare with';
     lines.push('', `${c.cohortId} (${c.tier}): ${c.verdict.toUpperCase()} — snapshot ${c.snapshotId}, ${compared}`);
-    if (c.changedBy.length > 0) lines.push(`  definition changed since the published version by: ${c.changedBy.join(', ')}`);
-    lines.push(...table(['CHECK', 'SUBJECT', 'VERDICT', 'FIGURES', 'REASON'], c.checks.map((k) => [k.name, k.subject ?? '', k.verdict, figuresOf(k), k.reason])).map((l) => `  ${l}`));
+    if (c.changedBy.length > 0)
+      lines.push(`  definition changed since the published version by: ${c.changedBy.join(', ')}`);
+    lines.push(
+      ...table(
+        ['CHECK', 'SUBJECT', 'VERDICT', 'FIGURES', 'REASON'],
+        c.checks.map((k) => [k.name, k.subject ?? '', k.verdict, figuresOf(k), k.reason]),
+      ).map((l) => `  ${l}`),
+    );
   }
   return lines;
 }
 
 export function registerRunCommands(program: Command): void {
-  const runs = program.command('runs').description("what a run found (through the HTTP API; needs COHORTFLOW_TOKEN)");
+  const runs = program.command('runs').description('what a run found (through the HTTP API; needs COHORTFLOW_TOKEN)');
   runs
     .command('report <id>')
     .description("the run's baseline report: source verdicts, then every check of every cohort with its figures")

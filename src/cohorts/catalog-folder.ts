@@ -23,7 +23,10 @@ export const withFile = (files: FolderFile[], name: string, text: string): Folde
   [...files.filter((f) => f.name !== name), { name, text }].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 /** The catalog as loadCatalog checks it, over texts in memory (so a candidate is checked before it is written). */
-export function checkCatalog(files: FolderFile[], eventTypes?: ReadonlySet<string>): { entries: CatalogEntry[]; problems: string[] } {
+export function checkCatalog(
+  files: FolderFile[],
+  eventTypes?: ReadonlySet<string>,
+): { entries: CatalogEntry[]; problems: string[] } {
   const entries: CatalogEntry[] = [];
   const problems: string[] = [];
   for (const f of files) {
@@ -46,7 +49,8 @@ export function declaredId(text: string): string | undefined {
 }
 
 /** The file that holds the cohort: the one declaring its id, else `<id>.yaml`. */
-export const fileOf = (files: FolderFile[], id: string) => files.find((f) => declaredId(f.text) === id)?.name ?? `${id}.yaml`;
+export const fileOf = (files: FolderFile[], id: string) =>
+  files.find((f) => declaredId(f.text) === id)?.name ?? `${id}.yaml`;
 
 /** Temp file + rename: a reader (a refresh loading the catalog) sees the old file or the new one, never half. */
 export async function writeAtomically(file: string, text: string): Promise<void> {
@@ -65,7 +69,8 @@ export async function writeAtomically(file: string, text: string): Promise<void>
 }
 
 /** Puts the folder back as it was when recording the version failed after the file was written. */
-export const restore = (file: string, previous: string | undefined) => (previous === undefined ? fs.rm(file, { force: true }) : writeAtomically(file, previous));
+export const restore = (file: string, previous: string | undefined) =>
+  previous === undefined ? fs.rm(file, { force: true }) : writeAtomically(file, previous);
 
 /** The definition with status: deprecated (and the reason). */
 export function deprecated(text: string, reason: string | undefined): string {

@@ -9,20 +9,39 @@ import { SUPPORT_TYPES } from './measures';
 export const BUILT_IN_EVENT_TYPES: readonly string[] = [...BILLING_TYPES, ...SUPPORT_TYPES];
 
 const MEASURE_SOURCES: Record<MeasureName, Array<'product' | 'crm' | 'billing' | 'support'>> = {
-  recency_days: ['product'], frequency: ['product'], velocity: ['product'], rfm_r: ['product'], rfm_f: ['product'],
-  monetary: ['billing'], rfm_m: ['billing'], failed_payments: ['billing'], upgrades: ['billing'], downgrades: ['billing'], refunds: ['billing'],
-  rfm_score: ['product', 'billing'], support_intensity: ['support'], tenure_days: ['crm'],
+  recency_days: ['product'],
+  frequency: ['product'],
+  velocity: ['product'],
+  rfm_r: ['product'],
+  rfm_f: ['product'],
+  monetary: ['billing'],
+  rfm_m: ['billing'],
+  failed_payments: ['billing'],
+  upgrades: ['billing'],
+  downgrades: ['billing'],
+  refunds: ['billing'],
+  rfm_score: ['product', 'billing'],
+  support_intensity: ['support'],
+  tenure_days: ['crm'],
 };
 
-const sourceOfType = (type: string) => ((BILLING_TYPES as readonly string[]).includes(type) ? 'billing' : (SUPPORT_TYPES as readonly string[]).includes(type) ? 'support' : 'product');
+const sourceOfType = (type: string) =>
+  (BILLING_TYPES as readonly string[]).includes(type)
+    ? 'billing'
+    : (SUPPORT_TYPES as readonly string[]).includes(type)
+      ? 'support'
+      : 'product';
 
 /** The sources a rule reads, each with what made it needed (for the hint). */
 export function sourcesRead(rule: Rule): Map<string, string> {
   const needs = new Map<string, string>();
   for (const { rule: r } of leaves(rule)) {
     if ('trait' in r) needs.set('crm', needs.get('crm') ?? `trait ${r.trait.name}`);
-    if ('event' in r) for (const t of r.event.types ?? [r.event.type!]) needs.set(sourceOfType(t), needs.get(sourceOfType(t)) ?? `event ${t}`);
-    if ('measure' in r) for (const s of MEASURE_SOURCES[r.measure.name]) needs.set(s, needs.get(s) ?? `measure ${r.measure.name}`);
+    if ('event' in r)
+      for (const t of r.event.types ?? [r.event.type!])
+        needs.set(sourceOfType(t), needs.get(sourceOfType(t)) ?? `event ${t}`);
+    if ('measure' in r)
+      for (const s of MEASURE_SOURCES[r.measure.name]) needs.set(s, needs.get(s) ?? `measure ${r.measure.name}`);
   }
   return needs;
 }
@@ -42,9 +61,14 @@ export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTyp
     for (const { rule, at } of leaves(e.definition.rule)) {
       if ('in_cohort' in rule) {
         const target = byId.get(rule.in_cohort);
-        if (!target) problems.push(`${e.where([...at, 'in_cohort'])}: no cohort "${rule.in_cohort}" in the catalog${hint(rule.in_cohort, ids)}`);
+        if (!target)
+          problems.push(
+            `${e.where([...at, 'in_cohort'])}: no cohort "${rule.in_cohort}" in the catalog${hint(rule.in_cohort, ids)}`,
+          );
         else if (target.definition.status === 'deprecated' && e.definition.status === 'active') {
-          problems.push(`${e.where([...at, 'in_cohort'])}: "${rule.in_cohort}" is deprecated; an active cohort cannot build on it (${target.definition.deprecationReason ?? 'no reason given'})`);
+          problems.push(
+            `${e.where([...at, 'in_cohort'])}: "${rule.in_cohort}" is deprecated; an active cohort cannot build on it (${target.definition.deprecationReason ?? 'no reason given'})`,
+          );
         }
       }
       if ('event' in rule && vocabulary) {
@@ -52,19 +76,26 @@ export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTyp
         types.forEach((t, i) => {
           if (vocabulary.eventTypes.has(t) || BUILT_IN_EVENT_TYPES.includes(t)) return;
           const known = [...new Set([...vocabulary.eventTypes, ...BUILT_IN_EVENT_TYPES])].sort();
-          problems.push(`${e.where([...at, 'event', rule.event.types ? `types.${i}` : 'type'])}: unknown event type "${t}"${hint(t, known)}; known types: ${known.join(', ')}`);
+          problems.push(
+            `${e.where([...at, 'event', rule.event.types ? `types.${i}` : 'type'])}: unknown event type "${t}"${hint(t, known)}; known types: ${known.join(', ')}`,
+          );
         });
       }
     }
     const declared = new Set(e.definition.sources ?? []);
     for (const [source, because] of sourcesRead(e.definition.rule)) {
-      if (!declared.has(source as never)) problems.push(`${e.where(['sources'])}: the rule reads ${source} data (${because}) but sources lists ${[...declared].join(', ') || 'nothing'}; add ${source}`);
+      if (!declared.has(source as never))
+        problems.push(
+          `${e.where(['sources'])}: the rule reads ${source} data (${because}) but sources lists ${[...declared].join(', ') || 'nothing'}; add ${source}`,
+        );
     }
   }
 
   for (const cycle of cycles(entries.map((e) => e.definition))) {
     const first = byId.get(cycle[0]!)!;
-    problems.push(`${first.where(['rule'])}: cohorts refer to each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}; remove one in_cohort`);
+    problems.push(
+      `${first.where(['rule'])}: cohorts refer to each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}; remove one in_cohort`,
+    );
   }
   return problems;
 }
@@ -93,12 +124,22 @@ export function cycles(definitions: CohortDefinition[]): string[][] {
  */
 export function dependencies(definitions: ReadonlyMap<string, CohortDefinition>, ids: string[]): Map<string, string[]> {
   const inScope = new Set(ids);
-  return new Map(ids.map((id) => [id, references(definitions.get(id)!.rule).filter((r) => inScope.has(r)).sort()]));
+  return new Map(
+    ids.map((id) => [
+      id,
+      references(definitions.get(id)!.rule)
+        .filter((r) => inScope.has(r))
+        .sort(),
+    ]),
+  );
 }
 
 /** " (did you mean x?)" when a known name is one or two edits away. */
 function hint(name: string, known: string[]): string {
-  const close = known.map((k) => [k, distance(name, k)] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1]);
+  const close = known
+    .map((k) => [k, distance(name, k)] as const)
+    .filter(([, d]) => d <= 2)
+    .sort((a, b) => a[1] - b[1]);
   return close.length ? ` (did you mean ${close[0]![0]}?)` : '';
 }
 

@@ -38,7 +38,8 @@ export function parseDefinition(file: string, text: string): { entry?: CatalogEn
         const at = issue.path.join('.') || '(document)';
         const line = lineOf(doc, text, issue.path);
         const value = valueAt(raw, issue.path);
-        const got = value !== undefined && (typeof value !== 'object' || value === null) ? ` (got ${JSON.stringify(value)})` : '';
+        const got =
+          value !== undefined && (typeof value !== 'object' || value === null) ? ` (got ${JSON.stringify(value)})` : '';
         return `${file}${line ? `:${line}` : ''}: ${at}: ${issue.message}${got}`;
       }),
     };
@@ -53,7 +54,10 @@ export function parseDefinition(file: string, text: string): { entry?: CatalogEn
 }
 
 function valueAt(root: unknown, at: PropertyKey[]): unknown {
-  return at.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), root);
+  return at.reduce<unknown>(
+    (node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    root,
+  );
 }
 
 export function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[]): number | undefined {
@@ -68,7 +72,10 @@ export function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[
  * Loads every *.yaml / *.yml in the folder and checks the catalog as a whole (catalog-rules.ts);
  * any problem in any file rejects the whole catalog, so nothing changes.
  */
-export async function loadCatalog(dir: string, vocabulary?: { eventTypes: ReadonlySet<string> }): Promise<CatalogEntry[]> {
+export async function loadCatalog(
+  dir: string,
+  vocabulary?: { eventTypes: ReadonlySet<string> },
+): Promise<CatalogEntry[]> {
   const files = (await fs.readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   const entries: CatalogEntry[] = [];
   const problems: string[] = [];

@@ -1,5 +1,13 @@
 import { references, windowDays, type CohortDefinition, type Rule } from './definition';
-import { collectMeasures, derivedColumn, derivedOf, emptyMeasureSet, eventColumn, eventMeasureOf, type MeasureSet } from './measures';
+import {
+  collectMeasures,
+  derivedColumn,
+  derivedOf,
+  emptyMeasureSet,
+  eventColumn,
+  eventMeasureOf,
+  type MeasureSet,
+} from './measures';
 import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type PointInTime } from './measures-sql';
 
 /** How an in_cohort condition is tested: by a snapshot of the same run, or by the other cohort's own rule. */
@@ -23,7 +31,9 @@ export function predicate(rule: Rule, p: Params, reference: (cohortId: string) =
       if (occurrence) {
         // first/last are days: `within: 7d` is asOf's day or the 6 before it; `before: 30d` is earlier.
         const days = p.add(windowDays((occurrence.within ?? occurrence.before)!));
-        return occurrence.within ? `COALESCE(${col} > ${AS_OF_DAY} - ${days}::int, false)` : `COALESCE(${col} <= ${AS_OF_DAY} - ${days}::int, false)`;
+        return occurrence.within
+          ? `COALESCE(${col} > ${AS_OF_DAY} - ${days}::int, false)`
+          : `COALESCE(${col} <= ${AS_OF_DAY} - ${days}::int, false)`;
       }
       return bounds(col, (r.event.count ?? r.event.sum ?? r.event.distinct_days)!, p);
     }
@@ -37,7 +47,8 @@ export function predicate(rule: Rule, p: Params, reference: (cohortId: string) =
     if (t.notIn) return `COALESCE(NOT (${col}::text = ANY(${p.add(t.notIn)}::text[])), false)`;
     if (t.is !== undefined) return `COALESCE(${col} = ${p.add(t.is)}::boolean, false)`;
     const signupDay = `(${col} AT TIME ZONE 'UTC')::date`;
-    if (t.within) return `COALESCE(${signupDay} > ${AS_OF_DAY} - ${p.add(windowDays(t.within))}::int AND ${col} <= ${AS_OF}, false)`;
+    if (t.within)
+      return `COALESCE(${signupDay} > ${AS_OF_DAY} - ${p.add(windowDays(t.within))}::int AND ${col} <= ${AS_OF}, false)`;
     return `COALESCE(${signupDay} <= ${AS_OF_DAY} - ${p.add(windowDays(t.before!))}::int, false)`;
   };
   return expr(rule);
@@ -54,7 +65,11 @@ function bounds(col: string, b: { gte?: number; gt?: number; lte?: number; lt?: 
 }
 
 /** The measures a cohort needs, with those of every cohort it refers to (which it may inline). */
-export function measuresOf(def: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, set: MeasureSet = emptyMeasureSet()): MeasureSet {
+export function measuresOf(
+  def: CohortDefinition,
+  catalog: ReadonlyMap<string, CohortDefinition>,
+  set: MeasureSet = emptyMeasureSet(),
+): MeasureSet {
   const visit = (d: CohortDefinition, seen: Set<string>) => {
     if (seen.has(d.id)) return;
     seen.add(d.id);
@@ -78,11 +93,21 @@ export interface CompiledCohort {
  * One self-contained statement: the measures this cohort needs (over the rollups), then its rule,
  * with referenced cohorts' rules inlined. What preview, explain and why run.
  */
-export function compileCohort(def: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, asOf: Date, pit: PointInTime, customerId?: string): CompiledCohort & { columns: MeasureColumn[] } {
+export function compileCohort(
+  def: CohortDefinition,
+  catalog: ReadonlyMap<string, CohortDefinition>,
+  asOf: Date,
+  pit: PointInTime,
+  customerId?: string,
+): CompiledCohort & { columns: MeasureColumn[] } {
   const p = new Params(asOf);
   const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
   const where = predicate(def.rule, p, (id) => ({ rule: catalog.get(id)!.rule }));
-  return { sql: `WITH measures AS (${measures.sql})\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`, params: p.values, columns: measures.columns };
+  return {
+    sql: `WITH measures AS (${measures.sql})\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`,
+    params: p.values,
+    columns: measures.columns,
+  };
 }
 
 /** The measures tables compute builds are named only by this pattern: an allow-list for an identifier. */
@@ -92,10 +117,18 @@ export const MEASURES_TABLE = /^measures_[0-9a-f]{16}$/;
  * The cohort over a run's materialised measures table: referenced cohorts computed in the same
  * run are read from their snapshots; others are inlined.
  */
-export function compileOverTable(def: CohortDefinition, table: string, asOf: Date, reference: (cohortId: string) => Reference): CompiledCohort {
+export function compileOverTable(
+  def: CohortDefinition,
+  table: string,
+  asOf: Date,
+  reference: (cohortId: string) => Reference,
+): CompiledCohort {
   if (!MEASURES_TABLE.test(table)) throw new Error(`not a measures table: ${table}`);
   const p = new Params(asOf);
   const where = predicate(def.rule, p, reference);
   // asOf ($1) is always a parameter; a rule that does not use it still types it here.
-  return { sql: `SELECT m.customer_id, m.customer_no, $1::timestamptz AS as_of FROM ${table} m WHERE ${where}`, params: p.values };
+  return {
+    sql: `SELECT m.customer_id, m.customer_no, $1::timestamptz AS as_of FROM ${table} m WHERE ${where}`,
+    params: p.values,
+  };
 }

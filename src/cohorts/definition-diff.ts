@@ -18,7 +18,9 @@ export function definitionDiff(before: unknown, after: unknown, at: Array<string
   if (canonicalJson(before) === canonicalJson(after)) return [];
   const path = at.length ? at.join('.') : '(definition)';
   if (isObject(before) && isObject(after)) {
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== undefined || after[k] !== undefined).sort();
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+      .filter((k) => before[k] !== undefined || after[k] !== undefined)
+      .sort();
     return keys.flatMap((k) => {
       if (before[k] === undefined) return [{ path: [...at, k].join('.'), after: after[k] }];
       if (after[k] === undefined) return [{ path: [...at, k].join('.'), before: before[k] }];

@@ -12,8 +12,20 @@ export const PropertyName = z.enum(['currency', 'feature', 'format', 'method', '
 
 /** Per-customer measures derived from events and traits; docs/cohorts.md says how each is computed. */
 export const MeasureName = z.enum([
-  'recency_days', 'frequency', 'monetary', 'rfm_r', 'rfm_f', 'rfm_m', 'rfm_score',
-  'velocity', 'support_intensity', 'failed_payments', 'upgrades', 'downgrades', 'refunds', 'tenure_days',
+  'recency_days',
+  'frequency',
+  'monetary',
+  'rfm_r',
+  'rfm_f',
+  'rfm_m',
+  'rfm_score',
+  'velocity',
+  'support_intensity',
+  'failed_payments',
+  'upgrades',
+  'downgrades',
+  'refunds',
+  'tenure_days',
 ]);
 export type MeasureName = z.infer<typeof MeasureName>;
 
@@ -25,7 +37,12 @@ const CohortId = z.string().regex(/^[a-z][a-z0-9-]{1,63}$/, 'a cohort id: lower-
 
 /** At least one bound; a value meets it when every bound given holds. */
 const Bounds = z
-  .object({ gte: z.number().optional(), gt: z.number().optional(), lte: z.number().optional(), lt: z.number().optional() })
+  .object({
+    gte: z.number().optional(),
+    gt: z.number().optional(),
+    lte: z.number().optional(),
+    lt: z.number().optional(),
+  })
   .strict()
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of gte, gt, lte, lt');
 export type Bounds = z.infer<typeof Bounds>;
@@ -48,7 +65,11 @@ export const EventCondition = z
       .superRefine((where, ctx) => {
         for (const key of Object.keys(where)) {
           if (!PropertyName.safeParse(key).success) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not a filterable property; rules can filter on ${PropertyName.options.join(', ')} (the properties kept in the rollups)` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `"${key}" is not a filterable property; rules can filter on ${PropertyName.options.join(', ')} (the properties kept in the rollups)`,
+            });
           }
         }
       })
@@ -62,15 +83,25 @@ export const EventCondition = z
   })
   .strict()
   .superRefine((e, ctx) => {
-    if ((e.type === undefined) === (e.types === undefined)) ctx.addIssue({ code: 'custom', path: ['type'], message: 'give exactly one of type, types' });
+    if ((e.type === undefined) === (e.types === undefined))
+      ctx.addIssue({ code: 'custom', path: ['type'], message: 'give exactly one of type, types' });
     const given = AGGREGATES.filter((k) => e[k] !== undefined);
     if (given.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `an event condition tests exactly one of ${AGGREGATES.join(', ')}; got ${given.length ? given.join(' and ') : 'none'}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `an event condition tests exactly one of ${AGGREGATES.join(', ')}; got ${given.length ? given.join(' and ') : 'none'}`,
+      });
       return;
     }
     const occurrence = given[0] === 'first' || given[0] === 'last';
-    if (occurrence && e.within !== undefined) ctx.addIssue({ code: 'custom', path: ['within'], message: `${given[0]} carries its own window (${given[0]}: { within: 7d } or { before: 30d })` });
-    if (!occurrence && e.within === undefined) ctx.addIssue({ code: 'custom', path: ['within'], message: `${given[0]} needs a window, such as within: 30d` });
+    if (occurrence && e.within !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['within'],
+        message: `${given[0]} carries its own window (${given[0]}: { within: 7d } or { before: 30d })`,
+      });
+    if (!occurrence && e.within === undefined)
+      ctx.addIssue({ code: 'custom', path: ['within'], message: `${given[0]} needs a window, such as within: 30d` });
   });
 export type EventCondition = z.infer<typeof EventCondition>;
 
@@ -86,26 +117,58 @@ export const TraitCondition = z
   .strict()
   .superRefine((t, ctx) => {
     const given = (['in', 'notIn', 'is', 'within', 'before'] as const).filter((k) => t[k] !== undefined);
-    if (given.length !== 1) ctx.addIssue({ code: 'custom', message: `a trait condition gives exactly one of in, notIn, is, within, before; got ${given.length ? given.join(' and ') : 'none'}` });
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `a trait condition gives exactly one of in, notIn, is, within, before; got ${given.length ? given.join(' and ') : 'none'}`,
+      });
     const dated = t.name === 'signup_at';
     const flag = t.name === 'consent_marketing';
     for (const k of given) {
-      if ((k === 'within' || k === 'before') && !dated) ctx.addIssue({ code: 'custom', path: [k], message: `${k} applies to signup_at only` });
-      if (k === 'is' && !flag) ctx.addIssue({ code: 'custom', path: [k], message: 'is applies to consent_marketing only' });
-      if ((k === 'in' || k === 'notIn') && (dated || flag)) ctx.addIssue({ code: 'custom', path: [k], message: `${t.name} is tested with ${dated ? 'within or before' : 'is'}` });
+      if ((k === 'within' || k === 'before') && !dated)
+        ctx.addIssue({ code: 'custom', path: [k], message: `${k} applies to signup_at only` });
+      if (k === 'is' && !flag)
+        ctx.addIssue({ code: 'custom', path: [k], message: 'is applies to consent_marketing only' });
+      if ((k === 'in' || k === 'notIn') && (dated || flag))
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `${t.name} is tested with ${dated ? 'within or before' : 'is'}`,
+        });
     }
   });
 export type TraitCondition = z.infer<typeof TraitCondition>;
 
-const WINDOWED: readonly MeasureName[] = ['frequency', 'monetary', 'rfm_f', 'rfm_m', 'rfm_score', 'velocity', 'support_intensity', 'failed_payments', 'upgrades', 'downgrades', 'refunds'];
+const WINDOWED: readonly MeasureName[] = [
+  'frequency',
+  'monetary',
+  'rfm_f',
+  'rfm_m',
+  'rfm_score',
+  'velocity',
+  'support_intensity',
+  'failed_payments',
+  'upgrades',
+  'downgrades',
+  'refunds',
+];
 export const measureIsWindowed = (name: MeasureName) => WINDOWED.includes(name);
 
 export const MeasureCondition = z
-  .object({ name: MeasureName, window: Window.optional(), gte: z.number().optional(), gt: z.number().optional(), lte: z.number().optional(), lt: z.number().optional() })
+  .object({
+    name: MeasureName,
+    window: Window.optional(),
+    gte: z.number().optional(),
+    gt: z.number().optional(),
+    lte: z.number().optional(),
+    lt: z.number().optional(),
+  })
   .strict()
   .superRefine((m, ctx) => {
-    if ([m.gte, m.gt, m.lte, m.lt].every((v) => v === undefined)) ctx.addIssue({ code: 'custom', message: 'give at least one of gte, gt, lte, lt' });
-    if (m.window !== undefined && !measureIsWindowed(m.name)) ctx.addIssue({ code: 'custom', path: ['window'], message: `${m.name} takes no window` });
+    if ([m.gte, m.gt, m.lte, m.lt].every((v) => v === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give at least one of gte, gt, lte, lt' });
+    if (m.window !== undefined && !measureIsWindowed(m.name))
+      ctx.addIssue({ code: 'custom', path: ['window'], message: `${m.name} takes no window` });
   });
 export type MeasureCondition = z.infer<typeof MeasureCondition>;
 
@@ -122,24 +185,28 @@ export const RULE_KINDS = ['all', 'any', 'none', 'in_cohort', 'event', 'trait', 
 
 // One object with optional keys rather than a union, so an error inside a rule keeps its
 // path (rule.all.1.trait.name) instead of collapsing into "invalid input".
-export const Rule: z.ZodType<Rule> = z.lazy(() =>
-  z
-    .object({
-      all: z.array(Rule).min(1).optional(),
-      any: z.array(Rule).min(1).optional(),
-      none: z.array(Rule).min(1).optional(),
-      in_cohort: CohortId.optional(),
-      event: EventCondition.optional(),
-      trait: TraitCondition.optional(),
-      measure: MeasureCondition.optional(),
-    })
-    .strict()
-    .superRefine((rule, ctx) => {
-      const given = RULE_KINDS.filter((k) => rule[k] !== undefined);
-      if (given.length !== 1) {
-        ctx.addIssue({ code: 'custom', message: `a rule is exactly one of ${RULE_KINDS.join(', ')}; got ${given.length ? given.join(' and ') : 'none'}` });
-      }
-    }) as unknown as z.ZodType<Rule>,
+export const Rule: z.ZodType<Rule> = z.lazy(
+  () =>
+    z
+      .object({
+        all: z.array(Rule).min(1).optional(),
+        any: z.array(Rule).min(1).optional(),
+        none: z.array(Rule).min(1).optional(),
+        in_cohort: CohortId.optional(),
+        event: EventCondition.optional(),
+        trait: TraitCondition.optional(),
+        measure: MeasureCondition.optional(),
+      })
+      .strict()
+      .superRefine((rule, ctx) => {
+        const given = RULE_KINDS.filter((k) => rule[k] !== undefined);
+        if (given.length !== 1) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `a rule is exactly one of ${RULE_KINDS.join(', ')}; got ${given.length ? given.join(' and ') : 'none'}`,
+          });
+        }
+      }) as unknown as z.ZodType<Rule>,
 );
 
 export const CohortTier = z.enum(['strategic', 'tactical']);
@@ -195,7 +262,11 @@ export const CohortChecks = z
     for (const [warnName, warn, failName, fail, side] of pairs) {
       if (warn === undefined || fail === undefined) continue;
       if (side === 'above' ? warn > fail : warn < fail) {
-        ctx.addIssue({ code: 'custom', path: [failName], message: `${failName} (${fail}) must be ${side === 'above' ? 'at least' : 'at most'} ${warnName} (${warn}), defaults included` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [failName],
+          message: `${failName} (${fail}) must be ${side === 'above' ? 'at least' : 'at most'} ${warnName} (${warn}), defaults included`,
+        });
       }
     }
   });
@@ -216,7 +287,10 @@ export const CohortDefinition = z
     deprecationReason: z.string().trim().min(10, 'say why, in a sentence').optional(),
     rule: Rule,
     /** The sources the rule reads; checked against the rule (catalog-rules.ts). */
-    sources: z.array(DataSource).min(1).transform((list) => [...new Set(list)].sort()),
+    sources: z
+      .array(DataSource)
+      .min(1)
+      .transform((list) => [...new Set(list)].sort()),
     /** Destination names the cohort is published to (issue 6); none yet means "all configured". */
     destinations: z.array(z.string().min(1)).default([]),
     checks: CohortChecks.default({ minSize: 1, sizeShiftWarnPct: 20, sizeShiftFailPct: 50 }),
@@ -226,7 +300,11 @@ export const CohortDefinition = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.status === 'deprecated' && d.tier === 'strategic' && !d.deprecationReason) {
-      ctx.addIssue({ code: 'custom', path: ['deprecationReason'], message: 'a strategic cohort is deprecated only with a reason: add deprecationReason' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deprecationReason'],
+        message: 'a strategic cohort is deprecated only with a reason: add deprecationReason',
+      });
     }
   });
 export type CohortDefinition = z.infer<typeof CohortDefinition>;
@@ -240,4 +318,6 @@ export function leaves(rule: Rule, at: (string | number)[] = ['rule']): Array<{ 
 }
 
 /** The cohorts a rule refers to with in_cohort. */
-export const references = (rule: Rule): string[] => [...new Set(leaves(rule).flatMap(({ rule: r }) => ('in_cohort' in r ? [r.in_cohort] : [])))];
+export const references = (rule: Rule): string[] => [
+  ...new Set(leaves(rule).flatMap(({ rule: r }) => ('in_cohort' in r ? [r.in_cohort] : []))),
+];

@@ -1,5 +1,13 @@
 import type { Queryable } from '../data/db';
-import { derivedColumn, derivedParts, eventColumn, NOT_ACTIVITY, type DerivedMeasure, type EventMeasure, type MeasureSet } from './measures';
+import {
+  derivedColumn,
+  derivedParts,
+  eventColumn,
+  NOT_ACTIVITY,
+  type DerivedMeasure,
+  type EventMeasure,
+  type MeasureSet,
+} from './measures';
 
 /** Bind parameters: user values never enter the SQL text. $1 is asOf. */
 export class Params {
@@ -104,7 +112,10 @@ export function measuresQuery(set: MeasureSet, p: Params, pit: PointInTime, cust
       return `a.${col}`;
     }
     columns.push({ name: col, type: 'numeric' });
-    if (m.agg === 'days') return `${dayLanes(m).map((_, i) => `bit_count(COALESCE(a.${col}_${i}, 0)::bit(64))`).join(' + ')} AS ${col}`;
+    if (m.agg === 'days')
+      return `${dayLanes(m)
+        .map((_, i) => `bit_count(COALESCE(a.${col}_${i}, 0)::bit(64))`)
+        .join(' + ')} AS ${col}`;
     return `COALESCE(${aggOf(m)}.${col}, 0) AS ${col}`;
   });
   const joins = [
@@ -137,17 +148,22 @@ export function measuresQuery(set: MeasureSet, p: Params, pit: PointInTime, cust
       ctes.push(`rank_${i} AS (SELECT v, ceil(5 * ((sum(n) OVER (ORDER BY v ${r.order}))::float8 / (sum(n) OVER ())::float8))::int AS score
       FROM (SELECT x.${r.source} AS v, count(*) AS n FROM scored x WHERE ${r.has(`x.${r.source}`)} GROUP BY 1) g)`);
       columns.push({ name: r.col, type: 'numeric' });
-      return { select: `COALESCE(r${i}.score, 0) AS ${r.col}`, join: `LEFT JOIN rank_${i} r${i} ON r${i}.v = x.${r.source}` };
+      return {
+        select: `COALESCE(r${i}.score, 0) AS ${r.col}`,
+        join: `LEFT JOIN rank_${i} r${i} ON r${i}.v = x.${r.source}`,
+      };
     });
     relation = `SELECT x.*, ${joins.map((j) => j.select).join(', ')} FROM scored x ${joins.map((j) => j.join).join(' ')}`;
   }
   step(combinedExpr);
-  if (customerId !== undefined && !early) relation = `SELECT x.* FROM (${relation}) x WHERE x.customer_id = ${p.add(customerId)}`;
+  if (customerId !== undefined && !early)
+    relation = `SELECT x.* FROM (${relation}) x WHERE x.customer_id = ${p.add(customerId)}`;
   return { sql: `WITH ${ctes.join(',\n    ')}\n    ${relation}`, columns };
 }
 
 /** Bit lanes of 64 days each: a distinct-days count is the population count of OR-ed day bits. */
-const dayLanes = (m: EventMeasure) => Array.from({ length: Math.ceil(((m.days ?? 0) + m.offset) / 64) }, (_, i) => i * 64);
+const dayLanes = (m: EventMeasure) =>
+  Array.from({ length: Math.ceil(((m.days ?? 0) + m.offset) / 64) }, (_, i) => i * 64);
 
 /**
  * The rollup rows in reach, each classified once (type code, age in days, activity, property
@@ -174,9 +190,17 @@ function aggregates(events: Array<[string, EventMeasure]>, p: Params, pit: Point
 /** The CTE an event measure's column comes from (see aggregates). */
 const aggOf = (m: EventMeasure) => (m.agg === 'sum' ? 'am' : 'a');
 
-function aggregatePart(name: 'agg' | 'agg_money', events: Array<[string, EventMeasure]>, p: Params, pit: PointInTime, one: string): string[] {
+function aggregatePart(
+  name: 'agg' | 'agg_money',
+  events: Array<[string, EventMeasure]>,
+  p: Params,
+  pit: PointInTime,
+  one: string,
+): string[] {
   const rows = `${name}_rows`;
-  const oldest = events.some(([, m]) => m.days === null) ? null : Math.max(...events.map(([, m]) => m.days! + m.offset));
+  const oldest = events.some(([, m]) => m.days === null)
+    ? null
+    : Math.max(...events.map(([, m]) => m.days! + m.offset));
   const named = [...new Set(events.flatMap(([, m]) => (m.types === 'activity' ? [] : m.types)))].sort();
   const activity = events.some(([, m]) => m.types === 'activity');
   const wheres = [...new Set(events.flatMap(([, m]) => m.where.map((w) => JSON.stringify(w))))].sort();
@@ -192,18 +216,34 @@ function aggregatePart(name: 'agg' | 'agg_money', events: Array<[string, EventMe
       return `COALESCE(d.dims->>${p.add(key)} = ANY(${p.add(values)}::text[]), false) AS w${i}`;
     }),
     // USD for amounts with a currency (no rate: no amount); other values as they are.
-    ...(money ? [`CASE WHEN d.dims ? 'currency' THEN (${minus('value_sum')}) / fx.per_usd ELSE ${minus('value_sum')} END AS money`] : []),
+    ...(money
+      ? [
+          `CASE WHEN d.dims ? 'currency' THEN (${minus('value_sum')}) / fx.per_usd ELSE ${minus('value_sum')} END AS money`,
+        ]
+      : []),
   ];
-  const ctes = [`${rows} AS (
+  const ctes = [
+    `${rows} AS (
       SELECT d.customer_id, d.day, ${minus('events')} AS events, ${classified.join(', ')}
-      FROM customer_daily d${pit.lateRows ? `
-      LEFT JOIN late l ON l.day = d.day AND l.customer_id = d.customer_id AND l.event_type = d.event_type AND l.dims = d.dims` : ''}${money ? `
-      LEFT JOIN fx_rates fx ON fx.currency = d.dims->>'currency'` : ''}
-      WHERE d.day <= ${AS_OF_DAY}${oldest === null ? '' : ` AND d.day > ${AS_OF_DAY} - ${p.add(oldest)}::int`}${activity ? '' : ` AND d.event_type = ANY(${typesParam}::text[])`}${one})`];
+      FROM customer_daily d${
+        pit.lateRows
+          ? `
+      LEFT JOIN late l ON l.day = d.day AND l.customer_id = d.customer_id AND l.event_type = d.event_type AND l.dims = d.dims`
+          : ''
+      }${
+        money
+          ? `
+      LEFT JOIN fx_rates fx ON fx.currency = d.dims->>'currency'`
+          : ''
+      }
+      WHERE d.day <= ${AS_OF_DAY}${oldest === null ? '' : ` AND d.day > ${AS_OF_DAY} - ${p.add(oldest)}::int`}${activity ? '' : ` AND d.event_type = ANY(${typesParam}::text[])`}${one})`,
+  ];
 
   const filter = (m: EventMeasure, withWindow: boolean): string => {
     // Type codes index our own parameter array: integers we generate, never user text.
-    const parts = [m.types === 'activity' ? 'x.act' : `x.t IN (${m.types.map((t) => named.indexOf(t) + 1).join(', ')})`];
+    const parts = [
+      m.types === 'activity' ? 'x.act' : `x.t IN (${m.types.map((t) => named.indexOf(t) + 1).join(', ')})`,
+    ];
     for (const w of m.where) parts.push(`x.w${wheres.indexOf(JSON.stringify(w))}`);
     if (withWindow && m.days !== null) {
       parts.push(`x.age < ${p.add(m.days + m.offset)}::int`);
@@ -216,7 +256,10 @@ function aggregatePart(name: 'agg' | 'agg_money', events: Array<[string, EventMe
     if (m.agg === 'last') return [`max(x.day) FILTER (WHERE ${filter(m, false)} AND x.events > 0) AS ${col}`];
     if (m.agg === 'sum') return [`sum(x.money) FILTER (WHERE ${filter(m, true)}) AS ${col}`];
     if (m.agg === 'count') return [`sum(x.events) FILTER (WHERE ${filter(m, true)}) AS ${col}`];
-    return dayLanes(m).map((from, i) => `bit_or(CASE WHEN x.age >= ${from} AND x.age < ${from + 64} THEN 1::bigint << (x.age - ${from}) ELSE 0 END) FILTER (WHERE ${filter(m, true)} AND x.events > 0) AS ${col}_${i}`);
+    return dayLanes(m).map(
+      (from, i) =>
+        `bit_or(CASE WHEN x.age >= ${from} AND x.age < ${from + 64} THEN 1::bigint << (x.age - ${from}) ELSE 0 END) FILTER (WHERE ${filter(m, true)} AND x.events > 0) AS ${col}_${i}`,
+    );
   });
   ctes.push(`${name} AS (SELECT x.customer_id, ${cols.join(', ')} FROM ${rows} x GROUP BY x.customer_id)`);
   return ctes;
@@ -254,13 +297,19 @@ function simpleExpr(m: DerivedMeasure): string | undefined {
  * days > 0; net revenue > 0), 0 for the rest: ceil(5 × cume_dist), so ties share a score and the
  * result never depends on row order.
  */
-function rankSource(m: DerivedMeasure): { source: string; has: (v: string) => string; order: 'ASC' | 'DESC' } | undefined {
+function rankSource(
+  m: DerivedMeasure,
+): { source: string; has: (v: string) => string; order: 'ASC' | 'DESC' } | undefined {
   if (m.name !== 'rfm_r' && m.name !== 'rfm_f' && m.name !== 'rfm_m') return undefined;
   const source = derivedColumn(derivedParts(m).derived[0]!);
-  return m.name === 'rfm_r' ? { source, has: (v) => `${v} IS NOT NULL`, order: 'DESC' } : { source, has: (v) => `${v} > 0`, order: 'ASC' };
+  return m.name === 'rfm_r'
+    ? { source, has: (v) => `${v} IS NOT NULL`, order: 'DESC' }
+    : { source, has: (v) => `${v} > 0`, order: 'ASC' };
 }
 
 function combinedExpr(m: DerivedMeasure): string | undefined {
   if (m.name !== 'rfm_score') return undefined;
-  return `(${derivedParts(m).derived.map((d) => `x.${derivedColumn(d)}`).join(' + ')})`;
+  return `(${derivedParts(m)
+    .derived.map((d) => `x.${derivedColumn(d)}`)
+    .join(' + ')})`;
 }

@@ -42,7 +42,17 @@ export function eventColumn(m: EventMeasure): string {
 }
 
 export const DEFAULT_WINDOW: Partial<Record<MeasureName, number>> = {
-  frequency: 30, monetary: 90, rfm_f: 90, rfm_m: 90, rfm_score: 90, velocity: 14, support_intensity: 30, failed_payments: 30, upgrades: 90, downgrades: 90, refunds: 90,
+  frequency: 30,
+  monetary: 90,
+  rfm_f: 90,
+  rfm_m: 90,
+  rfm_score: 90,
+  velocity: 14,
+  support_intensity: 30,
+  failed_payments: 30,
+  upgrades: 90,
+  downgrades: 90,
+  refunds: 90,
 };
 
 export function derivedColumn(m: DerivedMeasure): string {
@@ -60,7 +70,13 @@ export function eventMeasureOf(e: EventCondition): EventMeasure {
   return { agg, types, where, days: windowDays(e.within!), offset: 0 };
 }
 
-const count = (types: string[] | 'activity', days: number, offset = 0): EventMeasure => ({ agg: 'count', types, where: [], days, offset });
+const count = (types: string[] | 'activity', days: number, offset = 0): EventMeasure => ({
+  agg: 'count',
+  types,
+  where: [],
+  days,
+  offset,
+});
 
 /** What each derived measure is made of; the SQL that combines them is in measures-sql.ts. */
 export function derivedParts(m: DerivedMeasure): { events: EventMeasure[]; derived: DerivedMeasure[] } {
@@ -71,7 +87,13 @@ export function derivedParts(m: DerivedMeasure): { events: EventMeasure[]; deriv
     case 'frequency':
       return { events: [{ agg: 'days', types: 'activity', where: [], days: w, offset: 0 }], derived: [] };
     case 'monetary':
-      return { events: [{ agg: 'sum', types: ['invoice_paid'], where: [], days: w, offset: 0 }, { agg: 'sum', types: ['refund'], where: [], days: w, offset: 0 }], derived: [] };
+      return {
+        events: [
+          { agg: 'sum', types: ['invoice_paid'], where: [], days: w, offset: 0 },
+          { agg: 'sum', types: ['refund'], where: [], days: w, offset: 0 },
+        ],
+        derived: [],
+      };
     case 'velocity':
       return { events: [count('activity', w), count('activity', w, w)], derived: [] };
     case 'support_intensity':
@@ -93,7 +115,14 @@ export function derivedParts(m: DerivedMeasure): { events: EventMeasure[]; deriv
     case 'rfm_m':
       return { events: [], derived: [{ name: 'monetary', days: w }] };
     case 'rfm_score':
-      return { events: [], derived: [{ name: 'rfm_r', days: null }, { name: 'rfm_f', days: w }, { name: 'rfm_m', days: w }] };
+      return {
+        events: [],
+        derived: [
+          { name: 'rfm_r', days: null },
+          { name: 'rfm_f', days: w },
+          { name: 'rfm_m', days: w },
+        ],
+      };
   }
 }
 

@@ -11,16 +11,31 @@ export type MeasureRow = Record<string, unknown>;
  * figures `why` shows. Day columns (first/last) come back as 'YYYY-MM-DD' text, so reading them
  * never depends on the process's time zone.
  */
-export function memberMeasuresQuery(def: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, asOf: Date, pit: PointInTime, customerId: string): { sql: string; params: unknown[] } {
+export function memberMeasuresQuery(
+  def: CohortDefinition,
+  catalog: ReadonlyMap<string, CohortDefinition>,
+  asOf: Date,
+  pit: PointInTime,
+  customerId: string,
+): { sql: string; params: unknown[] } {
   const p = new Params(asOf);
   const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
   // Column names come from an enum or a hash (measures.ts), never from user text.
-  const select = measures.columns.map((c) => (c.type === 'date' ? `to_char(x.${c.name}, 'YYYY-MM-DD') AS ${c.name}` : `x.${c.name}`));
+  const select = measures.columns.map((c) =>
+    c.type === 'date' ? `to_char(x.${c.name}, 'YYYY-MM-DD') AS ${c.name}` : `x.${c.name}`,
+  );
   return { sql: `SELECT ${select.join(', ')} FROM (${measures.sql}) x`, params: p.values };
 }
 
 /** Undefined when the customer did not exist at asOf (measures hold only customers seen by then). */
-export async function memberMeasures(db: Queryable, def: CohortDefinition, catalog: ReadonlyMap<string, CohortDefinition>, asOf: Date, pit: PointInTime, customerId: string): Promise<MeasureRow | undefined> {
+export async function memberMeasures(
+  db: Queryable,
+  def: CohortDefinition,
+  catalog: ReadonlyMap<string, CohortDefinition>,
+  asOf: Date,
+  pit: PointInTime,
+  customerId: string,
+): Promise<MeasureRow | undefined> {
   const { sql, params } = memberMeasuresQuery(def, catalog, asOf, pit, customerId);
   return (await db.query<MeasureRow>(sql, params)).rows[0];
 }

@@ -20,7 +20,9 @@ export interface PlannedCohort {
 
 /** The event types seen in the data, plus those of the built-in kinds (catalog-rules.ts). */
 export async function knownEventTypes(db: Queryable): Promise<Set<string>> {
-  return new Set((await db.query<{ event_type: string }>('SELECT event_type FROM event_types')).rows.map((r) => r.event_type));
+  return new Set(
+    (await db.query<{ event_type: string }>('SELECT event_type FROM event_types')).rows.map((r) => r.event_type),
+  );
 }
 
 /**
@@ -28,35 +30,63 @@ export async function knownEventTypes(db: Queryable): Promise<Set<string>> {
  * cohort that vanished from the folder without a recorded deletion, and fixes the run's plan
  * (run_cohorts) once: a retry returns the same plan.
  */
-export async function planRun(db: Db, catalogDir: string, input: { runId: string; tier: CohortTier | 'all'; author: string; rationale: string }): Promise<PlannedCohort[]> {
+export async function planRun(
+  db: Db,
+  catalogDir: string,
+  input: { runId: string; tier: CohortTier | 'all'; author: string; rationale: string },
+): Promise<PlannedCohort[]> {
   const fixed = await plannedCohorts(db, input.runId);
   if (fixed.length > 0) return fixed;
   const catalog = await loadCatalog(catalogDir, { eventTypes: await knownEventTypes(db) });
-  const missing = await missingFromCatalog(db, catalog.map((e) => e.definition.id));
+  const missing = await missingFromCatalog(
+    db,
+    catalog.map((e) => e.definition.id),
+  );
   const strategic = missing.filter((m) => m.tier === 'strategic');
   if (strategic.length > 0) {
-    throw new InvalidDefinitionError(strategic.map((m) => `${catalogDir}: strategic cohort "${m.cohortId}" is missing from the catalog; a strategic cohort is deleted only with a reason: cohortflow cohorts delete ${m.cohortId} --reason "…"`));
+    throw new InvalidDefinitionError(
+      strategic.map(
+        (m) =>
+          `${catalogDir}: strategic cohort "${m.cohortId}" is missing from the catalog; a strategic cohort is deleted only with a reason: cohortflow cohorts delete ${m.cohortId} --reason "…"`,
+      ),
+    );
   }
-  for (const m of missing) await recordDeletion(db, m.cohortId, { author: input.author, reason: `file removed from the catalog; noticed by run ${input.runId} (${input.rationale})` });
+  for (const m of missing)
+    await recordDeletion(db, m.cohortId, {
+      author: input.author,
+      reason: `file removed from the catalog; noticed by run ${input.runId} (${input.rationale})`,
+    });
 
   const versions = new Map<string, number>();
   for (const entry of catalog) {
-    const { version } = await recordDefinition(db, entry, { author: `${input.author} (file by ${entry.definition.owner}, recorded by run ${input.runId})`, rationale: input.rationale });
+    const { version } = await recordDefinition(db, entry, {
+      author: `${input.author} (file by ${entry.definition.owner}, recorded by run ${input.runId})`,
+      rationale: input.rationale,
+    });
     versions.set(entry.definition.id, version);
   }
   const definitions = new Map(catalog.map((e) => [e.definition.id, e.definition]));
-  const inScope = catalog.filter((e) => e.definition.status === 'active' && (input.tier === 'all' || e.definition.tier === input.tier)).map((e) => e.definition.id);
+  const inScope = catalog
+    .filter((e) => e.definition.status === 'active' && (input.tier === 'all' || e.definition.tier === input.tier))
+    .map((e) => e.definition.id);
   // Cohorts outside the scope that an in-scope one refers to are read (inlined), not published.
   const referenced = new Set<string>();
-  const walk = (id: string) => references(definitions.get(id)!.rule).forEach((r) => !referenced.has(r) && (referenced.add(r), walk(r)));
+  const walk = (id: string) =>
+    references(definitions.get(id)!.rule).forEach((r) => !referenced.has(r) && (referenced.add(r), walk(r)));
   inScope.forEach(walk);
   const deps = dependencies(definitions, inScope);
   await db.transaction(async (tx) => {
     for (const id of inScope) {
-      await tx.query('INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope, depends_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [input.runId, id, versions.get(id), 'publish', deps.get(id)]);
+      await tx.query(
+        'INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope, depends_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+        [input.runId, id, versions.get(id), 'publish', deps.get(id)],
+      );
     }
     for (const id of [...referenced].filter((r) => !inScope.includes(r))) {
-      await tx.query('INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [input.runId, id, versions.get(id), 'reference']);
+      await tx.query(
+        'INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [input.runId, id, versions.get(id), 'reference'],
+      );
     }
   });
   return plannedCohorts(db, input.runId);
@@ -67,42 +97,62 @@ async function plannedCohorts(db: Queryable, runId: string): Promise<PlannedCoho
     `SELECT cohort_id, definition_version, depends_on FROM run_cohorts WHERE run_id = $1 AND scope = 'publish' ORDER BY cohort_id`,
     [runId],
   );
-  return r.rows.map((x) => ({ cohortId: x.cohort_id, definitionVersion: x.definition_version, dependsOn: x.depends_on }));
+  return r.rows.map((x) => ({
+    cohortId: x.cohort_id,
+    definitionVersion: x.definition_version,
+    dependsOn: x.depends_on,
+  }));
 }
 
 type RunDefinitions = Map<string, { definition: CohortDefinition; version: number; scope: 'publish' | 'reference' }>;
 
 /** The planned definitions of a run (or only those of `ids`), by cohort id, with their scope. */
 async function runDefinitions(db: Queryable, runId: string, ids?: string[]): Promise<RunDefinitions> {
-  const r = await db.query<{ cohort_id: string; definition: CohortDefinition; definition_version: number; scope: 'publish' | 'reference' }>(
+  const r = await db.query<{
+    cohort_id: string;
+    definition: CohortDefinition;
+    definition_version: number;
+    scope: 'publish' | 'reference';
+  }>(
     `SELECT rc.cohort_id, d.definition, rc.definition_version, rc.scope FROM run_cohorts rc
      JOIN cohort_definitions d ON d.cohort_id = rc.cohort_id AND d.version = rc.definition_version
      WHERE rc.run_id = $1 AND ($2::text[] IS NULL OR rc.cohort_id = ANY($2::text[]))`,
     [runId, ids ?? null],
   );
-  return new Map(r.rows.map((x) => [x.cohort_id, { definition: x.definition, version: x.definition_version, scope: x.scope }]));
+  return new Map(
+    r.rows.map((x) => [x.cohort_id, { definition: x.definition, version: x.definition_version, scope: x.scope }]),
+  );
 }
 
 /** A cohort's planned definition and those of every cohort it reaches through in_cohort: not the whole run's. */
 async function reachableDefinitions(db: Queryable, runId: string, cohortId: string): Promise<RunDefinitions> {
   const found: RunDefinitions = new Map();
-  for (let wanted = [cohortId]; wanted.length > 0; ) {
+  for (let wanted = [cohortId]; wanted.length > 0;) {
     const more = await runDefinitions(db, runId, wanted);
     more.forEach((d, id) => found.set(id, d));
-    wanted = [...new Set([...more.values()].flatMap((d) => references(d.definition.rule)))].filter((id) => !found.has(id));
+    wanted = [...new Set([...more.values()].flatMap((d) => references(d.definition.rule)))].filter(
+      (id) => !found.has(id),
+    );
   }
   return found;
 }
 
-export const measuresTableOf = (runId: string) => `measures_${crypto.createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
+export const measuresTableOf = (runId: string) =>
+  `measures_${crypto.createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
 
 /**
  * One pass over the rollups for every measure the run's cohorts need, into a table of one row
  * per customer existing at asOf. Rebuilt from scratch on a retry, so a half-built table never counts.
  */
-export async function materialiseMeasures(db: Db, input: { runId: string; asOf: string }): Promise<{ table: string; rows: number; measures: number }> {
+export async function materialiseMeasures(
+  db: Db,
+  input: { runId: string; asOf: string },
+): Promise<{ table: string; rows: number; measures: number }> {
   const table = measuresTableOf(input.runId);
-  const done = await db.query<{ rows: number; measures: number }>('SELECT rows, measures FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table]);
+  const done = await db.query<{ rows: number; measures: number }>(
+    'SELECT rows, measures FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL',
+    [table],
+  );
   if (done.rows[0]) return { table, ...done.rows[0] };
 
   const definitions = await runDefinitions(db, input.runId);
@@ -116,12 +166,19 @@ export async function materialiseMeasures(db: Db, input: { runId: string; asOf: 
   const measures = query.columns.length - TRAIT_COLUMNS.length;
   const rows = await db.transaction(async (tx) => {
     await tx.query(`DROP TABLE IF EXISTS ${table}`);
-    await tx.query('INSERT INTO measure_tables (table_name, run_id, as_of) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET built_at = NULL', [table, input.runId, input.asOf]);
+    await tx.query(
+      'INSERT INTO measure_tables (table_name, run_id, as_of) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET built_at = NULL',
+      [table, input.runId, input.asOf],
+    );
     await tx.query(`CREATE TABLE ${table} (${query.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
-    await tx.query('SET LOCAL work_mem = \'256MB\'');
+    await tx.query("SET LOCAL work_mem = '256MB'");
     const inserted = await tx.query(`INSERT INTO ${table} ${query.sql}`, p.values);
     await tx.query(`ANALYZE ${table}`);
-    await tx.query('UPDATE measure_tables SET rows = $2, measures = $3, built_at = now() WHERE table_name = $1', [table, inserted.rowCount, measures]);
+    await tx.query('UPDATE measure_tables SET rows = $2, measures = $3, built_at = now() WHERE table_name = $1', [
+      table,
+      inserted.rowCount,
+      measures,
+    ]);
     return inserted.rowCount ?? 0;
   });
   return { table, rows, measures };
@@ -149,28 +206,44 @@ export interface ComputedSnapshot {
  * Evaluates one cohort of the run into an immutable snapshot, in one transaction: over the run's
  * measures table when it was built, else self-contained over the rollups. Idempotent per (run, cohort).
  */
-export async function computeSnapshot(db: Db, input: { runId: string; cohortId: string; definitionVersion: number; asOf: string }): Promise<ComputedSnapshot> {
+export async function computeSnapshot(
+  db: Db,
+  input: { runId: string; cohortId: string; definitionVersion: number; asOf: string },
+): Promise<ComputedSnapshot> {
   const snapshotId = snapshotIdOf(input.runId, input.cohortId);
   // One transaction, the read-back included: embedded PGlite serves concurrent connections
   // safely only one transaction at a time (DESIGN.md, "Two ways to run").
   return db.transaction(async (tx) => {
-    if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount) await computeInto(tx, snapshotId, input);
+    if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount)
+      await computeInto(tx, snapshotId, input);
     const r = await tx.query<{ size: number; content_hash: string; definition_version: number; tier: CohortTier }>(
       `SELECT s.size, s.content_hash, s.definition_version, d.tier FROM cohort_snapshots s
        JOIN cohort_definitions d ON d.cohort_id = s.cohort_id AND d.version = s.definition_version WHERE s.snapshot_id = $1`,
       [snapshotId],
     );
     const s = r.rows[0]!;
-    return { snapshotId, definitionVersion: s.definition_version, tier: s.tier, size: s.size, contentHash: s.content_hash };
+    return {
+      snapshotId,
+      definitionVersion: s.definition_version,
+      tier: s.tier,
+      size: s.size,
+      contentHash: s.content_hash,
+    };
   });
 }
 
-async function computeInto(tx: Queryable, snapshotId: string, input: { runId: string; cohortId: string; definitionVersion: number; asOf: string }): Promise<void> {
+async function computeInto(
+  tx: Queryable,
+  snapshotId: string,
+  input: { runId: string; cohortId: string; definitionVersion: number; asOf: string },
+): Promise<void> {
   const asOf = new Date(input.asOf);
   const definitions = await reachableDefinitions(tx, input.runId, input.cohortId);
-  const own = definitions.get(input.cohortId)?.definition ?? (await definitionAt(tx, input.cohortId, input.definitionVersion));
+  const own =
+    definitions.get(input.cohortId)?.definition ?? (await definitionAt(tx, input.cohortId, input.definitionVersion));
   const table = measuresTableOf(input.runId);
-  const built = (await tx.query('SELECT 1 FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table])).rowCount;
+  const built = (await tx.query('SELECT 1 FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table]))
+    .rowCount;
   let compiled: CompiledCohort;
   if (built) {
     const reference = (id: string): Reference => {
@@ -186,13 +259,16 @@ async function computeInto(tx: Queryable, snapshotId: string, input: { runId: st
   await tx.query(
     `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)
      SELECT $1, $2, $3, $4, $5, COALESCE((SELECT jsonb_object_agg(source, watermark) FROM source_watermarks), '{}'), 0, ''`,
-  [snapshotId, input.runId, input.cohortId, input.definitionVersion, input.asOf],
+    [snapshotId, input.runId, input.cohortId, input.definitionVersion, input.asOf],
   );
   await writeMembers(tx, snapshotId, compiled);
 }
 
 async function definitionAt(db: Queryable, cohortId: string, version: number): Promise<CohortDefinition> {
-  const r = await db.query<{ definition: CohortDefinition }>('SELECT definition FROM cohort_definitions WHERE cohort_id = $1 AND version = $2', [cohortId, version]);
+  const r = await db.query<{ definition: CohortDefinition }>(
+    'SELECT definition FROM cohort_definitions WHERE cohort_id = $1 AND version = $2',
+    [cohortId, version],
+  );
   if (!r.rows[0]) throw new InvalidDefinitionError([`cohort ${cohortId} has no definition version ${version}`]);
   return r.rows[0].definition;
 }

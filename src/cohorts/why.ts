@@ -1,4 +1,12 @@
-import { windowDays, type Bounds, type CohortDefinition, type EventCondition, type MeasureCondition, type Rule, type TraitCondition } from './definition';
+import {
+  windowDays,
+  type Bounds,
+  type CohortDefinition,
+  type EventCondition,
+  type MeasureCondition,
+  type Rule,
+  type TraitCondition,
+} from './definition';
 import { derivedColumn, derivedOf, eventColumn, eventMeasureOf } from './measures';
 import type { MeasureRow } from './member-measures';
 
@@ -47,10 +55,18 @@ const BOUND_KEYS = ['gte', 'gt', 'lte', 'lt'] as const;
 function meetsBounds(value: unknown, b: Bounds): boolean {
   const n = numberOf(value);
   if (n === undefined) return false;
-  return (b.gte === undefined || n >= b.gte) && (b.gt === undefined || n > b.gt) && (b.lte === undefined || n <= b.lte) && (b.lt === undefined || n < b.lt);
+  return (
+    (b.gte === undefined || n >= b.gte) &&
+    (b.gt === undefined || n > b.gt) &&
+    (b.lte === undefined || n <= b.lte) &&
+    (b.lt === undefined || n < b.lt)
+  );
 }
 
-const boundsText = (b: Bounds) => BOUND_KEYS.filter((k) => b[k] !== undefined).map((k) => `${k} ${b[k]}`).join(', ');
+const boundsText = (b: Bounds) =>
+  BOUND_KEYS.filter((k) => b[k] !== undefined)
+    .map((k) => `${k} ${b[k]}`)
+    .join(', ');
 
 export interface WhyContext {
   asOf: Date;
@@ -59,7 +75,13 @@ export interface WhyContext {
 }
 
 /** Evaluates the rule against one customer's measures row, every node with its deciding figures. */
-export function explainRule(rule: Rule, row: MeasureRow, ctx: WhyContext, at = 'rule', seen: ReadonlySet<string> = new Set()): WhyNode {
+export function explainRule(
+  rule: Rule,
+  row: MeasureRow,
+  ctx: WhyContext,
+  at = 'rule',
+  seen: ReadonlySet<string> = new Set(),
+): WhyNode {
   if ('all' in rule || 'any' in rule || 'none' in rule) {
     const kind = 'all' in rule ? 'all' : 'any' in rule ? 'any' : 'none';
     const parts = 'all' in rule ? rule.all : 'any' in rule ? rule.any : rule.none;
@@ -72,7 +94,12 @@ export function explainRule(rule: Rule, row: MeasureRow, ctx: WhyContext, at = '
     const target = ctx.catalog.get(rule.in_cohort);
     // Cycles are refused by catalog validation; the guard keeps a bad catalog from recursing for ever.
     if (!target || seen.has(rule.in_cohort)) {
-      return { at, kind: 'in_cohort', holds: false, text: `in_cohort ${rule.in_cohort} (${target ? 'refers back to itself' : 'not in the catalog'})` };
+      return {
+        at,
+        kind: 'in_cohort',
+        holds: false,
+        text: `in_cohort ${rule.in_cohort} (${target ? 'refers back to itself' : 'not in the catalog'})`,
+      };
     }
     const inner = explainRule(target.rule, row, ctx, `${rule.in_cohort}:rule`, new Set([...seen, rule.in_cohort]));
     return { at, kind: 'in_cohort', holds: inner.holds, text: `in_cohort ${rule.in_cohort}`, children: [inner] };
@@ -95,19 +122,27 @@ function explainEvent(e: EventCondition, row: MeasureRow, asOf: Date): { holds: 
     const n = windowDays((occurrence.within ?? occurrence.before)!);
     // within N days: asOf's day or the N−1 before it; before N days: on or before asOf's day − N.
     const holds = day !== undefined && (occurrence.within ? day > asOfDay - n : day <= asOfDay - n);
-    const limit = occurrence.within ? `within ${n}d: on or after ${dayText(asOfDay - n + 1)}` : `before ${n}d: on or before ${dayText(asOfDay - n)}`;
+    const limit = occurrence.within
+      ? `within ${n}d: on or after ${dayText(asOfDay - n + 1)}`
+      : `before ${n}d: on or before ${dayText(asOfDay - n)}`;
     return { holds, text: `event ${types}${where} ${which} = ${day === undefined ? 'none' : dayText(day)} (${limit})` };
   }
   const agg = e.count ? 'count' : e.sum ? 'sum' : 'distinct_days';
   const bounds = (e.count ?? e.sum ?? e.distinct_days)!;
-  return { holds: meetsBounds(value, bounds), text: `event ${types}${where} within ${e.within} ${agg} = ${shown(numberOf(value) ?? value)} (${boundsText(bounds)})` };
+  return {
+    holds: meetsBounds(value, bounds),
+    text: `event ${types}${where} within ${e.within} ${agg} = ${shown(numberOf(value) ?? value)} (${boundsText(bounds)})`,
+  };
 }
 
 function explainMeasure(m: MeasureCondition, row: MeasureRow): { holds: boolean; text: string } {
   const d = derivedOf(m.name, m.window);
   const value = row[derivedColumn(d)];
   const name = d.days === null ? m.name : `${m.name} ${d.days}d`;
-  return { holds: meetsBounds(value, m), text: `measure ${name} = ${shown(numberOf(value) ?? value)} (${boundsText(m)})` };
+  return {
+    holds: meetsBounds(value, m),
+    text: `measure ${name} = ${shown(numberOf(value) ?? value)} (${boundsText(m)})`,
+  };
 }
 
 function explainTrait(t: TraitCondition, row: MeasureRow, asOf: Date): { holds: boolean; text: string } {
@@ -125,13 +160,22 @@ function explainTrait(t: TraitCondition, row: MeasureRow, asOf: Date): { holds: 
   if (t.within) {
     const n = windowDays(t.within);
     const at = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
-    return { holds: day !== undefined && day > asOfDay - n && at <= asOf.getTime(), text: `${is} (within ${n}d: on or after ${dayText(asOfDay - n + 1)}, not after asOf)` };
+    return {
+      holds: day !== undefined && day > asOfDay - n && at <= asOf.getTime(),
+      text: `${is} (within ${n}d: on or after ${dayText(asOfDay - n + 1)}, not after asOf)`,
+    };
   }
   const n = windowDays(t.before!);
-  return { holds: day !== undefined && day <= asOfDay - n, text: `${is} (before ${n}d: on or before ${dayText(asOfDay - n)})` };
+  return {
+    holds: day !== undefined && day <= asOfDay - n,
+    text: `${is} (before ${n}d: on or before ${dayText(asOfDay - n)})`,
+  };
 }
 
 /** The tree as indented lines, each ending in ✓ or ✗. */
 export function renderWhy(node: WhyNode, depth = 0): string[] {
-  return [`${'  '.repeat(depth)}${node.text} ${node.holds ? '✓' : '✗'}`, ...(node.children ?? []).flatMap((c) => renderWhy(c, depth + 1))];
+  return [
+    `${'  '.repeat(depth)}${node.text} ${node.holds ? '✓' : '✗'}`,
+    ...(node.children ?? []).flatMap((c) => renderWhy(c, depth + 1)),
+  ];
 }

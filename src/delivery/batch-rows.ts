@@ -17,7 +17,11 @@ export interface DeliveryBatch {
  * planned (a retry hours later) is held back from this batch and recorded as held back, so the
  * destination's next diff knows it never received them.
  */
-export async function batchRows(db: Db, destination: Destination, batch: Pick<DeliveryBatch, 'deliveryId' | 'firstSeq' | 'lastSeq'>) {
+export async function batchRows(
+  db: Db,
+  destination: Destination,
+  batch: Pick<DeliveryBatch, 'deliveryId' | 'firstSeq' | 'lastSeq'>,
+) {
   await db.query(
     `INSERT INTO delivery_suppressed (delivery_id, customer_no)
      SELECT i.delivery_id, i.customer_no FROM delivery_items i JOIN customers c ON c.customer_no = i.customer_no

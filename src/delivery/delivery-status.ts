@@ -13,7 +13,17 @@ export interface DeliveryStatus {
     removes: number;
     suppressed: number;
     cursor: { version: number; acknowledgedAt: string } | null;
-    batches: Array<{ batch: number; id: string; adds: number; removes: number; status: string; attempts: number; lastStatus: number | null; lastError: string | null; deliveredAt: string | null }>;
+    batches: Array<{
+      batch: number;
+      id: string;
+      adds: number;
+      removes: number;
+      status: string;
+      attempts: number;
+      lastStatus: number | null;
+      lastError: string | null;
+      deliveredAt: string | null;
+    }>;
   }>;
   disabledDestinations: Array<{ destination: string; disabledAt: string; reason: string | null }>;
 }

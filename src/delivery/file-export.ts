@@ -33,7 +33,17 @@ async function writeAtomically(file: string, write: (handle: fs.FileHandle) => P
  * (adds/removes since what it acknowledged), in each configured format, then manifest.json with
  * counts and sha256s. The content depends only on the data, so a retry rewrites identical files.
  */
-export async function exportCohortFiles(db: Db, destination: FileDestination, v: { cohortId: string; version: number; snapshotId: string | null; deliveryId: string; previousVersion: number | null }): Promise<void> {
+export async function exportCohortFiles(
+  db: Db,
+  destination: FileDestination,
+  v: {
+    cohortId: string;
+    version: number;
+    snapshotId: string | null;
+    deliveryId: string;
+    previousVersion: number | null;
+  },
+): Promise<void> {
   const dir = path.join(destination.folder, v.cohortId, `v${v.version}`);
   await fs.mkdir(dir, { recursive: true });
   const columns = ['customer_id', ...destination.fields.filter((f) => f !== 'customer_id')];
@@ -53,7 +63,10 @@ export async function exportCohortFiles(db: Db, destination: FileDestination, v:
       [v.deliveryId, after],
     );
   const files: Record<string, { rows: number; sha256: string }> = {};
-  for (const [name, pageOf, header] of [['full', full, columns], ['diff', diff, ['change', ...columns]]] as const) {
+  for (const [name, pageOf, header] of [
+    ['full', full, columns],
+    ['diff', diff, ['change', ...columns]],
+  ] as const) {
     for (const format of destination.formats) {
       const file = `${name}.${format}`;
       const sha = crypto.createHash('sha256');
@@ -64,9 +77,13 @@ export async function exportCohortFiles(db: Db, destination: FileDestination, v:
           await handle.write(text);
         };
         if (format === 'csv') await put(`${header.join(',')}\n`);
-        for (let after = 0; ; ) {
+        for (let after = 0; ;) {
           const page = await pageOf(after);
-          const lines = page.rows.map((r) => (format === 'csv' ? header.map((h) => csvCell(r.row[h])).join(',') : JSON.stringify(Object.fromEntries(header.map((h) => [h, r.row[h] ?? null])))));
+          const lines = page.rows.map((r) =>
+            format === 'csv'
+              ? header.map((h) => csvCell(r.row[h])).join(',')
+              : JSON.stringify(Object.fromEntries(header.map((h) => [h, r.row[h] ?? null]))),
+          );
           if (lines.length) await put(`${lines.join('\n')}\n`);
           rows += page.rows.length;
           if (page.rows.length < PAGE) break;
@@ -76,7 +93,15 @@ export async function exportCohortFiles(db: Db, destination: FileDestination, v:
       files[file] = { rows, sha256: sha.digest('hex') };
     }
   }
-  const manifest = { cohortId: v.cohortId, version: v.version, snapshotId: v.snapshotId, previousVersion: v.previousVersion, destination: destination.name, fields: columns, files };
+  const manifest = {
+    cohortId: v.cohortId,
+    version: v.version,
+    snapshotId: v.snapshotId,
+    previousVersion: v.previousVersion,
+    destination: destination.name,
+    fields: columns,
+    files,
+  };
   await writeAtomically(path.join(dir, 'manifest.json'), async (h) => {
     await h.write(`${JSON.stringify(manifest, null, 2)}\n`);
   });

@@ -24,9 +24,11 @@ export interface DeliveryTarget {
   from: { version: number; snapshotId: string | null; deliveryId: string } | null;
 }
 
-const hash = (...parts: (string | number)[]) => crypto.createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+const hash = (...parts: (string | number)[]) =>
+  crypto.createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 
-export const deliveryIdOf = (cohortId: string, version: number, destination: string, label = '') => `dlv_${hash(cohortId, version, destination, label)}`;
+export const deliveryIdOf = (cohortId: string, version: number, destination: string, label = '') =>
+  `dlv_${hash(cohortId, version, destination, label)}`;
 /** The webhook-id of a batch: the same on every retry, so a receiver drops a duplicate. */
 export const batchIdOf = (deliveryId: string, batchNo: number) => `msg_${hash(deliveryId, batchNo)}`;
 
@@ -39,7 +41,11 @@ const PAGE = 10_000;
  * destination's purpose, the adds/removes against what the destination holds (diffed in SQL),
  * and the batches as ranges of them. A delivery already planned is returned as it was.
  */
-export async function planDelivery(tx: pg.PoolClient, destination: Destination, target: DeliveryTarget): Promise<PlannedDelivery> {
+export async function planDelivery(
+  tx: pg.PoolClient,
+  destination: Destination,
+  target: DeliveryTarget,
+): Promise<PlannedDelivery> {
   const deliveryId = deliveryIdOf(target.cohortId, target.version, destination.name, target.label);
   const existing = await tx.query<PlannedDelivery>(
     'SELECT delivery_id AS "deliveryId", batches, adds, removes, suppressed, from_version AS "fromVersion" FROM destination_deliveries WHERE delivery_id = $1',
@@ -50,7 +56,16 @@ export async function planDelivery(tx: pg.PoolClient, destination: Destination, 
   await tx.query(
     `INSERT INTO destination_deliveries (delivery_id, cohort_id, version, destination, run_id, label, purpose, from_version, batches, adds, removes, suppressed, status)
      VALUES ($1, $2, $3, $4, $5, $8, $6, $7, 0, 0, 0, 0, 'pending')`,
-    [deliveryId, target.cohortId, target.version, destination.name, target.runId, destination.purpose, target.from?.version ?? null, target.label],
+    [
+      deliveryId,
+      target.cohortId,
+      target.version,
+      destination.name,
+      target.runId,
+      destination.purpose,
+      target.from?.version ?? null,
+      target.label,
+    ],
   );
   const suppressed = await tx.query(
     `INSERT INTO delivery_suppressed (delivery_id, customer_no)
@@ -79,28 +94,53 @@ export async function planDelivery(tx: pg.PoolClient, destination: Destination, 
     "SELECT count(*) FILTER (WHERE kind = 'add')::int AS adds, count(*) FILTER (WHERE kind = 'remove')::int AS removes FROM delivery_items WHERE delivery_id = $1",
     [deliveryId],
   );
-  const ranges = destination.kind === 'webhook' ? await byteRanges(tx, deliveryId, destination.fields, destination.maxBatchBytes - ENVELOPE_BYTES) : [];
+  const ranges =
+    destination.kind === 'webhook'
+      ? await byteRanges(tx, deliveryId, destination.fields, destination.maxBatchBytes - ENVELOPE_BYTES)
+      : [];
   if (ranges.length === 0) ranges.push({ first: 1, last: items.rowCount ?? 0 });
   for (const [i, r] of ranges.entries()) {
     await tx.query(
       `INSERT INTO delivery_batches (delivery_id, cohort_id, version, destination, batch_no, id, first_seq, last_seq, adds, removes, status)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8, count(*) FILTER (WHERE kind = 'add'), count(*) FILTER (WHERE kind = 'remove'), 'pending'
        FROM delivery_items WHERE delivery_id = $1 AND seq BETWEEN $7 AND $8`,
-      [deliveryId, target.cohortId, target.version, destination.name, i + 1, batchIdOf(deliveryId, i + 1), r.first, r.last],
+      [
+        deliveryId,
+        target.cohortId,
+        target.version,
+        destination.name,
+        i + 1,
+        batchIdOf(deliveryId, i + 1),
+        r.first,
+        r.last,
+      ],
     );
   }
-  const planned = { deliveryId, batches: ranges.length, adds: counts.rows[0]!.adds, removes: counts.rows[0]!.removes, suppressed: suppressed.rowCount ?? 0, fromVersion: target.from?.version ?? null };
-  await tx.query('UPDATE destination_deliveries SET batches = $2, adds = $3, removes = $4, suppressed = $5 WHERE delivery_id = $1', [
-    deliveryId, planned.batches, planned.adds, planned.removes, planned.suppressed,
-  ]);
+  const planned = {
+    deliveryId,
+    batches: ranges.length,
+    adds: counts.rows[0]!.adds,
+    removes: counts.rows[0]!.removes,
+    suppressed: suppressed.rowCount ?? 0,
+    fromVersion: target.from?.version ?? null,
+  };
+  await tx.query(
+    'UPDATE destination_deliveries SET batches = $2, adds = $3, removes = $4, suppressed = $5 WHERE delivery_id = $1',
+    [deliveryId, planned.batches, planned.adds, planned.removes, planned.suppressed],
+  );
   return planned;
 }
 
 /** Greedy seq ranges whose rows fit the byte budget; row sizes come from SQL, rows stay there. */
-async function byteRanges(tx: pg.PoolClient, deliveryId: string, fields: Destination['fields'], budget: number): Promise<Array<{ first: number; last: number }>> {
+async function byteRanges(
+  tx: pg.PoolClient,
+  deliveryId: string,
+  fields: Destination['fields'],
+  budget: number,
+): Promise<Array<{ first: number; last: number }>> {
   const ranges: Array<{ first: number; last: number }> = [];
   let current: { first: number; last: number; bytes: number } | undefined;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await tx.query<{ seq: number; bytes: number }>(
       `SELECT i.seq, octet_length((CASE WHEN i.kind = 'add' THEN ${addRowSql(fields)} ELSE ${removeRowSql} END)::text) + 1 AS bytes
        FROM delivery_items i JOIN customers c ON c.customer_no = i.customer_no
@@ -112,7 +152,9 @@ async function byteRanges(tx: pg.PoolClient, deliveryId: string, fields: Destina
         ranges.push({ first: current.first, last: current.last });
         current = undefined;
       }
-      current = current ? { ...current, last: row.seq, bytes: current.bytes + row.bytes } : { first: row.seq, last: row.seq, bytes: row.bytes };
+      current = current
+        ? { ...current, last: row.seq, bytes: current.bytes + row.bytes }
+        : { first: row.seq, last: row.seq, bytes: row.bytes };
     }
     if (page.rows.length < PAGE) break;
     after = page.rows[page.rows.length - 1]!.seq;

@@ -12,7 +12,11 @@ export class NothingToReconcile extends Error {}
  * re-checked now. A destination behind the current version gets that version's own delivery; one
  * already on it gets a new `reconcile-<n>` delivery, and an unfinished reconcile is resumed.
  */
-export async function reconcileCohort(given: { db: Db; log: Logger }, destinations: Destination[], input: { cohortId: string; destination?: string }): Promise<VersionDelivery[]> {
+export async function reconcileCohort(
+  given: { db: Db; log: Logger },
+  destinations: Destination[],
+  input: { cohortId: string; destination?: string },
+): Promise<VersionDelivery[]> {
   const deps = { ...given, db: embeddedSafe(given.db) };
   const current = await deps.db.query<{ version: number; snapshot_id: string; run_id: string }>(
     `SELECT v.version, v.snapshot_id, v.run_id FROM cohort_current c
@@ -23,7 +27,10 @@ export async function reconcileCohort(given: { db: Db; log: Logger }, destinatio
   const published = current.rows[0];
   if (!published) throw new NothingToReconcile(`cohort ${input.cohortId} has no published version`);
   const chosen = input.destination ? destinations.filter((d) => d.name === input.destination) : destinations;
-  if (input.destination && chosen.length === 0) throw new NothingToReconcile(`no destination ${JSON.stringify(input.destination)}; configured: ${destinations.map((d) => d.name).join(', ') || 'none'}`);
+  if (input.destination && chosen.length === 0)
+    throw new NothingToReconcile(
+      `no destination ${JSON.stringify(input.destination)}; configured: ${destinations.map((d) => d.name).join(', ') || 'none'}`,
+    );
   const results: VersionDelivery[] = [];
   for (const destination of chosen) {
     if (await isDisabled(deps.db, destination.name)) continue;
@@ -37,7 +44,20 @@ export async function reconcileCohort(given: { db: Db; log: Logger }, destinatio
       const unfinished = earlier.rows.find((r) => r.status === 'pending');
       label = unfinished?.label ?? `reconcile-${earlier.rows.length + 1}`;
     }
-    results.push(await deliverVersion(deps, destination, { cohortId: input.cohortId, version: published.version, snapshotId: published.snapshot_id, runId: published.run_id, label }, { heartbeat: () => undefined }));
+    results.push(
+      await deliverVersion(
+        deps,
+        destination,
+        {
+          cohortId: input.cohortId,
+          version: published.version,
+          snapshotId: published.snapshot_id,
+          runId: published.run_id,
+          label,
+        },
+        { heartbeat: () => undefined },
+      ),
+    );
   }
   return results;
 }

@@ -22,7 +22,12 @@ export class DestinationGone extends Error {}
  * ApplicationFailure Temporal understands: retryable for 5xx/408/429/timeouts (with Retry-After
  * as nextRetryDelay), non-retryable for other 4xx and refused URLs.
  */
-export async function sendWebhookBatch(db: Db, destination: WebhookDestination, batch: DeliveryBatch, envelope: BatchEnvelope): Promise<number> {
+export async function sendWebhookBatch(
+  db: Db,
+  destination: WebhookDestination,
+  batch: DeliveryBatch,
+  envelope: BatchEnvelope,
+): Promise<number> {
   const where = `${destination.name} batch ${batch.batchNo}/${envelope.batches} of ${envelope.cohortId} v${envelope.version} (${batch.id})`;
   try {
     await assertSafeUrl(destination.name, destination.url, destination.allowPrivateNetwork);
@@ -34,10 +39,19 @@ export async function sendWebhookBatch(db: Db, destination: WebhookDestination, 
   const data = { ...envelope, destination: destination.name, batch: batch.batchNo, adds, removes };
   let answer: { status: number; retryAfterMs?: number };
   try {
-    answer = await sendSignedWebhook({ url: destination.url, secrets: destination.secrets, id: batch.id, type: 'cohort.delivery', data, timeoutMs: destination.timeoutMs });
+    answer = await sendSignedWebhook({
+      url: destination.url,
+      secrets: destination.secrets,
+      id: batch.id,
+      type: 'cohort.delivery',
+      data,
+      timeoutMs: destination.timeoutMs,
+    });
   } catch (err) {
     const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
-    const message = timedOut ? `${where}: no answer within ${destination.timeoutMs} ms` : `${where}: ${(err as Error).message}`;
+    const message = timedOut
+      ? `${where}: no answer within ${destination.timeoutMs} ms`
+      : `${where}: ${(err as Error).message}`;
     await recordAttempt(db, batch, null, message);
     throw ApplicationFailure.create({ message, type: timedOut ? 'DestinationTimeout' : 'DestinationUnreachable' });
   }
@@ -46,10 +60,22 @@ export async function sendWebhookBatch(db: Db, destination: WebhookDestination, 
   await recordAttempt(db, batch, answer.status, message);
   if (answer.status === 410) throw new DestinationGone(message);
   if (retryableStatus(answer.status)) {
-    throw ApplicationFailure.create({ message, type: 'DestinationUnavailable', ...(answer.retryAfterMs !== undefined ? { nextRetryDelay: answer.retryAfterMs } : {}) });
+    throw ApplicationFailure.create({
+      message,
+      type: 'DestinationUnavailable',
+      ...(answer.retryAfterMs !== undefined ? { nextRetryDelay: answer.retryAfterMs } : {}),
+    });
   }
-  throw ApplicationFailure.nonRetryable(message, 'DestinationRejected', { destination: destination.name, status: answer.status });
+  throw ApplicationFailure.nonRetryable(message, 'DestinationRejected', {
+    destination: destination.name,
+    status: answer.status,
+  });
 }
 
 const recordAttempt = (db: Db, batch: DeliveryBatch, status: number | null, error: string) =>
-  db.query('UPDATE delivery_batches SET last_status = $3, last_error = $4 WHERE delivery_id = $1 AND batch_no = $2', [batch.deliveryId, batch.batchNo, status, error]);
+  db.query('UPDATE delivery_batches SET last_status = $3, last_error = $4 WHERE delivery_id = $1 AND batch_no = $2', [
+    batch.deliveryId,
+    batch.batchNo,
+    status,
+    error,
+  ]);

@@ -4,7 +4,10 @@ import type pg from 'pg';
  * Switches published_cohort_members to the delivery's version in the caller's transaction:
  * removes go, adds arrive with since = now (a new streak), everyone left carries the version.
  */
-export async function applyPublishedMembers(tx: pg.PoolClient, d: { cohortId: string; version: number; deliveryId: string }): Promise<void> {
+export async function applyPublishedMembers(
+  tx: pg.PoolClient,
+  d: { cohortId: string; version: number; deliveryId: string },
+): Promise<void> {
   await tx.query(
     `DELETE FROM published_cohort_members p USING delivery_items i JOIN customers c ON c.customer_no = i.customer_no
      WHERE i.delivery_id = $2 AND i.kind = 'remove' AND p.cohort_id = $1 AND p.customer_id = c.customer_id`,

@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import { loadCatalog } from '../cohorts/catalog';
 import type { Destination } from './destination';
-import { InvalidDestinationsError, legacyWebhookDestination, loadDestinationsFile, unknownDestinations } from './destinations-file';
+import {
+  InvalidDestinationsError,
+  legacyWebhookDestination,
+  loadDestinationsFile,
+  unknownDestinations,
+} from './destinations-file';
 
 /**
  * The worker's destinations: COHORTFLOW_DESTINATIONS_FILE when set (checked against the cohort
@@ -16,7 +21,10 @@ export async function configuredDestinations(
     const destinations = await loadDestinationsFile(config.destinationsFile);
     if (fs.existsSync(config.catalogDir)) {
       const catalog = await loadCatalog(config.catalogDir);
-      const problems = unknownDestinations(catalog.map((e) => ({ id: e.definition.id, destinations: e.definition.destinations })), destinations);
+      const problems = unknownDestinations(
+        catalog.map((e) => ({ id: e.definition.id, destinations: e.definition.destinations })),
+        destinations,
+      );
       if (problems.length) throw new InvalidDestinationsError(problems.map((p) => `${config.destinationsFile}: ${p}`));
     }
     return destinations;

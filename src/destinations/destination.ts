@@ -12,23 +12,34 @@ const common = {
   allowRawEmail: z.boolean().default(false),
 };
 
-export const WebhookDestinationConfig = z.object({
-  ...common,
-  kind: z.literal('webhook'),
-  url: z.string().min(1),
-  /** Names of environment variables holding whsec_ secrets; every one signs (rotation). */
-  secretsEnv: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')).min(1),
-  maxBatchBytes: z.number().int().min(1024).default(256 * 1024),
-  timeoutMs: z.number().int().positive().default(30_000),
-  allowPrivateNetwork: z.boolean().default(false),
-}).strict();
+export const WebhookDestinationConfig = z
+  .object({
+    ...common,
+    kind: z.literal('webhook'),
+    url: z.string().min(1),
+    /** Names of environment variables holding whsec_ secrets; every one signs (rotation). */
+    secretsEnv: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')).min(1),
+    maxBatchBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * 1024),
+    timeoutMs: z.number().int().positive().default(30_000),
+    allowPrivateNetwork: z.boolean().default(false),
+  })
+  .strict();
 
-export const FileDestinationConfig = z.object({
-  ...common,
-  kind: z.literal('file'),
-  folder: z.string().min(1),
-  formats: z.array(z.enum(['csv', 'ndjson'])).min(1).default(['csv', 'ndjson']),
-}).strict();
+export const FileDestinationConfig = z
+  .object({
+    ...common,
+    kind: z.literal('file'),
+    folder: z.string().min(1),
+    formats: z
+      .array(z.enum(['csv', 'ndjson']))
+      .min(1)
+      .default(['csv', 'ndjson']),
+  })
+  .strict();
 
 export const SqlDestinationConfig = z.object({ ...common, kind: z.literal('sql') }).strict();
 
@@ -36,7 +47,11 @@ export const DestinationConfig = z
   .discriminatedUnion('kind', [WebhookDestinationConfig, FileDestinationConfig, SqlDestinationConfig])
   .superRefine((d, ctx) => {
     if (d.fields.includes('email') && !d.allowRawEmail) {
-      ctx.addIssue({ code: 'custom', path: ['fields'], message: 'email (raw) needs allowRawEmail: true; send email_sha256 instead' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fields'],
+        message: 'email (raw) needs allowRawEmail: true; send email_sha256 instead',
+      });
     }
   });
 export type DestinationConfig = z.infer<typeof DestinationConfig>;

@@ -18,23 +18,34 @@ const DestinationsFile = z
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
     file.destinations.forEach((d, i) => {
-      if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: ['destinations', i, 'name'], message: `${d.name} is named twice` });
+      if (seen.has(d.name))
+        ctx.addIssue({ code: 'custom', path: ['destinations', i, 'name'], message: `${d.name} is named twice` });
       seen.add(d.name);
     });
     // published_cohort_members holds one membership per cohort, so one SQL destination feeds it.
-    if (file.destinations.filter((d) => d.kind === 'sql').length > 1) ctx.addIssue({ code: 'custom', path: ['destinations'], message: 'at most one sql destination' });
+    if (file.destinations.filter((d) => d.kind === 'sql').length > 1)
+      ctx.addIssue({ code: 'custom', path: ['destinations'], message: 'at most one sql destination' });
   });
 
 const valueAt = (root: unknown, at: PropertyKey[]) =>
-  at.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), root);
+  at.reduce<unknown>(
+    (node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    root,
+  );
 
 /**
  * Parses COHORTFLOW_DESTINATIONS_FILE: every problem names file:line, the path and the bad value.
  * Webhook secrets come from the environment variables the file names, never from the file.
  */
-export async function parseDestinations(file: string, text: string, env: NodeJS.ProcessEnv = process.env, lookup?: HostLookup): Promise<Destination[]> {
+export async function parseDestinations(
+  file: string,
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  lookup?: HostLookup,
+): Promise<Destination[]> {
   const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new InvalidDestinationsError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
+  if (doc.errors.length > 0)
+    throw new InvalidDestinationsError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
   const raw = doc.toJS() as unknown;
   const where = (at: PropertyKey[]) => {
     const line = lineOf(doc, text, at);
@@ -45,7 +56,8 @@ export async function parseDestinations(file: string, text: string, env: NodeJS.
     throw new InvalidDestinationsError(
       parsed.error.issues.map((i) => {
         const value = valueAt(raw, i.path);
-        const got = value !== undefined && (typeof value !== 'object' || value === null) ? ` (got ${JSON.stringify(value)})` : '';
+        const got =
+          value !== undefined && (typeof value !== 'object' || value === null) ? ` (got ${JSON.stringify(value)})` : '';
         return `${where(i.path)}: ${i.message}${got}`;
       }),
     );
@@ -60,10 +72,15 @@ export async function parseDestinations(file: string, text: string, env: NodeJS.
     const secrets = d.secretsEnv.map((name, j) => {
       const secret = env[name];
       // The secret is named, never echoed.
-      if (!secret || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(secret)) problems.push(`${where(['destinations', i, 'secretsEnv', j])}: environment variable ${name} must hold a whsec_ secret`);
+      if (!secret || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(secret))
+        problems.push(
+          `${where(['destinations', i, 'secretsEnv', j])}: environment variable ${name} must hold a whsec_ secret`,
+        );
       return secret ?? '';
     });
-    await assertSafeUrl(d.name, d.url, d.allowPrivateNetwork, lookup).catch((err: Error) => problems.push(`${where(['destinations', i, 'url'])}: ${err.message}`));
+    await assertSafeUrl(d.name, d.url, d.allowPrivateNetwork, lookup).catch((err: Error) =>
+      problems.push(`${where(['destinations', i, 'url'])}: ${err.message}`),
+    );
     destinations.push({ ...d, secrets });
   }
   if (problems.length > 0) throw new InvalidDestinationsError(problems);
@@ -75,9 +92,19 @@ export async function loadDestinationsFile(file: string, env: NodeJS.ProcessEnv 
 }
 
 /** Cohorts naming a destination that is not configured: one problem per cohort and name. */
-export function unknownDestinations(cohorts: Array<{ id: string; destinations: string[] }>, destinations: Destination[]): string[] {
+export function unknownDestinations(
+  cohorts: Array<{ id: string; destinations: string[] }>,
+  destinations: Destination[],
+): string[] {
   const known = new Set(destinations.map((d) => d.name));
-  return cohorts.flatMap((c) => c.destinations.filter((n) => !known.has(n)).map((n) => `cohort ${c.id} lists destination ${JSON.stringify(n)}, which ${known.size ? `is not one of ${[...known].join(', ')}` : 'is not configured'}`));
+  return cohorts.flatMap((c) =>
+    c.destinations
+      .filter((n) => !known.has(n))
+      .map(
+        (n) =>
+          `cohort ${c.id} lists destination ${JSON.stringify(n)}, which ${known.size ? `is not one of ${[...known].join(', ')}` : 'is not configured'}`,
+      ),
+  );
 }
 
 /**
@@ -88,8 +115,16 @@ export function unknownDestinations(cohorts: Array<{ id: string; destinations: s
  */
 export function legacyWebhookDestination(options: { name: string; url: string; secret: string }): Destination {
   return {
-    kind: 'webhook', name: options.name, purpose: 'product', fields: ['customer_id'], allowRawEmail: false, url: options.url,
-    secretsEnv: ['WEBHOOK_SECRET'], secrets: [options.secret], maxBatchBytes: 256 * 1024, timeoutMs: 30_000,
+    kind: 'webhook',
+    name: options.name,
+    purpose: 'product',
+    fields: ['customer_id'],
+    allowRawEmail: false,
+    url: options.url,
+    secretsEnv: ['WEBHOOK_SECRET'],
+    secrets: [options.secret],
+    maxBatchBytes: 256 * 1024,
+    timeoutMs: 30_000,
     // The operator set this URL directly (or it is the built-in demo inbox on localhost).
     allowPrivateNetwork: true,
     catchAll: true,

@@ -11,7 +11,8 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 }
 
 /** Every current secret signs, space-separated: a receiver still on the old secret verifies during rotation. */
-export const signatureHeader = (secrets: string[], id: string, timestamp: number, body: string) => secrets.map((s) => signWebhook(s, id, timestamp, body)).join(' ');
+export const signatureHeader = (secrets: string[], id: string, timestamp: number, body: string) =>
+  secrets.map((s) => signWebhook(s, id, timestamp, body)).join(' ');
 
 /** Whether a failed POST is worth retrying: server errors, timeouts (408) and rate limits (429). */
 export const retryableStatus = (status: number) => status >= 500 || status === 408 || status === 429;
@@ -28,9 +29,20 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
  * POSTs `{ type, timestamp, data }` signed per Standard Webhooks, with `id` as webhook-id (the
  * receiver's idempotency key). Resolves with the status and Retry-After once the body is drained.
  */
-export async function sendSignedWebhook(options: { url: string; secrets: string[]; id: string; type: string; data: unknown; timeoutMs: number }): Promise<{ status: number; retryAfterMs?: number }> {
+export async function sendSignedWebhook(options: {
+  url: string;
+  secrets: string[];
+  id: string;
+  type: string;
+  data: unknown;
+  timeoutMs: number;
+}): Promise<{ status: number; retryAfterMs?: number }> {
   const timestamp = Math.floor(Date.now() / 1000);
-  const body = JSON.stringify({ type: options.type, timestamp: new Date(timestamp * 1000).toISOString(), data: options.data });
+  const body = JSON.stringify({
+    type: options.type,
+    timestamp: new Date(timestamp * 1000).toISOString(),
+    data: options.data,
+  });
   const response = await fetch(options.url, {
     method: 'POST',
     headers: {
@@ -48,6 +60,13 @@ export async function sendSignedWebhook(options: { url: string; secrets: string[
 }
 
 /** One secret, status only: for approval notices. */
-export async function postSignedWebhook(options: { url: string; secret: string; id: string; type: string; data: unknown; timeoutMs: number }): Promise<number> {
+export async function postSignedWebhook(options: {
+  url: string;
+  secret: string;
+  id: string;
+  type: string;
+  data: unknown;
+  timeoutMs: number;
+}): Promise<number> {
   return (await sendSignedWebhook({ ...options, secrets: [options.secret] })).status;
 }

@@ -51,7 +51,8 @@ export function canonicalText(row: Omit<ChainRow, 'prev_hash' | 'hash'>): string
   ].join('\n');
 }
 
-export const chainHash = (prevHash: string, canonical: string) => crypto.createHash('sha256').update(`${prevHash}\n${canonical}`, 'utf8').digest('hex');
+export const chainHash = (prevHash: string, canonical: string) =>
+  crypto.createHash('sha256').update(`${prevHash}\n${canonical}`, 'utf8').digest('hex');
 
 /**
  * Reads the log in id order, a page at a time (it grows for ever), and reports the first row
@@ -72,9 +73,20 @@ export async function verifyAuditChain(db: Queryable, options: { pageSize?: numb
     );
     for (const row of page.rows) {
       rows += 1;
-      if (row.prev_hash !== previous) return { ok: false, rows, brokenAt: { id: row.id, reason: 'prev_hash does not match the previous row', expected: previous, found: row.prev_hash } };
+      if (row.prev_hash !== previous)
+        return {
+          ok: false,
+          rows,
+          brokenAt: {
+            id: row.id,
+            reason: 'prev_hash does not match the previous row',
+            expected: previous,
+            found: row.prev_hash,
+          },
+        };
       const expected = chainHash(previous, canonicalText(row));
-      if (row.hash !== expected) return { ok: false, rows, brokenAt: { id: row.id, reason: 'hash mismatch', expected, found: row.hash } };
+      if (row.hash !== expected)
+        return { ok: false, rows, brokenAt: { id: row.id, reason: 'hash mismatch', expected, found: row.hash } };
       previous = expected;
       after = row.id;
     }

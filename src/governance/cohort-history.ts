@@ -123,24 +123,50 @@ export async function cohortKnown(db: Queryable, cohortId: string): Promise<bool
   return (r.rowCount ?? 0) > 0;
 }
 
-export async function cohortHistory(db: Queryable, cohortId: string, options: { limit: number }): Promise<CohortHistory> {
+export async function cohortHistory(
+  db: Queryable,
+  cohortId: string,
+  options: { limit: number },
+): Promise<CohortHistory> {
   const rows = await publishedVersions(db, cohortId, options.limit);
   if (rows.length === 0) return { cohortId, versions: [] };
   const runIds = rows.map((v) => v.run_id);
-  const versionsUsed = rows.flatMap((v) => [v.definition_version, v.previous_definition_version ?? v.definition_version]);
+  const versionsUsed = rows.flatMap((v) => [
+    v.definition_version,
+    v.previous_definition_version ?? v.definition_version,
+  ]);
 
-  const definitions = await db.query<{ version: number; change: VersionChange; author: string; rationale: string; created_at: Date; definition: unknown }>(
+  const definitions = await db.query<{
+    version: number;
+    change: VersionChange;
+    author: string;
+    rationale: string;
+    created_at: Date;
+    definition: unknown;
+  }>(
     'SELECT version, change, author, rationale, created_at, definition FROM cohort_definitions WHERE cohort_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version',
     [cohortId, Math.min(...versionsUsed), Math.max(...versionsUsed)],
   );
   const definitionOf = new Map(definitions.rows.map((d) => [d.version, d]));
   const versionSummary = (version: number): DefinitionVersionSummary => {
     const d = definitionOf.get(version);
-    return { version, change: d?.change ?? 'update', author: d?.author ?? '(unknown)', rationale: d?.rationale ?? '(not recorded)', createdAt: d?.created_at.toISOString() ?? '' };
+    return {
+      version,
+      change: d?.change ?? 'update',
+      author: d?.author ?? '(unknown)',
+      rationale: d?.rationale ?? '(not recorded)',
+      createdAt: d?.created_at.toISOString() ?? '',
+    };
   };
 
   // Relies on audit_log_run_idx.
-  const decisions = await db.query<{ run_id: string; actor: string; action: string; at: Date; details: { comment?: string | null; cohorts?: unknown } }>(
+  const decisions = await db.query<{
+    run_id: string;
+    actor: string;
+    action: string;
+    at: Date;
+    details: { comment?: string | null; cohorts?: unknown };
+  }>(
     `SELECT run_id, actor, action, at, details FROM audit_log WHERE run_id = ANY($1::text[]) AND action LIKE 'decision.%' ORDER BY id`,
     [runIds],
   );
@@ -153,12 +179,23 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
   const versions = rows.map((v, i): PublishedVersionEntry => {
     const previousVersion = v.previous_definition_version;
     const changed = previousVersion !== null && previousVersion !== v.definition_version;
-    const recordedSince = changed && previousVersion < v.definition_version
-      ? definitions.rows.filter((d) => d.version > previousVersion && d.version <= v.definition_version).map((d) => versionSummary(d.version))
-      : [];
+    const recordedSince =
+      changed && previousVersion < v.definition_version
+        ? definitions.rows
+            .filter((d) => d.version > previousVersion && d.version <= v.definition_version)
+            .map((d) => versionSummary(d.version))
+        : [];
     const approvals = decisions.rows
-      .filter((d) => d.run_id === v.run_id && (!Array.isArray(d.details.cohorts) || d.details.cohorts.includes(cohortId)))
-      .map((d) => ({ actor: d.actor, action: d.action, at: d.at.toISOString(), comment: d.details.comment ?? null, ...(Array.isArray(d.details.cohorts) ? { cohorts: d.details.cohorts as string[] } : {}) }));
+      .filter(
+        (d) => d.run_id === v.run_id && (!Array.isArray(d.details.cohorts) || d.details.cohorts.includes(cohortId)),
+      )
+      .map((d) => ({
+        actor: d.actor,
+        action: d.action,
+        at: d.at.toISOString(),
+        comment: d.details.comment ?? null,
+        ...(Array.isArray(d.details.cohorts) ? { cohorts: d.details.cohorts as string[] } : {}),
+      }));
     return {
       version: v.version,
       publishedAt: v.published_at.toISOString(),
@@ -175,14 +212,21 @@ export async function cohortHistory(db: Queryable, cohortId: string, options: { 
         ...versionSummary(v.definition_version),
         previousVersion,
         changed,
-        diff: changed ? definitionDiff(definitionOf.get(previousVersion)?.definition, definitionOf.get(v.definition_version)?.definition) : [],
+        diff: changed
+          ? definitionDiff(
+              definitionOf.get(previousVersion)?.definition,
+              definitionOf.get(v.definition_version)?.definition,
+            )
+          : [],
         recordedSince,
       },
       approvedBy: v.approved_by,
       approvals,
       report: v.report_verdict === null ? null : { verdict: v.report_verdict, reasons: topReasons(v.checks) },
       notes: notes.rows.filter((n) => belongsTo(n, rows, i)).map(noteOf),
-      ...(v.reason !== null || v.restores_version !== null ? { rollback: { restoresVersion: v.restores_version, reason: v.reason } } : {}),
+      ...(v.reason !== null || v.restores_version !== null
+        ? { rollback: { restoresVersion: v.restores_version, reason: v.reason } }
+        : {}),
     };
   });
   return { cohortId, versions };
@@ -205,7 +249,12 @@ export function topReasons(checks: unknown): TopReason[] {
   const rank = (verdict: string) => (verdict === 'fail' ? 0 : verdict === 'warn' ? 1 : 2);
   return (checks as Array<Partial<TopReason>>)
     .filter((c) => typeof c === 'object' && c !== null && c.verdict !== 'pass')
-    .map((c) => ({ name: String(c.name ?? '(unnamed)'), ...(typeof c.subject === 'string' ? { subject: c.subject } : {}), verdict: String(c.verdict ?? '(none)'), reason: String(c.reason ?? '') }))
+    .map((c) => ({
+      name: String(c.name ?? '(unnamed)'),
+      ...(typeof c.subject === 'string' ? { subject: c.subject } : {}),
+      verdict: String(c.verdict ?? '(none)'),
+      reason: String(c.reason ?? ''),
+    }))
     .sort((a, b) => rank(a.verdict) - rank(b.verdict))
     .slice(0, MAX_REASONS);
 }

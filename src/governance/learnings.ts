@@ -23,13 +23,21 @@ interface NoteRow {
   at: Date;
 }
 
-export const noteOf = (x: NoteRow): Note => ({ id: x.id, runId: x.run_id, cohortId: x.cohort_id, author: x.author, text: x.text, at: x.at.toISOString() });
+export const noteOf = (x: NoteRow): Note => ({
+  id: x.id,
+  runId: x.run_id,
+  cohortId: x.cohort_id,
+  author: x.author,
+  text: x.text,
+  at: x.at.toISOString(),
+});
 
 /** Whether the subject exists: a registered run, or a cohort with a recorded definition. */
 export async function subjectExists(db: Queryable, subject: NoteSubject): Promise<boolean> {
-  const r = 'runId' in subject
-    ? await db.query('SELECT 1 FROM runs WHERE run_id = $1', [subject.runId])
-    : await db.query('SELECT 1 FROM cohort_definitions WHERE cohort_id = $1 LIMIT 1', [subject.cohortId]);
+  const r =
+    'runId' in subject
+      ? await db.query('SELECT 1 FROM runs WHERE run_id = $1', [subject.runId])
+      : await db.query('SELECT 1 FROM cohort_definitions WHERE cohort_id = $1 LIMIT 1', [subject.cohortId]);
   return (r.rowCount ?? 0) > 0;
 }
 
@@ -38,22 +46,29 @@ export async function addNote(db: Db, subject: NoteSubject, note: { author: stri
   const runId = 'runId' in subject ? subject.runId : null;
   const cohortId = 'cohortId' in subject ? subject.cohortId : null;
   return db.transaction(async (tx) => {
-    const r = await tx.query<NoteRow>('INSERT INTO learnings (run_id, cohort_id, author, text) VALUES ($1, $2, $3, $4) RETURNING *', [runId, cohortId, note.author, note.text]);
+    const r = await tx.query<NoteRow>(
+      'INSERT INTO learnings (run_id, cohort_id, author, text) VALUES ($1, $2, $3, $4) RETURNING *',
+      [runId, cohortId, note.author, note.text],
+    );
     const added = noteOf(r.rows[0]!);
-    await tx.query(`INSERT INTO audit_log (key, run_id, actor, action, details) VALUES ($1, $2, $3, 'note.added', $4)`, [
-      `note:${added.id}`,
-      runId,
-      note.author,
-      { noteId: added.id, ...(cohortId ? { cohortId } : {}), text: note.text },
-    ]);
+    await tx.query(
+      `INSERT INTO audit_log (key, run_id, actor, action, details) VALUES ($1, $2, $3, 'note.added', $4)`,
+      [
+        `note:${added.id}`,
+        runId,
+        note.author,
+        { noteId: added.id, ...(cohortId ? { cohortId } : {}), text: note.text },
+      ],
+    );
     return added;
   });
 }
 
 /** Every note on the subject, oldest first. */
 export async function notesOn(db: Queryable, subject: NoteSubject): Promise<Note[]> {
-  const r = 'runId' in subject
-    ? await db.query<NoteRow>('SELECT * FROM learnings WHERE run_id = $1 ORDER BY at, id', [subject.runId])
-    : await db.query<NoteRow>('SELECT * FROM learnings WHERE cohort_id = $1 ORDER BY at, id', [subject.cohortId]);
+  const r =
+    'runId' in subject
+      ? await db.query<NoteRow>('SELECT * FROM learnings WHERE run_id = $1 ORDER BY at, id', [subject.runId])
+      : await db.query<NoteRow>('SELECT * FROM learnings WHERE cohort_id = $1 ORDER BY at, id', [subject.cohortId]);
   return r.rows.map(noteOf);
 }

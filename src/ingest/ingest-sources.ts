@@ -33,23 +33,60 @@ export async function ingestSources(
   const observed = new Map<string, { nullKeys: number }>();
 
   for (const source of sources) {
-    const report: SourceReport = { source: source.name, kind: source.kind, filesRead: 0, filesSkipped: 0, rowsRead: 0, stored: 0, duplicates: 0, quarantined: 0, verdict: 'pass', checks: [] };
+    const report: SourceReport = {
+      source: source.name,
+      kind: source.kind,
+      filesRead: 0,
+      filesSkipped: 0,
+      rowsRead: 0,
+      stored: 0,
+      duplicates: 0,
+      quarantined: 0,
+      verdict: 'pass',
+      checks: [],
+    };
     let nullKeys = 0;
     if (source.query) {
-      const counts = await ingestQuerySource(deps.db, { runId: input.runId, source, chunkRows: input.chunkRows, onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, rowsDone }) });
+      const counts = await ingestQuerySource(deps.db, {
+        runId: input.runId,
+        source,
+        chunkRows: input.chunkRows,
+        onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, rowsDone }),
+      });
       nullKeys += counts.nullKeys;
-      await finishFile(deps.db, input.runId, source, `query:${source.name}`, `after:${counts.cursor}`, counts.newest, report, `after:${counts.from}`);
+      await finishFile(
+        deps.db,
+        input.runId,
+        source,
+        `query:${source.name}`,
+        `after:${counts.cursor}`,
+        counts.newest,
+        report,
+        `after:${counts.from}`,
+      );
       deps.log.info({ source: source.name, ...counts }, 'ingested query source');
     }
     for (const name of filesOf(source, names)) {
       const file = path.join(input.sourceDir, name);
       const sha256 = await hashFile(file);
-      const seen = await deps.db.query('SELECT 1 FROM ingested_files WHERE source = $1 AND file = $2 AND sha256 = $3', [source.name, name, sha256]);
+      const seen = await deps.db.query('SELECT 1 FROM ingested_files WHERE source = $1 AND file = $2 AND sha256 = $3', [
+        source.name,
+        name,
+        sha256,
+      ]);
       if (seen.rowCount) {
         report.filesSkipped += 1;
         continue;
       }
-      const counts = await loadFile(deps.db, { runId: input.runId, source, file, name, sha256, chunkRows: input.chunkRows, onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, file: name, rowsDone }) });
+      const counts = await loadFile(deps.db, {
+        runId: input.runId,
+        source,
+        file,
+        name,
+        sha256,
+        chunkRows: input.chunkRows,
+        onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, file: name, rowsDone }),
+      });
       nullKeys += counts.nullKeys;
       await finishFile(deps.db, input.runId, source, name, sha256, counts.newest, report);
       deps.log.info({ source: source.name, file: name, ...counts }, 'ingested file');
@@ -64,7 +101,9 @@ export async function ingestSources(
     const source = sources.find((s) => s.name === report.source)!;
     await judge(deps.db, input.runId, source, report, observed.get(source.name)!.nullKeys, now);
   }
-  const marks = await deps.db.query<{ source: string; watermark: Date }>('SELECT source, watermark FROM source_watermarks');
+  const marks = await deps.db.query<{ source: string; watermark: Date }>(
+    'SELECT source, watermark FROM source_watermarks',
+  );
   const sum = (k: keyof IngestCounts) => reports.reduce((n, r) => n + r[k], 0);
   return {
     runId: input.runId,
@@ -81,7 +120,16 @@ export async function ingestSources(
 }
 
 /** Marks the file done, counting every chunk committed for it (a resumed load included). */
-async function finishFile(db: Db, runId: string, source: SourceConfig, name: string, sha256: string, newest: Date | null, report: SourceReport, progressKey = sha256): Promise<void> {
+async function finishFile(
+  db: Db,
+  runId: string,
+  source: SourceConfig,
+  name: string,
+  sha256: string,
+  newest: Date | null,
+  report: SourceReport,
+  progressKey = sha256,
+): Promise<void> {
   const totals = await db.transaction(async (tx) => {
     const p = await tx.query<{ rows_done: number; stored: number; duplicates: number; quarantined: number }>(
       'DELETE FROM ingest_progress WHERE source = $1 AND file = $2 AND sha256 = $3 RETURNING rows_done, stored, duplicates, quarantined',
@@ -89,7 +137,10 @@ async function finishFile(db: Db, runId: string, source: SourceConfig, name: str
     );
     const t = p.rows[0] ?? { rows_done: 0, stored: 0, duplicates: 0, quarantined: 0 };
     const rowsRead = t.stored + t.duplicates + t.quarantined;
-    await tx.query('INSERT INTO ingested_files (source, file, sha256, run_id, rows_read) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [source.name, name, sha256, runId, rowsRead]);
+    await tx.query(
+      'INSERT INTO ingested_files (source, file, sha256, run_id, rows_read) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [source.name, name, sha256, runId, rowsRead],
+    );
     if (newest) {
       await tx.query(
         `INSERT INTO source_watermarks (source, watermark) VALUES ($1, $2)
@@ -106,15 +157,47 @@ async function finishFile(db: Db, runId: string, source: SourceConfig, name: str
   report.quarantined += totals.quarantined;
 }
 
-async function judge(db: Db, runId: string, source: SourceConfig, report: SourceReport, nullKeys: number, now: Date): Promise<void> {
-  const history = await db.query<{ rows_read: number }>('SELECT rows_read FROM source_ingests WHERE source = $1 AND run_id <> $2 ORDER BY at DESC LIMIT $3', [source.name, runId, source.checks.trailingRuns]);
-  const mark = await db.query<{ watermark: Date }>('SELECT watermark FROM source_watermarks WHERE source = $1', [source.name]);
-  report.checks = qualityChecks({ rowsRead: report.rowsRead, quarantined: report.quarantined, nullKeys, newest: mark.rows[0]?.watermark ?? null, history: history.rows.map((h) => h.rows_read), now }, source.checks);
+async function judge(
+  db: Db,
+  runId: string,
+  source: SourceConfig,
+  report: SourceReport,
+  nullKeys: number,
+  now: Date,
+): Promise<void> {
+  const history = await db.query<{ rows_read: number }>(
+    'SELECT rows_read FROM source_ingests WHERE source = $1 AND run_id <> $2 ORDER BY at DESC LIMIT $3',
+    [source.name, runId, source.checks.trailingRuns],
+  );
+  const mark = await db.query<{ watermark: Date }>('SELECT watermark FROM source_watermarks WHERE source = $1', [
+    source.name,
+  ]);
+  report.checks = qualityChecks(
+    {
+      rowsRead: report.rowsRead,
+      quarantined: report.quarantined,
+      nullKeys,
+      newest: mark.rows[0]?.watermark ?? null,
+      history: history.rows.map((h) => h.rows_read),
+      now,
+    },
+    source.checks,
+  );
   report.verdict = worstVerdict(report.checks.map((c) => c.verdict));
   await db.query(
     `INSERT INTO source_ingests (run_id, source, rows_read, stored, duplicates, quarantined, null_keys, newest_event, checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (run_id, source) DO UPDATE SET rows_read = EXCLUDED.rows_read, stored = EXCLUDED.stored, duplicates = EXCLUDED.duplicates,
        quarantined = EXCLUDED.quarantined, null_keys = EXCLUDED.null_keys, newest_event = EXCLUDED.newest_event, checks = EXCLUDED.checks`,
-    [runId, source.name, report.rowsRead, report.stored, report.duplicates, report.quarantined, nullKeys, mark.rows[0]?.watermark ?? null, JSON.stringify(report.checks)],
+    [
+      runId,
+      source.name,
+      report.rowsRead,
+      report.stored,
+      report.duplicates,
+      report.quarantined,
+      nullKeys,
+      mark.rows[0]?.watermark ?? null,
+      JSON.stringify(report.checks),
+    ],
   );
 }

@@ -38,7 +38,15 @@ interface Chunk {
  */
 export async function loadFile(
   db: Db,
-  input: { runId: string; source: SourceConfig; file: string; name: string; sha256: string; onChunk?: (rowsDone: number) => void; chunkRows?: number },
+  input: {
+    runId: string;
+    source: SourceConfig;
+    file: string;
+    name: string;
+    sha256: string;
+    onChunk?: (rowsDone: number) => void;
+    chunkRows?: number;
+  },
 ): Promise<FileCounts> {
   return loadRows(db, { ...input, rows: (after) => readRowBatches(input.file, after) });
 }
@@ -49,12 +57,31 @@ export async function loadFile(
  */
 export async function loadRows(
   db: Db,
-  input: { runId: string; source: SourceConfig; name: string; sha256: string; rows: (after: number) => AsyncIterable<RawRow[]>; onChunk?: (rowsDone: number) => void; chunkRows?: number },
+  input: {
+    runId: string;
+    source: SourceConfig;
+    name: string;
+    sha256: string;
+    rows: (after: number) => AsyncIterable<RawRow[]>;
+    onChunk?: (rowsDone: number) => void;
+    chunkRows?: number;
+  },
 ): Promise<FileCounts> {
   const chunkRows = input.chunkRows ?? CHUNK_ROWS;
-  const progress = await db.query<{ rows_done: number }>('SELECT rows_done FROM ingest_progress WHERE source = $1 AND file = $2 AND sha256 = $3', [input.source.name, input.name, input.sha256]);
+  const progress = await db.query<{ rows_done: number }>(
+    'SELECT rows_done FROM ingest_progress WHERE source = $1 AND file = $2 AND sha256 = $3',
+    [input.source.name, input.name, input.sha256],
+  );
   const resumeAfter = progress.rows[0]?.rows_done ?? 0;
-  const totals: FileCounts = { rowsRead: 0, stored: 0, duplicates: 0, quarantined: 0, nullKeys: 0, unattributed: 0, newest: null };
+  const totals: FileCounts = {
+    rowsRead: 0,
+    stored: 0,
+    duplicates: 0,
+    quarantined: 0,
+    nullKeys: 0,
+    unattributed: 0,
+    newest: null,
+  };
   const latestMs = Date.now() + FUTURE_TOLERANCE_MS;
 
   let chunk: Chunk = { staged: [], bad: [], lastLine: resumeAfter, nullKeys: 0 };
@@ -84,7 +111,12 @@ export async function loadRows(
   return totals;
 }
 
-async function commitChunk(db: Db, input: { runId: string; source: SourceConfig; name: string; sha256: string; onChunk?: (rowsDone: number) => void }, chunk: Chunk, totals: FileCounts): Promise<void> {
+async function commitChunk(
+  db: Db,
+  input: { runId: string; source: SourceConfig; name: string; sha256: string; onChunk?: (rowsDone: number) => void },
+  chunk: Chunk,
+  totals: FileCounts,
+): Promise<void> {
   const table = input.source.kind === 'crm' ? 'stage_crm' : 'stage_events';
   const counts = await db.transaction(async (tx) => {
     // Losing this commit in a crash is harmless: its progress row goes with it, so it is redone.
@@ -101,8 +133,7 @@ async function commitChunk(db: Db, input: { runId: string; source: SourceConfig;
     if (table === 'stage_crm') {
       ({ stored, duplicates } = await mergeCrm(tx));
       newest = newestCrmUpdate(chunk.staged);
-    }
-    else {
+    } else {
       const merged = await mergeEvents(tx, input.source.name);
       ({ stored, unattributed, newest } = merged);
       duplicates = chunk.staged.length - stored;
@@ -110,7 +141,14 @@ async function commitChunk(db: Db, input: { runId: string; source: SourceConfig;
     if (chunk.bad.length > 0) {
       await tx.query(
         `INSERT INTO quarantine (run_id, source, file, line, raw, reason) SELECT $1, $2, $3, * FROM unnest($4::bigint[], $5::text[], $6::text[])`,
-        [input.runId, input.source.name, input.name, chunk.bad.map((b) => b.line), chunk.bad.map((b) => b.raw), chunk.bad.map((b) => b.reason)],
+        [
+          input.runId,
+          input.source.name,
+          input.name,
+          chunk.bad.map((b) => b.line),
+          chunk.bad.map((b) => b.raw),
+          chunk.bad.map((b) => b.reason),
+        ],
       );
     }
     const rowsRead = chunk.staged.length + chunk.bad.length;
@@ -135,21 +173,32 @@ async function commitChunk(db: Db, input: { runId: string; source: SourceConfig;
 /** A CRM source is as fresh as its newest record change. */
 function newestCrmUpdate(rows: Staged[]): Date | null {
   let newest: string | null = null;
-  for (const s of rows) if (s.table === 'stage_crm' && (newest === null || s.row.updated_at > newest)) newest = s.row.updated_at;
+  for (const s of rows)
+    if (s.table === 'stage_crm' && (newest === null || s.row.updated_at > newest)) newest = s.row.updated_at;
   return newest === null ? null : new Date(newest);
 }
 
 /** Bulk-loads the chunk into its temp staging table: COPY on a server, batched INSERTs on PGlite. */
-async function stage(tx: pg.PoolClient, embedded: boolean, table: keyof typeof STAGE_COLUMNS, rows: Staged[]): Promise<void> {
+async function stage(
+  tx: pg.PoolClient,
+  embedded: boolean,
+  table: keyof typeof STAGE_COLUMNS,
+  rows: Staged[],
+): Promise<void> {
   if (rows.length === 0) return;
   const columns = STAGE_COLUMNS[table];
   if (!embedded) {
-    await pipeline(Readable.from(copyText(rows, columns)), tx.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+    await pipeline(
+      Readable.from(copyText(rows, columns)),
+      tx.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
+    );
     return;
   }
   for (let i = 0; i < rows.length; i += 5_000) {
     const batch = rows.slice(i, i + 5_000).map((s) => s.row);
-    await tx.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, $1::json)`, [JSON.stringify(batch)]);
+    await tx.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, $1::json)`, [
+      JSON.stringify(batch),
+    ]);
   }
 }
 

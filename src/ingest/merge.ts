@@ -48,7 +48,9 @@ export async function mergeEvents(tx: Queryable, source: string): Promise<Merged
     [source],
   );
   // The vocabulary rules are checked against; a handful of rows per chunk.
-  await tx.query('INSERT INTO event_types (event_type) SELECT DISTINCT event_type FROM stage_events ON CONFLICT DO NOTHING');
+  await tx.query(
+    'INSERT INTO event_types (event_type) SELECT DISTINCT event_type FROM stage_events ON CONFLICT DO NOTHING',
+  );
   return result.rows[0]!;
 }
 

@@ -20,11 +20,22 @@ function later(a: string, b: string): boolean {
  * read) is saved once the rows are committed, so a failed run re-reads from the old one and
  * the dedup by event id makes that harmless.
  */
-export async function ingestQuerySource(db: Db, input: { runId: string; source: SourceConfig; env?: NodeJS.ProcessEnv; onChunk?: (rowsDone: number) => void; chunkRows?: number }): Promise<FileCounts & { from: string; cursor: string }> {
+export async function ingestQuerySource(
+  db: Db,
+  input: {
+    runId: string;
+    source: SourceConfig;
+    env?: NodeJS.ProcessEnv;
+    onChunk?: (rowsDone: number) => void;
+    chunkRows?: number;
+  },
+): Promise<FileCounts & { from: string; cursor: string }> {
   const q = input.source.query!;
   const url = (input.env ?? process.env)[q.urlEnv];
   if (!url) throw new Error(`source ${input.source.name}: set ${q.urlEnv} to the connection string of its database`);
-  const saved = await db.query<{ cursor: string }>('SELECT cursor FROM source_cursors WHERE source = $1', [input.source.name]);
+  const saved = await db.query<{ cursor: string }>('SELECT cursor FROM source_cursors WHERE source = $1', [
+    input.source.name,
+  ]);
   const from = saved.rows[0]?.cursor ?? q.initialCursor;
   let greatest: string | undefined;
 
@@ -42,11 +53,16 @@ export async function ingestQuerySource(db: Db, input: { runId: string; source: 
           for (const row of batch) {
             line += 1;
             const mark = row[q.cursorColumn];
-            if (mark === undefined || mark === null) throw new Error(`source ${input.source.name}: the query returned no ${q.cursorColumn} (the cursor column) in row ${line}`);
+            if (mark === undefined || mark === null)
+              throw new Error(
+                `source ${input.source.name}: the query returned no ${q.cursorColumn} (the cursor column) in row ${line}`,
+              );
             const text = mark instanceof Date ? mark.toISOString() : String(mark);
             if (greatest === undefined || later(text, greatest)) greatest = text;
             if (line <= after) continue;
-            const record = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
+            const record = Object.fromEntries(
+              Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]),
+            );
             out.push({ line, raw: JSON.stringify(record), record });
           }
           yield out;
@@ -55,7 +71,15 @@ export async function ingestQuerySource(db: Db, input: { runId: string; source: 
         await cursor.close();
       }
     }
-    const counts = await loadRows(db, { runId: input.runId, source: input.source, name: `query:${input.source.name}`, sha256: `after:${from}`, rows, onChunk: input.onChunk, chunkRows: input.chunkRows });
+    const counts = await loadRows(db, {
+      runId: input.runId,
+      source: input.source,
+      name: `query:${input.source.name}`,
+      sha256: `after:${from}`,
+      rows,
+      onChunk: input.onChunk,
+      chunkRows: input.chunkRows,
+    });
     const cursor = greatest ?? from;
     await db.query(
       `INSERT INTO source_cursors (source, cursor) VALUES ($1, $2) ON CONFLICT (source) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,

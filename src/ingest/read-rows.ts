@@ -4,8 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 
 export type RawRow =
-  | { line: number; raw: string; record: Record<string, unknown> }
-  | { line: number; raw: string; error: string };
+  { line: number; raw: string; record: Record<string, unknown> } | { line: number; raw: string; error: string };
 
 /** A quoted CSV field may span lines, but not without end: past this the record is quarantined. */
 const MAX_RECORD_CHARS = 1 << 20;
@@ -73,7 +72,8 @@ function ndjsonRow(text: string, line: number, batch: RawRow[]): void {
     batch.push({ line, raw, error: `not valid JSON: ${(err as Error).message}` });
     return;
   }
-  if (!record || typeof record !== 'object' || Array.isArray(record)) batch.push({ line, raw, error: 'not a JSON object' });
+  if (!record || typeof record !== 'object' || Array.isArray(record))
+    batch.push({ line, raw, error: 'not a JSON object' });
   else batch.push({ line, raw, record: record as Record<string, unknown> });
 }
 
@@ -95,7 +95,8 @@ class CsvRecords {
         this.pending = record;
         return;
       }
-      if (record.line > after) batch.push({ line: record.line, raw: record.text, error: 'a quoted field is never closed' });
+      if (record.line > after)
+        batch.push({ line: record.line, raw: record.text, error: 'a quoted field is never closed' });
       return;
     }
     if (record.text === '') return;
@@ -106,7 +107,12 @@ class CsvRecords {
     }
     if (record.line <= after) return;
     if (typeof fields === 'string') batch.push({ line: record.line, raw: record.text, error: fields });
-    else if (fields.length !== this.columns.length) batch.push({ line: record.line, raw: record.text, error: `wrong number of columns (expected ${this.columns.length}, got ${fields.length})` });
+    else if (fields.length !== this.columns.length)
+      batch.push({
+        line: record.line,
+        raw: record.text,
+        error: `wrong number of columns (expected ${this.columns.length}, got ${fields.length})`,
+      });
     else {
       const out: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 1) out[this.columns[i]!] = fields[i]!;
@@ -116,7 +122,8 @@ class CsvRecords {
 
   /** End of file inside a quoted field: that record is bad, not lost. */
   finish(batch: RawRow[]): void {
-    if (this.pending) batch.push({ line: this.pending.line, raw: this.pending.text, error: 'a quoted field is never closed' });
+    if (this.pending)
+      batch.push({ line: this.pending.line, raw: this.pending.text, error: 'a quoted field is never closed' });
     this.pending = undefined;
   }
 }

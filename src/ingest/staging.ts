@@ -30,11 +30,35 @@ export interface StagedCrm {
   updated_at: string;
 }
 
-export type Staged = { table: 'stage_events'; row: StagedEvent; nullKey: boolean } | { table: 'stage_crm'; row: StagedCrm; nullKey: boolean };
+export type Staged =
+  | { table: 'stage_events'; row: StagedEvent; nullKey: boolean }
+  | { table: 'stage_crm'; row: StagedCrm; nullKey: boolean };
 
 export const STAGE_COLUMNS = {
-  stage_events: ['event_id', 'id_scheme', 'id_value', 'alias_scheme', 'alias_value', 'event_type', 'occurred_at', 'value', 'properties'],
-  stage_crm: ['line', 'crm_id', 'email', 'product_user_id', 'billing_customer_id', 'plan', 'country', 'lifecycle_stage', 'signup_at', 'consent_marketing', 'updated_at'],
+  stage_events: [
+    'event_id',
+    'id_scheme',
+    'id_value',
+    'alias_scheme',
+    'alias_value',
+    'event_type',
+    'occurred_at',
+    'value',
+    'properties',
+  ],
+  stage_crm: [
+    'line',
+    'crm_id',
+    'email',
+    'product_user_id',
+    'billing_customer_id',
+    'plan',
+    'country',
+    'lifecycle_stage',
+    'signup_at',
+    'consent_marketing',
+    'updated_at',
+  ],
 } as const;
 
 export const STAGE_DDL = {
@@ -51,7 +75,12 @@ const MONEY_EVENTS = new Set(['invoice_paid', 'payment_failed', 'refund']);
  * Validates one raw record of the source's kind and shapes it for staging; a reason instead
  * when the row belongs in quarantine (schema, impossible or future time).
  */
-export function stageRow(source: SourceConfig, input: Record<string, unknown>, line: number, latestMs: number): Staged | { reason: string } {
+export function stageRow(
+  source: SourceConfig,
+  input: Record<string, unknown>,
+  line: number,
+  latestMs: number,
+): Staged | { reason: string } {
   const record = source.fields ? renamed(input, source.fields) : input;
   if (source.kind === 'product') {
     const fast = plainProductRow(record, latestMs);
@@ -76,7 +105,19 @@ export function stageRow(source: SourceConfig, input: Record<string, unknown>, l
     return {
       table: 'stage_crm',
       nullKey: r.email === undefined,
-      row: { line, crm_id: r.crm_id, email: r.email ?? null, product_user_id: r.product_user_id ?? null, billing_customer_id: r.billing_customer_id ?? null, plan: r.plan ?? null, country: r.country ?? null, lifecycle_stage: r.lifecycle_stage ?? null, signup_at: signup, consent_marketing: r.consent_marketing ?? null, updated_at: updated! },
+      row: {
+        line,
+        crm_id: r.crm_id,
+        email: r.email ?? null,
+        product_user_id: r.product_user_id ?? null,
+        billing_customer_id: r.billing_customer_id ?? null,
+        plan: r.plan ?? null,
+        country: r.country ?? null,
+        lifecycle_stage: r.lifecycle_stage ?? null,
+        signup_at: signup,
+        consent_marketing: r.consent_marketing ?? null,
+        updated_at: updated!,
+      },
     };
   }
 
@@ -87,23 +128,43 @@ export function stageRow(source: SourceConfig, input: Record<string, unknown>, l
     const byUser = r.user_id !== undefined;
     nullKey = !byUser;
     event = {
-      event_id: r.event_id, id_scheme: byUser ? 'user_id' : 'anonymous_id', id_value: (r.user_id ?? r.anonymous_id)!,
-      alias_scheme: byUser && r.anonymous_id ? 'anonymous_id' : null, alias_value: byUser ? (r.anonymous_id ?? null) : null,
-      event_type: r.type, timestamp: r.timestamp, value: null, properties: JSON.stringify(r.properties ?? {}),
+      event_id: r.event_id,
+      id_scheme: byUser ? 'user_id' : 'anonymous_id',
+      id_value: (r.user_id ?? r.anonymous_id)!,
+      alias_scheme: byUser && r.anonymous_id ? 'anonymous_id' : null,
+      alias_value: byUser ? (r.anonymous_id ?? null) : null,
+      event_type: r.type,
+      timestamp: r.timestamp,
+      value: null,
+      properties: JSON.stringify(r.properties ?? {}),
     };
   } else if (source.kind === 'billing') {
     const r = parsed.data as z.infer<typeof BillingRow>;
     nullKey = MONEY_EVENTS.has(r.type) && r.amount === undefined;
     event = {
-      event_id: r.event_id, id_scheme: 'billing_customer_id', id_value: r.billing_customer_id, alias_scheme: null, alias_value: null,
-      event_type: r.type, timestamp: r.timestamp, value: r.amount ?? null, properties: JSON.stringify({ currency: r.currency, plan: r.plan }),
+      event_id: r.event_id,
+      id_scheme: 'billing_customer_id',
+      id_value: r.billing_customer_id,
+      alias_scheme: null,
+      alias_value: null,
+      event_type: r.type,
+      timestamp: r.timestamp,
+      value: r.amount ?? null,
+      properties: JSON.stringify({ currency: r.currency, plan: r.plan }),
     };
   } else {
     const r = parsed.data as z.infer<typeof SupportRow>;
     nullKey = r.event === 'closed' && r.satisfaction === undefined;
     event = {
-      event_id: `${r.ticket_id}:${r.event}`, id_scheme: 'email', id_value: r.email, alias_scheme: null, alias_value: null,
-      event_type: `ticket_${r.event}`, timestamp: r.timestamp, value: r.satisfaction ?? null, properties: JSON.stringify({ ticket_id: r.ticket_id, priority: r.priority, satisfaction: r.satisfaction }),
+      event_id: `${r.ticket_id}:${r.event}`,
+      id_scheme: 'email',
+      id_value: r.email,
+      alias_scheme: null,
+      alias_value: null,
+      event_type: `ticket_${r.event}`,
+      timestamp: r.timestamp,
+      value: r.satisfaction ?? null,
+      properties: JSON.stringify({ ticket_id: r.ticket_id, priority: r.priority, satisfaction: r.satisfaction }),
     };
   }
   const occurred = time('timestamp', event.timestamp);
@@ -124,7 +185,8 @@ const PLAIN_EVENT_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
  */
 function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged | undefined {
   const { event_id: id, user_id: user, anonymous_id: anon, type, timestamp, properties } = r;
-  if (!plainId(id) || typeof type !== 'string' || !PLAIN_EVENT_TYPE.test(type) || typeof timestamp !== 'string') return undefined;
+  if (!plainId(id) || typeof type !== 'string' || !PLAIN_EVENT_TYPE.test(type) || typeof timestamp !== 'string')
+    return undefined;
   const byUser = blank(user) !== undefined;
   const hasAnon = blank(anon) !== undefined;
   if ((byUser && !plainId(user)) || (hasAnon && !plainId(anon)) || (!byUser && !hasAnon)) return undefined;
@@ -146,9 +208,15 @@ function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged |
     table: 'stage_events',
     nullKey: !byUser,
     row: {
-      event_id: id, id_scheme: byUser ? 'user_id' : 'anonymous_id', id_value: (byUser ? user : anon) as string,
-      alias_scheme: byUser && hasAnon ? 'anonymous_id' : null, alias_value: byUser && hasAnon ? (anon as string) : null,
-      event_type: type, occurred_at: timestamp.length === 24 ? timestamp : new Date(ms).toISOString(), value: null, properties: props,
+      event_id: id,
+      id_scheme: byUser ? 'user_id' : 'anonymous_id',
+      id_value: (byUser ? user : anon) as string,
+      alias_scheme: byUser && hasAnon ? 'anonymous_id' : null,
+      alias_value: byUser && hasAnon ? (anon as string) : null,
+      event_type: type,
+      occurred_at: timestamp.length === 24 ? timestamp : new Date(ms).toISOString(),
+      value: null,
+      properties: props,
     },
   };
 }
@@ -184,7 +252,9 @@ export function copyLine(values: unknown[]): string {
     if (v === null || v === undefined) out += '\\N';
     else {
       const s = String(v);
-      out += /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+      out += /[\\\t\n\r]/.test(s)
+        ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+        : s;
     }
   }
   return `${out}\n`;

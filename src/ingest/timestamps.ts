@@ -5,7 +5,16 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 function zoneOffsetMs(instant: number, timeZone: string): number {
   let f = formats.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formats.set(timeZone, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(instant)).map((x) => [x.type, Number(x.value)]));
@@ -57,7 +66,16 @@ const digits = (t: string, from: number, n: number): number => {
  */
 export function plainIsoMs(t: string): number | undefined {
   const n = t.length;
-  if ((n !== 20 && (n < 22 || n > 24)) || t.charCodeAt(n - 1) !== 90 || t[4] !== '-' || t[7] !== '-' || t[10] !== 'T' || t[13] !== ':' || t[16] !== ':') return undefined;
+  if (
+    (n !== 20 && (n < 22 || n > 24)) ||
+    t.charCodeAt(n - 1) !== 90 ||
+    t[4] !== '-' ||
+    t[7] !== '-' ||
+    t[10] !== 'T' ||
+    t[13] !== ':' ||
+    t[16] !== ':'
+  )
+    return undefined;
   const year = digits(t, 0, 4);
   const month = digits(t, 5, 2);
   const day = digits(t, 8, 2);
@@ -71,7 +89,19 @@ export function plainIsoMs(t: string): number | undefined {
     if (ms < 0) return undefined;
     ms *= n === 22 ? 100 : n === 23 ? 10 : 1;
   }
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  if (
+    year < 1000 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  )
+    return undefined;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return undefined;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);

@@ -45,14 +45,29 @@ export function webhookChannel(options: { url: string; secret: string; timeoutMs
   return {
     name: `webhook:${new URL(options.url).host}`,
     async send(notice) {
-      const status = await postSignedWebhook({ url: options.url, secret: options.secret, id: notice.id, type: 'approval.notice', data: notice, timeoutMs: options.timeoutMs ?? 10_000 });
+      const status = await postSignedWebhook({
+        url: options.url,
+        secret: options.secret,
+        id: notice.id,
+        type: 'approval.notice',
+        data: notice,
+        timeoutMs: options.timeoutMs ?? 10_000,
+      });
       if (status >= 200 && status < 300) return;
-      throw Object.assign(new Error(`approval notice webhook answered ${status} for ${notice.id}`), { retryable: retryableStatus(status) });
+      throw Object.assign(new Error(`approval notice webhook answered ${status} for ${notice.id}`), {
+        retryable: retryableStatus(status),
+      });
     },
   };
 }
 
 /** The configured channels: the file outbox always, the webhook when APPROVAL_NOTIFY_URL is set. */
-export function noticeChannels(approval: { outboxDir: string; notifyWebhook?: { url: string; secret: string } }): NoticeChannel[] {
-  return [outboxChannel(approval.outboxDir), ...(approval.notifyWebhook ? [webhookChannel(approval.notifyWebhook)] : [])];
+export function noticeChannels(approval: {
+  outboxDir: string;
+  notifyWebhook?: { url: string; secret: string };
+}): NoticeChannel[] {
+  return [
+    outboxChannel(approval.outboxDir),
+    ...(approval.notifyWebhook ? [webhookChannel(approval.notifyWebhook)] : []),
+  ];
 }

@@ -16,15 +16,22 @@ export interface ErasureReport {
 export class UnknownCustomer extends Error {}
 
 /** How the audit log names an erased customer: never the id itself, which the log would keep forever. */
-export const erasedSubject = (customerId: string) => `sha256:${crypto.createHash('sha256').update(customerId).digest('hex')}`;
+export const erasedSubject = (customerId: string) =>
+  `sha256:${crypto.createHash('sha256').update(customerId).digest('hex')}`;
 
 // Personal data by table, deleted by customer id. customer_daily and crm_history are keyed by it;
 // events also keep rows not yet attributed, matched through the customer's identities.
 const DELETIONS: Array<[table: string, sql: string]> = [
-  ['events', 'DELETE FROM events WHERE customer_id = $1 OR (customer_id IS NULL AND (identity_scheme, identity_value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1))'],
+  [
+    'events',
+    'DELETE FROM events WHERE customer_id = $1 OR (customer_id IS NULL AND (identity_scheme, identity_value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1))',
+  ],
   ['customer_daily', 'DELETE FROM customer_daily WHERE customer_id = $1'],
   ['crm_history', 'DELETE FROM crm_history WHERE customer_id = $1'],
-  ['identity_aliases', 'DELETE FROM identity_aliases WHERE (scheme, value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1)'],
+  [
+    'identity_aliases',
+    'DELETE FROM identity_aliases WHERE (scheme, value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1)',
+  ],
   ['identities', 'DELETE FROM identities WHERE customer_id = $1'],
   // A quarantined raw line may name the customer by id or by email, as a whole token (c1 is not c10).
   ['quarantine', 'DELETE FROM quarantine WHERE raw ~ $1 OR ($2::text IS NOT NULL AND raw ~* $2)'],
@@ -40,12 +47,21 @@ const tokenPattern = (value: string) => `(^|[^A-Za-z0-9_.@+-])${escapeRegex(valu
  * tombstone left, and the published cohorts that held them listed for remove deliveries. The
  * audit row names the customer only by a hash. Erasing twice changes nothing.
  */
-export async function eraseCustomerData(db: Db, input: { customerId: string; requestedBy: string; reason: string }): Promise<ErasureReport> {
+export async function eraseCustomerData(
+  db: Db,
+  input: { customerId: string; requestedBy: string; reason: string },
+): Promise<ErasureReport> {
   return db.transaction(async (tx) => {
-    const done = await tx.query<{ erased_at: Date; rows_deleted: Record<string, number>; snapshots: number }>('SELECT erased_at, rows_deleted, snapshots FROM erasures WHERE customer_id = $1', [input.customerId]);
+    const done = await tx.query<{ erased_at: Date; rows_deleted: Record<string, number>; snapshots: number }>(
+      'SELECT erased_at, rows_deleted, snapshots FROM erasures WHERE customer_id = $1',
+      [input.customerId],
+    );
     if (done.rows[0]) return erasureReport(tx, input.customerId, done.rows[0], true);
 
-    const found = await tx.query<{ customer_no: number; email: string | null }>('SELECT customer_no, email FROM customers WHERE customer_id = $1 FOR UPDATE', [input.customerId]);
+    const found = await tx.query<{ customer_no: number; email: string | null }>(
+      'SELECT customer_no, email FROM customers WHERE customer_id = $1 FOR UPDATE',
+      [input.customerId],
+    );
     const customer = found.rows[0];
     if (!customer) throw new UnknownCustomer(`no customer ${input.customerId}; nothing was erased`);
 
@@ -66,7 +82,10 @@ export async function eraseCustomerData(db: Db, input: { customerId: string; req
     );
     const rowsDeleted: Record<string, number> = {};
     for (const [table, sql] of DELETIONS) {
-      const params = table === 'quarantine' ? [tokenPattern(input.customerId), customer.email ? tokenPattern(customer.email) : null] : [input.customerId];
+      const params =
+        table === 'quarantine'
+          ? [tokenPattern(input.customerId), customer.email ? tokenPattern(customer.email) : null]
+          : [input.customerId];
       rowsDeleted[table] = (await tx.query(sql, params)).rowCount ?? 0;
     }
     const touched = await tx.query<{ snapshot_id: string }>('SELECT snapshot_id FROM erased_from ORDER BY snapshot_id');
@@ -75,7 +94,9 @@ export async function eraseCustomerData(db: Db, input: { customerId: string; req
        WHERE block = $1::int >> 16 AND snapshot_id IN (SELECT snapshot_id FROM erased_from)`,
       [customer.customer_no],
     );
-    await tx.query("DELETE FROM snapshot_chunks WHERE cardinality(members) = 0 AND snapshot_id IN (SELECT snapshot_id FROM erased_from)");
+    await tx.query(
+      'DELETE FROM snapshot_chunks WHERE cardinality(members) = 0 AND snapshot_id IN (SELECT snapshot_id FROM erased_from)',
+    );
     for (const { snapshot_id } of touched.rows) await recountSnapshot(tx, snapshot_id);
     await tx.query(
       `UPDATE customers SET email = NULL, plan = NULL, country = NULL, lifecycle_stage = NULL, signup_at = NULL, consent_marketing = NULL, erased_at = now()
@@ -89,10 +110,15 @@ export async function eraseCustomerData(db: Db, input: { customerId: string; req
     );
     // What deliveries kept of the customer: the SQL destination's rows, the planned items (the
     // export files are rebuilt from them), with each delivery's and batch's counts kept true.
-    rowsDeleted.published_cohort_members = (await tx.query('DELETE FROM published_cohort_members WHERE customer_id = $1', [input.customerId])).rowCount ?? 0;
-    const items = await tx.query<{ delivery_id: string }>('DELETE FROM delivery_items WHERE customer_no = $1 RETURNING delivery_id', [customer.customer_no]);
+    rowsDeleted.published_cohort_members =
+      (await tx.query('DELETE FROM published_cohort_members WHERE customer_id = $1', [input.customerId])).rowCount ?? 0;
+    const items = await tx.query<{ delivery_id: string }>(
+      'DELETE FROM delivery_items WHERE customer_no = $1 RETURNING delivery_id',
+      [customer.customer_no],
+    );
     rowsDeleted.delivery_items = items.rowCount ?? 0;
-    rowsDeleted.delivery_suppressed = (await tx.query('DELETE FROM delivery_suppressed WHERE customer_no = $1', [customer.customer_no])).rowCount ?? 0;
+    rowsDeleted.delivery_suppressed =
+      (await tx.query('DELETE FROM delivery_suppressed WHERE customer_no = $1', [customer.customer_no])).rowCount ?? 0;
     const deliveries = [...new Set(items.rows.map((r) => r.delivery_id))];
     await tx.query(
       `UPDATE delivery_batches b SET adds = n.adds, removes = n.removes
@@ -136,9 +162,19 @@ async function erasureReport(
 
 /** Per cohort and destination that held the erased customer: whether the remove has gone out. */
 export async function removalsOf(tx: Pick<Db, 'query'>, customerId: string): Promise<ErasureReport['removals']> {
-  const removals = await tx.query<{ cohort_id: string; destination: string; delivered_at: Date | null; last_error: string | null }>(
+  const removals = await tx.query<{
+    cohort_id: string;
+    destination: string;
+    delivered_at: Date | null;
+    last_error: string | null;
+  }>(
     'SELECT cohort_id, destination, delivered_at, last_error FROM erasure_removals WHERE customer_id = $1 ORDER BY cohort_id, destination',
     [customerId],
   );
-  return removals.rows.map((r) => ({ cohortId: r.cohort_id, destination: r.destination, delivered: r.delivered_at !== null, ...(r.last_error ? { error: r.last_error } : {}) }));
+  return removals.rows.map((r) => ({
+    cohortId: r.cohort_id,
+    destination: r.destination,
+    delivered: r.delivered_at !== null,
+    ...(r.last_error ? { error: r.last_error } : {}),
+  }));
 }

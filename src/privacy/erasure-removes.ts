@@ -17,7 +17,10 @@ const removeIdOf = (customerId: string, cohortId: string, destination: string) =
  * table lost their rows in the erasure itself. A remove that fails stays pending with its error;
  * running the erasure again retries it and changes nothing else.
  */
-export async function eraseCustomer(deps: { db: Db; log: Logger; destinations: Destination[] }, input: { customerId: string; requestedBy: string; reason: string }): Promise<ErasureReport> {
+export async function eraseCustomer(
+  deps: { db: Db; log: Logger; destinations: Destination[] },
+  input: { customerId: string; requestedBy: string; reason: string },
+): Promise<ErasureReport> {
   const erased = await eraseCustomerData(deps.db, input);
   const log = deps.log.child({ subject: erasedSubject(input.customerId) });
   for (const removal of erased.removals.filter((r) => !r.delivered)) {
@@ -25,11 +28,20 @@ export async function eraseCustomer(deps: { db: Db; log: Logger; destinations: D
     try {
       if (!destination) throw new Error(`destination ${removal.destination} is not configured here`);
       await sendRemove(deps.db, destination, input.customerId, removal.cohortId);
-      await deps.db.query('UPDATE erasure_removals SET delivered_at = now(), last_error = NULL WHERE customer_id = $1 AND cohort_id = $2 AND destination = $3', [input.customerId, removal.cohortId, removal.destination]);
+      await deps.db.query(
+        'UPDATE erasure_removals SET delivered_at = now(), last_error = NULL WHERE customer_id = $1 AND cohort_id = $2 AND destination = $3',
+        [input.customerId, removal.cohortId, removal.destination],
+      );
       log.info({ cohortId: removal.cohortId, destination: removal.destination }, 'erasure remove delivered');
     } catch (err) {
-      await deps.db.query('UPDATE erasure_removals SET last_error = $4 WHERE customer_id = $1 AND cohort_id = $2 AND destination = $3', [input.customerId, removal.cohortId, removal.destination, (err as Error).message]);
-      log.warn({ err, cohortId: removal.cohortId, destination: removal.destination }, 'erasure remove not delivered; run the erasure again to retry');
+      await deps.db.query(
+        'UPDATE erasure_removals SET last_error = $4 WHERE customer_id = $1 AND cohort_id = $2 AND destination = $3',
+        [input.customerId, removal.cohortId, removal.destination, (err as Error).message],
+      );
+      log.warn(
+        { err, cohortId: removal.cohortId, destination: removal.destination },
+        'erasure remove not delivered; run the erasure again to retry',
+      );
     }
   }
   return { ...erased, removals: await removalsOf(deps.db, input.customerId) };
@@ -39,14 +51,25 @@ async function sendRemove(db: Db, destination: Destination, customerId: string, 
   if (destination.kind === 'sql') return; // its rows went in the erasure's transaction
   if (destination.kind === 'file') {
     // Every export of the cohort for this destination, rebuilt from the data without the customer.
-    const versions = await db.query<{ version: number; snapshot_id: string | null; delivery_id: string; from_version: number | null }>(
+    const versions = await db.query<{
+      version: number;
+      snapshot_id: string | null;
+      delivery_id: string;
+      from_version: number | null;
+    }>(
       `SELECT d.version, v.snapshot_id, d.delivery_id, d.from_version FROM destination_deliveries d
        JOIN published_versions v ON v.cohort_id = d.cohort_id AND v.version = d.version
        WHERE d.cohort_id = $1 AND d.destination = $2 AND d.status = 'acknowledged' ORDER BY d.version`,
       [cohortId, destination.name],
     );
     for (const v of versions.rows) {
-      await exportCohortFiles(db, destination, { cohortId, version: v.version, snapshotId: v.snapshot_id, deliveryId: v.delivery_id, previousVersion: v.from_version });
+      await exportCohortFiles(db, destination, {
+        cohortId,
+        version: v.version,
+        snapshotId: v.snapshot_id,
+        deliveryId: v.delivery_id,
+        previousVersion: v.from_version,
+      });
     }
     return;
   }

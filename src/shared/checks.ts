@@ -57,4 +57,3 @@ export interface CohortReport {
   /** Users who wrote definition versions newer than the published one; they may not approve the run. */
   changedBy?: string[];
 }
-

@@ -20,8 +20,6 @@ export interface RefreshInput {
   watchWindow?: string;
 }
 
-
-
 export interface SnapshotRef {
   cohortId: string;
   snapshotId: string;
@@ -32,16 +30,9 @@ export interface SnapshotRef {
 }
 
 export type RefreshStage =
-  | 'ingest'
-  | 'compute'
-  | 'baseline-test'
-  | 'awaiting-approval'
-  | 'publish'
-  | 'watching'
-  | 'done';
+  'ingest' | 'compute' | 'baseline-test' | 'awaiting-approval' | 'publish' | 'watching' | 'done';
 
 export type RefreshOutcomeKind = 'published' | 'rejected' | 'changes-requested' | 'expired' | 'failed';
-
 
 export interface RefreshStatus {
   runId: string;
@@ -90,4 +81,3 @@ export interface RefreshOutcome {
   /** Rollbacks taken during the watch window; the outcome stays 'published'. */
   rolledBack?: RollbackRecord[];
 }
-

@@ -2,7 +2,6 @@
 import type { ApprovalDecision, ApprovalPolicy, CohortTier, IgnoredMessage } from './approval';
 import type { DeliveryResult } from './refresh';
 
-
 /** A rollback of what the run published: who asked, why, and the cohorts to undo (default: all). */
 export interface RollbackInput {
   requestedBy: string;

@@ -16,7 +16,10 @@ const TimeZone = z.string().refine((tz) => {
 export const QualityThresholds = z
   .object({
     freshnessWarnHours: z.number().positive().default(48),
-    freshnessFailHours: z.number().positive().default(24 * 7),
+    freshnessFailHours: z
+      .number()
+      .positive()
+      .default(24 * 7),
     volumeWarnPct: z.number().positive().default(50),
     volumeFailPct: z.number().positive().default(90),
     quarantineWarnPct: z.number().nonnegative().default(1),
@@ -35,7 +38,10 @@ export const QuerySource = z
     /** Environment variable holding the connection string (a secret: never in the file). */
     urlEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name such as CRM_DATABASE_URL'),
     /** Must filter on $1, the cursor: e.g. WHERE updated_at > $1::timestamptz ORDER BY updated_at. */
-    sql: z.string().min(1).refine((q) => /\$1\b/.test(q), 'the query must use $1 (the last cursor value) to read only new rows'),
+    sql: z
+      .string()
+      .min(1)
+      .refine((q) => /\$1\b/.test(q), 'the query must use $1 (the last cursor value) to read only new rows'),
     /** The column whose greatest value read becomes the next cursor. */
     cursorColumn: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a column name'),
     /** The cursor before the first read. */
@@ -62,7 +68,11 @@ export const SourceConfig = z
   .superRefine((source, ctx) => {
     for (const field of Object.keys(source.fields ?? {})) {
       if (!KIND_FIELDS[source.kind].includes(field)) {
-        ctx.addIssue({ code: 'custom', path: ['fields', field], message: `${source.kind} has no field "${field}"; its fields are ${KIND_FIELDS[source.kind].join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', field],
+          message: `${source.kind} has no field "${field}"; its fields are ${KIND_FIELDS[source.kind].join(', ')}`,
+        });
       }
     }
   });
@@ -70,7 +80,9 @@ export type SourceConfig = z.infer<typeof SourceConfig>;
 
 const SourcesFile = z.object({ sources: z.array(SourceConfig).min(1) }).strict();
 
-export const DEFAULT_SOURCES: SourceConfig[] = (Object.keys(SOURCE_KINDS) as SourceKindName[]).map((kind) => SourceConfig.parse({ name: kind, kind }));
+export const DEFAULT_SOURCES: SourceConfig[] = (Object.keys(SOURCE_KINDS) as SourceKindName[]).map((kind) =>
+  SourceConfig.parse({ name: kind, kind }),
+);
 
 /** `sources.yaml` in the source folder, or one source per kind with the default file names. */
 export function loadSources(sourceDir: string): SourceConfig[] {
@@ -83,7 +95,8 @@ export function loadSources(sourceDir: string): SourceConfig[] {
   }
   const names = parsed.data.sources.map((s) => s.name);
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length) throw new Error(`invalid source configuration:\n  ${file}: sources: the name "${twice[0]}" is used twice`);
+  if (twice.length)
+    throw new Error(`invalid source configuration:\n  ${file}: sources: the name "${twice[0]}" is used twice`);
   return parsed.data.sources;
 }
 
@@ -93,6 +106,12 @@ const DATA_FILE = /\.(ndjson|jsonl|csv)(\.gz)?$/i;
 export function filesOf(source: SourceConfig, names: string[]): string[] {
   if (source.query) return [];
   const pattern = source.files ?? `${source.kind}-*`;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return names.filter((n) => DATA_FILE.test(n) && re.test(n)).sort();
 }

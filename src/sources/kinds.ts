@@ -14,8 +14,14 @@ const Id = z.coerce.string().trim().min(1).max(256);
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
 const Email = z.string().trim().email().transform(normaliseEmail);
-const EventType = z.string().trim().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'lower case letters, digits, _ . -');
-const Properties = z.preprocess((v) => (typeof v === 'string' && v !== '' ? safeJson(v) : blank(v)), z.record(z.string(), z.unknown()).optional());
+const EventType = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'lower case letters, digits, _ . -');
+const Properties = z.preprocess(
+  (v) => (typeof v === 'string' && v !== '' ? safeJson(v) : blank(v)),
+  z.record(z.string(), z.unknown()).optional(),
+);
 
 function safeJson(text: string): unknown {
   try {
@@ -34,9 +40,15 @@ export const ProductRow = z
     timestamp: TimestampText,
     properties: Properties,
   })
-  .refine((r) => r.user_id !== undefined || r.anonymous_id !== undefined, { message: 'needs user_id or anonymous_id', path: ['user_id'] });
+  .refine((r) => r.user_id !== undefined || r.anonymous_id !== undefined, {
+    message: 'needs user_id or anonymous_id',
+    path: ['user_id'],
+  });
 
-const Bool = z.preprocess((v) => (v === 'true' || v === true ? true : v === 'false' || v === false ? false : blank(v)), z.boolean().optional());
+const Bool = z.preprocess(
+  (v) => (v === 'true' || v === true ? true : v === 'false' || v === false ? false : blank(v)),
+  z.boolean().optional(),
+);
 
 export const CrmRow = z.object({
   crm_id: Id,
@@ -44,14 +56,28 @@ export const CrmRow = z.object({
   product_user_id: opt(Id),
   billing_customer_id: opt(Id),
   plan: opt(z.string().trim().max(64)),
-  country: opt(z.string().trim().regex(/^[A-Za-z]{2}$/, 'a two-letter country code').transform((c) => c.toUpperCase())),
+  country: opt(
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z]{2}$/, 'a two-letter country code')
+      .transform((c) => c.toUpperCase()),
+  ),
   lifecycle_stage: opt(z.enum(['trial', 'paid', 'churned', 'reactivated'])),
   signup_at: opt(TimestampText),
   consent_marketing: Bool,
   updated_at: TimestampText,
 });
 
-export const BILLING_TYPES = ['invoice_paid', 'payment_failed', 'refund', 'subscription_started', 'subscription_upgraded', 'subscription_downgraded', 'subscription_cancelled'] as const;
+export const BILLING_TYPES = [
+  'invoice_paid',
+  'payment_failed',
+  'refund',
+  'subscription_started',
+  'subscription_upgraded',
+  'subscription_downgraded',
+  'subscription_cancelled',
+] as const;
 
 export const BillingRow = z
   .object({
@@ -60,10 +86,19 @@ export const BillingRow = z
     type: z.enum(BILLING_TYPES),
     timestamp: TimestampText,
     amount: opt(z.coerce.number().finite().nonnegative()),
-    currency: opt(z.string().trim().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 currency code').transform((c) => c.toUpperCase())),
+    currency: opt(
+      z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 currency code')
+        .transform((c) => c.toUpperCase()),
+    ),
     plan: opt(z.string().trim().max(64)),
   })
-  .refine((r) => (r.amount === undefined) === (r.currency === undefined), { message: 'amount and currency go together', path: ['currency'] });
+  .refine((r) => (r.amount === undefined) === (r.currency === undefined), {
+    message: 'amount and currency go together',
+    path: ['currency'],
+  });
 
 export const SupportRow = z.object({
   ticket_id: Id,

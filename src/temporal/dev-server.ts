@@ -16,16 +16,30 @@ export interface DevServer {
  * Runs `temporal server start-dev` persisting to a SQLite file, with the project's search
  * attributes registered, and resolves once it accepts connections.
  */
-export async function startDevServer(options: { dataDir: string; port: number; uiPort: number; namespace: string; log: Logger; home?: string }): Promise<DevServer> {
+export async function startDevServer(options: {
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  log: Logger;
+  home?: string;
+}): Promise<DevServer> {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--db-filename', path.join(options.dataDir, 'temporal.db'),
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--ui-port', String(options.uiPort),
-    '--namespace', options.namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(options.dataDir, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
   ];
   // Its own process group: Ctrl-C reaches us, and we stop the server after the worker drained.
@@ -66,7 +80,11 @@ async function waitForServer(child: ChildProcess, address: string, output: strin
       await connection.close();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`temporal dev server did not answer on ${address} within 60s: ${(err as Error).message}\n${output.join('')}`, { cause: err });
+      if (Date.now() > deadline)
+        throw new Error(
+          `temporal dev server did not answer on ${address} within 60s: ${(err as Error).message}\n${output.join('')}`,
+          { cause: err },
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   }

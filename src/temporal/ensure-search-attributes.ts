@@ -20,7 +20,10 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   } catch (err) {
     // The time-skipping test server cannot list them but can add them: try that.
     if ((err as { code?: number }).code !== GRPC_UNIMPLEMENTED) {
-      log.warn({ err, namespace, needed }, 'could not list search attributes; register them as Keyword before starting refreshes');
+      log.warn(
+        { err, namespace, needed },
+        'could not list search attributes; register them as Keyword before starting refreshes',
+      );
       return false;
     }
   }
@@ -28,12 +31,17 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
+      searchAttributes: Object.fromEntries(
+        missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
+      ),
     });
     log.info({ namespace, added: missing.map((k) => k.name) }, 'registered search attributes');
     return true;
   } catch (err) {
-    log.warn({ err, namespace, needed }, 'could not register search attributes; register them as Keyword before starting refreshes');
+    log.warn(
+      { err, namespace, needed },
+      'could not register search attributes; register them as Keyword before starting refreshes',
+    );
     return false;
   }
 }

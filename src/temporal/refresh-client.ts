@@ -1,10 +1,26 @@
 import crypto from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { loadPolicyFile, policyFromDefaults } from '../approval/policy-file';
 import type { Config } from '../config';
 import { decide, rollback, rollbackStatus, status } from '../workflows/messages';
 import type { rollbackCohort } from '../workflows/rollback-cohort';
-import type { ApprovalDecision, ApprovalPolicy, Cadence, DecisionInput, RefreshInput, CohortRollbackStatus, RefreshStatus, RollbackInput, RollbackRecord, TierScope } from '../shared';
+import type {
+  ApprovalDecision,
+  ApprovalPolicy,
+  Cadence,
+  DecisionInput,
+  RefreshInput,
+  CohortRollbackStatus,
+  RefreshStatus,
+  RollbackInput,
+  RollbackRecord,
+  TierScope,
+} from '../shared';
 import type { refreshCycle } from '../workflows/refresh-cycle';
 
 export interface StartRefresh {
@@ -17,8 +33,15 @@ export interface StartRefresh {
 
 /** The approval policy runs start with: the policy file when configured, else the environment's defaults. */
 export function policyOf(config: Config, approvers: string[] = config.approval.approvers): ApprovalPolicy {
-  const defaults = { approvers, deadline: config.approval.deadline, reminders: config.approval.reminders, strategicApprovals: config.approval.strategicApprovals };
-  return config.approval.policyFile ? loadPolicyFile(config.approval.policyFile, defaults) : policyFromDefaults(defaults);
+  const defaults = {
+    approvers,
+    deadline: config.approval.deadline,
+    reminders: config.approval.reminders,
+    strategicApprovals: config.approval.strategicApprovals,
+  };
+  return config.approval.policyFile
+    ? loadPolicyFile(config.approval.policyFile, defaults)
+    : policyFromDefaults(defaults);
 }
 
 /** Starting, reading and deciding refresh runs: what the API, the CLI and schedules share. */
@@ -34,7 +57,11 @@ export class RefreshClient {
   async start(request: StartRefresh): Promise<{ workflowId: string; runId: string }> {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const workflowId = `refresh-${request.cadence}-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
-    const input: RefreshInput = { ...request, policy: this.policy, ...(this.watchWindow ? { watchWindow: this.watchWindow } : {}) };
+    const input: RefreshInput = {
+      ...request,
+      policy: this.policy,
+      ...(this.watchWindow ? { watchWindow: this.watchWindow } : {}),
+    };
     const handle = await this.client.workflow.start<typeof refreshCycle>('refreshCycle', {
       taskQueue: this.taskQueue,
       workflowId,
@@ -83,11 +110,22 @@ export class RefreshClient {
    * `rollback-<cohort>-to-v<version>-<n>` makes a repeated request while one is running return
    * that one instead of starting a second; after it has ended, the next request gets n + 1.
    */
-  async startCohortRollback(request: { cohortId: string; toVersion: number; requestedBy: string; reason: string }): Promise<{ workflowId: string; alreadyRunning: boolean }> {
+  async startCohortRollback(request: {
+    cohortId: string;
+    toVersion: number;
+    requestedBy: string;
+    reason: string;
+  }): Promise<{ workflowId: string; alreadyRunning: boolean }> {
     for (let n = 1; ; n++) {
       const workflowId = `rollback-${request.cohortId}-to-v${request.toVersion}-${n}`;
       try {
-        await this.client.workflow.start<typeof rollbackCohort>('rollbackCohort', { taskQueue: this.taskQueue, workflowId, args: [{ ...request, policy: this.policy }], workflowIdReusePolicy: 'REJECT_DUPLICATE', memo: { requestedBy: request.requestedBy, rationale: request.reason } });
+        await this.client.workflow.start<typeof rollbackCohort>('rollbackCohort', {
+          taskQueue: this.taskQueue,
+          workflowId,
+          args: [{ ...request, policy: this.policy }],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { requestedBy: request.requestedBy, rationale: request.reason },
+        });
         return { workflowId, alreadyRunning: false };
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -104,7 +142,9 @@ export class RefreshClient {
   /** Approves or rejects a rollback run; a refusal comes back as DecisionRefused with its reason. */
   async decideCohortRollback(workflowId: string, decision: DecisionInput): Promise<ApprovalDecision> {
     try {
-      return await this.client.workflow.getHandle<typeof rollbackCohort>(workflowId).executeUpdate(decide, { args: [decision] });
+      return await this.client.workflow
+        .getHandle<typeof rollbackCohort>(workflowId)
+        .executeUpdate(decide, { args: [decision] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefused(err.cause?.message ?? err.message);
       throw err;
@@ -116,7 +156,8 @@ export class RefreshClient {
     const described = await handle.describe().catch(() => undefined);
     if (!described || described.status.name === 'RUNNING') return undefined;
     const s = await handle.query(status).catch(() => undefined);
-    if (s?.watch) return `the run's watch window closed at ${s.watch.closesAt}; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
+    if (s?.watch)
+      return `the run's watch window closed at ${s.watch.closesAt}; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
     return `run ${handle.workflowId} has ended (${s?.outcome ?? described.status.name.toLowerCase()}) with no watch window; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
   }
 }

@@ -4,12 +4,36 @@ import { Cadence, CohortTier } from '../workflows/search-attributes';
 
 /** Tactical cohorts monthly, strategic ones quarterly; 06:00 UTC on the 1st. */
 export const SCHEDULES = [
-  { id: 'cohortflow-monthly', cadence: 'monthly', tier: 'tactical', cron: '0 6 1 * *', rationale: 'monthly refresh of tactical cohorts' },
-  { id: 'cohortflow-quarterly', cadence: 'quarterly', tier: 'strategic', cron: '0 6 1 1,4,7,10 *', rationale: 'quarterly refresh of strategic cohorts' },
+  {
+    id: 'cohortflow-monthly',
+    cadence: 'monthly',
+    tier: 'tactical',
+    cron: '0 6 1 * *',
+    rationale: 'monthly refresh of tactical cohorts',
+  },
+  {
+    id: 'cohortflow-quarterly',
+    cadence: 'quarterly',
+    tier: 'strategic',
+    cron: '0 6 1 1,4,7,10 *',
+    rationale: 'quarterly refresh of strategic cohorts',
+  },
 ] as const;
 
-function scheduleOptions(s: (typeof SCHEDULES)[number], taskQueue: string, policy: ApprovalPolicy, watchWindow?: string): ScheduleOptions {
-  const input: RefreshInput = { cadence: s.cadence, tier: s.tier, requestedBy: `schedule:${s.id}`, rationale: s.rationale, policy, ...(watchWindow ? { watchWindow } : {}) };
+function scheduleOptions(
+  s: (typeof SCHEDULES)[number],
+  taskQueue: string,
+  policy: ApprovalPolicy,
+  watchWindow?: string,
+): ScheduleOptions {
+  const input: RefreshInput = {
+    cadence: s.cadence,
+    tier: s.tier,
+    requestedBy: `schedule:${s.id}`,
+    rationale: s.rationale,
+    policy,
+    ...(watchWindow ? { watchWindow } : {}),
+  };
   return {
     scheduleId: s.id,
     spec: { cronExpressions: [s.cron] },
@@ -32,7 +56,12 @@ function scheduleOptions(s: (typeof SCHEDULES)[number], taskQueue: string, polic
 
 /** Creates the schedules, or brings existing ones up to date: safe to call at every start. */
 /** `watchWindow` unset: the workflow's default (7d). */
-export async function ensureSchedules(client: Client, taskQueue: string, policy: ApprovalPolicy, watchWindow?: string): Promise<string[]> {
+export async function ensureSchedules(
+  client: Client,
+  taskQueue: string,
+  policy: ApprovalPolicy,
+  watchWindow?: string,
+): Promise<string[]> {
   const ids: string[] = [];
   for (const s of SCHEDULES) {
     const options = scheduleOptions(s, taskQueue, policy, watchWindow);
@@ -40,7 +69,12 @@ export async function ensureSchedules(client: Client, taskQueue: string, policy:
       await client.schedule.create(options);
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await client.schedule.getHandle(s.id).update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
+      await client.schedule.getHandle(s.id).update((previous) => ({
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: options.policies,
+      }));
     }
     ids.push(s.id);
   }

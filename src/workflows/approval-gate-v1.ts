@@ -8,7 +8,11 @@ import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, Sourc
 import { stages } from './activities';
 
 /** Strategic cohorts always need a human; tactical ones when any check warns or fails. */
-export function approvalNeeded(reports: CohortReport[], tiers: string[], sources: SourceReport[] = []): string | undefined {
+export function approvalNeeded(
+  reports: CohortReport[],
+  tiers: string[],
+  sources: SourceReport[] = [],
+): string | undefined {
   if (tiers.includes('strategic')) return 'strategic cohorts always need approval';
   const flagged = reports.filter((r) => r.verdict !== 'pass').map((r) => `${r.cohortId} (${r.verdict})`);
   if (flagged.length > 0) return `baseline checks flagged: ${flagged.join(', ')}`;
@@ -52,12 +56,18 @@ export function installLegacyDecisionHandlers(state: RefreshState, input: Refres
     decide,
     async (d) => {
       const decision = take(d, 'update');
-      await stages.audit({ runId: state.status.runId, actor: d.approver, action: `decision.${decision.kind}`, details: { via: 'update', comment: d.comment ?? null } });
+      await stages.audit({
+        runId: state.status.runId,
+        actor: d.approver,
+        action: `decision.${decision.kind}`,
+        details: { via: 'update', comment: d.comment ?? null },
+      });
       return decision;
     },
     {
       validator: (d) => {
-        if (d.decision !== 'approve' && d.decision !== 'reject') throw new Error(`decision must be approve or reject, got "${String(d.decision)}"`);
+        if (d.decision !== 'approve' && d.decision !== 'reject')
+          throw new Error(`decision must be approve or reject, got "${String(d.decision)}"`);
         const why = refusal(state, input, d.approver);
         if (why) throw new Error(why);
       },
@@ -68,21 +78,45 @@ export function installLegacyDecisionHandlers(state: RefreshState, input: Refres
     const why = refusal(state, input, d.approver);
     if (why) {
       state.status.ignored.push({ name: decision, from: d.approver, reason: why, at: new Date().toISOString() });
-      await stages.audit({ runId: state.status.runId, actor: d.approver, action: 'decision.ignored', details: { via: 'signal', decision, reason: why } });
+      await stages.audit({
+        runId: state.status.runId,
+        actor: d.approver,
+        action: 'decision.ignored',
+        details: { via: 'signal', decision, reason: why },
+      });
       return;
     }
     const taken = take({ ...d, decision }, 'signal');
-    await stages.audit({ runId: state.status.runId, actor: d.approver, action: `decision.${taken.kind}`, details: { via: 'signal', comment: d.comment ?? null } });
+    await stages.audit({
+      runId: state.status.runId,
+      actor: d.approver,
+      action: `decision.${taken.kind}`,
+      details: { via: 'signal', comment: d.comment ?? null },
+    });
   };
   setHandler(approveSignal, onSignal('approve'));
   setHandler(rejectSignal, onSignal('reject'));
 }
 
 /** Waits durably for a human decision until the policy's deadline; silence means expired. */
-export async function legacyApprovalGate(state: RefreshState, input: RefreshInput, reports: CohortReport[]): Promise<ApprovalDecision> {
-  const reason = approvalNeeded(reports, state.status.cohorts.map((c) => c.tier), state.status.ingest?.sources);
+export async function legacyApprovalGate(
+  state: RefreshState,
+  input: RefreshInput,
+  reports: CohortReport[],
+): Promise<ApprovalDecision> {
+  const reason = approvalNeeded(
+    reports,
+    state.status.cohorts.map((c) => c.tier),
+    state.status.ingest?.sources,
+  );
   if (!reason) {
-    const decision: ApprovalDecision = { kind: 'approved', by: 'policy', at: new Date().toISOString(), via: 'policy', comment: 'all checks passed; tactical cohorts need no human' };
+    const decision: ApprovalDecision = {
+      kind: 'approved',
+      by: 'policy',
+      at: new Date().toISOString(),
+      via: 'policy',
+      comment: 'all checks passed; tactical cohorts need no human',
+    };
     state.status.decision = decision;
     return decision;
   }
@@ -95,14 +129,30 @@ export async function legacyApprovalGate(state: RefreshState, input: RefreshInpu
     reason,
   };
   state.enter('awaiting-approval');
-  await stages.audit({ runId: state.status.runId, actor: 'cohortflow', action: 'approval.requested', details: { reason, deadline: state.status.pendingApproval.deadline } });
+  await stages.audit({
+    runId: state.status.runId,
+    actor: 'cohortflow',
+    action: 'approval.requested',
+    details: { reason, deadline: state.status.pendingApproval.deadline },
+  });
 
   const decided = await condition(() => state.status.decision !== undefined, timeout);
   state.status.pendingApproval = undefined;
   if (decided && state.status.decision) return state.status.decision;
 
-  const expired: ApprovalDecision = { kind: 'expired', by: 'deadline', at: new Date().toISOString(), via: 'deadline', comment: `no decision within ${input.policy.deadline}` };
+  const expired: ApprovalDecision = {
+    kind: 'expired',
+    by: 'deadline',
+    at: new Date().toISOString(),
+    via: 'deadline',
+    comment: `no decision within ${input.policy.deadline}`,
+  };
   state.status.decision = expired;
-  await stages.audit({ runId: state.status.runId, actor: 'cohortflow', action: 'decision.expired', details: { deadline: input.policy.deadline } });
+  await stages.audit({
+    runId: state.status.runId,
+    actor: 'cohortflow',
+    action: 'decision.expired',
+    details: { deadline: input.policy.deadline },
+  });
   return expired;
 }

@@ -1,6 +1,16 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { stages } from './activities';
-import { applyDecision, eligibleApprovers, excluded, gateClosed, gateResult, openGate, refusal, waiting, type GateState } from './approval-rules';
+import {
+  applyDecision,
+  eligibleApprovers,
+  excluded,
+  gateClosed,
+  gateResult,
+  openGate,
+  refusal,
+  waiting,
+  type GateState,
+} from './approval-rules';
 import { durationMs } from './duration';
 import { approveSignal, decide, rejectSignal, requestChangesSignal } from './messages';
 import type { RefreshState } from './refresh-state';
@@ -49,20 +59,50 @@ export class ApprovalGate {
     const since = Date.now();
     const deadline = new Date(since + timeout).toISOString();
     const reason = flagged.map((c) => `${c.cohortId}: ${c.reason}`).join(' | ');
-    status.approval = { since: new Date(since).toISOString(), deadline, reason, approvers: eligibleApprovers(gate), excluded: excluded(gate), cohorts: gate.cohorts, remindersSent: 0 };
+    status.approval = {
+      since: new Date(since).toISOString(),
+      deadline,
+      reason,
+      approvers: eligibleApprovers(gate),
+      excluded: excluded(gate),
+      cohorts: gate.cohorts,
+      remindersSent: 0,
+    };
     status.pendingApproval = { since: status.approval.since, deadline, approvers: status.approval.approvers, reason };
     this.gate = gate;
     this.state.enter('awaiting-approval');
-    await stages.audit({ runId: status.runId, actor: 'cohortflow', action: 'approval.requested', details: { deadline, approvers: status.approval.approvers, excluded: status.approval.excluded, cohorts: flagged.map((c) => ({ cohortId: c.cohortId, reason: c.reason, approvalsRequired: c.approvalsRequired })) } });
+    await stages.audit({
+      runId: status.runId,
+      actor: 'cohortflow',
+      action: 'approval.requested',
+      details: {
+        deadline,
+        approvers: status.approval.approvers,
+        excluded: status.approval.excluded,
+        cohorts: flagged.map((c) => ({
+          cohortId: c.cohortId,
+          reason: c.reason,
+          approvalsRequired: c.approvalsRequired,
+        })),
+      },
+    });
     await this.notify('opened');
 
-    const reminders = (this.input.policy.reminders ?? []).map(durationMs).filter((ms) => ms < timeout).sort((a, b) => a - b);
+    const reminders = (this.input.policy.reminders ?? [])
+      .map(durationMs)
+      .filter((ms) => ms < timeout)
+      .sort((a, b) => a - b);
     for (;;) {
       const next = reminders[status.approval.remindersSent] ?? timeout;
       if (await condition(() => gateClosed(gate), Math.max(0, since + next - Date.now()))) break;
       if (next === timeout) return this.expire();
       status.approval.remindersSent += 1;
-      await stages.audit({ runId: status.runId, actor: 'cohortflow', action: 'approval.reminded', details: { reminder: status.approval.remindersSent, waiting: waiting(gate).map((c) => c.cohortId) } });
+      await stages.audit({
+        runId: status.runId,
+        actor: 'cohortflow',
+        action: 'approval.reminded',
+        details: { reminder: status.approval.remindersSent, waiting: waiting(gate).map((c) => c.cohortId) },
+      });
       await this.notify('reminder');
     }
     return this.close();
@@ -78,11 +118,22 @@ export class ApprovalGate {
   private async expire(): Promise<GateOutcome> {
     const { status } = this.state;
     const left = waiting(this.gate!).map((c) => c.cohortId);
-    const decision: ApprovalDecision = { kind: 'expired', by: 'deadline', at: new Date().toISOString(), via: 'deadline', comment: `no decision within ${this.input.policy.deadline}` };
+    const decision: ApprovalDecision = {
+      kind: 'expired',
+      by: 'deadline',
+      at: new Date().toISOString(),
+      via: 'deadline',
+      comment: `no decision within ${this.input.policy.deadline}`,
+    };
     status.pendingApproval = undefined;
     status.decision = decision;
     status.failure = `the approval deadline (${this.input.policy.deadline}) passed with ${left.join(', ')} still waiting; nothing was published`;
-    await stages.audit({ runId: status.runId, actor: 'cohortflow', action: 'decision.expired', details: { deadline: this.input.policy.deadline, waiting: left } });
+    await stages.audit({
+      runId: status.runId,
+      actor: 'cohortflow',
+      action: 'decision.expired',
+      details: { deadline: this.input.policy.deadline, waiting: left },
+    });
     await this.notify('expired');
     return { decision, publish: [], heldBack: [], approvedBy: {} };
   }
@@ -98,21 +149,30 @@ export class ApprovalGate {
       deadline: approval.deadline,
       requestedBy: this.input.requestedBy,
       rationale: this.input.rationale,
-      waiting: waiting(this.gate!).map((c) => ({ cohortId: c.cohortId, tier: c.tier, reason: c.reason, approvalsNeeded: c.approvalsRequired - c.approvals.length })),
+      waiting: waiting(this.gate!).map((c) => ({
+        cohortId: c.cohortId,
+        tier: c.tier,
+        reason: c.reason,
+        approvalsNeeded: c.approvalsRequired - c.approvals.length,
+      })),
     });
   }
 
   /** Why the decision cannot be taken now, or undefined when it can. */
   private refusalNow(d: DecisionInput): string | undefined {
     const { status } = this.state;
-    if (status.decision) return `run ${status.runId} is no longer awaiting approval: it was ${status.decision.kind} by ${status.decision.by} at ${status.decision.at}; nothing changed`;
-    if (!this.gate || status.stage !== 'awaiting-approval' || gateClosed(this.gate)) return `run ${status.runId} is not awaiting approval (stage: ${status.stage})`;
+    if (status.decision)
+      return `run ${status.runId} is no longer awaiting approval: it was ${status.decision.kind} by ${status.decision.by} at ${status.decision.at}; nothing changed`;
+    if (!this.gate || status.stage !== 'awaiting-approval' || gateClosed(this.gate))
+      return `run ${status.runId} is not awaiting approval (stage: ${status.stage})`;
     return refusal(this.gate, d);
   }
 
   private validate(d: DecisionInput): void {
-    if (!DECISIONS.includes(d.decision)) throw new Error(`decision must be one of ${DECISIONS.join(', ')}, got "${String(d.decision)}"`);
-    if (d.cohorts !== undefined && (!Array.isArray(d.cohorts) || d.cohorts.some((c) => typeof c !== 'string'))) throw new Error('cohorts must be a list of cohort ids');
+    if (!DECISIONS.includes(d.decision))
+      throw new Error(`decision must be one of ${DECISIONS.join(', ')}, got "${String(d.decision)}"`);
+    if (d.cohorts !== undefined && (!Array.isArray(d.cohorts) || d.cohorts.some((c) => typeof c !== 'string')))
+      throw new Error('cohorts must be a list of cohort ids');
     const why = this.refusalNow(d);
     if (why) throw new Error(why);
   }
@@ -130,7 +190,13 @@ export class ApprovalGate {
       runId: this.state.status.runId,
       actor: d.approver,
       action: `decision.${decision.kind}`,
-      details: { via, comment: d.comment ?? null, cohorts: decision.cohorts, runWide: !d.cohorts?.length, waiting: decision.waiting },
+      details: {
+        via,
+        comment: d.comment ?? null,
+        cohorts: decision.cohorts,
+        runWide: !d.cohorts?.length,
+        waiting: decision.waiting,
+      },
     });
     return decision;
   }
@@ -142,6 +208,11 @@ export class ApprovalGate {
       return;
     }
     this.state.status.ignored.push({ name: d.decision, from: d.approver, reason: why, at: new Date().toISOString() });
-    await stages.audit({ runId: this.state.status.runId, actor: d.approver, action: 'decision.ignored', details: { via: 'signal', decision: d.decision, cohorts: d.cohorts ?? null, reason: why } });
+    await stages.audit({
+      runId: this.state.status.runId,
+      actor: d.approver,
+      action: 'decision.ignored',
+      details: { via: 'signal', decision: d.decision, cohorts: d.cohorts ?? null, reason: why },
+    });
   }
 }

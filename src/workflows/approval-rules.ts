@@ -36,7 +36,14 @@ export function tierRule(policy: ApprovalPolicy, tier: CohortTier): TierApproval
 }
 
 /** Each cohort's place at the gate: waiting for a human (and why) or passed by policy. */
-export function openGate(runId: string, requestedBy: string, policy: ApprovalPolicy, snapshots: SnapshotRef[], reports: CohortReport[], sources: SourceReport[]): GateState {
+export function openGate(
+  runId: string,
+  requestedBy: string,
+  policy: ApprovalPolicy,
+  snapshots: SnapshotRef[],
+  reports: CohortReport[],
+  sources: SourceReport[],
+): GateState {
   const alwaysFor = policy.alwaysFor ?? DEFAULT_ALWAYS_FOR;
   const verdicts = policy.verdicts ?? DEFAULT_VERDICTS;
   const degraded = sources.filter((s) => s.verdict !== 'pass').map((s) => `source ${s.source} ${s.verdict}s`);
@@ -47,8 +54,12 @@ export function openGate(runId: string, requestedBy: string, policy: ApprovalPol
     const reasons: string[] = [];
     if (alwaysFor.includes(s.tier)) reasons.push(`${s.tier} cohort`);
     if (report && verdicts.includes(report.verdict)) {
-      const flagged = report.checks.filter((c) => c.verdict !== 'pass').map((c) => (c.subject ? `${c.name}(${c.subject})` : c.name));
-      reasons.push(`checks ${report.verdict === 'fail' ? 'fail' : 'warn'}${flagged.length ? `: ${flagged.join(', ')}` : ''}`);
+      const flagged = report.checks
+        .filter((c) => c.verdict !== 'pass')
+        .map((c) => (c.subject ? `${c.name}(${c.subject})` : c.name));
+      reasons.push(
+        `checks ${report.verdict === 'fail' ? 'fail' : 'warn'}${flagged.length ? `: ${flagged.join(', ')}` : ''}`,
+      );
     }
     reasons.push(...degraded);
     return {
@@ -81,7 +92,8 @@ export function eligibleApprovers(gate: GateState): string[] {
 
 function describe(c: CohortApproval): string {
   if (c.state === 'auto') return `${c.cohortId} needs no approval`;
-  if (c.state === 'approved') return `${c.cohortId} is already approved (by ${c.approvals.map((a) => a.by).join(', ')})`;
+  if (c.state === 'approved')
+    return `${c.cohortId} is already approved (by ${c.approvals.map((a) => a.by).join(', ')})`;
   return `${c.cohortId} is already held back by ${c.heldBy?.by}`;
 }
 
@@ -89,7 +101,8 @@ function describe(c: CohortApproval): string {
 function targetsOf(gate: GateState, d: DecisionInput): CohortApproval[] | string {
   if (!d.cohorts || d.cohorts.length === 0) return waiting(gate);
   const unknown = d.cohorts.filter((id) => !gate.cohorts.some((c) => c.cohortId === id));
-  if (unknown.length > 0) return `not part of run ${gate.runId}: ${unknown.join(', ')} (its cohorts: ${gate.cohorts.map((c) => c.cohortId).join(', ')})`;
+  if (unknown.length > 0)
+    return `not part of run ${gate.runId}: ${unknown.join(', ')} (its cohorts: ${gate.cohorts.map((c) => c.cohortId).join(', ')})`;
   const named = gate.cohorts.filter((c) => d.cohorts!.includes(c.cohortId));
   const settled = named.filter((c) => c.state !== 'waiting');
   if (settled.length > 0) return settled.map(describe).join('; ');
@@ -98,10 +111,12 @@ function targetsOf(gate: GateState, d: DecisionInput): CohortApproval[] | string
 
 /** Why this decision cannot be taken now, or undefined when it can. The gate must be open. */
 export function refusal(gate: GateState, d: DecisionInput): string | undefined {
-  if (d.runId !== undefined && d.runId !== gate.runId) return `this decision names run ${d.runId}, but this is run ${gate.runId}; nothing changed`;
+  if (d.runId !== undefined && d.runId !== gate.runId)
+    return `this decision names run ${d.runId}, but this is run ${gate.runId}; nothing changed`;
   if (d.approver === gate.requestedBy) return `${d.approver} requested this run and cannot decide it (four eyes)`;
   const wrote = [...gate.authors].filter(([, authors]) => authors.includes(d.approver)).map(([id]) => id);
-  if (wrote.length > 0) return `${d.approver} wrote the changed definition of ${wrote.join(', ')} in this run and cannot decide it (four eyes)`;
+  if (wrote.length > 0)
+    return `${d.approver} wrote the changed definition of ${wrote.join(', ')} in this run and cannot decide it (four eyes)`;
   if (d.decision === 'request-changes') {
     if (d.cohorts?.length) return 'request-changes applies to the whole run; name no cohorts';
     if (!d.comment?.trim()) return 'request-changes needs a comment that says what to change';
@@ -112,20 +127,29 @@ export function refusal(gate: GateState, d: DecisionInput): string | undefined {
   const beyond = targets.filter((c) => !tierRule(gate.policy, c.tier).approvers.includes(d.approver));
   if (beyond.length > 0) {
     const tiers = [...new Set(beyond.map((c) => c.tier))];
-    const allowed = tiers.map((t) => `${t}: ${tierRule(gate.policy, t).approvers.join(', ') || 'nobody configured'}`).join('; ');
+    const allowed = tiers
+      .map((t) => `${t}: ${tierRule(gate.policy, t).approvers.join(', ') || 'nobody configured'}`)
+      .join('; ');
     return `${d.approver} may not decide ${beyond.map((c) => c.cohortId).join(', ')} (${tiers.join(', ')} approvers — ${allowed})`;
   }
   if (d.decision === 'approve') {
     const twice = targets.filter((c) => c.approvals.some((a) => a.by === d.approver));
-    if (twice.length > 0) return `${d.approver} already approved ${twice.map((c) => c.cohortId).join(', ')}; the next approval must come from someone else`;
+    if (twice.length > 0)
+      return `${d.approver} already approved ${twice.map((c) => c.cohortId).join(', ')}; the next approval must come from someone else`;
     const failed = targets.filter((c) => c.failed);
-    if (failed.length > 0 && !d.comment?.trim()) return `${failed.map((c) => c.cohortId).join(', ')} failed a baseline check; approving needs a comment that says why`;
+    if (failed.length > 0 && !d.comment?.trim())
+      return `${failed.map((c) => c.cohortId).join(', ')} failed a baseline check; approving needs a comment that says why`;
   }
   return undefined;
 }
 
 /** Applies a decision that `refusal` let through; returns what it did, for the caller and the audit. */
-export function applyDecision(gate: GateState, d: DecisionInput, at: string, via: ApprovalDecision['via']): ApprovalDecision {
+export function applyDecision(
+  gate: GateState,
+  d: DecisionInput,
+  at: string,
+  via: ApprovalDecision['via'],
+): ApprovalDecision {
   const targets = targetsOf(gate, d) as CohortApproval[];
   const mark = { by: d.approver, at, comment: d.comment };
   const runWide = !d.cohorts || d.cohorts.length === 0;
@@ -150,7 +174,10 @@ export function applyDecision(gate: GateState, d: DecisionInput, at: string, via
     comment: d.comment,
     via,
     cohorts: targets.map((c) => c.cohortId),
-    waiting: waiting(gate).map((c) => ({ cohortId: c.cohortId, approvalsNeeded: c.approvalsRequired - c.approvals.length })),
+    waiting: waiting(gate).map((c) => ({
+      cohortId: c.cohortId,
+      approvalsNeeded: c.approvalsRequired - c.approvals.length,
+    })),
   };
   if (d.decision !== 'approve' && runWide) gate.runDecision = decision;
   gate.decisions.push(decision);
@@ -158,7 +185,10 @@ export function applyDecision(gate: GateState, d: DecisionInput, at: string, via
 }
 
 /** What the gate let through once it closed: the run's decision and the cohorts to publish. */
-export function gateResult(gate: GateState, at: string): { decision: ApprovalDecision; publish: string[]; heldBack: string[]; approvedBy: Record<string, string> } {
+export function gateResult(
+  gate: GateState,
+  at: string,
+): { decision: ApprovalDecision; publish: string[]; heldBack: string[]; approvedBy: Record<string, string> } {
   const closed = closedGate(gate, at);
   const approversOf = (id: string) => {
     const c = gate.cohorts.find((x) => x.cohortId === id)!;
@@ -168,19 +198,51 @@ export function gateResult(gate: GateState, at: string): { decision: ApprovalDec
   return { ...closed, approvedBy: Object.fromEntries(closed.publish.map((id) => [id, approversOf(id)])) };
 }
 
-function closedGate(gate: GateState, at: string): { decision: ApprovalDecision; publish: string[]; heldBack: string[] } {
+function closedGate(
+  gate: GateState,
+  at: string,
+): { decision: ApprovalDecision; publish: string[]; heldBack: string[] } {
   const heldBack = gate.cohorts.filter((c) => c.state === 'held').map((c) => c.cohortId);
-  if (gate.runDecision) return { decision: gate.runDecision, publish: [], heldBack: gate.cohorts.map((c) => c.cohortId) };
+  if (gate.runDecision)
+    return { decision: gate.runDecision, publish: [], heldBack: gate.cohorts.map((c) => c.cohortId) };
   const approved = gate.cohorts.filter((c) => c.state === 'approved');
   const publish = gate.cohorts.filter((c) => c.state === 'approved' || c.state === 'auto').map((c) => c.cohortId);
   const approvers = [...new Set(approved.flatMap((c) => c.approvals.map((a) => a.by)))];
   const last = gate.decisions.at(-1);
   if (publish.length === 0) {
-    return { decision: { kind: 'rejected', by: last?.by ?? 'nobody', at, via: last?.via ?? 'update', comment: 'every cohort was held back', cohorts: [] }, publish, heldBack };
+    return {
+      decision: {
+        kind: 'rejected',
+        by: last?.by ?? 'nobody',
+        at,
+        via: last?.via ?? 'update',
+        comment: 'every cohort was held back',
+        cohorts: [],
+      },
+      publish,
+      heldBack,
+    };
   }
-  if (!last) return { decision: { kind: 'approved', by: 'policy', at, via: 'policy', comment: 'all checks passed; tactical cohorts need no human', cohorts: publish }, publish, heldBack };
+  if (!last)
+    return {
+      decision: {
+        kind: 'approved',
+        by: 'policy',
+        at,
+        via: 'policy',
+        comment: 'all checks passed; tactical cohorts need no human',
+        cohorts: publish,
+      },
+      publish,
+      heldBack,
+    };
   // One decision closed the gate: it is the run's decision. Several: who approved, and what was held.
   if (gate.decisions.length === 1) return { decision: { ...last, cohorts: publish }, publish, heldBack };
-  const comment = heldBack.length > 0 ? `approved; held back: ${heldBack.join(', ')}` : `approved by ${approvers.join(', ')}`;
-  return { decision: { kind: 'approved', by: approvers.join(', '), at, via: last.via, comment, cohorts: publish }, publish, heldBack };
+  const comment =
+    heldBack.length > 0 ? `approved; held back: ${heldBack.join(', ')}` : `approved by ${approvers.join(', ')}`;
+  return {
+    decision: { kind: 'approved', by: approvers.join(', '), at, via: last.via, comment, cohorts: publish },
+    publish,
+    heldBack,
+  };
 }

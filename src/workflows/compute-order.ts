@@ -4,7 +4,11 @@ import type { PlannedCohort } from '../cohorts/run-compute';
  * Runs `compute` for every planned cohort, each only after the cohorts it refers to, with at
  * most `limit` running at once. Plain workflow promises: deterministic on replay.
  */
-export async function inDependencyOrder<T>(planned: PlannedCohort[], limit: number, compute: (p: PlannedCohort) => Promise<T>): Promise<T[]> {
+export async function inDependencyOrder<T>(
+  planned: PlannedCohort[],
+  limit: number,
+  compute: (p: PlannedCohort) => Promise<T>,
+): Promise<T[]> {
   const done = new Map<string, Promise<T>>();
   let running = 0;
   const waiting: Array<() => void> = [];
@@ -20,7 +24,9 @@ export async function inDependencyOrder<T>(planned: PlannedCohort[], limit: numb
     let started = done.get(p.cohortId);
     if (!started) {
       started = (async () => {
-        const needs = (p.dependsOn ?? []).map((id) => planned.find((q) => q.cohortId === id)).filter((q): q is PlannedCohort => q !== undefined);
+        const needs = (p.dependsOn ?? [])
+          .map((id) => planned.find((q) => q.cohortId === id))
+          .filter((q): q is PlannedCohort => q !== undefined);
         await Promise.all(needs.map(start));
         await slot();
         try {

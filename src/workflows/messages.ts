@@ -1,5 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, CohortRollbackStatus, DecisionInput, RefreshStatus, RollbackInput, RollbackRecord } from '../shared';
+import type {
+  ApprovalDecision,
+  CohortRollbackStatus,
+  DecisionInput,
+  RefreshStatus,
+  RollbackInput,
+  RollbackRecord,
+} from '../shared';
 
 /** Approve, reject (hold back) or request changes synchronously; the validator refuses with a reason (see approval-rules.ts). */
 export const decide = defineUpdate<ApprovalDecision, [DecisionInput]>('decide');

@@ -29,15 +29,20 @@ export function rollbackTargets(w: WatchState, r: RollbackInput): string[] {
 export function rollbackRefusal(w: WatchState, r: RollbackInput): string | undefined {
   if (typeof r.requestedBy !== 'string' || !r.requestedBy.trim()) return 'a rollback names who requests it';
   if (typeof r.reason !== 'string' || !r.reason.trim()) return 'a rollback needs a reason';
-  if (r.cohorts !== undefined && (!Array.isArray(r.cohorts) || r.cohorts.some((c) => typeof c !== 'string'))) return 'cohorts must be a list of cohort ids';
+  if (r.cohorts !== undefined && (!Array.isArray(r.cohorts) || r.cohorts.some((c) => typeof c !== 'string')))
+    return 'cohorts must be a list of cohort ids';
   if (w.published.length === 0) return `run ${w.runId} has published nothing to roll back`;
-  if (!w.open) return `the run's watch window closed at ${w.closesAt}; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
+  if (!w.open)
+    return `the run's watch window closed at ${w.closesAt}; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
   const unknown = (r.cohorts ?? []).filter((c) => !w.published.some((p) => p.cohortId === c));
-  if (unknown.length > 0) return `not published by run ${w.runId}: ${unknown.join(', ')} (it published: ${w.published.map((p) => p.cohortId).join(', ')})`;
+  if (unknown.length > 0)
+    return `not published by run ${w.runId}: ${unknown.join(', ')} (it published: ${w.published.map((p) => p.cohortId).join(', ')})`;
   const targets = rollbackTargets(w, r);
   const earlier = w.rollbacks.filter((b) => b.cohorts.some((c) => targets.includes(c)));
   if (targets.length === 0 || earlier.length > 0) {
-    const by = (earlier.length ? earlier : w.rollbacks).map((b) => `${b.cohorts.join(', ')} by ${b.by} at ${b.at} (${b.rollbackId})`).join('; ');
+    const by = (earlier.length ? earlier : w.rollbacks)
+      .map((b) => `${b.cohorts.join(', ')} by ${b.by} at ${b.at} (${b.rollbackId})`)
+      .join('; ');
     return `already rolled back: ${by}; nothing changed`;
   }
   const tiers = [...new Set(w.published.filter((p) => targets.includes(p.cohortId)).map((p) => p.tier))];

@@ -32,7 +32,10 @@ export class WatchWindow {
   async keepOpen(published: Array<{ cohortId: string }>, snapshots: SnapshotRef[]): Promise<RollbackRecord[]> {
     const ms = durationMs(this.window);
     const closesAt = new Date(Date.now() + ms).toISOString();
-    this.watch.published = published.map((p) => ({ cohortId: p.cohortId, tier: snapshots.find((s) => s.cohortId === p.cohortId)?.tier ?? 'strategic' }));
+    this.watch.published = published.map((p) => ({
+      cohortId: p.cohortId,
+      tier: snapshots.find((s) => s.cohortId === p.cohortId)?.tier ?? 'strategic',
+    }));
     this.watch.closesAt = closesAt;
     this.watch.open = ms > 0;
     this.state.status.watch = { window: this.window, closesAt };
@@ -65,9 +68,26 @@ export class WatchWindow {
       const cohorts = rollbackTargets(this.watch, r);
       const rollbackId = `${runId}:rollback:${this.watch.rollbacks.length + 1}`;
       const at = new Date().toISOString();
-      const versions = await stages.restorePrevious({ runId, rollbackId, cohorts, requestedBy: r.requestedBy, reason: r.reason });
-      const delivered = (await Promise.all(cohorts.map((cohortId) => deliveries.deliverCohort({ runId: rollbackId, cohortId })))).flat();
-      const record: RollbackRecord = { rollbackId, by: r.requestedBy, reason: r.reason, at, via, cohorts, versions, deliveries: delivered };
+      const versions = await stages.restorePrevious({
+        runId,
+        rollbackId,
+        cohorts,
+        requestedBy: r.requestedBy,
+        reason: r.reason,
+      });
+      const delivered = (
+        await Promise.all(cohorts.map((cohortId) => deliveries.deliverCohort({ runId: rollbackId, cohortId })))
+      ).flat();
+      const record: RollbackRecord = {
+        rollbackId,
+        by: r.requestedBy,
+        reason: r.reason,
+        at,
+        via,
+        cohorts,
+        versions,
+        deliveries: delivered,
+      };
       this.watch.rollbacks.push(record);
       this.state.status.rollbacks = this.watch.rollbacks;
       return record;
@@ -81,11 +101,19 @@ export class WatchWindow {
     let why = rollbackRefusal(this.watch, r);
     if (!why) {
       // A signal has no caller to answer: a failed rollback is recorded like a refused one.
-      why = await this.act(r, 'signal').then(() => undefined, (err: Error) => `rollback failed: ${err.cause instanceof Error ? err.cause.message : err.message}`);
+      why = await this.act(r, 'signal').then(
+        () => undefined,
+        (err: Error) => `rollback failed: ${err.cause instanceof Error ? err.cause.message : err.message}`,
+      );
       if (!why) return;
     }
     const from = typeof r?.requestedBy === 'string' ? r.requestedBy : 'unknown';
     this.state.status.ignored.push({ name: 'rollback', from, reason: why, at: new Date().toISOString() });
-    await stages.audit({ runId: this.watch.runId, actor: from, action: 'rollback.ignored', details: { via: 'signal', cohorts: r?.cohorts ?? null, reason: why } });
+    await stages.audit({
+      runId: this.watch.runId,
+      actor: from,
+      action: 'rollback.ignored',
+      details: { via: 'signal', cohorts: r?.cohorts ?? null, reason: why },
+    });
   }
 }

@@ -51,7 +51,10 @@ rule:
 sources: [crm, product]
 limitations: A test cohort.
 `,
-  ...Object.fromEntries(['board-accounts', 'renewal-accounts', 'region-accounts'].map((id) => [id, `# Reviewed every quarter with the board.
+  ...Object.fromEntries(
+    ['board-accounts', 'renewal-accounts', 'region-accounts'].map((id) => [
+      id,
+      `# Reviewed every quarter with the board.
 id: ${id}
 name: ${id}
 purpose: Accounts the board follows.
@@ -61,7 +64,9 @@ rule:
   trait: { name: plan, in: [enterprise] } # enterprise only, by design
 sources: [crm]
 limitations: Enterprise plan only.
-`])),
+`,
+    ]),
+  ),
 };
 
 /** A valid definition of a tactical cohort with the given login threshold. */
@@ -81,21 +86,44 @@ let catalogDir: string;
 let server: ListeningApi;
 let base: string;
 
-async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, token: string | null = TOKENS.analyst, body?: unknown) {
+async function call(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  route: string,
+  token: string | null = TOKENS.analyst,
+  body?: unknown,
+) {
   const response = await fetch(`${base}${route}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   // Answers are asserted on as a client sees them: untyped JSON.
   return { status: response.status, body: (await response.json()) as any };
 }
 
-const folder = () => Object.fromEntries(fs.readdirSync(catalogDir).sort().map((f) => [f, fs.readFileSync(path.join(catalogDir, f), 'utf8')]));
-const versionsOf = async (id: string) => (await call('GET', `/cohorts/${id}/versions`)).body.versions as Array<{ version: number; change: string; author: string; rationale: string }>;
+const folder = () =>
+  Object.fromEntries(
+    fs
+      .readdirSync(catalogDir)
+      .sort()
+      .map((f) => [f, fs.readFileSync(path.join(catalogDir, f), 'utf8')]),
+  );
+const versionsOf = async (id: string) =>
+  (await call('GET', `/cohorts/${id}/versions`)).body.versions as Array<{
+    version: number;
+    change: string;
+    author: string;
+    rationale: string;
+  }>;
 
 async function addCustomer(id: string, plan: string, logins: number): Promise<void> {
-  await test.db.query(`INSERT INTO customers (customer_id, plan, first_seen_at, updated_at) VALUES ($1, $2, '2025-01-01', '2025-01-01')`, [id, plan]);
+  await test.db.query(
+    `INSERT INTO customers (customer_id, plan, first_seen_at, updated_at) VALUES ($1, $2, '2025-01-01', '2025-01-01')`,
+    [id, plan],
+  );
   for (let i = 0; i < logins; i += 1) {
     await test.db.query(
       `INSERT INTO events (source, event_id, customer_id, event_type, occurred_at, ingested_at) VALUES ('product', $1, $2, 'login', $3, $3)`,
@@ -118,7 +146,13 @@ beforeAll(async () => {
     FROM events WHERE customer_id IS NOT NULL GROUP BY 1,2,3,4`);
 
   // The refresh routes are not exercised here: a lazy Temporal connection is never dialled.
-  server = await listenApi({ db: test.db, catalogDir }, { [TOKENS.analyst]: { user: 'ana', roles: ['analyst', 'viewer'] }, [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] } });
+  server = await listenApi(
+    { db: test.db, catalogDir },
+    {
+      [TOKENS.analyst]: { user: 'ana', roles: ['analyst', 'viewer'] },
+      [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
+    },
+  );
   base = server.base;
 });
 
@@ -134,7 +168,11 @@ describe('who may use the cohort routes', () => {
   });
 
   it.each([
-    ['PUT', '/cohorts/board-accounts', { yaml: DEFINITIONS['board-accounts'], rationale: 'a viewer trying to change it' }],
+    [
+      'PUT',
+      '/cohorts/board-accounts',
+      { yaml: DEFINITIONS['board-accounts'], rationale: 'a viewer trying to change it' },
+    ],
     ['POST', '/cohorts/board-accounts/deprecate', { reason: 'a viewer trying to deprecate it' }],
     ['DELETE', '/cohorts/board-accounts', { reason: 'a viewer trying to delete it' }],
   ] as const)('refuses a viewer: %s %s', async (method, route, body) => {
@@ -155,13 +193,26 @@ describe('reading the catalog', () => {
     const { status, body } = await call('GET', '/cohorts');
     expect(status).toBe(200);
     expect(body.problems).toEqual([]);
-    expect(body.cohorts).toContainEqual({ id: 'paying-customers', name: 'Paying customers', tier: 'tactical', status: 'active', owner: 'finance', file: 'paying-customers.yaml', latestVersion: null, recorded: false });
+    expect(body.cohorts).toContainEqual({
+      id: 'paying-customers',
+      name: 'Paying customers',
+      tier: 'tactical',
+      status: 'active',
+      owner: 'finance',
+      file: 'paying-customers.yaml',
+      latestVersion: null,
+      recorded: false,
+    });
   });
 
   it('shows a definition with its file and content hash', async () => {
     const { status, body } = await call('GET', '/cohorts/paying-customers');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ id: 'paying-customers', file: 'paying-customers.yaml', definition: { tier: 'tactical', rule: { trait: { name: 'plan', in: ['pro', 'enterprise'] } } } });
+    expect(body).toMatchObject({
+      id: 'paying-customers',
+      file: 'paying-customers.yaml',
+      definition: { tier: 'tactical', rule: { trait: { name: 'plan', in: ['pro', 'enterprise'] } } },
+    });
     expect(body.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -187,12 +238,18 @@ describe('validating', () => {
 
   it('checks a candidate with the folder and lists every problem, writing nothing', async () => {
     const before = folder();
-    const candidate = loginCohort('candidate-cohort', 3).replace('sources: [product]', 'sources: [crm]').replace('type: login', 'type: logn');
+    const candidate = loginCohort('candidate-cohort', 3)
+      .replace('sources: [product]', 'sources: [crm]')
+      .replace('type: login', 'type: logn');
     const { body } = await call('POST', '/cohorts/validate', TOKENS.viewer, { yaml: candidate });
     expect(body.valid).toBe(false);
     expect(body.problems).toEqual([
-      expect.stringMatching(/^candidate-cohort\.yaml:7: rule\.event\.type: unknown event type "logn" \(did you mean login\?\)/),
-      expect.stringMatching(/^candidate-cohort\.yaml:8: sources: the rule reads product data \(event logn\) but sources lists crm; add product$/),
+      expect.stringMatching(
+        /^candidate-cohort\.yaml:7: rule\.event\.type: unknown event type "logn" \(did you mean login\?\)/,
+      ),
+      expect.stringMatching(
+        /^candidate-cohort\.yaml:8: sources: the rule reads product data \(event logn\) but sources lists crm; add product$/,
+      ),
     ]);
     expect(folder()).toEqual(before);
   });
@@ -201,15 +258,23 @@ describe('validating', () => {
 describe('changing a definition', () => {
   it('refuses an invalid definition with every problem, and changes nothing', async () => {
     const before = folder();
-    const broken = loginCohort('weekly-broken', 3).replace('within: 30d', 'within: 30days').replace('limitations: Logins only.\n', '') + 'colour: blue\n';
-    const { status, body } = await call('PUT', '/cohorts/weekly-broken', TOKENS.analyst, { yaml: broken, rationale: 'a first try at this cohort' });
+    const broken =
+      loginCohort('weekly-broken', 3)
+        .replace('within: 30d', 'within: 30days')
+        .replace('limitations: Logins only.\n', '') + 'colour: blue\n';
+    const { status, body } = await call('PUT', '/cohorts/weekly-broken', TOKENS.analyst, {
+      yaml: broken,
+      rationale: 'a first try at this cohort',
+    });
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_definition');
-    expect(body.problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^weekly-broken\.yaml:7: rule\.event\.within: a window in whole days/),
-      expect.stringMatching(/^weekly-broken\.yaml: limitations: /),
-      expect.stringMatching(/^weekly-broken\.yaml.*colour/),
-    ]));
+    expect(body.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^weekly-broken\.yaml:7: rule\.event\.within: a window in whole days/),
+        expect.stringMatching(/^weekly-broken\.yaml: limitations: /),
+        expect.stringMatching(/^weekly-broken\.yaml.*colour/),
+      ]),
+    );
     expect(body.message.split('\n').length).toBe(body.problems.length + 1);
     expect(folder()).toEqual(before);
     expect((await call('GET', '/cohorts/weekly-broken/versions')).status).toBe(404);
@@ -217,43 +282,85 @@ describe('changing a definition', () => {
 
   it('refuses a definition that breaks the catalog, naming the near miss', async () => {
     const before = folder();
-    const yaml = loginCohort('weekly-payers', 3).replace('  event: { type: login', '  all:\n    - in_cohort: paying-customer\n    - event: { type: login');
-    const { status, body } = await call('PUT', '/cohorts/weekly-payers', TOKENS.analyst, { yaml, rationale: 'payers who log in weekly' });
+    const yaml = loginCohort('weekly-payers', 3).replace(
+      '  event: { type: login',
+      '  all:\n    - in_cohort: paying-customer\n    - event: { type: login',
+    );
+    const { status, body } = await call('PUT', '/cohorts/weekly-payers', TOKENS.analyst, {
+      yaml,
+      rationale: 'payers who log in weekly',
+    });
     expect(status).toBe(400);
-    expect(body.problems).toContainEqual(expect.stringMatching(/^weekly-payers\.yaml:\d+: rule\.all\.0\.in_cohort: no cohort "paying-customer" in the catalog \(did you mean paying-customers\?\)/));
+    expect(body.problems).toContainEqual(
+      expect.stringMatching(
+        /^weekly-payers\.yaml:\d+: rule\.all\.0\.in_cohort: no cohort "paying-customer" in the catalog \(did you mean paying-customers\?\)/,
+      ),
+    );
     expect(folder()).toEqual(before);
   });
 
   it('refuses a definition whose id is not the one in the URL', async () => {
-    const { status, body } = await call('PUT', '/cohorts/weekly-other', TOKENS.analyst, { yaml: loginCohort('weekly-mismatch', 3), rationale: 'the wrong file for this cohort' });
+    const { status, body } = await call('PUT', '/cohorts/weekly-other', TOKENS.analyst, {
+      yaml: loginCohort('weekly-mismatch', 3),
+      rationale: 'the wrong file for this cohort',
+    });
     expect(status).toBe(400);
-    expect(body.problems).toContainEqual('weekly-other.yaml: id: "weekly-mismatch" does not match the cohort in the URL (weekly-other); PUT /cohorts/weekly-mismatch to change that cohort');
+    expect(body.problems).toContainEqual(
+      'weekly-other.yaml: id: "weekly-mismatch" does not match the cohort in the URL (weekly-other); PUT /cohorts/weekly-mismatch to change that cohort',
+    );
     expect(fs.existsSync(path.join(catalogDir, 'weekly-other.yaml'))).toBe(false);
   });
 
   it('refuses a change without a rationale of a sentence', async () => {
-    const { status, body } = await call('PUT', '/cohorts/weekly-terse', TOKENS.analyst, { yaml: loginCohort('weekly-terse', 3), rationale: 'new' });
+    const { status, body } = await call('PUT', '/cohorts/weekly-terse', TOKENS.analyst, {
+      yaml: loginCohort('weekly-terse', 3),
+      rationale: 'new',
+    });
     expect(status).toBe(400);
     expect(body.issues).toEqual([{ path: 'rationale', message: 'say why this change is needed, in a sentence' }]);
   });
 
   it('writes a valid definition to the folder and records version 1 by the caller', async () => {
     const yaml = loginCohort('weekly-reporters', 3);
-    const { status, body } = await call('PUT', '/cohorts/weekly-reporters', TOKENS.analyst, { yaml, rationale: 'customer success asked for weekly users' });
+    const { status, body } = await call('PUT', '/cohorts/weekly-reporters', TOKENS.analyst, {
+      yaml,
+      rationale: 'customer success asked for weekly users',
+    });
     expect(status).toBe(201);
-    expect(body).toMatchObject({ cohortId: 'weekly-reporters', version: 1, change: 'create', author: 'ana', rationale: 'customer success asked for weekly users', file: 'weekly-reporters.yaml', created: true });
+    expect(body).toMatchObject({
+      cohortId: 'weekly-reporters',
+      version: 1,
+      change: 'create',
+      author: 'ana',
+      rationale: 'customer success asked for weekly users',
+      file: 'weekly-reporters.yaml',
+      created: true,
+    });
     expect(fs.readFileSync(path.join(catalogDir, 'weekly-reporters.yaml'), 'utf8')).toBe(yaml);
     expect(fs.readdirSync(catalogDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('records a change as version 2 and keeps version 1 readable', async () => {
-    await call('PUT', '/cohorts/weekly-twice', TOKENS.analyst, { yaml: loginCohort('weekly-twice', 3), rationale: 'the first threshold we agreed' });
-    const { body } = await call('PUT', '/cohorts/weekly-twice', TOKENS.analyst, { yaml: loginCohort('weekly-twice', 4), rationale: 'three logins let in occasional users' });
+    await call('PUT', '/cohorts/weekly-twice', TOKENS.analyst, {
+      yaml: loginCohort('weekly-twice', 3),
+      rationale: 'the first threshold we agreed',
+    });
+    const { body } = await call('PUT', '/cohorts/weekly-twice', TOKENS.analyst, {
+      yaml: loginCohort('weekly-twice', 4),
+      rationale: 'three logins let in occasional users',
+    });
     expect(body).toMatchObject({ version: 2, change: 'update', rationale: 'three logins let in occasional users' });
 
     const first = await call('GET', '/cohorts/weekly-twice/versions/1');
-    expect(first.body).toMatchObject({ version: 1, change: 'create', definition: { rule: { event: { count: { gte: 3 } } } } });
-    expect((await versionsOf('weekly-twice')).map((v) => [v.version, v.change, v.author])).toEqual([[1, 'create', 'ana'], [2, 'update', 'ana']]);
+    expect(first.body).toMatchObject({
+      version: 1,
+      change: 'create',
+      definition: { rule: { event: { count: { gte: 3 } } } },
+    });
+    expect((await versionsOf('weekly-twice')).map((v) => [v.version, v.change, v.author])).toEqual([
+      [1, 'create', 'ana'],
+      [2, 'update', 'ana'],
+    ]);
   });
 
   it('answers 404 for a version never recorded', async () => {
@@ -272,27 +379,54 @@ describe('deprecating', () => {
   });
 
   it('deprecates with a reason: a deprecate version, the file edited with its comments kept', async () => {
-    const { status, body } = await call('POST', '/cohorts/renewal-accounts/deprecate', TOKENS.analyst, { reason: 'replaced by the account-tier cohorts' });
+    const { status, body } = await call('POST', '/cohorts/renewal-accounts/deprecate', TOKENS.analyst, {
+      reason: 'replaced by the account-tier cohorts',
+    });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ change: 'deprecate', author: 'ana', rationale: 'replaced by the account-tier cohorts' });
+    expect(body).toMatchObject({
+      change: 'deprecate',
+      author: 'ana',
+      rationale: 'replaced by the account-tier cohorts',
+    });
     const text = fs.readFileSync(path.join(catalogDir, 'renewal-accounts.yaml'), 'utf8');
-    expect(text).toBe(DEFINITIONS['renewal-accounts']!.replace('tier: strategic\n', 'tier: strategic\nstatus: deprecated\ndeprecationReason: replaced by the account-tier cohorts\n'));
+    expect(text).toBe(
+      DEFINITIONS['renewal-accounts']!.replace(
+        'tier: strategic\n',
+        'tier: strategic\nstatus: deprecated\ndeprecationReason: replaced by the account-tier cohorts\n',
+      ),
+    );
     // The file as found is recorded first, so the history shows what was deprecated.
     expect((await versionsOf('renewal-accounts')).map((v) => v.change)).toEqual(['create', 'deprecate']);
   });
 
   it('deprecates a tactical cohort in place, keeping the comment on its status line', async () => {
-    const yaml = loginCohort('weekly-retired', 3).replace('tier: tactical\n', 'tier: tactical\nstatus: active # until the new dashboard ships\n');
-    await call('PUT', '/cohorts/weekly-retired', TOKENS.analyst, { yaml, rationale: 'the old weekly dashboard uses it' });
+    const yaml = loginCohort('weekly-retired', 3).replace(
+      'tier: tactical\n',
+      'tier: tactical\nstatus: active # until the new dashboard ships\n',
+    );
+    await call('PUT', '/cohorts/weekly-retired', TOKENS.analyst, {
+      yaml,
+      rationale: 'the old weekly dashboard uses it',
+    });
     const reason = 'superseded: see weekly-reporters #2';
-    expect((await call('POST', '/cohorts/weekly-retired/deprecate', TOKENS.analyst, { reason })).body).toMatchObject({ version: 2, change: 'deprecate' });
-    expect(fs.readFileSync(path.join(catalogDir, 'weekly-retired.yaml'), 'utf8')).toContain('status: deprecated # until the new dashboard ships\ndeprecationReason: "superseded: see weekly-reporters #2"\n');
-    expect((await call('GET', '/cohorts/weekly-retired')).body.definition).toMatchObject({ status: 'deprecated', deprecationReason: reason });
+    expect((await call('POST', '/cohorts/weekly-retired/deprecate', TOKENS.analyst, { reason })).body).toMatchObject({
+      version: 2,
+      change: 'deprecate',
+    });
+    expect(fs.readFileSync(path.join(catalogDir, 'weekly-retired.yaml'), 'utf8')).toContain(
+      'status: deprecated # until the new dashboard ships\ndeprecationReason: "superseded: see weekly-reporters #2"\n',
+    );
+    expect((await call('GET', '/cohorts/weekly-retired')).body.definition).toMatchObject({
+      status: 'deprecated',
+      deprecationReason: reason,
+    });
   });
 
   it('refuses while an active cohort builds on it, naming it', async () => {
     const before = folder();
-    const { status, body } = await call('POST', '/cohorts/paying-customers/deprecate', TOKENS.analyst, { reason: 'plans are moving to billing' });
+    const { status, body } = await call('POST', '/cohorts/paying-customers/deprecate', TOKENS.analyst, {
+      reason: 'plans are moving to billing',
+    });
     expect(status).toBe(409);
     expect(body.referrers).toEqual([{ id: 'engaged-payers', status: 'active', file: 'engaged-payers.yaml' }]);
     expect(folder()).toEqual(before);
@@ -302,7 +436,9 @@ describe('deprecating', () => {
 describe('deleting', () => {
   it('refuses while another cohort refers to it', async () => {
     const before = folder();
-    const { status, body } = await call('DELETE', '/cohorts/paying-customers', TOKENS.analyst, { reason: 'plans are moving to billing' });
+    const { status, body } = await call('DELETE', '/cohorts/paying-customers', TOKENS.analyst, {
+      reason: 'plans are moving to billing',
+    });
     expect(status).toBe(409);
     expect(body.message).toMatch(/used through in_cohort by engaged-payers/);
     expect(folder()).toEqual(before);
@@ -318,20 +454,32 @@ describe('deleting', () => {
   });
 
   it('records the tombstone, removes the file, and keeps old versions readable', async () => {
-    await call('PUT', '/cohorts/old-promo', TOKENS.analyst, { yaml: loginCohort('old-promo', 2), rationale: 'for the spring promotion' });
-    const { status, body } = await call('DELETE', '/cohorts/old-promo', TOKENS.analyst, { reason: 'the promotion ended' });
+    await call('PUT', '/cohorts/old-promo', TOKENS.analyst, {
+      yaml: loginCohort('old-promo', 2),
+      rationale: 'for the spring promotion',
+    });
+    const { status, body } = await call('DELETE', '/cohorts/old-promo', TOKENS.analyst, {
+      reason: 'the promotion ended',
+    });
     expect(status).toBe(200);
     expect(body).toMatchObject({ cohortId: 'old-promo', version: 2, change: 'delete', fileRemoved: 'old-promo.yaml' });
     expect(fs.existsSync(path.join(catalogDir, 'old-promo.yaml'))).toBe(false);
     expect((await call('GET', '/cohorts/old-promo')).status).toBe(404);
-    expect((await versionsOf('old-promo')).map((v) => [v.change, v.rationale])).toEqual([['create', 'for the spring promotion'], ['delete', 'the promotion ended']]);
+    expect((await versionsOf('old-promo')).map((v) => [v.change, v.rationale])).toEqual([
+      ['create', 'for the spring promotion'],
+      ['delete', 'the promotion ended'],
+    ]);
     expect((await call('GET', '/cohorts/old-promo/versions/1')).body.definition.id).toBe('old-promo');
   });
 });
 
 describe('inspecting a cohort', () => {
   it('previews size and the first members by id, writing nothing', async () => {
-    const { status, body } = await call('GET', `/cohorts/paying-customers/preview?asOf=${AS_OF}&sample=1`, TOKENS.viewer);
+    const { status, body } = await call(
+      'GET',
+      `/cohorts/paying-customers/preview?asOf=${AS_OF}&sample=1`,
+      TOKENS.viewer,
+    );
     expect(status).toBe(200);
     expect(body).toEqual({ cohortId: 'paying-customers', asOf: AS_OF, size: 2, sample: ['cust_a'] });
     expect((await test.db.query('SELECT 1 FROM cohort_snapshots')).rowCount).toBe(0);
@@ -376,7 +524,11 @@ describe('why a customer is or is not a member', () => {
     expect(body.rule).toMatchObject({
       holds: true,
       children: [
-        { text: 'in_cohort paying-customers', holds: true, children: [{ text: 'trait plan = "pro" in [pro, enterprise]', holds: true }] },
+        {
+          text: 'in_cohort paying-customers',
+          holds: true,
+          children: [{ text: 'trait plan = "pro" in [pro, enterprise]', holds: true }],
+        },
         { text: 'event login within 30d count = 7 (gte 5)', holds: true },
       ],
     });
@@ -392,18 +544,37 @@ describe('why a customer is or is not a member', () => {
   it('follows in_cohort into the referenced rule for a non-payer', async () => {
     const { body } = await why('cust_c');
     expect(body.member).toBe(false);
-    expect(body.rule.children[0].children[0]).toMatchObject({ text: 'trait plan = "free" in [pro, enterprise]', holds: false });
+    expect(body.rule.children[0].children[0]).toMatchObject({
+      text: 'trait plan = "free" in [pro, enterprise]',
+      holds: false,
+    });
   });
 
   it('says whether the customer is in the latest published snapshot', async () => {
-    await call('PUT', '/cohorts/engaged-payers', TOKENS.analyst, { yaml: DEFINITIONS['engaged-payers'], rationale: 'recorded to publish it in this test' });
-    await test.db.query(`INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ('run-why', 'adhoc', 'all', 'olivia', 'test')`);
-    await test.db.query(`INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)
-                         VALUES ('snap-why', 'run-why', 'engaged-payers', 1, $1, '{}', 1, 'x')`, [AS_OF]);
-    await test.db.query(`INSERT INTO snapshot_chunks (snapshot_id, block, members) SELECT 'snap-why', customer_no >> 16, ARRAY[customer_no] FROM customers WHERE customer_id = 'cust_a'`);
-    await test.db.query(`INSERT INTO cohort_current (cohort_id, snapshot_id, run_id, published_at) VALUES ('engaged-payers', 'snap-why', 'run-why', now())`);
+    await call('PUT', '/cohorts/engaged-payers', TOKENS.analyst, {
+      yaml: DEFINITIONS['engaged-payers'],
+      rationale: 'recorded to publish it in this test',
+    });
+    await test.db.query(
+      `INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ('run-why', 'adhoc', 'all', 'olivia', 'test')`,
+    );
+    await test.db.query(
+      `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)
+                         VALUES ('snap-why', 'run-why', 'engaged-payers', 1, $1, '{}', 1, 'x')`,
+      [AS_OF],
+    );
+    await test.db.query(
+      `INSERT INTO snapshot_chunks (snapshot_id, block, members) SELECT 'snap-why', customer_no >> 16, ARRAY[customer_no] FROM customers WHERE customer_id = 'cust_a'`,
+    );
+    await test.db.query(
+      `INSERT INTO cohort_current (cohort_id, snapshot_id, run_id, published_at) VALUES ('engaged-payers', 'snap-why', 'run-why', now())`,
+    );
 
-    expect((await why('cust_a')).body.published).toMatchObject({ snapshotId: 'snap-why', runId: 'run-why', member: true });
+    expect((await why('cust_a')).body.published).toMatchObject({
+      snapshotId: 'snap-why',
+      runId: 'run-why',
+      member: true,
+    });
     expect((await why('cust_b')).body.published).toMatchObject({ snapshotId: 'snap-why', member: false });
   });
 

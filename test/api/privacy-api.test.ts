@@ -19,7 +19,13 @@ async function erase(body: unknown, token: string | null = TOKENS.admin) {
 beforeAll(async () => {
   test = await freshDatabase('privacy_api');
   await addCustomer(test.db, 'c-77', { plan: 'pro' });
-  server = await listenApi({ db: test.db, catalogDir: '/nonexistent' }, { [TOKENS.admin]: { user: 'priya', roles: ['admin'] }, [TOKENS.approver]: { user: 'adam', roles: ['approver', 'viewer'] } });
+  server = await listenApi(
+    { db: test.db, catalogDir: '/nonexistent' },
+    {
+      [TOKENS.admin]: { user: 'priya', roles: ['admin'] },
+      [TOKENS.approver]: { user: 'adam', roles: ['approver', 'viewer'] },
+    },
+  );
 });
 
 afterAll(async () => {
@@ -30,22 +36,35 @@ afterAll(async () => {
 describe('POST /privacy/erasures', () => {
   it('needs a token and the admin role, and erases nothing otherwise', async () => {
     expect((await erase({ customerId: 'c-77', reason: 'request #1' }, null)).status).toBe(401);
-    expect(await erase({ customerId: 'c-77', reason: 'request #1' }, TOKENS.approver)).toMatchObject({ status: 403, body: { message: 'adam lacks the admin role' } });
-    expect((await test.db.query('SELECT erased_at FROM customers WHERE customer_id = $1', ['c-77'])).rows[0]).toEqual({ erased_at: null });
+    expect(await erase({ customerId: 'c-77', reason: 'request #1' }, TOKENS.approver)).toMatchObject({
+      status: 403,
+      body: { message: 'adam lacks the admin role' },
+    });
+    expect((await test.db.query('SELECT erased_at FROM customers WHERE customer_id = $1', ['c-77'])).rows[0]).toEqual({
+      erased_at: null,
+    });
   });
 
   it('says what is wrong with a request without a reason', async () => {
-    expect(await erase({ customerId: 'c-77' })).toMatchObject({ status: 400, body: { issues: [{ path: 'reason', message: expect.any(String) }] } });
+    expect(await erase({ customerId: 'c-77' })).toMatchObject({
+      status: 400,
+      body: { issues: [{ path: 'reason', message: expect.any(String) }] },
+    });
   });
 
   it('answers 404 for an unknown customer', async () => {
-    expect(await erase({ customerId: 'c-404', reason: 'request #2' })).toMatchObject({ status: 404, body: { message: 'no customer c-404; nothing was erased' } });
+    expect(await erase({ customerId: 'c-404', reason: 'request #2' })).toMatchObject({
+      status: 404,
+      body: { message: 'no customer c-404; nothing was erased' },
+    });
   });
 
   it('erases the customer as the admin who asked, and reports what it did', async () => {
     const { status, body } = await erase({ customerId: 'c-77', reason: 'request #3' });
     expect(status).toBe(200);
     expect(body).toMatchObject({ customerId: 'c-77', alreadyErased: false, rowsDeleted: { crm_history: 1 } });
-    expect((await test.db.query("SELECT requested_by FROM erasures WHERE customer_id = 'c-77'")).rows).toEqual([{ requested_by: 'priya' }]);
+    expect((await test.db.query("SELECT requested_by FROM erasures WHERE customer_id = 'c-77'")).rows).toEqual([
+      { requested_by: 'priya' },
+    ]);
   });
 });

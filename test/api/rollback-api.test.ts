@@ -4,23 +4,34 @@ import { freshDatabase, type TestDatabase } from '../support/db';
 
 // The rollback routes' edges, answered before any workflow is touched: roles, bodies, versions.
 
-const TOKENS = { viewer: crypto.randomBytes(24).toString('hex'), operator: crypto.randomBytes(24).toString('hex'), analyst: crypto.randomBytes(24).toString('hex') };
+const TOKENS = {
+  viewer: crypto.randomBytes(24).toString('hex'),
+  operator: crypto.randomBytes(24).toString('hex'),
+  analyst: crypto.randomBytes(24).toString('hex'),
+};
 
 let test: TestDatabase;
 let server: ListeningApi;
 
 async function post(route: string, token: string, body: unknown) {
-  const response = await fetch(`${server.base}${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${server.base}${route}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
 beforeAll(async () => {
   test = await freshDatabase('rollback_api');
-  server = await listenApi({ db: test.db, catalogDir: '/nonexistent' }, {
-    [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
-    [TOKENS.operator]: { user: 'olivia', roles: ['operator'] },
-    [TOKENS.analyst]: { user: 'ana', roles: ['analyst'] },
-  });
+  server = await listenApi(
+    { db: test.db, catalogDir: '/nonexistent' },
+    {
+      [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
+      [TOKENS.operator]: { user: 'olivia', roles: ['operator'] },
+      [TOKENS.analyst]: { user: 'ana', roles: ['analyst'] },
+    },
+  );
 });
 
 afterAll(async () => {
@@ -30,7 +41,10 @@ afterAll(async () => {
 
 describe('POST /refreshes/:id/rollback', () => {
   it('is for operators and approvers only', async () => {
-    expect(await post('/refreshes/refresh-x/rollback', TOKENS.viewer, { reason: 'bad publish' })).toEqual({ status: 403, body: { error: 'forbidden', message: 'vera lacks the operator or approver role' } });
+    expect(await post('/refreshes/refresh-x/rollback', TOKENS.viewer, { reason: 'bad publish' })).toEqual({
+      status: 403,
+      body: { error: 'forbidden', message: 'vera lacks the operator or approver role' },
+    });
   });
 
   it('needs a reason', async () => {
@@ -42,10 +56,15 @@ describe('POST /refreshes/:id/rollback', () => {
 
 describe('POST /cohorts/:id/rollback', () => {
   it('is for operators only', async () => {
-    expect((await post('/cohorts/payers/rollback', TOKENS.analyst, { toVersion: 1, reason: 'back to v1' })).status).toBe(403);
+    expect(
+      (await post('/cohorts/payers/rollback', TOKENS.analyst, { toVersion: 1, reason: 'back to v1' })).status,
+    ).toBe(403);
   });
 
   it('answers 404 for a version the cohort never published, without starting a rollback run', async () => {
-    expect(await post('/cohorts/payers/rollback', TOKENS.operator, { toVersion: 3, reason: 'back to v3' })).toEqual({ status: 404, body: { error: 'not_found', message: 'payers has no published version 3' } });
+    expect(await post('/cohorts/payers/rollback', TOKENS.operator, { toVersion: 3, reason: 'back to v3' })).toEqual({
+      status: 404,
+      body: { error: 'not_found', message: 'payers has no published version 3' },
+    });
   });
 });

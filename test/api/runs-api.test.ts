@@ -10,8 +10,38 @@ const TOKENS = { viewer: crypto.randomBytes(24).toString('hex'), operator: crypt
 const PUBLISHED_AS_OF = '2026-02-01T00:00:00.000Z';
 const AS_OF = '2026-03-01T00:00:00.000Z';
 const SOURCES: SourceReport[] = [
-  { source: 'billing', kind: 'billing', verdict: 'pass', filesRead: 1, filesSkipped: 0, rowsRead: 10, stored: 10, duplicates: 0, quarantined: 0, checks: [] },
-  { source: 'crm', kind: 'crm', verdict: 'warn', filesRead: 1, filesSkipped: 0, rowsRead: 10, stored: 9, duplicates: 0, quarantined: 1, checks: [{ name: 'quarantine_rate', verdict: 'warn', reason: '1 of 10 rows quarantined (10%)', figures: { pct: 10 }, thresholds: { warnPct: 1, failPct: 20 } }] },
+  {
+    source: 'billing',
+    kind: 'billing',
+    verdict: 'pass',
+    filesRead: 1,
+    filesSkipped: 0,
+    rowsRead: 10,
+    stored: 10,
+    duplicates: 0,
+    quarantined: 0,
+    checks: [],
+  },
+  {
+    source: 'crm',
+    kind: 'crm',
+    verdict: 'warn',
+    filesRead: 1,
+    filesSkipped: 0,
+    rowsRead: 10,
+    stored: 9,
+    duplicates: 0,
+    quarantined: 1,
+    checks: [
+      {
+        name: 'quarantine_rate',
+        verdict: 'warn',
+        reason: '1 of 10 rows quarantined (10%)',
+        figures: { pct: 10 },
+        thresholds: { warnPct: 1, failPct: 20 },
+      },
+    ],
+  },
 ];
 
 let test: TestDatabase;
@@ -26,15 +56,42 @@ async function call(route: string, token: string | null = TOKENS.viewer) {
 beforeAll(async () => {
   test = await freshDatabase('runs_api');
   for (const id of customerIds('c', 1, 20)) await addCustomer(test.db, id, { plan: 'pro' });
-  await recordVersion(test.db, 'payers', 1, { id: 'payers', tier: 'strategic', checks: { minSize: 1, sizeShiftWarnPct: 20, sizeShiftFailPct: 50 } }, { author: 'ana' });
+  await recordVersion(
+    test.db,
+    'payers',
+    1,
+    { id: 'payers', tier: 'strategic', checks: { minSize: 1, sizeShiftWarnPct: 20, sizeShiftFailPct: 50 } },
+    { author: 'ana' },
+  );
   await registerRun(test.db, 'run-feb', PUBLISHED_AS_OF);
-  await publish(test.db, await storeSnapshot(test.db, { runId: 'run-feb', cohortId: 'payers', version: 1, asOf: PUBLISHED_AS_OF, customerIds: customerIds('c', 1, 20) }));
+  await publish(
+    test.db,
+    await storeSnapshot(test.db, {
+      runId: 'run-feb',
+      cohortId: 'payers',
+      version: 1,
+      asOf: PUBLISHED_AS_OF,
+      customerIds: customerIds('c', 1, 20),
+    }),
+  );
   await registerRun(test.db, 'run-mar', AS_OF);
-  const snapshotId = await storeSnapshot(test.db, { runId: 'run-mar', cohortId: 'payers', version: 1, asOf: AS_OF, customerIds: customerIds('c', 1, 15) });
+  const snapshotId = await storeSnapshot(test.db, {
+    runId: 'run-mar',
+    cohortId: 'payers',
+    version: 1,
+    asOf: AS_OF,
+    customerIds: customerIds('c', 1, 15),
+  });
   await testRunAgainstBaselines(test.db, { runId: 'run-mar', snapshotIds: [snapshotId], sources: SOURCES });
   await registerRun(test.db, 'run-apr', '2026-04-01T00:00:00.000Z');
 
-  server = await listenApi({ db: test.db, catalogDir: '/nonexistent' }, { [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] }, [TOKENS.operator]: { user: 'olivia', roles: ['operator'] } });
+  server = await listenApi(
+    { db: test.db, catalogDir: '/nonexistent' },
+    {
+      [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
+      [TOKENS.operator]: { user: 'olivia', roles: ['operator'] },
+    },
+  );
   base = server.base;
 });
 
@@ -56,22 +113,49 @@ describe('GET /runs/:id/report', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ runId: 'run-mar', asOf: AS_OF, sources: SOURCES });
     expect(body.cohorts).toEqual([
-      expect.objectContaining({ cohortId: 'payers', tier: 'strategic', verdict: 'warn', comparedTo: { snapshotId: expect.stringMatching(/^snap_/), version: 1 }, baseline: { snapshots: 1 }, changedBy: [] }),
+      expect.objectContaining({
+        cohortId: 'payers',
+        tier: 'strategic',
+        verdict: 'warn',
+        comparedTo: { snapshotId: expect.stringMatching(/^snap_/), version: 1 },
+        baseline: { snapshots: 1 },
+        changedBy: [],
+      }),
     ]);
     const checks = body.cohorts[0].checks as Array<{ name: string; subject?: string; verdict: string }>;
     expect(checks.map((c) => (c.subject ? `${c.name}:${c.subject}` : c.name))).toEqual([
-      'min_size', 'empty', 'size_shift', 'size_vs_baseline', 'churn', 'blast_radius',
-      'drift:plan', 'drift:country', 'drift:lifecycle_stage', 'drift:tenure', 'drift:rfm', 'value_shift', 'definition_change',
+      'min_size',
+      'empty',
+      'size_shift',
+      'size_vs_baseline',
+      'churn',
+      'blast_radius',
+      'drift:plan',
+      'drift:country',
+      'drift:lifecycle_stage',
+      'drift:tenure',
+      'drift:rfm',
+      'value_shift',
+      'definition_change',
     ]);
-    expect(checks.find((c) => c.name === 'churn')).toMatchObject({ verdict: 'warn', figures: { jaccard: 0.75, removes: 5 } });
+    expect(checks.find((c) => c.name === 'churn')).toMatchObject({
+      verdict: 'warn',
+      figures: { jaccard: 0.75, removes: 5 },
+    });
   });
 
   it('answers a known run without a report yet with empty lists', async () => {
-    expect(await call('/runs/run-apr/report')).toEqual({ status: 200, body: { runId: 'run-apr', asOf: '2026-04-01T00:00:00.000Z', sources: [], cohorts: [] } });
+    expect(await call('/runs/run-apr/report')).toEqual({
+      status: 200,
+      body: { runId: 'run-apr', asOf: '2026-04-01T00:00:00.000Z', sources: [], cohorts: [] },
+    });
   });
 
   it('answers 404 for a run it does not know', async () => {
-    expect(await call('/runs/run-unknown/report')).toEqual({ status: 404, body: { error: 'not_found', message: 'no run "run-unknown"' } });
+    expect(await call('/runs/run-unknown/report')).toEqual({
+      status: 404,
+      body: { error: 'not_found', message: 'no run "run-unknown"' },
+    });
   });
 
   it('answers 400 with the path for a malformed run id', async () => {

@@ -11,7 +11,11 @@ import type { RefreshStatus } from '../../src/shared';
 /** RECORD_HISTORIES=1 writes the run's history under test/fixtures/histories for replay tests. */
 export function recordHistory(env: TestWorkflowEnvironment, workflowId: string, name: string): void {
   // The CLI's JSON is the format Temporal's UI downloads and the replayer reads.
-  const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', env.connection.options.address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  const json = execFileSync(
+    temporalCliPath(),
+    ['workflow', 'show', '--address', env.connection.options.address, '--workflow-id', workflowId, '--output', 'json'],
+    { encoding: 'utf8' },
+  );
   fs.writeFileSync(path.join(__dirname, '../fixtures/histories', `${name}.json`), json);
 }
 
@@ -22,7 +26,11 @@ type Harness = Awaited<ReturnType<typeof startTestSystem>>;
  * delivered to a webhook receiver: once per cohort, each signature checked independently.
  * Shared by the Postgres-server and embedded-PGlite suites.
  */
-export function describeRefreshThroughApi(mode: string, database: () => Promise<{ url?: string; drop(): Promise<void> }>, options: { asChildProcess?: boolean } = {}): void {
+export function describeRefreshThroughApi(
+  mode: string,
+  database: () => Promise<{ url?: string; drop(): Promise<void> }>,
+  options: { asChildProcess?: boolean } = {},
+): void {
   describe(`refresh through the HTTP API (${mode})`, () => {
     let env: TestWorkflowEnvironment;
     let db: { url?: string; drop(): Promise<void> };
@@ -31,7 +39,11 @@ export function describeRefreshThroughApi(mode: string, database: () => Promise<
     beforeAll(async () => {
       env = await devServerEnv();
       db = await database();
-      h = await startTestSystem({ temporalAddress: env.connection.options.address, databaseUrl: db.url, asChildProcess: options.asChildProcess });
+      h = await startTestSystem({
+        temporalAddress: env.connection.options.address,
+        databaseUrl: db.url,
+        asChildProcess: options.asChildProcess,
+      });
     });
 
     afterAll(async () => {
@@ -40,23 +52,37 @@ export function describeRefreshThroughApi(mode: string, database: () => Promise<
       await env?.teardown();
     });
 
-    const statusOf = (id: string) => h.call('GET', `/refreshes/${id}`, TOKENS.viewer).then((r) => r.body as unknown as RefreshStatus);
+    const statusOf = (id: string) =>
+      h.call('GET', `/refreshes/${id}`, TOKENS.viewer).then((r) => r.body as unknown as RefreshStatus);
 
     it('publishes every cohort once, correctly signed, after a second person approves', async () => {
-      const started = await h.call('POST', '/refreshes', TOKENS.operator, { tier: 'all', rationale: 'end-to-end check' });
+      const started = await h.call('POST', '/refreshes', TOKENS.operator, {
+        tier: 'all',
+        rationale: 'end-to-end check',
+      });
       expect(started.status).toBe(202);
       const id = started.body.workflowId as string;
 
-      const waiting = await eventually(() => statusOf(id), (s) => s.stage === 'awaiting-approval', 'the approval gate');
+      const waiting = await eventually(
+        () => statusOf(id),
+        (s) => s.stage === 'awaiting-approval',
+        'the approval gate',
+      );
       expect(waiting.requestedBy).toBe('olivia');
       expect(waiting.ingest?.quarantined).toBeGreaterThan(0);
       expect(waiting.cohorts.length).toBeGreaterThanOrEqual(5);
 
-      const approved = await h.call('POST', `/refreshes/${id}/approve`, TOKENS.approver, { comment: 'sizes look right' });
+      const approved = await h.call('POST', `/refreshes/${id}/approve`, TOKENS.approver, {
+        comment: 'sizes look right',
+      });
       expect(approved.status).toBe(200);
       expect(approved.body).toMatchObject({ kind: 'approved', by: 'arthur', via: 'update' });
 
-      const done = await eventually(() => statusOf(id), (s) => s.stage === 'done', 'the publish');
+      const done = await eventually(
+        () => statusOf(id),
+        (s) => s.stage === 'done',
+        'the publish',
+      );
       expect(done.outcome).toBe('published');
       const deliveries = h.receiver.received.filter((d) => d.body.data.runId === id);
       expect(deliveries.map((d) => d.body.data.cohortId).sort()).toEqual(waiting.cohorts.map((c) => c.cohortId).sort());
@@ -70,7 +96,13 @@ export function describeRefreshThroughApi(mode: string, database: () => Promise<
       expect((await h.call('GET', '/audit/verify', TOKENS.viewer)).body).toMatchObject({ ok: true });
       const decided = waiting.approval!.cohorts.find((c) => c.state === 'waiting')!;
       const history = await h.call('GET', `/cohorts/${decided.cohortId}/history`, TOKENS.viewer);
-      expect((history.body.versions as unknown[])[0]).toMatchObject({ runId: id, approvedBy: 'arthur', approvals: [expect.objectContaining({ actor: 'arthur', action: 'decision.approved', comment: 'sizes look right' })] });
+      expect((history.body.versions as unknown[])[0]).toMatchObject({
+        runId: id,
+        approvedBy: 'arthur',
+        approvals: [
+          expect.objectContaining({ actor: 'arthur', action: 'decision.approved', comment: 'sizes look right' }),
+        ],
+      });
 
       // The finished run replays against the current code, as `cohortflow replay` does.
       expect(await replayRun(env.client, id)).toEqual({ ok: true });
@@ -79,7 +111,9 @@ export function describeRefreshThroughApi(mode: string, database: () => Promise<
 
     it('refuses requests without a token (401) and callers without the role (403)', async () => {
       expect((await h.call('POST', '/refreshes', undefined, { rationale: 'no token' })).status).toBe(401);
-      expect((await h.call('POST', '/refreshes', 'not-a-real-token-at-all', { rationale: 'bad token' })).status).toBe(401);
+      expect((await h.call('POST', '/refreshes', 'not-a-real-token-at-all', { rationale: 'bad token' })).status).toBe(
+        401,
+      );
       const forbidden = await h.call('POST', '/refreshes', TOKENS.viewer, { rationale: 'viewer tries' });
       expect(forbidden.status).toBe(403);
       expect(forbidden.body.message).toMatch(/vera lacks the operator role/);

@@ -25,7 +25,8 @@ const notice: NotifyApproversInput = {
 };
 
 const depsWith = (notices: NoticeChannel[]) => ({ log: createLogger('silent'), notices }) as unknown as ActivityDeps;
-const notify = (notices: NoticeChannel[], input = notice) => new MockActivityEnvironment().run(notifyApprovers, depsWith(notices), input);
+const notify = (notices: NoticeChannel[], input = notice) =>
+  new MockActivityEnvironment().run(notifyApprovers, depsWith(notices), input);
 
 afterAll(() => fs.rmSync(outbox, { recursive: true, force: true }));
 
@@ -37,7 +38,13 @@ describe('approval notices', () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^ntf_[0-9a-f]{32}\.json$/);
     const written = JSON.parse(fs.readFileSync(path.join(outbox, files[0]!), 'utf8')) as Record<string, unknown>;
-    expect(written).toMatchObject({ type: 'approval.notice', id: files[0]!.replace('.json', ''), event: 'reminder', approvers: ['bob', 'carol'], waiting: [{ cohortId: 'paying-enterprise', approvalsNeeded: 2 }] });
+    expect(written).toMatchObject({
+      type: 'approval.notice',
+      id: files[0]!.replace('.json', ''),
+      event: 'reminder',
+      approvers: ['bob', 'carol'],
+      waiting: [{ cohortId: 'paying-enterprise', approvalsNeeded: 2 }],
+    });
   });
 
   it('signs webhook notices so an independent Standard Webhooks library verifies them, with a stable id', async () => {
@@ -66,7 +73,9 @@ describe('approval notices', () => {
     try {
       await expect(notify([webhookChannel({ url, secret })])).rejects.toThrow('approval notice webhook answered 503');
       status = 404;
-      await expect(notify([webhookChannel({ url, secret }), outboxChannel(outbox)], { ...notice, event: 'expired', reminder: 2 })).resolves.toBeUndefined();
+      await expect(
+        notify([webhookChannel({ url, secret }), outboxChannel(outbox)], { ...notice, event: 'expired', reminder: 2 }),
+      ).resolves.toBeUndefined();
       expect(fs.readdirSync(outbox)).toHaveLength(2); // the outbox still got the notice
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));

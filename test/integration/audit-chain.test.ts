@@ -24,7 +24,9 @@ afterAll(async () => {
 
 /** Applies the migrations before `first`, as an older release left the database. */
 async function migrateBefore(db: Db, first: string): Promise<void> {
-  await db.query('CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  await db.query(
+    'CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
   for (const name of (await fs.readdir(MIGRATIONS)).filter((f) => /^\d{3}_.*\.sql$/.test(f) && f < first).sort()) {
     await db.query(await fs.readFile(path.join(MIGRATIONS, name), 'utf8'));
     await db.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
@@ -45,11 +47,15 @@ async function tamper(url: string, sql: string, params: unknown[] = []): Promise
 
 async function writeEntries(db: Db, n: number, runId = 'run-spec'): Promise<void> {
   for (let i = 1; i <= n; i += 1) {
-    await db.query(`INSERT INTO audit_log (run_id, actor, action, details) VALUES ($1, 'olivia', 'spec.step', $2)`, [runId, { step: i }]);
+    await db.query(`INSERT INTO audit_log (run_id, actor, action, details) VALUES ($1, 'olivia', 'spec.step', $2)`, [
+      runId,
+      { step: i },
+    ]);
   }
 }
 
-const idsOf = async (db: Db) => (await db.query<{ id: number }>('SELECT id FROM audit_log ORDER BY id')).rows.map((r) => r.id);
+const idsOf = async (db: Db) =>
+  (await db.query<{ id: number }>('SELECT id FROM audit_log ORDER BY id')).rows.map((r) => r.id);
 
 describe('the audit chain', () => {
   let test: TestDatabase;
@@ -82,15 +88,25 @@ describe('the audit chain', () => {
     );
     try {
       // Every transaction is open before any writes, so they all contend for the chain's end.
-      await Promise.all(clients.map(async (c) => {
-        await c.query('BEGIN');
-        await c.query('SELECT count(*) FROM audit_log');
-      }));
-      await Promise.all(clients.map(async (c, i) => {
-        await c.query(`INSERT INTO audit_log (run_id, actor, action, details) VALUES ($1, 'worker', 'spec.concurrent', $2), ($1, 'worker', 'spec.concurrent', $3)`, [`run-c${i}`, { row: 1 }, { row: 2 }]);
-        await c.query(`INSERT INTO audit_log (key, run_id, actor, action) VALUES ('shared-key', $1, 'worker', 'spec.once') ON CONFLICT (key) DO NOTHING`, [`run-c${i}`]);
-        await c.query('COMMIT');
-      }));
+      await Promise.all(
+        clients.map(async (c) => {
+          await c.query('BEGIN');
+          await c.query('SELECT count(*) FROM audit_log');
+        }),
+      );
+      await Promise.all(
+        clients.map(async (c, i) => {
+          await c.query(
+            `INSERT INTO audit_log (run_id, actor, action, details) VALUES ($1, 'worker', 'spec.concurrent', $2), ($1, 'worker', 'spec.concurrent', $3)`,
+            [`run-c${i}`, { row: 1 }, { row: 2 }],
+          );
+          await c.query(
+            `INSERT INTO audit_log (key, run_id, actor, action) VALUES ('shared-key', $1, 'worker', 'spec.once') ON CONFLICT (key) DO NOTHING`,
+            [`run-c${i}`],
+          );
+          await c.query('COMMIT');
+        }),
+      );
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
@@ -101,7 +117,10 @@ describe('the audit chain', () => {
   });
 
   it('lets a skipped ON CONFLICT insert leave only a gap in the ids', async () => {
-    const insert = () => test.db.query(`INSERT INTO audit_log (key, actor, action) VALUES ('retried-activity', 'cohortflow', 'spec.retry') ON CONFLICT (key) DO NOTHING`);
+    const insert = () =>
+      test.db.query(
+        `INSERT INTO audit_log (key, actor, action) VALUES ('retried-activity', 'cohortflow', 'spec.retry') ON CONFLICT (key) DO NOTHING`,
+      );
     expect((await insert()).rowCount).toBe(1);
     expect((await insert()).rowCount).toBe(0);
     await writeEntries(test.db, 1);
@@ -117,23 +136,37 @@ describe('the audit chain', () => {
     try {
       await client.query(`SET TimeZone = 'Pacific/Chatham'`);
       await client.query(`SET DateStyle = 'SQL, DMY'`);
-      await client.query(`INSERT INTO audit_log (actor, action, at) VALUES ('olivia', 'spec.timezone', '2026-03-01T00:00:00.123456Z')`);
+      await client.query(
+        `INSERT INTO audit_log (actor, action, at) VALUES ('olivia', 'spec.timezone', '2026-03-01T00:00:00.123456Z')`,
+      );
     } finally {
       await client.end();
     }
-    const row = await test.db.query<{ at: string }>(`SELECT audit_log_time(at) AS at FROM audit_log WHERE action = 'spec.timezone'`);
+    const row = await test.db.query<{ at: string }>(
+      `SELECT audit_log_time(at) AS at FROM audit_log WHERE action = 'spec.timezone'`,
+    );
     expect(row.rows[0]!.at).toBe('2026-03-01T00:00:00.123456Z');
     expect((await verifyAuditChain(test.db)).ok).toBe(true);
   });
 
   it('builds the same canonical text in TypeScript as in the database, nulls and separators included', async () => {
-    const row = { id: 7, key: null, at: '2026-03-01T00:00:00.000000Z', run_id: 'run\n7', actor: 'null', action: 'spec.é', details: '{"a": "1:x"}' };
+    const row = {
+      id: 7,
+      key: null,
+      at: '2026-03-01T00:00:00.000000Z',
+      run_id: 'run\n7',
+      actor: 'null',
+      action: 'spec.é',
+      details: '{"a": "1:x"}',
+    };
     const sql = await test.db.query<{ text: string; hash: string }>(
       `SELECT audit_log_canonical($1, $2, $3, $4, $5, $6, $7) AS text, audit_log_hash($8, audit_log_canonical($1, $2, $3, $4, $5, $6, $7)) AS hash`,
       [row.id, row.key, row.at, row.run_id, row.actor, row.action, row.details, GENESIS],
     );
     expect(canonicalText(row)).toBe(sql.rows[0]!.text);
-    expect(canonicalText(row)).toBe('id 7\nkey null\nat 27:2026-03-01T00:00:00.000000Z\nrun_id 5:run\n7\nactor 4:null\naction 7:spec.é\ndetails 12:{"a": "1:x"}');
+    expect(canonicalText(row)).toBe(
+      'id 7\nkey null\nat 27:2026-03-01T00:00:00.000000Z\nrun_id 5:run\n7\nactor 4:null\naction 7:spec.é\ndetails 12:{"a": "1:x"}',
+    );
     expect(chainHash(GENESIS, canonicalText(row))).toBe(sql.rows[0]!.hash);
   });
 });
@@ -156,8 +189,12 @@ describe('the audit log is append-only', () => {
   });
 
   it('sets id, prev_hash and hash itself, whatever the writer sends', async () => {
-    await test.db.query(`INSERT INTO audit_log (id, actor, action, prev_hash, hash) VALUES (1000, 'mallory', 'spec.forge', 'x', 'y')`);
-    const row = await test.db.query<{ id: number; hash: string }>(`SELECT id, hash FROM audit_log WHERE action = 'spec.forge'`);
+    await test.db.query(
+      `INSERT INTO audit_log (id, actor, action, prev_hash, hash) VALUES (1000, 'mallory', 'spec.forge', 'x', 'y')`,
+    );
+    const row = await test.db.query<{ id: number; hash: string }>(
+      `SELECT id, hash FROM audit_log WHERE action = 'spec.forge'`,
+    );
     expect(row.rows[0]!.id).toBeLessThan(1000);
     expect(row.rows[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
     expect((await verifyAuditChain(test.db)).ok).toBe(true);
@@ -175,7 +212,8 @@ describe('a tampered audit log', () => {
 
   it('names an edited row: its hash no longer matches its content', async () => {
     const k = ids[3]!;
-    const stored = (await test.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [k])).rows[0]!.hash;
+    const stored = (await test.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [k])).rows[0]!
+      .hash;
     await tamper(test.url, `UPDATE audit_log SET details = '{"step": 99}' WHERE id = $1`, [k]);
 
     const report = await verifyAuditChain(test.db, { pageSize: 2 });
@@ -186,14 +224,16 @@ describe('a tampered audit log', () => {
 
   it("names the successor of a forged row whose hash was recomputed: its prev_hash is the original's", async () => {
     const k = ids[2]!;
-    const original = (await test.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [k])).rows[0]!.hash;
+    const original = (await test.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [k])).rows[0]!
+      .hash;
     await tamper(
       test.url,
       `UPDATE audit_log SET details = '{"step": 99}',
          hash = audit_log_hash(prev_hash, audit_log_canonical(id, key, at, run_id, actor, action, '{"step": 99}')) WHERE id = $1`,
       [k],
     );
-    const forged = (await test.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [k])).rows[0]!.hash;
+    const forged = (await test.db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [k])).rows[0]!
+      .hash;
 
     expect(await verifyAuditChain(test.db, { pageSize: 2 })).toEqual({
       ok: false,
@@ -204,13 +244,23 @@ describe('a tampered audit log', () => {
 
   it('names the row after a deleted one', async () => {
     await tamper(test.url, 'DELETE FROM audit_log WHERE id = $1', [ids[1]]);
-    expect((await verifyAuditChain(test.db)).brokenAt).toMatchObject({ id: ids[2], reason: 'prev_hash does not match the previous row' });
+    expect((await verifyAuditChain(test.db)).brokenAt).toMatchObject({
+      id: ids[2],
+      reason: 'prev_hash does not match the previous row',
+    });
   });
 
   it('names a row slipped in with the chain trigger off', async () => {
-    await tamper(test.url, `INSERT INTO audit_log (id, actor, action, prev_hash, hash)
-      SELECT nextval('audit_log_id_seq'), 'mallory', 'spec.slipped', hash, repeat('f', 64) FROM audit_log ORDER BY id DESC LIMIT 1`);
+    await tamper(
+      test.url,
+      `INSERT INTO audit_log (id, actor, action, prev_hash, hash)
+      SELECT nextval('audit_log_id_seq'), 'mallory', 'spec.slipped', hash, repeat('f', 64) FROM audit_log ORDER BY id DESC LIMIT 1`,
+    );
     const slipped = (await idsOf(test.db)).at(-1);
-    expect((await verifyAuditChain(test.db)).brokenAt).toMatchObject({ id: slipped, reason: 'hash mismatch', found: 'f'.repeat(64) });
+    expect((await verifyAuditChain(test.db)).brokenAt).toMatchObject({
+      id: slipped,
+      reason: 'hash mismatch',
+      found: 'f'.repeat(64),
+    });
   });
 });

@@ -11,7 +11,16 @@ const AS_OF = new Date('2026-03-01T12:00:00Z');
 let test: TestDatabase;
 
 const definition = (rule: Rule, id = 'spec-cohort'): CohortDefinition =>
-  CohortDefinition.parse({ id, name: 'Spec', purpose: 'Language specification', owner: 'qa', tier: 'tactical', sources: ['product', 'crm', 'billing', 'support'], limitations: 'test', rule });
+  CohortDefinition.parse({
+    id,
+    name: 'Spec',
+    purpose: 'Language specification',
+    owner: 'qa',
+    tier: 'tactical',
+    sources: ['product', 'crm', 'billing', 'support'],
+    limitations: 'test',
+    rule,
+  });
 
 /** Members whose id starts with `prefix` (each describe has its own customers). */
 async function members(rule: Rule, prefix: string, asOf = AS_OF, others: CohortDefinition[] = []): Promise<string[]> {
@@ -19,10 +28,14 @@ async function members(rule: Rule, prefix: string, asOf = AS_OF, others: CohortD
   const catalog = new Map([def, ...others].map((d) => [d.id, d]));
   const { sql, params } = compileCohort(def, catalog, asOf, await pointInTime(test.db, asOf));
   const r = await test.db.query<{ customer_id: string }>(sql, params);
-  return r.rows.map((x) => x.customer_id).filter((id) => id.startsWith(prefix)).sort();
+  return r.rows
+    .map((x) => x.customer_id)
+    .filter((id) => id.startsWith(prefix))
+    .sort();
 }
 
-const tableExists = async (name: string) => (await test.db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name])).rows[0]!.t !== null;
+const tableExists = async (name: string) =>
+  (await test.db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name])).rows[0]!.t !== null;
 
 beforeAll(async () => {
   test = await freshDatabase('language');
@@ -46,7 +59,12 @@ describe('combining conditions', () => {
   });
 
   it('any: selects customers matching at least one condition', async () => {
-    expect(await members({ any: [{ trait: { name: 'plan', in: ['free'] } }, { trait: { name: 'country', in: ['FR'] } }] }, 'cmb_')).toEqual(['cmb_free_de', 'cmb_pro_fr']);
+    expect(
+      await members(
+        { any: [{ trait: { name: 'plan', in: ['free'] } }, { trait: { name: 'country', in: ['FR'] } }] },
+        'cmb_',
+      ),
+    ).toEqual(['cmb_free_de', 'cmb_pro_fr']);
   });
 
   it('none: selects customers matching no condition', async () => {
@@ -121,13 +139,24 @@ describe('property filters, sums, distinct days, first and last occurrence', () 
     await addCustomer(test.db, 'prp_api');
     await addEvent(test.db, 'prp_api', 'feature_used', '2026-02-27T10:00:00Z', { properties: { feature: 'api' } });
     await addCustomer(test.db, 'prp_dash');
-    await addEvent(test.db, 'prp_dash', 'feature_used', '2026-02-27T10:00:00Z', { properties: { feature: 'dashboards' } });
+    await addEvent(test.db, 'prp_dash', 'feature_used', '2026-02-27T10:00:00Z', {
+      properties: { feature: 'dashboards' },
+    });
     await addCustomer(test.db, 'sum_eur');
-    await addEvent(test.db, 'sum_eur', 'invoice_paid', '2026-02-20T10:00:00Z', { value: 92, properties: { currency: 'EUR' } }); // 100 USD
+    await addEvent(test.db, 'sum_eur', 'invoice_paid', '2026-02-20T10:00:00Z', {
+      value: 92,
+      properties: { currency: 'EUR' },
+    }); // 100 USD
     await addCustomer(test.db, 'sum_usd');
-    await addEvent(test.db, 'sum_usd', 'invoice_paid', '2026-02-20T10:00:00Z', { value: 99, properties: { currency: 'USD' } });
+    await addEvent(test.db, 'sum_usd', 'invoice_paid', '2026-02-20T10:00:00Z', {
+      value: 99,
+      properties: { currency: 'USD' },
+    });
     await addCustomer(test.db, 'sum_unknown');
-    await addEvent(test.db, 'sum_unknown', 'invoice_paid', '2026-02-20T10:00:00Z', { value: 5000, properties: { currency: 'XYZ' } });
+    await addEvent(test.db, 'sum_unknown', 'invoice_paid', '2026-02-20T10:00:00Z', {
+      value: 5000,
+      properties: { currency: 'XYZ' },
+    });
     await addCustomer(test.db, 'day_one');
     for (const h of [9, 10, 11]) await addEvent(test.db, 'day_one', 'search', `2026-02-27T${h}:00:00Z`);
     await addCustomer(test.db, 'day_three');
@@ -143,18 +172,27 @@ describe('property filters, sums, distinct days, first and last occurrence', () 
   });
 
   it('where: counts only events whose property has one of the values', async () => {
-    const rule = (feature: string | string[]): Rule => ({ event: { type: 'feature_used', where: { feature }, within: '7d', count: { gte: 1 } } });
+    const rule = (feature: string | string[]): Rule => ({
+      event: { type: 'feature_used', where: { feature }, within: '7d', count: { gte: 1 } },
+    });
     expect(await members(rule('api'), 'prp_')).toEqual(['prp_api']);
     expect(await members(rule(['api', 'dashboards']), 'prp_')).toEqual(['prp_api', 'prp_dash']);
   });
 
   it('sum: converts amounts to USD and leaves out currencies without a rate', async () => {
-    expect(await members({ event: { type: 'invoice_paid', within: '30d', sum: { gte: 100 } } }, 'sum_')).toEqual(['sum_eur']);
-    expect(await members({ event: { type: 'invoice_paid', within: '30d', sum: { gte: 99 } } }, 'sum_')).toEqual(['sum_eur', 'sum_usd']);
+    expect(await members({ event: { type: 'invoice_paid', within: '30d', sum: { gte: 100 } } }, 'sum_')).toEqual([
+      'sum_eur',
+    ]);
+    expect(await members({ event: { type: 'invoice_paid', within: '30d', sum: { gte: 99 } } }, 'sum_')).toEqual([
+      'sum_eur',
+      'sum_usd',
+    ]);
   });
 
   it('distinct_days: counts days with an event, not events', async () => {
-    expect(await members({ event: { type: 'search', within: '7d', distinct_days: { gte: 2 } } }, 'day_')).toEqual(['day_three']);
+    expect(await members({ event: { type: 'search', within: '7d', distinct_days: { gte: 2 } } }, 'day_')).toEqual([
+      'day_three',
+    ]);
   });
 
   it('first within: the first ever occurrence is inside the window', async () => {
@@ -162,7 +200,10 @@ describe('property filters, sums, distinct days, first and last occurrence', () 
   });
 
   it('first before: the first occurrence is earlier than the window', async () => {
-    expect(await members({ event: { type: 'invite_sent', first: { before: '30d' } } }, 'occ_')).toEqual(['occ_lapsed', 'occ_old']);
+    expect(await members({ event: { type: 'invite_sent', first: { before: '30d' } } }, 'occ_')).toEqual([
+      'occ_lapsed',
+      'occ_old',
+    ]);
   });
 
   it('last before: it happened, but not within the window', async () => {
@@ -180,11 +221,20 @@ describe('derived measures', () => {
     await addEvent(test.db, 'vel_new', 'login', '2026-02-27T10:00:00Z');
     // recency counts activity only: a payment is not activity.
     await addCustomer(test.db, 'rec_paid_only');
-    await addEvent(test.db, 'rec_paid_only', 'invoice_paid', '2026-02-28T10:00:00Z', { value: 10, properties: { currency: 'USD' } });
+    await addEvent(test.db, 'rec_paid_only', 'invoice_paid', '2026-02-28T10:00:00Z', {
+      value: 10,
+      properties: { currency: 'USD' },
+    });
     await addEvent(test.db, 'rec_paid_only', 'login', '2026-01-30T10:00:00Z');
     await addCustomer(test.db, 'pay_failing');
-    await addEvent(test.db, 'pay_failing', 'payment_failed', '2026-02-25T10:00:00Z', { value: 49, properties: { currency: 'USD' } });
-    await addEvent(test.db, 'pay_failing', 'payment_failed', '2026-02-28T10:00:00Z', { value: 49, properties: { currency: 'USD' } });
+    await addEvent(test.db, 'pay_failing', 'payment_failed', '2026-02-25T10:00:00Z', {
+      value: 49,
+      properties: { currency: 'USD' },
+    });
+    await addEvent(test.db, 'pay_failing', 'payment_failed', '2026-02-28T10:00:00Z', {
+      value: 49,
+      properties: { currency: 'USD' },
+    });
     await addCustomer(test.db, 'ten_old', { signup_at: '2025-03-01T08:00:00Z' });
     await addCustomer(test.db, 'ten_new', { signup_at: '2026-02-20T08:00:00Z' });
     await rebuildRollups(test.db);
@@ -195,7 +245,12 @@ describe('derived measures', () => {
   });
 
   it('velocity: has no value without activity in the previous window, so no bound holds', async () => {
-    expect(await members({ any: [{ measure: { name: 'velocity', lte: 1 } }, { measure: { name: 'velocity', gt: 1 } }] }, 'vel_new')).toEqual([]);
+    expect(
+      await members(
+        { any: [{ measure: { name: 'velocity', lte: 1 } }, { measure: { name: 'velocity', gt: 1 } }] },
+        'vel_new',
+      ),
+    ).toEqual([]);
   });
 
   it('recency_days: days since the last product activity, not billing', async () => {
@@ -203,7 +258,9 @@ describe('derived measures', () => {
   });
 
   it('failed_payments: payment failures in the window', async () => {
-    expect(await members({ measure: { name: 'failed_payments', window: '7d', gte: 2 } }, 'pay_')).toEqual(['pay_failing']);
+    expect(await members({ measure: { name: 'failed_payments', window: '7d', gte: 2 } }, 'pay_')).toEqual([
+      'pay_failing',
+    ]);
   });
 
   it('tenure_days: days since signup', async () => {
@@ -215,7 +272,11 @@ describe('traits', () => {
   beforeAll(async () => {
     // 30d ends on 1 March: it starts on 31 January.
     await addCustomer(test.db, 'trt_pro', { plan: 'pro', signup_at: '2026-01-30T23:59:59Z', consent_marketing: true });
-    await addCustomer(test.db, 'trt_free', { plan: 'free', signup_at: '2026-01-31T00:00:00Z', consent_marketing: false });
+    await addCustomer(test.db, 'trt_free', {
+      plan: 'free',
+      signup_at: '2026-01-31T00:00:00Z',
+      consent_marketing: false,
+    });
     await addCustomer(test.db, 'trt_unknown', { plan: null, signup_at: null });
     await addCustomer(test.db, 'trt_today', { plan: 'enterprise', signup_at: '2026-03-01T11:00:00Z' });
     await addCustomer(test.db, 'trt_later_today', { plan: 'enterprise', signup_at: '2026-03-01T13:00:00Z' });
@@ -226,7 +287,10 @@ describe('traits', () => {
   });
 
   it('notIn: the trait is known and none of the values', async () => {
-    expect(await members({ trait: { name: 'plan', notIn: ['pro', 'free'] } }, 'trt_')).toEqual(['trt_later_today', 'trt_today']);
+    expect(await members({ trait: { name: 'plan', notIn: ['pro', 'free'] } }, 'trt_')).toEqual([
+      'trt_later_today',
+      'trt_today',
+    ]);
   });
 
   it('none of (in): keeps a customer whose trait is unknown', async () => {
@@ -259,7 +323,9 @@ describe('references to other cohorts', () => {
   });
 
   it('in_cohort: members of the referenced cohort at the same asOf', async () => {
-    expect(await members({ all: [{ in_cohort: 'paying' }, { in_cohort: 'sharers' }] }, 'ref_', AS_OF, [paying, active])).toEqual(['ref_paying_active']);
+    expect(
+      await members({ all: [{ in_cohort: 'paying' }, { in_cohort: 'sharers' }] }, 'ref_', AS_OF, [paying, active]),
+    ).toEqual(['ref_paying_active']);
   });
 
   it('none of in_cohort: everyone outside the referenced cohort', async () => {
@@ -271,17 +337,31 @@ describe('point in time', () => {
   const rule: Rule = { event: { type: 'report_exported', within: '30d', count: { gte: 1 } } };
   beforeAll(async () => {
     await addCustomer(test.db, 'pit_late_row');
-    await addEvent(test.db, 'pit_late_row', 'report_exported', '2026-02-20T10:00:00Z', { ingestedAt: '2026-03-01T12:00:00.001Z' });
+    await addEvent(test.db, 'pit_late_row', 'report_exported', '2026-02-20T10:00:00Z', {
+      ingestedAt: '2026-03-01T12:00:00.001Z',
+    });
     await addCustomer(test.db, 'pit_on_time');
-    await addEvent(test.db, 'pit_on_time', 'report_exported', '2026-02-20T10:00:00Z', { ingestedAt: '2026-03-01T12:00:00Z' });
+    await addEvent(test.db, 'pit_on_time', 'report_exported', '2026-02-20T10:00:00Z', {
+      ingestedAt: '2026-03-01T12:00:00Z',
+    });
     await addCustomer(test.db, 'pit_new_customer', { plan: 'pro', first_seen_at: '2026-03-01T12:00:01Z' });
     await addEvent(test.db, 'pit_new_customer', 'report_exported', '2026-03-01T12:00:00Z');
     // Upgraded after asOf: as of then, the plan was still pro.
     await addCustomer(test.db, 'pit_upgraded', { plan: 'pro' });
-    await changeCustomer(test.db, 'pit_upgraded', { updatedAt: '2026-03-05T00:00:00Z', ingestedAt: '2026-03-05T00:00:00Z' }, { plan: 'enterprise' });
+    await changeCustomer(
+      test.db,
+      'pit_upgraded',
+      { updatedAt: '2026-03-05T00:00:00Z', ingestedAt: '2026-03-05T00:00:00Z' },
+      { plan: 'enterprise' },
+    );
     // A record from before asOf that only arrived after it was not known at asOf.
     await addCustomer(test.db, 'pit_late_crm', { plan: 'free' });
-    await changeCustomer(test.db, 'pit_late_crm', { updatedAt: '2026-02-15T00:00:00Z', ingestedAt: '2026-03-02T00:00:00Z' }, { plan: 'pro' });
+    await changeCustomer(
+      test.db,
+      'pit_late_crm',
+      { updatedAt: '2026-02-15T00:00:00Z', ingestedAt: '2026-03-02T00:00:00Z' },
+      { plan: 'pro' },
+    );
     await rebuildRollups(test.db);
   });
 
@@ -299,7 +379,9 @@ describe('point in time', () => {
 
   it('reads traits as they were at asOf', async () => {
     expect(await members({ trait: { name: 'plan', in: ['pro'] } }, 'pit_upgraded')).toEqual(['pit_upgraded']);
-    expect(await members({ trait: { name: 'plan', in: ['enterprise'] } }, 'pit_upgraded', new Date('2026-03-06T00:00:00Z'))).toEqual(['pit_upgraded']);
+    expect(
+      await members({ trait: { name: 'plan', in: ['enterprise'] } }, 'pit_upgraded', new Date('2026-03-06T00:00:00Z')),
+    ).toEqual(['pit_upgraded']);
   });
 
   it('ignores a CRM record ingested after asOf, even one dated before it', async () => {
@@ -330,7 +412,9 @@ describe('hostile input in a cohort rule', () => {
 
   it('passes property values as parameters', async () => {
     const hostile = "api' OR '1'='1";
-    const { sql, rows } = await runs(definition({ event: { type: 'feature_used', where: { feature: hostile }, within: '7d', count: { gte: 1 } } }));
+    const { sql, rows } = await runs(
+      definition({ event: { type: 'feature_used', where: { feature: hostile }, within: '7d', count: { gte: 1 } } }),
+    );
     expect(sql).not.toContain(hostile);
     expect(rows).toEqual([]);
   });
@@ -338,7 +422,10 @@ describe('hostile input in a cohort rule', () => {
   it('passes the event type and a property name as parameters even when the schema is bypassed', async () => {
     const type = "login' OR 1=1; DROP TABLE events; --";
     const key = "feature' OR 1=1; DROP TABLE events; --";
-    const def = { ...definition({ trait: { name: 'plan', in: ['pro'] } }), rule: { event: { type, where: { [key]: 'api' }, within: '7d', count: { gte: 1 } } } } as CohortDefinition;
+    const def = {
+      ...definition({ trait: { name: 'plan', in: ['pro'] } }),
+      rule: { event: { type, where: { [key]: 'api' }, within: '7d', count: { gte: 1 } } },
+    } as CohortDefinition;
     const { sql, params, rows } = await runs(def);
     expect(sql).not.toContain('DROP');
     expect(params).toContainEqual([type]);
@@ -348,7 +435,10 @@ describe('hostile input in a cohort rule', () => {
   });
 
   it('refuses a property that is not rolled up, naming the ones that are', () => {
-    const parsed = CohortDefinition.safeParse({ ...definition({ trait: { name: 'plan', in: ['pro'] } }), rule: { event: { type: 'login', where: { 'x; DROP': 'a' }, within: '7d', count: { gte: 1 } } } });
+    const parsed = CohortDefinition.safeParse({
+      ...definition({ trait: { name: 'plan', in: ['pro'] } }),
+      rule: { event: { type: 'login', where: { 'x; DROP': 'a' }, within: '7d', count: { gte: 1 } } },
+    });
     expect(parsed.success).toBe(false);
     expect(JSON.stringify(parsed.error?.issues)).toMatch(/feature/);
   });

@@ -9,7 +9,9 @@ import { freshDatabase, type TestDatabase } from '../support/db';
 let test: TestDatabase;
 
 const definition = (id: string, logins: number, status = '') => {
-  const { entry, problems } = parseDefinition(`${id}.yaml`, `id: ${id}
+  const { entry, problems } = parseDefinition(
+    `${id}.yaml`,
+    `id: ${id}
 name: ${id}
 purpose: Customers who log in often.
 owner: analytics
@@ -18,16 +20,19 @@ ${status}rule:
   event: { type: login, within: 30d, count: { gte: ${logins} } }
 sources: [product]
 limitations: Logins only.
-`);
+`,
+  );
   if (!entry) throw new Error(problems.join('\n'));
   return entry;
 };
 
 const trailOf = async (cohortId: string) =>
-  (await test.db.query<{ key: string; actor: string; action: string; details: Record<string, unknown> }>(
-    `SELECT key, actor, action, details FROM audit_log WHERE details->>'cohortId' = $1 ORDER BY id`,
-    [cohortId],
-  )).rows;
+  (
+    await test.db.query<{ key: string; actor: string; action: string; details: Record<string, unknown> }>(
+      `SELECT key, actor, action, details FROM audit_log WHERE details->>'cohortId' = $1 ORDER BY id`,
+      [cohortId],
+    )
+  ).rows;
 
 beforeAll(async () => {
   test = await freshDatabase('definition_audit');
@@ -41,17 +46,61 @@ describe('auditing definition changes', () => {
   it('records create, update, deprecate and delete with version, content hash, author and rationale', async () => {
     const v1: CatalogEntry = definition('weekly-users', 3);
     const v2 = definition('weekly-users', 4);
-    const v3 = definition('weekly-users', 4, 'status: deprecated\ndeprecationReason: replaced by the engagement score\n');
+    const v3 = definition(
+      'weekly-users',
+      4,
+      'status: deprecated\ndeprecationReason: replaced by the engagement score\n',
+    );
     await recordDefinition(test.db, v1, { author: 'ana', rationale: 'customer success asked for weekly users' });
     await recordDefinition(test.db, v2, { author: 'ana', rationale: 'three logins let in occasional users' });
     await recordDefinition(test.db, v3, { author: 'bo', rationale: 'see the reason' });
     await recordDeletion(test.db, 'weekly-users', { author: 'bo', reason: 'nobody reads it any more' });
 
     expect(await trailOf('weekly-users')).toEqual([
-      { key: 'definition:weekly-users:1', actor: 'ana', action: 'definition.create', details: { cohortId: 'weekly-users', version: 1, contentHash: v1.contentHash, rationale: 'customer success asked for weekly users' } },
-      { key: 'definition:weekly-users:2', actor: 'ana', action: 'definition.update', details: { cohortId: 'weekly-users', version: 2, contentHash: v2.contentHash, rationale: 'three logins let in occasional users' } },
-      { key: 'definition:weekly-users:3', actor: 'bo', action: 'definition.deprecate', details: { cohortId: 'weekly-users', version: 3, contentHash: v3.contentHash, rationale: 'replaced by the engagement score' } },
-      { key: 'definition:weekly-users:4', actor: 'bo', action: 'definition.delete', details: { cohortId: 'weekly-users', version: 4, contentHash: 'deleted:4', rationale: 'nobody reads it any more' } },
+      {
+        key: 'definition:weekly-users:1',
+        actor: 'ana',
+        action: 'definition.create',
+        details: {
+          cohortId: 'weekly-users',
+          version: 1,
+          contentHash: v1.contentHash,
+          rationale: 'customer success asked for weekly users',
+        },
+      },
+      {
+        key: 'definition:weekly-users:2',
+        actor: 'ana',
+        action: 'definition.update',
+        details: {
+          cohortId: 'weekly-users',
+          version: 2,
+          contentHash: v2.contentHash,
+          rationale: 'three logins let in occasional users',
+        },
+      },
+      {
+        key: 'definition:weekly-users:3',
+        actor: 'bo',
+        action: 'definition.deprecate',
+        details: {
+          cohortId: 'weekly-users',
+          version: 3,
+          contentHash: v3.contentHash,
+          rationale: 'replaced by the engagement score',
+        },
+      },
+      {
+        key: 'definition:weekly-users:4',
+        actor: 'bo',
+        action: 'definition.delete',
+        details: {
+          cohortId: 'weekly-users',
+          version: 4,
+          contentHash: 'deleted:4',
+          rationale: 'nobody reads it any more',
+        },
+      },
     ]);
     expect((await verifyAuditChain(test.db)).ok).toBe(true);
   });
@@ -64,7 +113,9 @@ describe('auditing definition changes', () => {
   });
 
   it('writes nothing when the guardrail refuses a change', async () => {
-    await expect(recordDeletion(test.db, 'never-recorded', { author: 'bo', reason: 'it does not exist anyway' })).rejects.toThrow(/no live version/);
+    await expect(
+      recordDeletion(test.db, 'never-recorded', { author: 'bo', reason: 'it does not exist anyway' }),
+    ).rejects.toThrow(/no live version/);
     expect(await trailOf('never-recorded')).toEqual([]);
   });
 });

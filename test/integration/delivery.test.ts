@@ -20,9 +20,23 @@ const NEW = secret();
 let test: TestDatabase;
 let runs = 0;
 
-const webhook = (name: string, url: string, extra: Partial<Extract<Destination, { kind: 'webhook' }>> = {}): Destination => ({
-  kind: 'webhook', name, purpose: 'product', fields: ['customer_id'], allowRawEmail: false, url, secretsEnv: ['S'], secrets: [OLD],
-  maxBatchBytes: 256 * 1024, timeoutMs: 2_000, allowPrivateNetwork: true, ...extra,
+const webhook = (
+  name: string,
+  url: string,
+  extra: Partial<Extract<Destination, { kind: 'webhook' }>> = {},
+): Destination => ({
+  kind: 'webhook',
+  name,
+  purpose: 'product',
+  fields: ['customer_id'],
+  allowRawEmail: false,
+  url,
+  secretsEnv: ['S'],
+  secrets: [OLD],
+  maxBatchBytes: 256 * 1024,
+  timeoutMs: 2_000,
+  allowPrivateNetwork: true,
+  ...extra,
 });
 
 const deliver = (destinations: Destination[], runId: string, cohortId: string) => {
@@ -35,7 +49,16 @@ async function publishVersion(cohortId: string, members: string[], destinations:
   const runId = `run-${++runs}`;
   await registerRun(test.db, runId, '2026-06-01T00:00:00Z');
   await recordVersion(test.db, cohortId, runs, { destinations }, { author: 'dana' }).catch(() => undefined);
-  await publish(test.db, await storeSnapshot(test.db, { runId, cohortId, version: runs, asOf: '2026-06-01T00:00:00Z', customerIds: members }));
+  await publish(
+    test.db,
+    await storeSnapshot(test.db, {
+      runId,
+      cohortId,
+      version: runs,
+      asOf: '2026-06-01T00:00:00Z',
+      customerIds: members,
+    }),
+  );
   return runId;
 }
 
@@ -43,7 +66,10 @@ beforeAll(async () => {
   test = await freshDatabase('delivery');
   for (const id of customerIds('c', 1, 40)) {
     await addCustomer(test.db, id, { plan: 'pro', country: 'DE', consent_marketing: id !== 'c003' });
-    await test.db.query('UPDATE customers SET email = $2 WHERE customer_id = $1', [id, `  ${id.toUpperCase()}@Example.com `]);
+    await test.db.query('UPDATE customers SET email = $2 WHERE customer_id = $1', [
+      id,
+      `  ${id.toUpperCase()}@Example.com `,
+    ]);
   }
 });
 afterAll(() => test.drop());
@@ -52,7 +78,11 @@ describe('delivering a published version to webhooks', () => {
   it('sends a full load first, signed with every current secret, so a receiver on the old secret verifies', async () => {
     const receiver = await startDeliveryReceiver(OLD);
     const runId = await publishVersion('first-load', customerIds('c', 1, 5));
-    const [result] = (await deliver([webhook('crm', receiver.url, { secrets: [NEW, OLD] })], runId, 'first-load')) as Array<Record<string, unknown>>;
+    const [result] = (await deliver(
+      [webhook('crm', receiver.url, { secrets: [NEW, OLD] })],
+      runId,
+      'first-load',
+    )) as Array<Record<string, unknown>>;
     expect(result).toMatchObject({ destination: 'crm', adds: 5, removes: 0, delivered: true });
     expect(receiver.requests.every((r) => r.verified)).toBe(true);
     expect(receiver.adds().sort()).toEqual(customerIds('c', 1, 5));
@@ -76,12 +106,16 @@ describe('delivering a published version to webhooks', () => {
     expect(marketing.adds().sort()).toEqual(['c001', 'c002', 'c004']);
     expect(product.adds().sort()).toEqual(['c001', 'c002', 'c003', 'c004']);
     // c004 withdraws between compute and publish; c002 leaves the cohort.
-    await test.db.query("INSERT INTO suppression_list (customer_id, purpose, reason) VALUES ('c004', 'marketing', 'unsubscribed')");
+    await test.db.query(
+      "INSERT INTO suppression_list (customer_id, purpose, reason) VALUES ('c004', 'marketing', 'unsubscribed')",
+    );
     await deliver(destinations, await publishVersion('consent', ['c001', 'c003', 'c004', 'c005']), 'consent');
     expect(marketing.adds().sort()).toEqual(['c001', 'c002', 'c004', 'c005']);
     expect(marketing.removes().sort()).toEqual(['c002', 'c004']);
     expect(product.removes()).toEqual(['c002']);
-    const suppressed = await test.db.query("SELECT suppressed FROM destination_deliveries WHERE destination = 'mail' AND cohort_id = 'consent' ORDER BY version");
+    const suppressed = await test.db.query(
+      "SELECT suppressed FROM destination_deliveries WHERE destination = 'mail' AND cohort_id = 'consent' ORDER BY version",
+    );
     expect(suppressed.rows.map((r) => r.suppressed)).toEqual([1, 2]);
     await Promise.all([marketing.close(), product.close()]);
   });
@@ -92,7 +126,9 @@ describe('delivering a published version to webhooks', () => {
     const runId = await publishVersion('consent-retry', ['c010', 'c011', 'c012']);
     await expect(deliver(destinations, runId, 'consent-retry')).rejects.toThrow(/answered 503/);
     // Planned with c011's consent; c011 unsubscribes before the retry.
-    await test.db.query("INSERT INTO suppression_list (customer_id, purpose, reason) VALUES ('c011', 'marketing', 'unsubscribed')");
+    await test.db.query(
+      "INSERT INTO suppression_list (customer_id, purpose, reason) VALUES ('c011', 'marketing', 'unsubscribed')",
+    );
     await deliver(destinations, runId, 'consent-retry');
     expect(receiver.adds().sort()).toEqual(['c010', 'c012']);
     await deliver(destinations, await publishVersion('consent-retry', ['c010']), 'consent-retry');
@@ -106,7 +142,10 @@ describe('delivering a published version to webhooks', () => {
     await publishVersion('catch-up', ['c002', 'c003']); // never delivered to 'late'
     await deliver([webhook('late', early.url)], await publishVersion('catch-up', ['c003', 'c004']), 'catch-up');
     const last = [...early.accepted.values()].at(-1)!;
-    expect({ adds: last.adds.map((a) => a.customer_id), removes: last.removes.map((r) => r.customer_id) }).toEqual({ adds: ['c003', 'c004'], removes: ['c001', 'c002'] });
+    expect({ adds: last.adds.map((a) => a.customer_id), removes: last.removes.map((r) => r.customer_id) }).toEqual({
+      adds: ['c003', 'c004'],
+      removes: ['c001', 'c002'],
+    });
     await early.close();
   });
 
@@ -133,7 +172,11 @@ describe('delivering a published version to webhooks', () => {
   });
 
   it('resumes an interrupted delivery at the batch after the last acknowledged one', async () => {
-    const receiver = await startDeliveryReceiver(OLD, (_, body) => (body.batch === 3 && receiver.requests.filter((r) => r.batch === 3).length === 1 ? { status: 500 } : { status: 204 }));
+    const receiver = await startDeliveryReceiver(OLD, (_, body) =>
+      body.batch === 3 && receiver.requests.filter((r) => r.batch === 3).length === 1
+        ? { status: 500 }
+        : { status: 204 },
+    );
     const runId = await publishVersion('resumed', customerIds('c', 1, 40));
     const small = webhook('resumable', receiver.url, { maxBatchBytes: 1024 + 200 });
     await expect(deliver([small], runId, 'resumed')).rejects.toThrow(/answered 500/);
@@ -166,7 +209,10 @@ describe('delivering a published version to webhooks', () => {
     await deliver([small], await publishVersion('any-order', customerIds('c', 11, 40)), 'any-order');
     const second = [...receiver.accepted.values()].filter((b) => b.version === 2);
     expect(second.length).toBeGreaterThan(1);
-    const touched = second.flatMap((b) => [...b.adds.map((a) => String(a.customer_id)), ...b.removes.map((r) => r.customer_id)]);
+    const touched = second.flatMap((b) => [
+      ...b.adds.map((a) => String(a.customer_id)),
+      ...b.removes.map((r) => r.customer_id),
+    ]);
     expect(new Set(touched).size).toBe(touched.length);
     expect(touched.sort()).toEqual([...customerIds('c', 1, 10), ...customerIds('c', 31, 40)].sort());
     // Applied in reverse order, the batches give the same membership.
@@ -181,14 +227,22 @@ describe('delivering a published version to webhooks', () => {
 
   it('honours Retry-After as the next retry delay', async () => {
     const receiver = await startDeliveryReceiver(OLD, () => ({ status: 429, headers: { 'retry-after': '120' } }));
-    const failure = await deliver([webhook('limited', receiver.url)], await publishVersion('limited', ['c001']), 'limited').catch((e: unknown) => e as ApplicationFailure);
+    const failure = await deliver(
+      [webhook('limited', receiver.url)],
+      await publishVersion('limited', ['c001']),
+      'limited',
+    ).catch((e: unknown) => e as ApplicationFailure);
     expect(failure).toMatchObject({ type: 'DestinationUnavailable', nonRetryable: false, nextRetryDelay: 120_000 });
     await receiver.close();
   });
 
   it('gives up at once on a 400, naming the destination and status', async () => {
     const receiver = await startDeliveryReceiver(OLD, () => ({ status: 400 }));
-    const failure = (await deliver([webhook('strict', receiver.url)], await publishVersion('strict', ['c001']), 'strict').catch((e: unknown) => e)) as ApplicationFailure;
+    const failure = (await deliver(
+      [webhook('strict', receiver.url)],
+      await publishVersion('strict', ['c001']),
+      'strict',
+    ).catch((e: unknown) => e)) as ApplicationFailure;
     expect(failure).toMatchObject({ nonRetryable: true, type: 'DestinationRejected' });
     expect(failure.message).toMatch(/strict .*answered 400/);
     await receiver.close();
@@ -197,16 +251,24 @@ describe('delivering a published version to webhooks', () => {
   it('disables a destination that answers 410 Gone and skips it afterwards', async () => {
     const receiver = await startDeliveryReceiver(OLD, () => ({ status: 410 }));
     const gone = webhook('gone', receiver.url);
-    expect(await deliver([gone], await publishVersion('gone', ['c001']), 'gone')).toEqual([expect.objectContaining({ delivered: false })]);
+    expect(await deliver([gone], await publishVersion('gone', ['c001']), 'gone')).toEqual([
+      expect.objectContaining({ delivered: false }),
+    ]);
     await deliver([gone], await publishVersion('gone', ['c002']), 'gone');
     expect(receiver.requests).toHaveLength(1);
-    expect((await test.db.query("SELECT reason FROM destination_state WHERE destination = 'gone'")).rows[0].reason).toMatch(/410/);
+    expect(
+      (await test.db.query("SELECT reason FROM destination_state WHERE destination = 'gone'")).rows[0].reason,
+    ).toMatch(/410/);
     await receiver.close();
   });
 
   it('treats a receiver that never answers within timeoutMs as a retryable timeout', async () => {
     const receiver = await startDeliveryReceiver(OLD, () => 'hang');
-    const failure = await deliver([webhook('slow', receiver.url, { timeoutMs: 300 })], await publishVersion('slow', ['c001']), 'slow').catch((e: unknown) => e as ApplicationFailure);
+    const failure = await deliver(
+      [webhook('slow', receiver.url, { timeoutMs: 300 })],
+      await publishVersion('slow', ['c001']),
+      'slow',
+    ).catch((e: unknown) => e as ApplicationFailure);
     expect(failure).toMatchObject({ type: 'DestinationTimeout', nonRetryable: false });
     await receiver.close();
   });
@@ -224,7 +286,11 @@ describe('refusing webhook URLs that reach private networks', () => {
   });
 
   it('refuses at send time as a non-retryable failure', async () => {
-    const failure = await deliver([webhook('meta', 'http://169.254.169.254/x', { allowPrivateNetwork: false })], await publishVersion('ssrf', ['c001']), 'ssrf').catch((e: unknown) => e as ApplicationFailure);
+    const failure = await deliver(
+      [webhook('meta', 'http://169.254.169.254/x', { allowPrivateNetwork: false })],
+      await publishVersion('ssrf', ['c001']),
+      'ssrf',
+    ).catch((e: unknown) => e as ApplicationFailure);
     expect(failure).toMatchObject({ nonRetryable: true, type: 'UnsafeDestinationUrl' });
   });
 });
@@ -232,12 +298,25 @@ describe('refusing webhook URLs that reach private networks', () => {
 describe('file and SQL destinations', () => {
   it('writes full and diff files with a manifest of counts and sha256s, leaving no temp files', async () => {
     const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'cf-export-'));
-    const files: Destination = { kind: 'file', name: 'lake', purpose: 'product', fields: ['customer_id', 'plan'], allowRawEmail: false, folder, formats: ['csv', 'ndjson'] };
+    const files: Destination = {
+      kind: 'file',
+      name: 'lake',
+      purpose: 'product',
+      fields: ['customer_id', 'plan'],
+      allowRawEmail: false,
+      folder,
+      formats: ['csv', 'ndjson'],
+    };
     await deliver([files], await publishVersion('exported', ['c001', 'c002']), 'exported');
     await deliver([files], await publishVersion('exported', ['c002', 'c003']), 'exported');
     const dir = path.join(folder, 'exported', 'v2');
     const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ cohortId: 'exported', version: 2, previousVersion: 1, files: { 'full.csv': { rows: 2 }, 'diff.ndjson': { rows: 2 } } });
+    expect(manifest).toMatchObject({
+      cohortId: 'exported',
+      version: 2,
+      previousVersion: 1,
+      files: { 'full.csv': { rows: 2 }, 'diff.ndjson': { rows: 2 } },
+    });
     const csv = await fs.readFile(path.join(dir, 'diff.csv'), 'utf8');
     expect(csv).toBe('change,customer_id,plan\nadd,c003,pro\nremove,c001,\n');
     expect(crypto.createHash('sha256').update(csv).digest('hex')).toBe(manifest.files['diff.csv'].sha256);
@@ -245,10 +324,22 @@ describe('file and SQL destinations', () => {
   });
 
   it('keeps published_cohort_members equal to the published membership after two versions', async () => {
-    const table: Destination = { kind: 'sql', name: 'warehouse', purpose: 'product', fields: ['customer_id'], allowRawEmail: false };
+    const table: Destination = {
+      kind: 'sql',
+      name: 'warehouse',
+      purpose: 'product',
+      fields: ['customer_id'],
+      allowRawEmail: false,
+    };
     await deliver([table], await publishVersion('tabled', ['c001', 'c002', 'c003']), 'tabled');
     await deliver([table], await publishVersion('tabled', ['c002', 'c003', 'c004']), 'tabled');
-    const rows = await test.db.query("SELECT customer_id, version FROM published_cohort_members WHERE cohort_id = 'tabled' ORDER BY 1");
-    expect(rows.rows).toEqual([{ customer_id: 'c002', version: 2 }, { customer_id: 'c003', version: 2 }, { customer_id: 'c004', version: 2 }]);
+    const rows = await test.db.query(
+      "SELECT customer_id, version FROM published_cohort_members WHERE cohort_id = 'tabled' ORDER BY 1",
+    );
+    expect(rows.rows).toEqual([
+      { customer_id: 'c002', version: 2 },
+      { customer_id: 'c003', version: 2 },
+      { customer_id: 'c004', version: 2 },
+    ]);
   });
 });

@@ -22,7 +22,16 @@ let destinations: Destination[];
 
 async function publishAndDeliver(runId: string, version: number, members: string[]): Promise<void> {
   await registerRun(test.db, runId, '2026-06-01T00:00:00Z');
-  await publish(test.db, await storeSnapshot(test.db, { runId, cohortId: 'payers', version, asOf: '2026-06-01T00:00:00Z', customerIds: members }));
+  await publish(
+    test.db,
+    await storeSnapshot(test.db, {
+      runId,
+      cohortId: 'payers',
+      version,
+      asOf: '2026-06-01T00:00:00Z',
+      customerIds: members,
+    }),
+  );
   const deps: ActivityDeps = { db: test.db, log, sourceDir: '', catalogDir: '', destinations };
   await new MockActivityEnvironment().run(deliverCohort, deps, { runId, cohortId: 'payers' });
 }
@@ -30,7 +39,8 @@ async function publishAndDeliver(runId: string, version: number, members: string
 const exported = async () => {
   const out: string[] = [];
   for (const version of await fs.readdir(path.join(folder, 'payers'))) {
-    for (const file of ['full.csv', 'diff.csv', 'full.ndjson', 'diff.ndjson']) out.push(await fs.readFile(path.join(folder, 'payers', version, file), 'utf8'));
+    for (const file of ['full.csv', 'diff.csv', 'full.ndjson', 'diff.ndjson'])
+      out.push(await fs.readFile(path.join(folder, 'payers', version, file), 'utf8'));
   }
   return out.join('\n');
 };
@@ -40,8 +50,28 @@ beforeAll(async () => {
   folder = await fs.mkdtemp(path.join(os.tmpdir(), 'cf-erasure-exports-'));
   receiver = await startDeliveryReceiver(SECRET);
   destinations = [
-    { kind: 'webhook', name: 'crm', purpose: 'product', fields: ['customer_id'], allowRawEmail: false, url: receiver.url, secretsEnv: ['S'], secrets: [SECRET], maxBatchBytes: 256 * 1024, timeoutMs: 2_000, allowPrivateNetwork: true },
-    { kind: 'file', name: 'lake', purpose: 'product', fields: ['customer_id', 'plan'], allowRawEmail: false, folder, formats: ['csv', 'ndjson'] },
+    {
+      kind: 'webhook',
+      name: 'crm',
+      purpose: 'product',
+      fields: ['customer_id'],
+      allowRawEmail: false,
+      url: receiver.url,
+      secretsEnv: ['S'],
+      secrets: [SECRET],
+      maxBatchBytes: 256 * 1024,
+      timeoutMs: 2_000,
+      allowPrivateNetwork: true,
+    },
+    {
+      kind: 'file',
+      name: 'lake',
+      purpose: 'product',
+      fields: ['customer_id', 'plan'],
+      allowRawEmail: false,
+      folder,
+      formats: ['csv', 'ndjson'],
+    },
     { kind: 'sql', name: 'warehouse', purpose: 'product', fields: ['customer_id'], allowRawEmail: false },
   ];
   for (const id of customerIds('c', 1, 6)) await addCustomer(test.db, id, { plan: 'pro' });
@@ -60,7 +90,10 @@ describe('erasing a customer the destinations hold', () => {
   it('sends the webhook a signed remove, rewrites the exports without them and drops their SQL rows', async () => {
     expect(await exported()).toContain('c002');
     expect(receiver.removes()).toEqual(['c001']); // v2: c001 left the cohort
-    const report = await eraseCustomer({ db: test.db, log, destinations }, { customerId: 'c002', requestedBy: 'priya', reason: 'request #9' });
+    const report = await eraseCustomer(
+      { db: test.db, log, destinations },
+      { customerId: 'c002', requestedBy: 'priya', reason: 'request #9' },
+    );
     expect(report.removals).toEqual([
       { cohortId: 'payers', destination: 'crm', delivered: true },
       { cohortId: 'payers', destination: 'lake', delivered: true },
@@ -69,9 +102,13 @@ describe('erasing a customer the destinations hold', () => {
     expect(receiver.removes()).toEqual(['c001', 'c002']);
     expect(receiver.requests.every((r) => r.verified)).toBe(true);
     expect(await exported()).not.toMatch(/c002\b/);
-    const manifest = JSON.parse(await fs.readFile(path.join(folder, 'payers', 'v2', 'manifest.json'), 'utf8')) as { files: Record<string, { rows: number }> };
+    const manifest = JSON.parse(await fs.readFile(path.join(folder, 'payers', 'v2', 'manifest.json'), 'utf8')) as {
+      files: Record<string, { rows: number }>;
+    };
     expect(manifest.files['full.csv']!.rows).toBe(4); // c003 … c006
-    const table = await test.db.query<{ customer_id: string }>("SELECT customer_id FROM published_cohort_members WHERE cohort_id = 'payers' ORDER BY 1");
+    const table = await test.db.query<{ customer_id: string }>(
+      "SELECT customer_id FROM published_cohort_members WHERE cohort_id = 'payers' ORDER BY 1",
+    );
     expect(table.rows.map((r) => r.customer_id)).toEqual(customerIds('c', 3, 6));
   });
 
@@ -80,11 +117,17 @@ describe('erasing a customer the destinations hold', () => {
       `SELECT d.adds, (SELECT count(*) FROM delivery_items i WHERE i.delivery_id = d.delivery_id AND i.kind = 'add') AS items
        FROM destination_deliveries d WHERE d.destination = 'crm' ORDER BY d.version`,
     );
-    expect(counts.rows.map((r) => [r.adds, Number(r.items)])).toEqual([[3, 3], [2, 2]]); // c001,c003,c004 then c005,c006
+    expect(counts.rows.map((r) => [r.adds, Number(r.items)])).toEqual([
+      [3, 3],
+      [2, 2],
+    ]); // c001,c003,c004 then c005,c006
   });
 
   it('sends nothing again when the erasure is repeated', async () => {
-    const again = await eraseCustomer({ db: test.db, log, destinations }, { customerId: 'c002', requestedBy: 'priya', reason: 'duplicate' });
+    const again = await eraseCustomer(
+      { db: test.db, log, destinations },
+      { customerId: 'c002', requestedBy: 'priya', reason: 'duplicate' },
+    );
     expect(again.alreadyErased).toBe(true);
     expect(receiver.removes()).toEqual(['c001', 'c002']);
   });

@@ -14,7 +14,8 @@ describe('ingest of the four source kinds', () => {
   let t: TestDatabase;
   let dir: string;
   let run = 0;
-  const ingest = (extra: { chunkRows?: number } = {}) => ingestSources({ db: t.db, log }, { runId: `run-${++run}`, sourceDir: dir, now: NOW, ...extra });
+  const ingest = (extra: { chunkRows?: number } = {}) =>
+    ingestSources({ db: t.db, log }, { runId: `run-${++run}`, sourceDir: dir, now: NOW, ...extra });
   const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text);
   const rows = async (sql: string, params: unknown[] = []) => (await t.db.query(sql, params)).rows;
 
@@ -27,47 +28,125 @@ describe('ingest of the four source kinds', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const crm = (id: string, extra: Record<string, unknown> = {}) => ({ crm_id: id, email: `${id}@example.com`, updated_at: '2026-11-01T00:00:00Z', ...extra });
+  const crm = (id: string, extra: Record<string, unknown> = {}) => ({
+    crm_id: id,
+    email: `${id}@example.com`,
+    updated_at: '2026-11-01T00:00:00Z',
+    ...extra,
+  });
 
   it('accounts for every row: read = stored + duplicates + quarantined, per source and in total', async () => {
-    write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1' }), crm('c2'), '{"crm_id": "c3"', { crm_id: 'c4', updated_at: 'yesterday' }]));
-    write('product-0001.csv', 'event_id,user_id,anonymous_id,type,timestamp,properties\np1,u1,,login,2026-11-20T10:00:00Z,\np1,u1,,login,2026-11-20T10:00:00Z,\np2,u1,,Login!,2026-11-20T10:00:00Z,\np3,u1,,login,2026-11-20T10:00:00Z\n');
+    write(
+      'crm-0001.ndjson',
+      lines([
+        crm('c1', { product_user_id: 'u1' }),
+        crm('c2'),
+        '{"crm_id": "c3"',
+        { crm_id: 'c4', updated_at: 'yesterday' },
+      ]),
+    );
+    write(
+      'product-0001.csv',
+      'event_id,user_id,anonymous_id,type,timestamp,properties\np1,u1,,login,2026-11-20T10:00:00Z,\np1,u1,,login,2026-11-20T10:00:00Z,\np2,u1,,Login!,2026-11-20T10:00:00Z,\np3,u1,,login,2026-11-20T10:00:00Z\n',
+    );
     const s = await ingest();
     expect(s.rowsRead).toBe(s.stored + s.duplicates + s.quarantined);
     for (const r of s.sources) expect(r.rowsRead).toBe(r.stored + r.duplicates + r.quarantined);
     expect(s.sources.find((r) => r.source === 'crm')).toMatchObject({ rowsRead: 4, stored: 2, quarantined: 2 });
-    expect(s.sources.find((r) => r.source === 'product')).toMatchObject({ rowsRead: 4, stored: 1, duplicates: 1, quarantined: 2 });
+    expect(s.sources.find((r) => r.source === 'product')).toMatchObject({
+      rowsRead: 4,
+      stored: 1,
+      duplicates: 1,
+      quarantined: 2,
+    });
     expect(await rows('SELECT source, file, line, reason FROM quarantine ORDER BY source, line')).toEqual([
       { source: 'crm', file: 'crm-0001.ndjson', line: 3, reason: expect.stringMatching(/not valid JSON/) },
-      { source: 'crm', file: 'crm-0001.ndjson', line: 4, reason: 'updated_at: an ISO 8601 timestamp such as 2026-03-01T12:00:00Z (got "yesterday")' },
-      { source: 'product', file: 'product-0001.csv', line: 4, reason: expect.stringMatching(/^type: .* \(got "Login!"\)$/) },
+      {
+        source: 'crm',
+        file: 'crm-0001.ndjson',
+        line: 4,
+        reason: 'updated_at: an ISO 8601 timestamp such as 2026-03-01T12:00:00Z (got "yesterday")',
+      },
+      {
+        source: 'product',
+        file: 'product-0001.csv',
+        line: 4,
+        reason: expect.stringMatching(/^type: .* \(got "Login!"\)$/),
+      },
       { source: 'product', file: 'product-0001.csv', line: 5, reason: 'wrong number of columns (expected 6, got 5)' },
     ]);
   });
 
   it('changes nothing when the same files are ingested again', async () => {
     write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1' })]));
-    write('product-0001.ndjson', lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }]));
+    write(
+      'product-0001.ndjson',
+      lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }]),
+    );
     await ingest();
-    const before = await rows('SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c, (SELECT sum(events) FROM customer_daily) AS d');
+    const before = await rows(
+      'SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c, (SELECT sum(events) FROM customer_daily) AS d',
+    );
     const again = await ingest();
     expect(again).toMatchObject({ filesRead: 0, filesSkipped: 2, rowsRead: 0 });
-    expect(await rows('SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c, (SELECT sum(events) FROM customer_daily) AS d')).toEqual(before);
+    expect(
+      await rows(
+        'SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c, (SELECT sum(events) FROM customer_daily) AS d',
+      ),
+    ).toEqual(before);
   });
 
   it('drops an event re-sent in a later file as a duplicate', async () => {
-    write('product-0001.ndjson', lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }]));
+    write(
+      'product-0001.ndjson',
+      lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }]),
+    );
     await ingest();
-    write('product-0002.ndjson', lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }, { event_id: 'p2', user_id: 'u1', type: 'login', timestamp: '2026-11-20T11:00:00Z' }]));
+    write(
+      'product-0002.ndjson',
+      lines([
+        { event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' },
+        { event_id: 'p2', user_id: 'u1', type: 'login', timestamp: '2026-11-20T11:00:00Z' },
+      ]),
+    );
     const s = await ingest();
     expect(s.sources.find((r) => r.source === 'product')).toMatchObject({ rowsRead: 2, stored: 1, duplicates: 1 });
   });
 
   it('maps every identifier to one canonical customer: normalised email, product user, billing customer', async () => {
-    write('crm-0001.ndjson', lines([crm('c1', { email: '  Ann@Example.COM ', product_user_id: 'u1', billing_customer_id: 'b1' })]));
-    write('product-0001.ndjson', lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }]));
-    write('billing-0001.ndjson', lines([{ event_id: 'i1', billing_customer_id: 'b1', type: 'invoice_paid', timestamp: '2026-11-02T00:00:00Z', amount: 49, currency: 'eur' }]));
-    write('support-0001.ndjson', lines([{ ticket_id: 't1', event: 'opened', email: 'ANN@example.com', timestamp: '2026-11-05T09:00:00Z', priority: 'high' }]));
+    write(
+      'crm-0001.ndjson',
+      lines([crm('c1', { email: '  Ann@Example.COM ', product_user_id: 'u1', billing_customer_id: 'b1' })]),
+    );
+    write(
+      'product-0001.ndjson',
+      lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }]),
+    );
+    write(
+      'billing-0001.ndjson',
+      lines([
+        {
+          event_id: 'i1',
+          billing_customer_id: 'b1',
+          type: 'invoice_paid',
+          timestamp: '2026-11-02T00:00:00Z',
+          amount: 49,
+          currency: 'eur',
+        },
+      ]),
+    );
+    write(
+      'support-0001.ndjson',
+      lines([
+        {
+          ticket_id: 't1',
+          event: 'opened',
+          email: 'ANN@example.com',
+          timestamp: '2026-11-05T09:00:00Z',
+          priority: 'high',
+        },
+      ]),
+    );
     await ingest();
     expect(await rows('SELECT source, customer_id FROM events ORDER BY source')).toEqual([
       { source: 'billing', customer_id: 'c1' },
@@ -78,18 +157,25 @@ describe('ingest of the four source kinds', () => {
   });
 
   it('attributes events that arrived before their identity link once the link arrives, rollups included', async () => {
-    write('product-0001.ndjson', lines([
-      { event_id: 'p1', anonymous_id: 'a9', type: 'page_view', timestamp: '2026-11-19T10:00:00Z' },
-      { event_id: 'p2', user_id: 'u7', anonymous_id: 'a9', type: 'identify', timestamp: '2026-11-19T10:05:00Z' },
-      { event_id: 'p3', user_id: 'u7', type: 'login', timestamp: '2026-11-20T10:00:00Z' },
-    ]));
+    write(
+      'product-0001.ndjson',
+      lines([
+        { event_id: 'p1', anonymous_id: 'a9', type: 'page_view', timestamp: '2026-11-19T10:00:00Z' },
+        { event_id: 'p2', user_id: 'u7', anonymous_id: 'a9', type: 'identify', timestamp: '2026-11-19T10:05:00Z' },
+        { event_id: 'p3', user_id: 'u7', type: 'login', timestamp: '2026-11-20T10:00:00Z' },
+      ]),
+    );
     await ingest();
     expect(await rows('SELECT count(*)::int AS n FROM events WHERE customer_id IS NULL')).toEqual([{ n: 3 }]);
     write('crm-0001.ndjson', lines([crm('c7', { product_user_id: 'u7' })]));
     const s = await ingest();
     expect(s.lateAttributed).toBe(3);
-    expect(await rows('SELECT event_id, customer_id FROM events ORDER BY event_id')).toEqual(['p1', 'p2', 'p3'].map((id) => ({ event_id: id, customer_id: 'c7' })));
-    expect(await rows("SELECT event_type, events FROM customer_daily WHERE customer_id = 'c7' ORDER BY event_type")).toEqual([
+    expect(await rows('SELECT event_id, customer_id FROM events ORDER BY event_id')).toEqual(
+      ['p1', 'p2', 'p3'].map((id) => ({ event_id: id, customer_id: 'c7' })),
+    );
+    expect(
+      await rows("SELECT event_type, events FROM customer_daily WHERE customer_id = 'c7' ORDER BY event_type"),
+    ).toEqual([
       { event_type: 'identify', events: 1 },
       { event_type: 'login', events: 1 },
       { event_type: 'page_view', events: 1 },
@@ -98,39 +184,93 @@ describe('ingest of the four source kinds', () => {
 
   it('keeps the rollups, by filterable property, equal to the events they summarise', async () => {
     write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1', billing_customer_id: 'b1' })]));
-    write('product-0001.ndjson', lines(Array.from({ length: 40 }, (_, i) => ({ event_id: `p${i}`, user_id: 'u1', type: i % 2 ? 'login' : 'feature_used', timestamp: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}T10:00:00Z`, properties: i % 2 ? { method: 'sso', browser: `b${i}` } : { feature: i % 4 ? 'api' : 'alerts' } }))));
-    write('billing-0001.ndjson', lines([{ event_id: 'i1', billing_customer_id: 'b1', type: 'invoice_paid', timestamp: '2026-11-02T00:00:00Z', amount: 49.5, currency: 'EUR' }]));
+    write(
+      'product-0001.ndjson',
+      lines(
+        Array.from({ length: 40 }, (_, i) => ({
+          event_id: `p${i}`,
+          user_id: 'u1',
+          type: i % 2 ? 'login' : 'feature_used',
+          timestamp: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}T10:00:00Z`,
+          properties: i % 2 ? { method: 'sso', browser: `b${i}` } : { feature: i % 4 ? 'api' : 'alerts' },
+        })),
+      ),
+    );
+    write(
+      'billing-0001.ndjson',
+      lines([
+        {
+          event_id: 'i1',
+          billing_customer_id: 'b1',
+          type: 'invoice_paid',
+          timestamp: '2026-11-02T00:00:00Z',
+          amount: 49.5,
+          currency: 'EUR',
+        },
+      ]),
+    );
     await ingest({ chunkRows: 7 });
-    const fromEvents = await rows(`SELECT customer_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, cohortflow_rollup_dims(properties) AS dims, count(*)::int AS events, COALESCE(sum(value), 0) AS value_sum
+    const fromEvents =
+      await rows(`SELECT customer_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, cohortflow_rollup_dims(properties) AS dims, count(*)::int AS events, COALESCE(sum(value), 0) AS value_sum
       FROM events WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
-    expect(await rows('SELECT customer_id, day, event_type, dims, events, value_sum FROM customer_daily ORDER BY 1, 2, 3, 4')).toEqual(fromEvents);
+    expect(
+      await rows(
+        'SELECT customer_id, day, event_type, dims, events, value_sum FROM customer_daily ORDER BY 1, 2, 3, 4',
+      ),
+    ).toEqual(fromEvents);
     // Only the allow-listed properties are kept: a high-cardinality one (browser) never splits a rollup.
-    expect(await rows("SELECT DISTINCT dims FROM customer_daily WHERE event_type = 'login'")).toEqual([{ dims: { method: 'sso' } }]);
-    expect(await rows('SELECT event_type FROM event_types ORDER BY 1')).toEqual([{ event_type: 'feature_used' }, { event_type: 'invoice_paid' }, { event_type: 'login' }]);
+    expect(await rows("SELECT DISTINCT dims FROM customer_daily WHERE event_type = 'login'")).toEqual([
+      { dims: { method: 'sso' } },
+    ]);
+    expect(await rows('SELECT event_type FROM event_types ORDER BY 1')).toEqual([
+      { event_type: 'feature_used' },
+      { event_type: 'invoice_paid' },
+      { event_type: 'login' },
+    ]);
   });
 
   it('keeps every CRM record, so traits can be read as of any moment', async () => {
-    write('crm-0001.ndjson', lines([crm('c1', { plan: 'pro', updated_at: '2026-10-01T00:00:00Z' }), crm('c1', { plan: 'enterprise', updated_at: '2026-11-01T00:00:00Z' })]));
+    write(
+      'crm-0001.ndjson',
+      lines([
+        crm('c1', { plan: 'pro', updated_at: '2026-10-01T00:00:00Z' }),
+        crm('c1', { plan: 'enterprise', updated_at: '2026-11-01T00:00:00Z' }),
+      ]),
+    );
     await ingest();
-    expect(await rows("SELECT plan, updated_at FROM crm_history WHERE customer_id = 'c1' ORDER BY updated_at")).toEqual([
-      { plan: 'pro', updated_at: new Date('2026-10-01T00:00:00Z') },
-      { plan: 'enterprise', updated_at: new Date('2026-11-01T00:00:00Z') },
-    ]);
+    expect(await rows("SELECT plan, updated_at FROM crm_history WHERE customer_id = 'c1' ORDER BY updated_at")).toEqual(
+      [
+        { plan: 'pro', updated_at: new Date('2026-10-01T00:00:00Z') },
+        { plan: 'enterprise', updated_at: new Date('2026-11-01T00:00:00Z') },
+      ],
+    );
     expect(await rows("SELECT plan FROM customers WHERE customer_id = 'c1'")).toEqual([{ plan: 'enterprise' }]);
   });
 
   it('reads zone-less timestamps in the source time zone and stores UTC', async () => {
     write('sources.yaml', 'sources:\n  - { name: app, kind: product, files: "app-*", timezone: Europe/Berlin }\n');
-    write('app-0001.ndjson', lines([
-      { event_id: 'summer', user_id: 'u1', type: 'login', timestamp: '2026-07-01 12:00:00' },
-      { event_id: 'winter', user_id: 'u1', type: 'login', timestamp: '2026-01-15T12:00:00' },
-      { event_id: 'offset', user_id: 'u1', type: 'login', timestamp: '2026-01-15T12:00:00-05:00' },
-      { event_id: 'no-such-day', user_id: 'u1', type: 'login', timestamp: '2025-02-30T12:00:00Z' },
-      { event_id: 'future', user_id: 'u1', type: 'login', timestamp: '2099-01-01T00:00:00Z' },
-    ]));
+    write(
+      'app-0001.ndjson',
+      lines([
+        { event_id: 'summer', user_id: 'u1', type: 'login', timestamp: '2026-07-01 12:00:00' },
+        { event_id: 'winter', user_id: 'u1', type: 'login', timestamp: '2026-01-15T12:00:00' },
+        { event_id: 'offset', user_id: 'u1', type: 'login', timestamp: '2026-01-15T12:00:00-05:00' },
+        { event_id: 'no-such-day', user_id: 'u1', type: 'login', timestamp: '2025-02-30T12:00:00Z' },
+        { event_id: 'future', user_id: 'u1', type: 'login', timestamp: '2099-01-01T00:00:00Z' },
+      ]),
+    );
     await ingest();
-    const at = Object.fromEntries((await rows('SELECT event_id, occurred_at FROM events')).map((r) => [r.event_id, (r.occurred_at as Date).toISOString()]));
-    expect(at).toEqual({ summer: '2026-07-01T10:00:00.000Z', winter: '2026-01-15T11:00:00.000Z', offset: '2026-01-15T17:00:00.000Z' });
+    const at = Object.fromEntries(
+      (await rows('SELECT event_id, occurred_at FROM events')).map((r) => [
+        r.event_id,
+        (r.occurred_at as Date).toISOString(),
+      ]),
+    );
+    expect(at).toEqual({
+      summer: '2026-07-01T10:00:00.000Z',
+      winter: '2026-01-15T11:00:00.000Z',
+      offset: '2026-01-15T17:00:00.000Z',
+    });
     expect((await rows('SELECT reason FROM quarantine ORDER BY line')).map((r) => r.reason)).toEqual([
       'timestamp: not a real point in time (got "2025-02-30T12:00:00Z")',
       'timestamp: in the future (got "2099-01-01T00:00:00Z")',
@@ -139,7 +279,10 @@ describe('ingest of the four source kinds', () => {
 
   it('reads gzip-compressed files', async () => {
     write('product-0001.ndjson.gz', '');
-    fs.writeFileSync(path.join(dir, 'product-0001.ndjson.gz'), zlib.gzipSync(lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }])));
+    fs.writeFileSync(
+      path.join(dir, 'product-0001.ndjson.gz'),
+      zlib.gzipSync(lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }])),
+    );
     const s = await ingest();
     expect(s.sources.find((r) => r.source === 'product')).toMatchObject({ rowsRead: 1, stored: 1 });
   });
@@ -149,49 +292,73 @@ describe('ingest of the four source kinds', () => {
     await expect(ingest()).rejects.toThrow(/sources\.yaml: sources\.0\.kind: /);
   });
 
-  it('maps a source\'s own column names onto the kind\'s fields, naming the column in quarantine reasons', async () => {
-    write('sources.yaml', 'sources:\n  - { name: segment, kind: product, files: "seg-*", fields: { event_id: messageId, user_id: userId, anonymous_id: anonymousId, type: event } }\n');
-    write('seg-0001.csv', 'messageId,userId,anonymousId,event,timestamp\nm1,u1,,login,2026-11-20T10:00:00Z\nm2,,a9,page_view,2026-11-20T10:05:00Z\nm3,u1,,Bad Type,2026-11-20T10:06:00Z\n');
+  it("maps a source's own column names onto the kind's fields, naming the column in quarantine reasons", async () => {
+    write(
+      'sources.yaml',
+      'sources:\n  - { name: segment, kind: product, files: "seg-*", fields: { event_id: messageId, user_id: userId, anonymous_id: anonymousId, type: event } }\n',
+    );
+    write(
+      'seg-0001.csv',
+      'messageId,userId,anonymousId,event,timestamp\nm1,u1,,login,2026-11-20T10:00:00Z\nm2,,a9,page_view,2026-11-20T10:05:00Z\nm3,u1,,Bad Type,2026-11-20T10:06:00Z\n',
+    );
     const s = await ingest();
     expect(s.sources[0]).toMatchObject({ source: 'segment', rowsRead: 3, stored: 2, quarantined: 1 });
-    expect(await rows('SELECT event_id, identity_scheme, identity_value, event_type FROM events ORDER BY event_id')).toEqual([
+    expect(
+      await rows('SELECT event_id, identity_scheme, identity_value, event_type FROM events ORDER BY event_id'),
+    ).toEqual([
       { event_id: 'm1', identity_scheme: 'user_id', identity_value: 'u1', event_type: 'login' },
       { event_id: 'm2', identity_scheme: 'anonymous_id', identity_value: 'a9', event_type: 'page_view' },
     ]);
-    expect(await rows('SELECT line, reason FROM quarantine')).toEqual([{ line: 4, reason: expect.stringMatching(/^type \(column event\): .*\(got "Bad Type"\)$/) }]);
+    expect(await rows('SELECT line, reason FROM quarantine')).toEqual([
+      { line: 4, reason: expect.stringMatching(/^type \(column event\): .*\(got "Bad Type"\)$/) },
+    ]);
   });
 
   it('refuses a field mapping for a field the kind does not have', async () => {
     write('sources.yaml', 'sources:\n  - { name: app, kind: product, fields: { customer: cust_id } }\n');
-    await expect(ingest()).rejects.toThrow(/sources\.yaml: sources\.0\.fields\.customer: product has no field "customer"/);
+    await expect(ingest()).rejects.toThrow(
+      /sources\.yaml: sources\.0\.fields\.customer: product has no field "customer"/,
+    );
   });
 
   it('reads a query source past its cursor: only new rows on the next run', async () => {
     await t.db.query(`CREATE TABLE crm_export (crm_id text, email text, plan text, updated_at timestamptz)`);
-    await t.db.query(`INSERT INTO crm_export VALUES ('c1', 'c1@example.com', 'pro', '2026-11-01T00:00:00Z'), ('c2', 'c2@example.com', 'free', '2026-11-02T00:00:00Z')`);
+    await t.db.query(
+      `INSERT INTO crm_export VALUES ('c1', 'c1@example.com', 'pro', '2026-11-01T00:00:00Z'), ('c2', 'c2@example.com', 'free', '2026-11-02T00:00:00Z')`,
+    );
     process.env.CF_TEST_CRM_URL = t.url;
-    write('sources.yaml', [
-      'sources:',
-      '  - name: warehouse-crm',
-      '    kind: crm',
-      '    query:',
-      '      urlEnv: CF_TEST_CRM_URL',
-      '      sql: SELECT crm_id, email, plan, updated_at FROM crm_export WHERE updated_at > $1::timestamptz ORDER BY updated_at',
-      '      cursorColumn: updated_at',
-    ].join('\n'));
+    write(
+      'sources.yaml',
+      [
+        'sources:',
+        '  - name: warehouse-crm',
+        '    kind: crm',
+        '    query:',
+        '      urlEnv: CF_TEST_CRM_URL',
+        '      sql: SELECT crm_id, email, plan, updated_at FROM crm_export WHERE updated_at > $1::timestamptz ORDER BY updated_at',
+        '      cursorColumn: updated_at',
+      ].join('\n'),
+    );
     const first = await ingest();
     expect(first.sources[0]).toMatchObject({ source: 'warehouse-crm', rowsRead: 2, stored: 2 });
     await t.db.query(`INSERT INTO crm_export VALUES ('c1', 'c1@example.com', 'enterprise', '2026-11-03T00:00:00Z')`);
     const second = await ingest();
     expect(second.sources[0]).toMatchObject({ rowsRead: 1, stored: 1 });
     expect(await rows("SELECT plan FROM customers WHERE customer_id = 'c1'")).toEqual([{ plan: 'enterprise' }]);
-    expect(await rows("SELECT cursor FROM source_cursors WHERE source = 'warehouse-crm'")).toEqual([{ cursor: '2026-11-03T00:00:00.000Z' }]);
+    expect(await rows("SELECT cursor FROM source_cursors WHERE source = 'warehouse-crm'")).toEqual([
+      { cursor: '2026-11-03T00:00:00.000Z' },
+    ]);
   });
 
   it('stores each event once when two loads of one source with the same events run at the same time', async () => {
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-sources-'));
     try {
-      const events = Array.from({ length: 200 }, (_, i) => ({ event_id: `p${i}`, user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }));
+      const events = Array.from({ length: 200 }, (_, i) => ({
+        event_id: `p${i}`,
+        user_id: 'u1',
+        type: 'login',
+        timestamp: '2026-11-20T10:00:00Z',
+      }));
       write('product-0001.ndjson', lines(events));
       fs.writeFileSync(path.join(other, 'product-0002.ndjson'), lines([...events].reverse()));
       const [a, b] = await Promise.all([
@@ -201,7 +368,9 @@ describe('ingest of the four source kinds', () => {
       const [pa, pb] = [a, b].map((s) => s.sources.find((r) => r.source === 'product')!);
       expect(pa!.stored + pb!.stored).toBe(200);
       expect(pa!.duplicates + pb!.duplicates).toBe(200);
-      expect(await rows('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM events')).toEqual([{ n: 200, d: 200 }]);
+      expect(await rows('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM events')).toEqual([
+        { n: 200, d: 200 },
+      ]);
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
     }
@@ -209,17 +378,40 @@ describe('ingest of the four source kinds', () => {
 
   it('resumes a file after the last committed chunk, storing nothing twice', async () => {
     write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1' })]));
-    const events = Array.from({ length: 30 }, (_, i) => ({ event_id: `p${i}`, user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }));
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      event_id: `p${i}`,
+      user_id: 'u1',
+      type: 'login',
+      timestamp: '2026-11-20T10:00:00Z',
+    }));
     write('product-0001.ndjson', lines([...events.slice(0, 20), '{broken', ...events.slice(20)]));
     // The worker dies right after its heartbeat for the second committed chunk of 10 rows.
-    const dying = ingestSources({ db: t.db, log }, { runId: 'run-killed', sourceDir: dir, now: NOW, chunkRows: 10, heartbeat: (d) => {
-      if ((d as { source: string; rowsDone: number }).source === 'product' && (d as { rowsDone: number }).rowsDone === 20) throw new Error('worker killed');
-    } });
+    const dying = ingestSources(
+      { db: t.db, log },
+      {
+        runId: 'run-killed',
+        sourceDir: dir,
+        now: NOW,
+        chunkRows: 10,
+        heartbeat: (d) => {
+          if (
+            (d as { source: string; rowsDone: number }).source === 'product' &&
+            (d as { rowsDone: number }).rowsDone === 20
+          )
+            throw new Error('worker killed');
+        },
+      },
+    );
     await expect(dying).rejects.toThrow('worker killed');
     expect(await rows("SELECT rows_done FROM ingest_progress WHERE source = 'product'")).toEqual([{ rows_done: 20 }]);
 
     const resumed = await ingest({ chunkRows: 10 });
-    expect(resumed.sources.find((r) => r.source === 'product')).toMatchObject({ rowsRead: 31, stored: 30, duplicates: 0, quarantined: 1 });
+    expect(resumed.sources.find((r) => r.source === 'product')).toMatchObject({
+      rowsRead: 31,
+      stored: 30,
+      duplicates: 0,
+      quarantined: 1,
+    });
     expect(await rows('SELECT count(*)::int AS n FROM events')).toEqual([{ n: 30 }]);
     expect(await rows('SELECT sum(events)::int AS n FROM customer_daily')).toEqual([{ n: 30 }]);
   });

@@ -20,7 +20,10 @@ import { readSourceRows, ReferenceCohorts } from '../support/reference-cohorts';
 const CATALOG_DIR = path.resolve(__dirname, '../../catalog');
 // it.each needs its cases before any hook runs, so the folder is listed now: whatever it holds
 // is checked. loadCatalog validates the same files in beforeAll.
-const CATALOG_FILES = fs.readdirSync(CATALOG_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const CATALOG_FILES = fs
+  .readdirSync(CATALOG_DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const HOUR_MS = 3_600_000;
 const log = createLogger('warn');
 
@@ -48,16 +51,33 @@ interface RefreshRun {
 
 /** What a refresh run computes: plan, one measures pass, then a snapshot per cohort after those it refers to. */
 async function refreshRun(runId: string, asOf: Date): Promise<RefreshRun> {
-  await test.db.query(`INSERT INTO runs (run_id, cadence, tier, requested_by, rationale, as_of) VALUES ($1, 'daily', 'all', 'qa', 'reference check', $2)`, [runId, asOf]);
-  const planned = await planRun(test.db, CATALOG_DIR, { runId, tier: 'all', author: 'qa', rationale: 'reference check' });
+  await test.db.query(
+    `INSERT INTO runs (run_id, cadence, tier, requested_by, rationale, as_of) VALUES ($1, 'daily', 'all', 'qa', 'reference check', $2)`,
+    [runId, asOf],
+  );
+  const planned = await planRun(test.db, CATALOG_DIR, {
+    runId,
+    tier: 'all',
+    author: 'qa',
+    rationale: 'reference check',
+  });
   await materialiseMeasures(test.db, { runId, asOf: asOf.toISOString() });
   const snapshots = new Map<string, Set<string>>();
   while (snapshots.size < planned.length) {
     const ready = planned.filter((p) => !snapshots.has(p.cohortId) && p.dependsOn.every((d) => snapshots.has(d)));
-    if (ready.length === 0) throw new Error(`run ${runId}: no planned cohort is ready; planned ${planned.map((p) => p.cohortId).join(', ')}`);
+    if (ready.length === 0)
+      throw new Error(`run ${runId}: no planned cohort is ready; planned ${planned.map((p) => p.cohortId).join(', ')}`);
     for (const p of ready) {
-      const s = await computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf: asOf.toISOString() });
-      const members = await test.db.query<{ customer_id: string }>('SELECT customer_id FROM snapshot_members WHERE snapshot_id = $1', [s.snapshotId]);
+      const s = await computeSnapshot(test.db, {
+        runId,
+        cohortId: p.cohortId,
+        definitionVersion: p.definitionVersion,
+        asOf: asOf.toISOString(),
+      });
+      const members = await test.db.query<{ customer_id: string }>(
+        'SELECT customer_id FROM snapshot_members WHERE snapshot_id = $1',
+        [s.snapshotId],
+      );
       snapshots.set(p.cohortId, new Set(members.rows.map((r) => r.customer_id)));
     }
   }
@@ -65,16 +85,30 @@ async function refreshRun(runId: string, asOf: Date): Promise<RefreshRun> {
 }
 
 /** The run's snapshot; a cohort the run does not plan (deprecated) by the self-contained statement. */
-const runMembers = async (run: RefreshRun, def: CohortDefinition) => run.snapshots.get(def.id) ?? statementMembers(def, run.asOf);
+const runMembers = async (run: RefreshRun, def: CohortDefinition) =>
+  run.snapshots.get(def.id) ?? statementMembers(def, run.asOf);
 
 /** Customers in one set and not the other (a few of each side), each with the figures `explain` gives. */
-function differences(sides: [string, string], got: Set<string>, expected: Set<string>, explain: (id: string) => string[]): string[] {
-  const show = (ids: string[], side: string) => ids.slice(0, 4).map((id) => [`${id}: ${side} only (${ids.length} such)`, ...explain(id).map((l) => `    ${l}`)].join('\n'));
-  return [...show([...got].filter((id) => !expected.has(id)).sort(), sides[0]), ...show([...expected].filter((id) => !got.has(id)).sort(), sides[1])];
+function differences(
+  sides: [string, string],
+  got: Set<string>,
+  expected: Set<string>,
+  explain: (id: string) => string[],
+): string[] {
+  const show = (ids: string[], side: string) =>
+    ids
+      .slice(0, 4)
+      .map((id) => [`${id}: ${side} only (${ids.length} such)`, ...explain(id).map((l) => `    ${l}`)].join('\n'));
+  return [
+    ...show([...got].filter((id) => !expected.has(id)).sort(), sides[0]),
+    ...show([...expected].filter((id) => !got.has(id)).sort(), sides[1]),
+  ];
 }
 
 const disagreements = (def: CohortDefinition, engine: Set<string>, ref: ReferenceCohorts) =>
-  differences(['selected by the engine', 'selected by the reference'], engine, ref.members(def), (id) => ref.explain(def, id));
+  differences(['selected by the engine', 'selected by the reference'], engine, ref.members(def), (id) =>
+    ref.explain(def, id),
+  );
 
 beforeAll(async () => {
   test = await freshDatabase('reference');
@@ -96,14 +130,20 @@ afterAll(async () => {
 });
 
 describe('the cohort engine, checked against a plain evaluation of the raw rows', () => {
-  it.each(CATALOG_FILES)('%s selects at least one customer on the generated data, so the comparison is not vacuous', (file) => {
-    expect(reference.members(cohortIn(file)).size).toBeGreaterThan(0);
-  });
+  it.each(CATALOG_FILES)(
+    '%s selects at least one customer on the generated data, so the comparison is not vacuous',
+    (file) => {
+      expect(reference.members(cohortIn(file)).size).toBeGreaterThan(0);
+    },
+  );
 
-  it.each(CATALOG_FILES)('%s: the self-contained statement (preview, explain) selects exactly the reference members', async (file) => {
-    const def = cohortIn(file);
-    expect(disagreements(def, await statementMembers(def, firstAsOf), reference)).toEqual([]);
-  });
+  it.each(CATALOG_FILES)(
+    '%s: the self-contained statement (preview, explain) selects exactly the reference members',
+    async (file) => {
+      const def = cohortIn(file);
+      expect(disagreements(def, await statementMembers(def, firstAsOf), reference)).toEqual([]);
+    },
+  );
 
   describe('in a refresh run', () => {
     let run: RefreshRun;
@@ -111,14 +151,17 @@ describe('the cohort engine, checked against a plain evaluation of the raw rows'
       run = await refreshRun('reference-run', firstAsOf);
     });
 
-    it.each(CATALOG_FILES)('%s: the snapshot holds exactly the reference members (a deprecated cohort is not planned)', (file) => {
-      const def = cohortIn(file);
-      if (def.status === 'deprecated') {
-        expect(run.planned.map((p) => p.cohortId)).not.toContain(def.id);
-        return;
-      }
-      expect(disagreements(def, run.snapshots.get(def.id)!, reference)).toEqual([]);
-    });
+    it.each(CATALOG_FILES)(
+      '%s: the snapshot holds exactly the reference members (a deprecated cohort is not planned)',
+      (file) => {
+        const def = cohortIn(file);
+        if (def.status === 'deprecated') {
+          expect(run.planned.map((p) => p.cohortId)).not.toContain(def.id);
+          return;
+        }
+        expect(disagreements(def, run.snapshots.get(def.id)!, reference)).toEqual([]);
+      },
+    );
   });
 });
 
@@ -152,17 +195,30 @@ describe('point in time, once a second batch has been ingested after asOf', () =
     expect(disagreements(def, await runMembers(replay, def), replayReference)).toEqual([]);
   });
 
-  it.each(CATALOG_FILES)('%s: a run at the earlier asOf selects the members the run before the batch selected', async (file) => {
-    const def = cohortIn(file);
-    const explain = (id: string) => [
-      ...reference.explain(def, id).map((l) => `before the batch: ${l}`),
-      ...replayReference.explain(def, id).map((l) => `after the batch:  ${l}`),
-    ];
-    expect(differences(['selected by the replay', 'selected before the batch'], await runMembers(replay, def), await runMembers(firstRun, def), explain)).toEqual([]);
-  });
+  it.each(CATALOG_FILES)(
+    '%s: a run at the earlier asOf selects the members the run before the batch selected',
+    async (file) => {
+      const def = cohortIn(file);
+      const explain = (id: string) => [
+        ...reference.explain(def, id).map((l) => `before the batch: ${l}`),
+        ...replayReference.explain(def, id).map((l) => `after the batch:  ${l}`),
+      ];
+      expect(
+        differences(
+          ['selected by the replay', 'selected before the batch'],
+          await runMembers(replay, def),
+          await runMembers(firstRun, def),
+          explain,
+        ),
+      ).toEqual([]);
+    },
+  );
 
-  it.each(CATALOG_FILES)('%s: a run after the batch ignores rows stamped later than its asOf, though ingested before it', async (file) => {
-    const def = cohortIn(file);
-    expect(disagreements(def, await runMembers(laterRun, def), laterReference)).toEqual([]);
-  });
+  it.each(CATALOG_FILES)(
+    '%s: a run after the batch ignores rows stamped later than its asOf, though ingested before it',
+    async (file) => {
+      const def = cohortIn(file);
+      expect(disagreements(def, await runMembers(laterRun, def), laterReference)).toEqual([]);
+    },
+  );
 });

@@ -2,7 +2,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidDefinitionError } from '../../src/cohorts/catalog';
-import { computeSnapshot, dropMeasures, materialiseMeasures, measuresTableOf, planRun, type PlannedCohort } from '../../src/cohorts/run-compute';
+import {
+  computeSnapshot,
+  dropMeasures,
+  materialiseMeasures,
+  measuresTableOf,
+  planRun,
+  type PlannedCohort,
+} from '../../src/cohorts/run-compute';
 import { inDependencyOrder } from '../../src/workflows/compute-order';
 import { definitionVersions, GuardrailRefused, recordDeletion } from '../../src/cohorts/versions';
 import { addCustomer, addEvent, rebuildRollups } from '../support/cohort-data';
@@ -28,14 +35,29 @@ ${rule}
 
 const FILES = {
   'paying.yaml': cohortFile('paying', 'strategic', '  trait: { name: plan, in: [pro, enterprise] }', '[crm]'),
-  'active-payers.yaml': cohortFile('active-payers', 'tactical', '  all:\n    - in_cohort: paying\n    - event: { type: login, within: 7d, count: { gte: 2 } }'),
-  'frequent.yaml': cohortFile('frequent', 'tactical', '  measure: { name: frequency, window: 7d, gte: 3 }', '[product]'),
+  'active-payers.yaml': cohortFile(
+    'active-payers',
+    'tactical',
+    '  all:\n    - in_cohort: paying\n    - event: { type: login, within: 7d, count: { gte: 2 } }',
+  ),
+  'frequent.yaml': cohortFile(
+    'frequent',
+    'tactical',
+    '  measure: { name: frequency, window: 7d, gte: 3 }',
+    '[product]',
+  ),
 };
 
-async function plan(tier: 'all' | 'tactical' | 'strategic' = 'all', rationale = 'spec run'): Promise<{ runId: string; planned: PlannedCohort[] }> {
+async function plan(
+  tier: 'all' | 'tactical' | 'strategic' = 'all',
+  rationale = 'spec run',
+): Promise<{ runId: string; planned: PlannedCohort[] }> {
   runNo += 1;
   const runId = `run-${runNo}`;
-  await test.db.query("INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ($1, 'adhoc', $2, 'rita', $3)", [runId, tier, rationale]);
+  await test.db.query(
+    "INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ($1, 'adhoc', $2, 'rita', $3)",
+    [runId, tier, rationale],
+  );
   return { runId, planned: await planRun(test.db, catalogDir, { runId, tier, author: 'rita', rationale }) };
 }
 
@@ -43,14 +65,21 @@ async function plan(tier: 'all' | 'tactical' | 'strategic' = 'all', rationale = 
 async function computeRun(asOf = AS_OF) {
   const { runId, planned } = await plan();
   await materialiseMeasures(test.db, { runId, asOf });
-  const computed = await inDependencyOrder(planned, 1, (p) => computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }));
+  const computed = await inDependencyOrder(planned, 1, (p) =>
+    computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }),
+  );
   const done = new Map(planned.map((p, i) => [p.cohortId, computed[i]!]));
   await dropMeasures(test.db, { runId });
   return { runId, planned, snapshots: done };
 }
 
 const membersOf = async (snapshotId: string) =>
-  (await test.db.query<{ customer_id: string }>('SELECT customer_id FROM snapshot_members WHERE snapshot_id = $1 ORDER BY customer_id', [snapshotId])).rows.map((r) => r.customer_id);
+  (
+    await test.db.query<{ customer_id: string }>(
+      'SELECT customer_id FROM snapshot_members WHERE snapshot_id = $1 ORDER BY customer_id',
+      [snapshotId],
+    )
+  ).rows.map((r) => r.customer_id);
 
 beforeAll(async () => {
   test = await freshDatabase('run_compute');
@@ -59,7 +88,8 @@ beforeAll(async () => {
   await addCustomer(test.db, 'c_pro_active', { plan: 'pro' });
   await addCustomer(test.db, 'c_pro_idle', { plan: 'pro' });
   await addCustomer(test.db, 'c_free_active', { plan: 'free' });
-  for (const id of ['c_pro_active', 'c_free_active']) for (const d of [26, 27, 28]) await addEvent(test.db, id, 'login', `2026-02-${d}T10:00:00Z`);
+  for (const id of ['c_pro_active', 'c_free_active'])
+    for (const d of [26, 27, 28]) await addEvent(test.db, id, 'login', `2026-02-${d}T10:00:00Z`);
   await rebuildRollups(test.db);
 });
 
@@ -72,7 +102,14 @@ describe('planning a run', () => {
     const { planned } = await plan('all', 'first look at the catalog');
     const versions = await definitionVersions(test.db, 'paying');
 
-    expect(versions).toEqual([expect.objectContaining({ version: 1, change: 'create', rationale: 'first look at the catalog', author: expect.stringMatching(/^rita/) })]);
+    expect(versions).toEqual([
+      expect.objectContaining({
+        version: 1,
+        change: 'create',
+        rationale: 'first look at the catalog',
+        author: expect.stringMatching(/^rita/),
+      }),
+    ]);
     expect(planned.find((p) => p.cohortId === 'active-payers')?.dependsOn).toEqual(['paying']);
   });
 
@@ -85,25 +122,40 @@ describe('planning a run', () => {
     const versions = await definitionVersions(test.db, 'frequent');
     await fs.writeFile(path.join(catalogDir, 'frequent.yaml'), FILES['frequent.yaml']);
 
-    expect(versions.map((v) => [v.version, v.change, v.rationale])).toEqual([[1, 'create', 'first look at the catalog'], [2, 'update', 'two days is frequent enough']]);
+    expect(versions.map((v) => [v.version, v.change, v.rationale])).toEqual([
+      [1, 'create', 'first look at the catalog'],
+      [2, 'update', 'two days is frequent enough'],
+    ]);
     expect(JSON.stringify(versions[0]!.definition)).toContain('"gte":3');
   });
 
   it('fixes the plan once: planning the same run again returns it unchanged', async () => {
     const { runId, planned } = await plan('tactical');
-    expect(await planRun(test.db, catalogDir, { runId, tier: 'tactical', author: 'rita', rationale: 'retry' })).toEqual(planned);
+    expect(await planRun(test.db, catalogDir, { runId, tier: 'tactical', author: 'rita', rationale: 'retry' })).toEqual(
+      planned,
+    );
     expect(planned.map((p) => p.cohortId)).toEqual(['active-payers', 'frequent']);
   });
 
   it('refuses a run when a strategic cohort vanished from the folder without a recorded deletion', async () => {
     await fs.rm(path.join(catalogDir, 'paying.yaml'));
-    await fs.writeFile(path.join(catalogDir, 'active-payers.yaml'), FILES['active-payers.yaml'].replace('    - in_cohort: paying\n', ''));
-    const err = await plan().then(() => undefined, (e: unknown) => e);
+    await fs.writeFile(
+      path.join(catalogDir, 'active-payers.yaml'),
+      FILES['active-payers.yaml'].replace('    - in_cohort: paying\n', ''),
+    );
+    const err = await plan().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await fs.writeFile(path.join(catalogDir, 'paying.yaml'), FILES['paying.yaml']);
     await fs.writeFile(path.join(catalogDir, 'active-payers.yaml'), FILES['active-payers.yaml']);
 
     expect(err).toBeInstanceOf(InvalidDefinitionError);
-    expect((err as InvalidDefinitionError).problems).toEqual([expect.stringMatching(/strategic cohort "paying" is missing from the catalog; .*cohortflow cohorts delete paying --reason/)]);
+    expect((err as InvalidDefinitionError).problems).toEqual([
+      expect.stringMatching(
+        /strategic cohort "paying" is missing from the catalog; .*cohortflow cohorts delete paying --reason/,
+      ),
+    ]);
     expect((await definitionVersions(test.db, 'paying')).map((v) => v.change)).toEqual(['create']);
   });
 
@@ -113,7 +165,10 @@ describe('planning a run', () => {
 
     await recordDeletion(test.db, 'paying', { author: 'rita', reason: 'Replaced by the revenue-based definition.' });
     const versions = await definitionVersions(test.db, 'paying');
-    expect(versions.map((v) => [v.change, v.rationale])).toEqual([['create', 'first look at the catalog'], ['delete', 'Replaced by the revenue-based definition.']]);
+    expect(versions.map((v) => [v.change, v.rationale])).toEqual([
+      ['create', 'first look at the catalog'],
+      ['delete', 'Replaced by the revenue-based definition.'],
+    ]);
 
     await plan(); // the file is still there: the next run records it as created again
     expect((await definitionVersions(test.db, 'paying')).at(-1)).toMatchObject({ version: 3, change: 'create' });
@@ -152,24 +207,44 @@ describe('computing snapshots', () => {
 
     expect(again.snapshots.get('active-payers')!.contentHash).toBe(before.snapshots.get('active-payers')!.contentHash);
     expect(await membersOf(later.snapshots.get('active-payers')!.snapshotId)).toEqual(['c_pro_active', 'c_pro_idle']);
-    expect(later.snapshots.get('active-payers')!.contentHash).not.toBe(before.snapshots.get('active-payers')!.contentHash);
+    expect(later.snapshots.get('active-payers')!.contentHash).not.toBe(
+      before.snapshots.get('active-payers')!.contentHash,
+    );
   });
 
   it('is idempotent per (run, cohort): a retried compute returns the same snapshot and stores its members once', async () => {
     const { runId, planned } = await plan();
     await materialiseMeasures(test.db, { runId, asOf: AS_OF });
     const p = planned.find((x) => x.cohortId === 'paying')!;
-    const once = await computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf: AS_OF });
-    const twice = await computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf: AS_OF });
+    const once = await computeSnapshot(test.db, {
+      runId,
+      cohortId: p.cohortId,
+      definitionVersion: p.definitionVersion,
+      asOf: AS_OF,
+    });
+    const twice = await computeSnapshot(test.db, {
+      runId,
+      cohortId: p.cohortId,
+      definitionVersion: p.definitionVersion,
+      asOf: AS_OF,
+    });
 
     expect(twice).toEqual(once);
-    expect((await test.db.query('SELECT count(*)::int AS n FROM snapshot_members WHERE snapshot_id = $1', [once.snapshotId])).rows[0].n).toBe(once.size);
+    expect(
+      (await test.db.query('SELECT count(*)::int AS n FROM snapshot_members WHERE snapshot_id = $1', [once.snapshotId]))
+        .rows[0].n,
+    ).toBe(once.size);
   });
 
   it('computes the same members without a measures table, from the rollups directly', async () => {
     const { runId, planned } = await plan();
     const p = planned.find((x) => x.cohortId === 'frequent')!;
-    const direct = await computeSnapshot(test.db, { runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf: AS_OF });
+    const direct = await computeSnapshot(test.db, {
+      runId,
+      cohortId: p.cohortId,
+      definitionVersion: p.definitionVersion,
+      asOf: AS_OF,
+    });
     const tabled = await computeRun();
 
     expect(direct.contentHash).toBe(tabled.snapshots.get('frequent')!.contentHash);

@@ -16,7 +16,11 @@ export interface ListeningApi {
  * The real HTTP API on a free local port, for routes that read Postgres only: its Temporal
  * connection is lazy and points nowhere, so a route that did dial Temporal would fail loudly.
  */
-export async function listenApi(cohorts: CohortDeps, tokens: Record<string, TokenGrant>, destinations: Destination[] = []): Promise<ListeningApi> {
+export async function listenApi(
+  cohorts: CohortDeps,
+  tokens: Record<string, TokenGrant>,
+  destinations: Destination[] = [],
+): Promise<ListeningApi> {
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
   const api = createApi({
     refreshes: new RefreshClient(new Client({ connection: temporal }), 'api-test', { approvers: [], deadline: '72h' }),

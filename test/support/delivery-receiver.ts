@@ -16,7 +16,10 @@ export interface BatchBody {
  * What the receiver answers to its n-th request (1-based): a status and headers; 'hang' never
  * answers and stores nothing; `hang: true` stores the batch but never answers (a lost response).
  */
-export type Answer = (n: number, body: BatchBody) => { status: number; headers?: Record<string, string>; hang?: boolean } | 'hang';
+export type Answer = (
+  n: number,
+  body: BatchBody,
+) => { status: number; headers?: Record<string, string>; hang?: boolean } | 'hang';
 
 /**
  * A real HTTP receiver keyed on webhook-id, as the Standard Webhooks spec asks: a repeated id is
@@ -56,6 +59,10 @@ export async function startDeliveryReceiver(secret: string, answer: Answer = () 
     /** Customer ids added, over every accepted batch. */
     adds: () => [...accepted.values()].flatMap((b) => b.adds.map((a) => String(a.customer_id))),
     removes: () => [...accepted.values()].flatMap((b) => b.removes.map((r) => r.customer_id)),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

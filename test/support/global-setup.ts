@@ -12,7 +12,10 @@ export default function globalSetup(): void {
   temporalCliPath(root);
   testServerPath(root);
   if (!process.env.TEST_DATABASE_URL) {
-    const exports = execFileSync('bash', [path.join(root, 'scripts/test-db.sh'), 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const exports = execFileSync('bash', [path.join(root, 'scripts/test-db.sh'), 'start'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const url = /DATABASE_URL=['"]?([^'"\s]+)/.exec(exports)?.[1];
     if (!url) throw new Error(`scripts/test-db.sh printed no DATABASE_URL:\n${exports}`);
     process.env.TEST_DATABASE_URL = url;

@@ -9,10 +9,32 @@ import type { Queryable } from '../../src/data/db';
 const DAY_US = 86_400_000_000;
 
 /** Timestamps are whole microseconds since the epoch, as Postgres stores them, so `≤ asOf` is exact. */
-export interface CustomerRow { customerId: string; firstSeenUs: number; traits: Traits }
-export interface Traits { plan: string | null; country: string | null; lifecycle_stage: string | null; signupUs: number | null; consent_marketing: boolean | null }
-export interface EventRow { customerId: string | null; type: string; occurredUs: number; ingestedUs: number; value: number | null; properties: Record<string, unknown> }
-export interface CrmRecord { customerId: string; updatedUs: number; ingestedUs: number; traits: Traits }
+export interface CustomerRow {
+  customerId: string;
+  firstSeenUs: number;
+  traits: Traits;
+}
+export interface Traits {
+  plan: string | null;
+  country: string | null;
+  lifecycle_stage: string | null;
+  signupUs: number | null;
+  consent_marketing: boolean | null;
+}
+export interface EventRow {
+  customerId: string | null;
+  type: string;
+  occurredUs: number;
+  ingestedUs: number;
+  value: number | null;
+  properties: Record<string, unknown>;
+}
+export interface CrmRecord {
+  customerId: string;
+  updatedUs: number;
+  ingestedUs: number;
+  traits: Traits;
+}
 
 export interface SourceRows {
   customers: CustomerRow[];
@@ -24,14 +46,35 @@ export interface SourceRows {
 
 const us = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::bigint`;
 const usOrNull = (v: string | null) => (v === null ? null : Number(v));
-type TraitColumns = { plan: string | null; country: string | null; lifecycle_stage: string | null; signup_us: string | null; consent_marketing: boolean | null };
-const traitsOf = (r: TraitColumns): Traits => ({ plan: r.plan, country: r.country, lifecycle_stage: r.lifecycle_stage, signupUs: usOrNull(r.signup_us), consent_marketing: r.consent_marketing });
+type TraitColumns = {
+  plan: string | null;
+  country: string | null;
+  lifecycle_stage: string | null;
+  signup_us: string | null;
+  consent_marketing: boolean | null;
+};
+const traitsOf = (r: TraitColumns): Traits => ({
+  plan: r.plan,
+  country: r.country,
+  lifecycle_stage: r.lifecycle_stage,
+  signupUs: usOrNull(r.signup_us),
+  consent_marketing: r.consent_marketing,
+});
 const TRAIT_SELECT = `plan, country, lifecycle_stage, ${us('signup_at')} AS signup_us, consent_marketing`;
 
 /** Everything the language can read, by plain full-table SELECTs. */
 export async function readSourceRows(db: Queryable): Promise<SourceRows> {
-  const customers = await db.query<TraitColumns & { customer_id: string; first_seen_us: string }>(`SELECT customer_id, ${us('first_seen_at')} AS first_seen_us, ${TRAIT_SELECT} FROM customers`);
-  const events = await db.query<{ customer_id: string | null; event_type: string; occurred_us: string; ingested_us: string; value: string | null; properties: Record<string, unknown> }>(
+  const customers = await db.query<TraitColumns & { customer_id: string; first_seen_us: string }>(
+    `SELECT customer_id, ${us('first_seen_at')} AS first_seen_us, ${TRAIT_SELECT} FROM customers`,
+  );
+  const events = await db.query<{
+    customer_id: string | null;
+    event_type: string;
+    occurred_us: string;
+    ingested_us: string;
+    value: string | null;
+    properties: Record<string, unknown>;
+  }>(
     `SELECT customer_id, event_type, ${us('occurred_at')} AS occurred_us, ${us('ingested_at')} AS ingested_us, value, properties FROM events`,
   );
   const history = await db.query<TraitColumns & { customer_id: string; updated_us: string; ingested_us: string }>(
@@ -39,20 +82,61 @@ export async function readSourceRows(db: Queryable): Promise<SourceRows> {
   );
   const rates = await db.query<{ currency: string; per_usd: string }>('SELECT currency, per_usd FROM fx_rates');
   return {
-    customers: customers.rows.map((r) => ({ customerId: r.customer_id, firstSeenUs: Number(r.first_seen_us), traits: traitsOf(r) })),
-    events: events.rows.map((r) => ({ customerId: r.customer_id, type: r.event_type, occurredUs: Number(r.occurred_us), ingestedUs: Number(r.ingested_us), value: r.value === null ? null : Number(r.value), properties: r.properties })),
-    crmHistory: history.rows.map((r) => ({ customerId: r.customer_id, updatedUs: Number(r.updated_us), ingestedUs: Number(r.ingested_us), traits: traitsOf(r) })),
+    customers: customers.rows.map((r) => ({
+      customerId: r.customer_id,
+      firstSeenUs: Number(r.first_seen_us),
+      traits: traitsOf(r),
+    })),
+    events: events.rows.map((r) => ({
+      customerId: r.customer_id,
+      type: r.event_type,
+      occurredUs: Number(r.occurred_us),
+      ingestedUs: Number(r.ingested_us),
+      value: r.value === null ? null : Number(r.value),
+      properties: r.properties,
+    })),
+    crmHistory: history.rows.map((r) => ({
+      customerId: r.customer_id,
+      updatedUs: Number(r.updated_us),
+      ingestedUs: Number(r.ingested_us),
+      traits: traitsOf(r),
+    })),
     perUsd: new Map(rates.rows.map((r) => [r.currency, Number(r.per_usd)])),
   };
 }
 
 /** Types that are not product activity (recency, frequency, velocity ignore them). */
-const NOT_ACTIVITY = new Set(['invoice_paid', 'payment_failed', 'refund', 'subscription_started', 'subscription_upgraded', 'subscription_downgraded', 'subscription_cancelled', 'ticket_opened', 'ticket_closed', 'identify']);
+const NOT_ACTIVITY = new Set([
+  'invoice_paid',
+  'payment_failed',
+  'refund',
+  'subscription_started',
+  'subscription_upgraded',
+  'subscription_downgraded',
+  'subscription_cancelled',
+  'ticket_opened',
+  'ticket_closed',
+  'identify',
+]);
 const DEFAULT_DAYS: Partial<Record<MeasureName, number>> = {
-  frequency: 30, monetary: 90, velocity: 14, support_intensity: 30, failed_payments: 30, upgrades: 90, downgrades: 90, refunds: 90, rfm_f: 90, rfm_m: 90, rfm_score: 90,
+  frequency: 30,
+  monetary: 90,
+  velocity: 14,
+  support_intensity: 30,
+  failed_payments: 30,
+  upgrades: 90,
+  downgrades: 90,
+  refunds: 90,
+  rfm_f: 90,
+  rfm_m: 90,
+  rfm_score: 90,
 };
 const COUNTED: Partial<Record<MeasureName, string>> = {
-  support_intensity: 'ticket_opened', failed_payments: 'payment_failed', upgrades: 'subscription_upgraded', downgrades: 'subscription_downgraded', refunds: 'refund',
+  support_intensity: 'ticket_opened',
+  failed_payments: 'payment_failed',
+  upgrades: 'subscription_upgraded',
+  downgrades: 'subscription_downgraded',
+  refunds: 'refund',
 };
 
 const daysOf = (window: string) => Number(window.slice(0, -1));
@@ -60,7 +144,11 @@ const dayOf = (tUs: number) => Math.floor(tUs / DAY_US);
 const isoDay = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
 type Bounded = { gte?: number; gt?: number; lte?: number; lt?: number };
 const meets = (v: number | undefined, b: Bounded) =>
-  v !== undefined && (b.gte === undefined || v >= b.gte) && (b.gt === undefined || v > b.gt) && (b.lte === undefined || v <= b.lte) && (b.lt === undefined || v < b.lt);
+  v !== undefined &&
+  (b.gte === undefined || v >= b.gte) &&
+  (b.gt === undefined || v > b.gt) &&
+  (b.lte === undefined || v <= b.lte) &&
+  (b.lt === undefined || v < b.lt);
 /** How many of the ascending `sorted` are below v (or at most v). */
 function countBelow(sorted: number[], v: number, orEqual = false): number {
   let [lo, hi] = [0, sorted.length];
@@ -74,7 +162,12 @@ function countBelow(sorted: number[], v: number, orEqual = false): number {
 /** A property's text: strings as they are, other JSON values as their JSON text. */
 const propertyText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-interface VisibleEvent { type: string; day: number; value: number | null; properties: Record<string, unknown> }
+interface VisibleEvent {
+  type: string;
+  day: number;
+  value: number | null;
+  properties: Record<string, unknown>;
+}
 
 /** The members of any cohort of a catalog at one asOf, over the rows as read. */
 export class ReferenceCohorts {
@@ -131,7 +224,13 @@ export class ReferenceCohorts {
     for (const id of this.existing) {
       const records = (known.get(id) ?? []).sort((a, b) => b.updatedUs - a.updatedUs).map((r) => r.traits);
       const newest = <K extends keyof Traits>(k: K): Traits[K] => records.find((t) => t[k] !== null)?.[k] ?? null;
-      this.traits.set(id, { plan: newest('plan'), country: newest('country'), lifecycle_stage: newest('lifecycle_stage'), signupUs: newest('signupUs'), consent_marketing: newest('consent_marketing') });
+      this.traits.set(id, {
+        plan: newest('plan'),
+        country: newest('country'),
+        lifecycle_stage: newest('lifecycle_stage'),
+        signupUs: newest('signupUs'),
+        consent_marketing: newest('consent_marketing'),
+      });
     }
   }
 
@@ -179,9 +278,16 @@ export class ReferenceCohorts {
   eventFigure(e: EventCondition, id: string): number | undefined {
     const byType = this.eventsByType.get(id)!;
     const where = Object.entries(e.where ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v!]] as const);
-    const matching = [...new Set(e.types ?? [e.type!])].flatMap((t) => byType.get(t) ?? []).filter(
-      (ev) => where.every(([k, values]) => ev.properties[k] !== undefined && ev.properties[k] !== null && values.includes(propertyText(ev.properties[k]))),
-    );
+    const matching = [...new Set(e.types ?? [e.type!])]
+      .flatMap((t) => byType.get(t) ?? [])
+      .filter((ev) =>
+        where.every(
+          ([k, values]) =>
+            ev.properties[k] !== undefined &&
+            ev.properties[k] !== null &&
+            values.includes(propertyText(ev.properties[k])),
+        ),
+      );
     if (e.first || e.last) {
       if (matching.length === 0) return undefined;
       const days = matching.map((ev) => ev.day);
@@ -223,26 +329,41 @@ export class ReferenceCohorts {
 
   private measureForAll(name: MeasureName, days: number | undefined): Map<string, number | undefined> {
     const n = days!;
-    if (name === 'rfm_r') return this.scores(this.existing.map((id) => this.measure('recency_days', undefined, id)), (v, sorted) => sorted.length - countBelow(sorted, v));
+    if (name === 'rfm_r')
+      return this.scores(
+        this.existing.map((id) => this.measure('recency_days', undefined, id)),
+        (v, sorted) => sorted.length - countBelow(sorted, v),
+      );
     if (name === 'rfm_f' || name === 'rfm_m') {
       const base = name === 'rfm_f' ? 'frequency' : 'monetary';
-      const positive = this.existing.map((id) => { const v = this.measure(base, `${n}d`, id)!; return v > 0 ? v : undefined; });
+      const positive = this.existing.map((id) => {
+        const v = this.measure(base, `${n}d`, id)!;
+        return v > 0 ? v : undefined;
+      });
       return this.scores(positive, (v, sorted) => countBelow(sorted, v, true));
     }
     if (name === 'rfm_score') {
-      const sum = (id: string) => this.measure('rfm_r', undefined, id)! + this.measure('rfm_f', `${n}d`, id)! + this.measure('rfm_m', `${n}d`, id)!;
+      const sum = (id: string) =>
+        this.measure('rfm_r', undefined, id)! +
+        this.measure('rfm_f', `${n}d`, id)! +
+        this.measure('rfm_m', `${n}d`, id)!;
       return new Map(this.existing.map((id) => [id, sum(id)]));
     }
     return new Map(this.existing.map((id) => [id, this.ownMeasure(name, n, id)]));
   }
 
   /** ceil(5·k/N) among the N customers with a value, k given by `rank` over their sorted values; 0 for the others. */
-  private scores(values: Array<number | undefined>, rank: (v: number, sorted: number[]) => number): Map<string, number> {
+  private scores(
+    values: Array<number | undefined>,
+    rank: (v: number, sorted: number[]) => number,
+  ): Map<string, number> {
     const sorted = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-    return new Map(this.existing.map((id, i) => {
-      const v = values[i];
-      return [id, v === undefined ? 0 : Math.ceil(5 * (rank(v, sorted) / sorted.length))];
-    }));
+    return new Map(
+      this.existing.map((id, i) => {
+        const v = values[i];
+        return [id, v === undefined ? 0 : Math.ceil(5 * (rank(v, sorted) / sorted.length))];
+      }),
+    );
   }
 
   private ownMeasure(name: MeasureName, n: number, id: string): number | undefined {
@@ -255,7 +376,10 @@ export class ReferenceCohorts {
         return new Set(activity.filter((ev) => this.inWindow(ev.day, n)).map((ev) => ev.day)).size;
       case 'monetary': {
         const windowed = events.filter((ev) => this.inWindow(ev.day, n));
-        return this.usd(windowed.filter((ev) => ev.type === 'invoice_paid')) - this.usd(windowed.filter((ev) => ev.type === 'refund'));
+        return (
+          this.usd(windowed.filter((ev) => ev.type === 'invoice_paid')) -
+          this.usd(windowed.filter((ev) => ev.type === 'refund'))
+        );
       }
       case 'velocity': {
         const previous = activity.filter((ev) => this.inWindow(ev.day, n, n)).length;
@@ -278,15 +402,27 @@ export class ReferenceCohorts {
     const walk = (rule: Rule, depth: string) => {
       const children = 'all' in rule ? rule.all : 'any' in rule ? rule.any : 'none' in rule ? rule.none : undefined;
       if (children) return children.forEach((r) => walk(r, `${depth}${Object.keys(rule)[0]}.`));
-      const figure = 'event' in rule ? this.eventFigure(rule.event, id) : 'measure' in rule ? this.measure(rule.measure.name, rule.measure.window, id) : undefined;
-      const shown = 'event' in rule && (rule.event.first || rule.event.last) && figure !== undefined ? isoDay(figure) : figure;
-      lines.push(`${depth}${JSON.stringify(rule)} → ${this.holds(rule, id)}${shown !== undefined ? ` (figure ${shown})` : ''}`);
+      const figure =
+        'event' in rule
+          ? this.eventFigure(rule.event, id)
+          : 'measure' in rule
+            ? this.measure(rule.measure.name, rule.measure.window, id)
+            : undefined;
+      const shown =
+        'event' in rule && (rule.event.first || rule.event.last) && figure !== undefined ? isoDay(figure) : figure;
+      lines.push(
+        `${depth}${JSON.stringify(rule)} → ${this.holds(rule, id)}${shown !== undefined ? ` (figure ${shown})` : ''}`,
+      );
     };
     walk(def.rule, '');
     const signup = t.signupUs === null ? null : new Date(t.signupUs / 1000).toISOString();
-    lines.push(`traits as of asOf: ${JSON.stringify({ plan: t.plan, country: t.country, lifecycle_stage: t.lifecycle_stage, signup_at: signup, consent_marketing: t.consent_marketing })}`);
+    lines.push(
+      `traits as of asOf: ${JSON.stringify({ plan: t.plan, country: t.country, lifecycle_stage: t.lifecycle_stage, signup_at: signup, consent_marketing: t.consent_marketing })}`,
+    );
     const events = this.events.get(id)!;
-    lines.push(`${events.length} visible events${events.length ? `, the newest on ${isoDay(Math.max(...events.map((ev) => ev.day)))}` : ''}`);
+    lines.push(
+      `${events.length} visible events${events.length ? `, the newest on ${isoDay(Math.max(...events.map((ev) => ev.day)))}` : ''}`,
+    );
     return lines;
   }
 }

@@ -5,20 +5,41 @@ import { snapshotIdOf } from '../../src/cohorts/run-compute';
 // them, so a baseline specification states its history instead of computing it.
 
 /** A recorded definition version; `definition` is stored as given. */
-export async function recordVersion(db: Db, cohortId: string, version: number, definition: Record<string, unknown>, by: { author: string; rationale?: string }): Promise<void> {
+export async function recordVersion(
+  db: Db,
+  cohortId: string,
+  version: number,
+  definition: Record<string, unknown>,
+  by: { author: string; rationale?: string },
+): Promise<void> {
   await db.query(
     `INSERT INTO cohort_definitions (cohort_id, version, content_hash, definition, tier, author, rationale, change)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [cohortId, version, `hash-${cohortId}-${version}`, definition, definition.tier ?? 'tactical', by.author, by.rationale ?? `version ${version}`, version === 1 ? 'create' : 'update'],
+    [
+      cohortId,
+      version,
+      `hash-${cohortId}-${version}`,
+      definition,
+      definition.tier ?? 'tactical',
+      by.author,
+      by.rationale ?? `version ${version}`,
+      version === 1 ? 'create' : 'update',
+    ],
   );
 }
 
 export async function registerRun(db: Db, runId: string, asOf: string): Promise<void> {
-  await db.query("INSERT INTO runs (run_id, cadence, tier, requested_by, rationale, as_of) VALUES ($1, 'monthly', 'all', 'rita', 'spec', $2)", [runId, asOf]);
+  await db.query(
+    "INSERT INTO runs (run_id, cadence, tier, requested_by, rationale, as_of) VALUES ($1, 'monthly', 'all', 'rita', 'spec', $2)",
+    [runId, asOf],
+  );
 }
 
 /** The run's snapshot of a cohort holding exactly these customers; returns its id. */
-export async function storeSnapshot(db: Db, s: { runId: string; cohortId: string; version: number; asOf: string; customerIds: string[] }): Promise<string> {
+export async function storeSnapshot(
+  db: Db,
+  s: { runId: string; cohortId: string; version: number; asOf: string; customerIds: string[] },
+): Promise<string> {
   const snapshotId = snapshotIdOf(s.runId, s.cohortId);
   await db.query(
     `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)

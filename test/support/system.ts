@@ -19,7 +19,12 @@ export const TOKENS = {
  * The whole system as `npm start` composes it, against the given Temporal and Postgres (or
  * embedded PGlite when databaseUrl is undefined), publishing to a verifying webhook receiver.
  */
-export async function startTestSystem(options: { temporalAddress: string; databaseUrl?: string; asChildProcess?: boolean; watchWindow?: string }) {
+export async function startTestSystem(options: {
+  temporalAddress: string;
+  databaseUrl?: string;
+  asChildProcess?: boolean;
+  watchWindow?: string;
+}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-e2e-'));
   const sourceDir = path.join(home, 'sources');
   await generateSources(sourceDir, { customers: 200, days: 60, seed: 7 });
@@ -43,11 +48,16 @@ export async function startTestSystem(options: { temporalAddress: string; databa
     WEBHOOK_SECRET: secret,
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   };
-  const system = options.asChildProcess ? await spawnStart(env) : await startSystem(loadConfig(env), createLogger('warn'));
+  const system = options.asChildProcess
+    ? await spawnStart(env)
+    : await startSystem(loadConfig(env), createLogger('warn'));
   const call = async (method: 'GET' | 'POST', route: string, token: string | undefined, body?: unknown) => {
     const response = await fetch(`${system.apiUrl}${route}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
     return { status: response.status, body: (await response.json().catch(() => undefined)) as Record<string, unknown> };
@@ -70,12 +80,21 @@ export async function startTestSystem(options: { temporalAddress: string; databa
  */
 async function spawnStart(env: Record<string, string>): Promise<RunningSystem> {
   const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
+    cwd: root,
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const apiUrl = await eventually(async () => /API\s+(http:\S+)/.exec(output)?.[1] ?? (child.exitCode !== null ? 'exited' : undefined), (u) => u !== undefined, 'the start banner', 90_000);
+  const apiUrl = await eventually(
+    async () => /API\s+(http:\S+)/.exec(output)?.[1] ?? (child.exitCode !== null ? 'exited' : undefined),
+    (u) => u !== undefined,
+    'the start banner',
+    90_000,
+  );
   if (apiUrl === 'exited' || !apiUrl) throw new Error(`cohortflow start exited:\n${output}`);
   return {
     apiUrl,
@@ -89,7 +108,12 @@ async function spawnStart(env: Record<string, string>): Promise<RunningSystem> {
 }
 
 /** Polls until the check passes, or fails with the last value after the limit. */
-export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, what: string, limitMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  what: string,
+  limitMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + limitMs;
   let last: T | undefined;
   while (Date.now() < deadline) {

@@ -22,26 +22,66 @@ export const REQUESTER = 'rita';
 export const APPROVER = 'alex';
 
 /** Activities that only hand back small fixed references, recording every call. */
-export function fakeActivities(opts: { verdict?: Verdict; overrides?: (plain: Activities) => Partial<Activities> } = {}) {
+export function fakeActivities(
+  opts: { verdict?: Verdict; overrides?: (plain: Activities) => Partial<Activities> } = {},
+) {
   const cohortTier = (tier: TierScope) => (tier === 'tactical' ? 'tactical' : 'strategic');
   const tiers = new Map<string, 'tactical' | 'strategic'>();
   const plain: Activities = {
     registerRun: async () => undefined,
-    ingestSources: async ({ runId }) => ({ runId, filesRead: 1, filesSkipped: 0, rowsRead: 3, stored: 3, duplicates: 0, quarantined: 0, lateAttributed: 0, watermarks: {}, sources: [] }),
+    ingestSources: async ({ runId }) => ({
+      runId,
+      filesRead: 1,
+      filesSkipped: 0,
+      rowsRead: 3,
+      stored: 3,
+      duplicates: 0,
+      quarantined: 0,
+      lateAttributed: 0,
+      watermarks: {},
+      sources: [],
+    }),
     planCompute: async ({ tier }) => {
       tiers.set('lapsed-buyers', cohortTier(tier));
       return [{ cohortId: 'lapsed-buyers', definitionVersion: 1, dependsOn: [] }];
     },
     materialiseRunMeasures: async ({ runId }) => ({ table: `measures_${runId.length}`, rows: 100, measures: 3 }),
-    computeCohort: async ({ cohortId, definitionVersion }) =>
-      ({ cohortId, snapshotId: `snap-${cohortId}`, definitionVersion, tier: tiers.get(cohortId) ?? 'strategic', size: 42, contentHash: 'h-42' }),
+    computeCohort: async ({ cohortId, definitionVersion }) => ({
+      cohortId,
+      snapshotId: `snap-${cohortId}`,
+      definitionVersion,
+      tier: tiers.get(cohortId) ?? 'strategic',
+      size: 42,
+      contentHash: 'h-42',
+    }),
     dropRunMeasures: async () => undefined,
     testAgainstBaselines: async ({ snapshotIds }) =>
-      snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, verdict: opts.verdict ?? 'pass', checks: [] })),
-    publishSnapshots: async ({ snapshotIds }) => snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, version: 1 })),
-    deliverCohort: async ({ cohortId }) => [{ cohortId, destination: 'crm', adds: 42, removes: 0, delivered: true, alreadyDelivered: false }],
-    restorePrevious: async ({ cohorts }) => cohorts.map((cohortId) => ({ cohortId, version: 2, restoresVersion: null, snapshotId: null, alreadyRestored: false })),
-    restoreVersion: async ({ cohortId, toVersion }) => ({ cohortId, version: 9, restoresVersion: toVersion, snapshotId: `snap-${cohortId}-v${toVersion}`, alreadyRestored: false }),
+      snapshotIds.map((snapshotId) => ({
+        cohortId: snapshotId.replace(/^snap-/, ''),
+        snapshotId,
+        verdict: opts.verdict ?? 'pass',
+        checks: [],
+      })),
+    publishSnapshots: async ({ snapshotIds }) =>
+      snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, version: 1 })),
+    deliverCohort: async ({ cohortId }) => [
+      { cohortId, destination: 'crm', adds: 42, removes: 0, delivered: true, alreadyDelivered: false },
+    ],
+    restorePrevious: async ({ cohorts }) =>
+      cohorts.map((cohortId) => ({
+        cohortId,
+        version: 2,
+        restoresVersion: null,
+        snapshotId: null,
+        alreadyRestored: false,
+      })),
+    restoreVersion: async ({ cohortId, toVersion }) => ({
+      cohortId,
+      version: 9,
+      restoresVersion: toVersion,
+      snapshotId: `snap-${cohortId}-v${toVersion}`,
+      alreadyRestored: false,
+    }),
     rollbackTarget: async () => ({ tier: 'strategic' as const, versions: [1, 2, 3], current: 3 }),
     recordOutcome: async () => undefined,
     audit: async () => undefined,
@@ -50,10 +90,13 @@ export function fakeActivities(opts: { verdict?: Verdict; overrides?: (plain: Ac
   const impl: Activities = { ...plain, ...opts.overrides?.(plain) };
   const calls = Object.fromEntries(Object.keys(impl).map((name) => [name, []])) as unknown as Calls;
   const activities = Object.fromEntries(
-    Object.entries(impl).map(([name, fn]) => [name, (input: unknown) => {
-      (calls[name as keyof Activities] as unknown[]).push(input);
-      return (fn as (i: unknown) => unknown)(input);
-    }]),
+    Object.entries(impl).map(([name, fn]) => [
+      name,
+      (input: unknown) => {
+        (calls[name as keyof Activities] as unknown[]).push(input);
+        return (fn as (i: unknown) => unknown)(input);
+      },
+    ]),
   ) as Activities;
   const audited = () => calls.audit.map((a) => a.action);
   return { activities, calls, audited };
@@ -87,17 +130,34 @@ export function useTimeSkippingServer(): () => TestWorkflowEnvironment {
 }
 
 /** Starts a refresh cycle on its own task queue and runs `scenario` while a worker serves it. */
-export async function withRefresh<T>(input: RefreshInput, fakes: Fakes, scenario: (run: RefreshHandle) => Promise<T>): Promise<T> {
+export async function withRefresh<T>(
+  input: RefreshInput,
+  fakes: Fakes,
+  scenario: (run: RefreshHandle) => Promise<T>,
+): Promise<T> {
   const taskQueue = `refresh-cycle-test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fakes.activities });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: fakes.activities,
+  });
   return worker.runUntil(async () => {
-    const run = await env.client.workflow.start(refreshCycle, { taskQueue, workflowId: `refresh-test-${randomUUID()}`, args: [input] });
+    const run = await env.client.workflow.start(refreshCycle, {
+      taskQueue,
+      workflowId: `refresh-test-${randomUUID()}`,
+      args: [input],
+    });
     return scenario(run);
   });
 }
 
 /** Polls the `status` query (time does not skip meanwhile) until `done` holds, for at most 10s. */
-export async function statusWhen(run: RefreshHandle, done: (s: RefreshStatus) => boolean, what: string): Promise<RefreshStatus> {
+export async function statusWhen(
+  run: RefreshHandle,
+  done: (s: RefreshStatus) => boolean,
+  what: string,
+): Promise<RefreshStatus> {
   let last: RefreshStatus | undefined;
   for (let attempt = 0; attempt < 200; attempt++) {
     last = await run.query(status).catch(() => undefined); // no answer before the first workflow task
@@ -119,7 +179,11 @@ export async function waitingOnTimer(run: RefreshHandle): Promise<void> {
     for (const e of (await run.fetchHistory()).events ?? []) {
       const id = String(e.eventId);
       if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) activities.add(id);
-      const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+      const closed =
+        e.activityTaskCompletedEventAttributes ??
+        e.activityTaskFailedEventAttributes ??
+        e.activityTaskTimedOutEventAttributes ??
+        e.activityTaskCanceledEventAttributes;
       if (closed) activities.delete(String(closed.scheduledEventId));
       if (e.eventType === EventType.EVENT_TYPE_TIMER_STARTED) timers.add(e.timerStartedEventAttributes!.timerId!);
       const ended = e.timerFiredEventAttributes ?? e.timerCanceledEventAttributes;
@@ -137,10 +201,18 @@ export async function terminateWhenIdle(run: RefreshHandle): Promise<void> {
   await run.terminate('test done');
 }
 
-export const awaitingApproval = (run: RefreshHandle) => statusWhen(run, (s) => s.stage === 'awaiting-approval', 'awaiting-approval');
+export const awaitingApproval = (run: RefreshHandle) =>
+  statusWhen(run, (s) => s.stage === 'awaiting-approval', 'awaiting-approval');
 
-export async function refusedUpdate(run: RefreshHandle, approver: string, decision: Partial<DecisionInput> = {}): Promise<string> {
-  const err = await run.executeUpdate(decide, { args: [{ approver, decision: 'approve', ...decision }] }).then(() => undefined, (e: unknown) => e);
+export async function refusedUpdate(
+  run: RefreshHandle,
+  approver: string,
+  decision: Partial<DecisionInput> = {},
+): Promise<string> {
+  const err = await run.executeUpdate(decide, { args: [{ approver, decision: 'approve', ...decision }] }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
   return String((err as WorkflowUpdateFailedError).cause?.message);
 }
@@ -151,4 +223,3 @@ export function gate() {
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { open, opened };
 }
-

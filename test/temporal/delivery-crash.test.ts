@@ -20,7 +20,16 @@ beforeAll(async () => {
   for (const id of MEMBERS) await addCustomer(test.db, id);
   await recordVersion(test.db, 'payers', 1, { destinations: ['crm'] }, { author: 'dana' });
   await registerRun(test.db, 'run-crash', '2026-06-01T00:00:00Z');
-  await publish(test.db, await storeSnapshot(test.db, { runId: 'run-crash', cohortId: 'payers', version: 1, asOf: '2026-06-01T00:00:00Z', customerIds: MEMBERS }));
+  await publish(
+    test.db,
+    await storeSnapshot(test.db, {
+      runId: 'run-crash',
+      cohortId: 'payers',
+      version: 1,
+      asOf: '2026-06-01T00:00:00Z',
+      customerIds: MEMBERS,
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -30,7 +39,11 @@ afterAll(async () => {
 
 /** Starts the worker as a child process and resolves once it polls. */
 function spawnWorker(args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../support/delivery-worker.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '../support/delivery-worker.ts'), ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
     child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
@@ -55,11 +68,21 @@ describe('a worker killed in the middle of a delivery', () => {
     const address = env.connection.options.address;
     const first = await spawnWorker([address, taskQueue, test.url, receiver.url, SECRET]);
     try {
-      const run = await env.client.workflow.start('deliverPublished', { taskQueue, workflowId: `delivery-crash-${taskQueue}`, args: [{ runId: 'run-crash', cohortId: 'payers' }] });
+      const run = await env.client.workflow.start('deliverPublished', {
+        taskQueue,
+        workflowId: `delivery-crash-${taskQueue}`,
+        args: [{ runId: 'run-crash', cohortId: 'payers' }],
+      });
       await reachedBatch3;
       first.kill('SIGKILL');
 
-      const second = await deliveryWorker({ address, taskQueue, databaseUrl: test.url, receiverUrl: receiver.url, secret: SECRET });
+      const second = await deliveryWorker({
+        address,
+        taskQueue,
+        databaseUrl: test.url,
+        receiverUrl: receiver.url,
+        secret: SECRET,
+      });
       await second.worker.runUntil(run.result());
       await second.close();
 
@@ -73,7 +96,9 @@ describe('a worker killed in the middle of a delivery', () => {
       expect(new Set(sent(3).map((r) => r.id)).size).toBe(1);
       for (let b = 4; b <= batches; b++) expect(sent(b)).toHaveLength(1);
       expect(receiver.adds().sort()).toEqual(MEMBERS);
-      const state = await test.db.query<{ status: string; n: number }>("SELECT status, count(*)::int AS n FROM delivery_batches WHERE cohort_id = 'payers' GROUP BY status");
+      const state = await test.db.query<{ status: string; n: number }>(
+        "SELECT status, count(*)::int AS n FROM delivery_batches WHERE cohort_id = 'payers' GROUP BY status",
+      );
       expect(state.rows).toEqual([{ status: 'acknowledged', n: batches }]);
     } finally {
       first.kill('SIGKILL');

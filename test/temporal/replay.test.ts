@@ -20,6 +20,8 @@ describe('replay of recorded histories', () => {
     const workflowsPath = require.resolve('../fixtures/incompatible-workflows');
     // The incompatible fixture changes the refresh cycle, so replay a refresh run's history.
     const refresh = recorded.find((f) => f.startsWith('refresh-approved'))!;
-    await expect(Worker.runReplayHistory({ workflowsPath }, load(refresh), 'incompatible')).rejects.toThrow(/[Nn]ondetermin/);
+    await expect(Worker.runReplayHistory({ workflowsPath }, load(refresh), 'incompatible')).rejects.toThrow(
+      /[Nn]ondetermin/,
+    );
   });
 });

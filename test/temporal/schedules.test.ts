@@ -46,7 +46,7 @@ describe('refresh schedules', () => {
     }
   });
 
-  it('starts a refresh of the schedule\'s tier when triggered', async () => {
+  it("starts a refresh of the schedule's tier when triggered", async () => {
     const monthly = SCHEDULES.find((s) => s.id === 'cohortflow-monthly')!;
     await env.client.schedule.getHandle(monthly.id).trigger();
     const described = await eventually(
@@ -55,7 +55,9 @@ describe('refresh schedules', () => {
       'the triggered action',
     );
     const started = described.info.recentActions[0]!.action;
-    const execution = await env.client.workflow.getHandle(started.workflow.workflowId, started.workflow.firstExecutionRunId).describe();
+    const execution = await env.client.workflow
+      .getHandle(started.workflow.workflowId, started.workflow.firstExecutionRunId)
+      .describe();
     expect(execution.type).toBe('refreshCycle');
     expect(execution.workflowId).toMatch(/^refresh-monthly/);
     expect(execution.typedSearchAttributes.get(Cadence)).toBe('monthly');

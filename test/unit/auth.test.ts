@@ -10,7 +10,10 @@ const tokens: Record<string, TokenGrant> = {
 
 describe('authenticating a request', () => {
   it('identifies the caller of a known bearer token', () => {
-    expect(authenticate(tokens, 'Bearer approver-token-0000000001')).toEqual({ user: 'adam', roles: ['viewer', 'approver'] });
+    expect(authenticate(tokens, 'Bearer approver-token-0000000001')).toEqual({
+      user: 'adam',
+      roles: ['viewer', 'approver'],
+    });
   });
 
   it('accepts the scheme in any case', () => {

@@ -1,5 +1,18 @@
-import { chiSquareCdf, chiSquarePValue, lnGamma, regularizedLowerGamma, regularizedUpperGamma } from '../../src/baseline/gamma';
-import { chiSquareHomogeneity, jaccard, median, populationStabilityIndex, shiftPct, summarise } from '../../src/baseline/statistics';
+import {
+  chiSquareCdf,
+  chiSquarePValue,
+  lnGamma,
+  regularizedLowerGamma,
+  regularizedUpperGamma,
+} from '../../src/baseline/gamma';
+import {
+  chiSquareHomogeneity,
+  jaccard,
+  median,
+  populationStabilityIndex,
+  shiftPct,
+  summarise,
+} from '../../src/baseline/statistics';
 
 // Every expected figure is worked out by hand in the comment next to it.
 
@@ -27,7 +40,13 @@ describe('the regularised incomplete gamma function', () => {
   });
 
   it('adds up: P + Q = 1 on both sides of a + 1', () => {
-    for (const [a, x] of [[2.5, 1], [2.5, 10], [50, 45], [50, 60]] as const) expect(regularizedLowerGamma(a, x) + regularizedUpperGamma(a, x)).toBeCloseTo(1, 14);
+    for (const [a, x] of [
+      [2.5, 1],
+      [2.5, 10],
+      [50, 45],
+      [50, 60],
+    ] as const)
+      expect(regularizedLowerGamma(a, x) + regularizedUpperGamma(a, x)).toBeCloseTo(1, 14);
   });
 
   it('knows ln Γ at integers and at ½', () => {
@@ -57,7 +76,10 @@ describe('the Population Stability Index', () => {
     //     = (−0.198020)(−0.504247) + (0.198020)(0.333639) = 0.099851 + 0.066067 = 0.165918
     const { psi, buckets } = populationStabilityIndex({ a: 50, b: 50 }, { a: 30, b: 70 });
     expect(psi).toBeCloseTo(0.165918, 6);
-    expect(buckets.map((b) => [b.bucket, b.previous, b.current])).toEqual([['a', 50, 30], ['b', 50, 70]]);
+    expect(buckets.map((b) => [b.bucket, b.previous, b.current])).toEqual([
+      ['a', 50, 30],
+      ['b', 50, 70],
+    ]);
   });
 
   it('stays finite when a bucket is empty on one side', () => {
@@ -94,7 +116,13 @@ describe('the chi-square test of homogeneity', () => {
 
   it('leaves out buckets empty on both sides, and tests nothing with one bucket or an empty side', () => {
     expect(chiSquareHomogeneity({ a: 50, b: 50, c: 0 }, { a: 30, b: 70 }).degreesOfFreedom).toBe(1);
-    expect(chiSquareHomogeneity({ a: 10 }, { a: 20 })).toEqual({ statistic: 0, degreesOfFreedom: 0, pValue: 1, cramersV: 0, n: 30 });
+    expect(chiSquareHomogeneity({ a: 10 }, { a: 20 })).toEqual({
+      statistic: 0,
+      degreesOfFreedom: 0,
+      pValue: 1,
+      cramersV: 0,
+      n: 30,
+    });
     expect(chiSquareHomogeneity({}, { a: 20, b: 5 })).toMatchObject({ statistic: 0, pValue: 1 });
   });
 });

@@ -6,7 +6,12 @@ const checks = CohortChecks.parse({ minSize: 10, sizeShiftWarnPct: 20, sizeShift
 
 describe('the minimum size check', () => {
   it('passes a cohort exactly at the minimum', () => {
-    expect(minSizeCheck(10, checks)).toMatchObject({ name: 'min_size', verdict: 'pass', figures: { size: 10 }, thresholds: { minSize: 10 } });
+    expect(minSizeCheck(10, checks)).toMatchObject({
+      name: 'min_size',
+      verdict: 'pass',
+      figures: { size: 10 },
+      thresholds: { minSize: 10 },
+    });
   });
 
   it('fails a cohort one member below the minimum, saying so', () => {
@@ -37,7 +42,10 @@ describe('the size shift check', () => {
   });
 
   it('warns on a growth of exactly warnPct', () => {
-    expect(sizeShiftCheck(120, 100, checks)).toMatchObject({ verdict: 'warn', figures: { size: 120, previous: 100, shiftPct: 20 } });
+    expect(sizeShiftCheck(120, 100, checks)).toMatchObject({
+      verdict: 'warn',
+      figures: { size: 120, previous: 100, shiftPct: 20 },
+    });
   });
 
   it('warns on a shrink of exactly warnPct', () => {

@@ -5,7 +5,17 @@ import { InvalidDefinitionError, loadCatalog, parseDefinition } from '../../src/
 
 const EXAMPLES = path.resolve(__dirname, '../../catalog');
 /** The product event types the generator writes (src/sources/generate/world.ts). */
-const PRODUCT_TYPES = new Set(['login', 'feature_used', 'report_exported', 'invite_sent', 'page_viewed', 'search', 'dashboard_shared', 'signup_started', 'identify']);
+const PRODUCT_TYPES = new Set([
+  'login',
+  'feature_used',
+  'report_exported',
+  'invite_sent',
+  'page_viewed',
+  'search',
+  'dashboard_shared',
+  'signup_started',
+  'identify',
+]);
 
 const valid = (id = 'paid-logins') => `id: ${id}
 name: Paid customers who log in
@@ -57,7 +67,11 @@ describe('parsing a cohort definition', () => {
     const { entry, problems } = parseDefinition('paid.yaml', valid());
 
     expect(problems).toEqual([]);
-    expect(entry?.definition).toMatchObject({ id: 'paid-logins', status: 'active', checks: { minSize: 1, sizeShiftWarnPct: 20, sizeShiftFailPct: 50 } });
+    expect(entry?.definition).toMatchObject({
+      id: 'paid-logins',
+      status: 'active',
+      checks: { minSize: 1, sizeShiftWarnPct: 20, sizeShiftFailPct: 50 },
+    });
     expect(entry?.file).toBe('paid.yaml');
   });
 
@@ -115,7 +129,10 @@ rule:
   });
 
   it('names the file, line, path and value of an unknown trait name', () => {
-    const { problems } = parseDefinition('trait.yaml', valid().replace('name: lifecycle_stage', 'name: favourite_food'));
+    const { problems } = parseDefinition(
+      'trait.yaml',
+      valid().replace('name: lifecycle_stage', 'name: favourite_food'),
+    );
 
     expect(problems).toEqual([expect.stringMatching(/^trait\.yaml:8: rule\.all\.0\.trait\.name: .*favourite_food/)]);
   });
@@ -123,11 +140,17 @@ rule:
   it('lists a bad window and an unknown trait name in the same rule as two problems', () => {
     const text = valid().replace('within: 30d', 'within: 30x').replace('name: lifecycle_stage', 'name: favourite_food');
 
-    expect(parseDefinition('both.yaml', text).problems).toEqual([expect.stringMatching(/trait\.name/), expect.stringMatching(/event\.within/)]);
+    expect(parseDefinition('both.yaml', text).problems).toEqual([
+      expect.stringMatching(/trait\.name/),
+      expect.stringMatching(/event\.within/),
+    ]);
   });
 
   it('rejects an unknown trait name, at least pointing at the rule', () => {
-    const { entry, problems } = parseDefinition('trait.yaml', valid().replace('name: lifecycle_stage', 'name: favourite_food'));
+    const { entry, problems } = parseDefinition(
+      'trait.yaml',
+      valid().replace('name: lifecycle_stage', 'name: favourite_food'),
+    );
 
     expect(entry).toBeUndefined();
     expect(problems).toEqual([expect.stringMatching(/^trait\.yaml:\d+: rule/)]);
@@ -159,11 +182,21 @@ describe('loading the catalog folder', () => {
     const entries = await loadCatalog(EXAMPLES, { eventTypes: PRODUCT_TYPES });
 
     expect(entries.length).toBeGreaterThanOrEqual(12);
-    for (const { definition } of entries) expect(definition).toMatchObject({ purpose: expect.any(String), limitations: expect.any(String), sources: expect.any(Array) });
+    for (const { definition } of entries)
+      expect(definition).toMatchObject({
+        purpose: expect.any(String),
+        limitations: expect.any(String),
+        sources: expect.any(Array),
+      });
   });
 
   it('reads both .yaml and .yml files and ignores others', async () => {
-    const dir = await catalogFolder({ 'a.yaml': valid('cohort-a'), 'b.yml': valid('cohort-b'), 'README.md': '# not a cohort', 'c.json': '{}' });
+    const dir = await catalogFolder({
+      'a.yaml': valid('cohort-a'),
+      'b.yml': valid('cohort-b'),
+      'README.md': '# not a cohort',
+      'c.json': '{}',
+    });
 
     expect((await loadCatalog(dir)).map((e) => e.definition.id)).toEqual(['cohort-a', 'cohort-b']);
   });
@@ -173,11 +206,17 @@ describe('loading the catalog folder', () => {
 
     const problems = await problemsOf(dir);
 
-    expect(problems).toEqual([expect.stringMatching(/second\.yaml:1: id: "same-id" is already defined in .*first\.yaml/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/second\.yaml:1: id: "same-id" is already defined in .*first\.yaml/),
+    ]);
   });
 
   it('rejects the whole catalog when any file is invalid, listing the problems of every file', async () => {
-    const dir = await catalogFolder({ 'good.yaml': valid('good-one'), 'bad-1.yaml': valid('bad-one').replace('tier: tactical', 'tier: x'), 'bad-2.yaml': `${valid('bad-two')}colour: blue\n` });
+    const dir = await catalogFolder({
+      'good.yaml': valid('good-one'),
+      'bad-1.yaml': valid('bad-one').replace('tier: tactical', 'tier: x'),
+      'bad-2.yaml': `${valid('bad-two')}colour: blue\n`,
+    });
 
     const problems = await problemsOf(dir);
 
@@ -202,15 +241,30 @@ rule:
 `;
 
   it('refuses a reference to a cohort that does not exist, suggesting the closest id', async () => {
-    const dir = await catalogFolder({ 'paid.yaml': valid('paid-logins'), 'ref.yaml': referring('refers', 'paid-login') });
+    const dir = await catalogFolder({
+      'paid.yaml': valid('paid-logins'),
+      'ref.yaml': referring('refers', 'paid-login'),
+    });
 
-    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/ref\.yaml:\d+: rule\.all\.0\.in_cohort: no cohort "paid-login" in the catalog \(did you mean paid-logins\?\)/)]);
+    expect(await problemsOf(dir)).toEqual([
+      expect.stringMatching(
+        /ref\.yaml:\d+: rule\.all\.0\.in_cohort: no cohort "paid-login" in the catalog \(did you mean paid-logins\?\)/,
+      ),
+    ]);
   });
 
   it('detects a cycle of references and names every cohort on it', async () => {
-    const dir = await catalogFolder({ 'a.yaml': referring('cohort-a', 'cohort-b'), 'b.yaml': referring('cohort-b', 'cohort-c'), 'c.yaml': referring('cohort-c', 'cohort-a') });
+    const dir = await catalogFolder({
+      'a.yaml': referring('cohort-a', 'cohort-b'),
+      'b.yaml': referring('cohort-b', 'cohort-c'),
+      'c.yaml': referring('cohort-c', 'cohort-a'),
+    });
 
-    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/a\.yaml:\d+: rule: cohorts refer to each other in a cycle: cohort-a → cohort-b → cohort-c → cohort-a/)]);
+    expect(await problemsOf(dir)).toEqual([
+      expect.stringMatching(
+        /a\.yaml:\d+: rule: cohorts refer to each other in a cycle: cohort-a → cohort-b → cohort-c → cohort-a/,
+      ),
+    ]);
   });
 
   it('detects a cohort that refers to itself', async () => {
@@ -223,26 +277,40 @@ rule:
     const dir = await catalogFolder({ 'typo.yaml': valid('typo').replace('type: login', 'type: logn') });
     const problems = await problemsOf(dir, { eventTypes: PRODUCT_TYPES });
 
-    expect(problems).toEqual([expect.stringMatching(/typo\.yaml:9: rule\.all\.1\.event\.type: unknown event type "logn" \(did you mean login\?\); known types: .*feature_used/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /typo\.yaml:9: rule\.all\.1\.event\.type: unknown event type "logn" \(did you mean login\?\); known types: .*feature_used/,
+      ),
+    ]);
   });
 
   it('refuses a rule that reads a source its definition does not list', async () => {
     const dir = await catalogFolder({ 'pay.yaml': valid('pay').replace('type: login', 'type: payment_failed') });
 
-    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/pay\.yaml:\d+: sources: the rule reads billing data \(event payment_failed\) but sources lists crm, product; add billing/)]);
+    expect(await problemsOf(dir)).toEqual([
+      expect.stringMatching(
+        /pay\.yaml:\d+: sources: the rule reads billing data \(event payment_failed\) but sources lists crm, product; add billing/,
+      ),
+    ]);
   });
 
   it('refuses an active cohort that builds on a deprecated one', async () => {
     const deprecated = `${valid('old-one')}status: deprecated\n`;
     const dir = await catalogFolder({ 'old.yaml': deprecated, 'new.yaml': referring('new-one', 'old-one') });
 
-    expect(await problemsOf(dir)).toEqual([expect.stringMatching(/new\.yaml:\d+: rule\.all\.0\.in_cohort: "old-one" is deprecated/)]);
+    expect(await problemsOf(dir)).toEqual([
+      expect.stringMatching(/new\.yaml:\d+: rule\.all\.0\.in_cohort: "old-one" is deprecated/),
+    ]);
   });
 
   it('refuses to deprecate a strategic cohort without a reason', () => {
     const text = `${valid('strat')}status: deprecated\n`.replace('tier: tactical', 'tier: strategic');
 
-    expect(parseDefinition('strat.yaml', text).problems).toEqual([expect.stringMatching(/strat\.yaml: deprecationReason: a strategic cohort is deprecated only with a reason/)]);
-    expect(parseDefinition('strat.yaml', `${text}deprecationReason: Replaced by the paid-active cohort in Q3.\n`).problems).toEqual([]);
+    expect(parseDefinition('strat.yaml', text).problems).toEqual([
+      expect.stringMatching(/strat\.yaml: deprecationReason: a strategic cohort is deprecated only with a reason/),
+    ]);
+    expect(
+      parseDefinition('strat.yaml', `${text}deprecationReason: Replaced by the paid-active cohort in Q3.\n`).problems,
+    ).toEqual([]);
   });
 });

@@ -48,23 +48,35 @@ describe('loading the configuration', () => {
   });
 
   it('rejects a token shorter than 16 characters, naming COHORTFLOW_TOKENS', () => {
-    expect(configError({ COHORTFLOW_TOKENS: JSON.stringify({ short: { user: 'x', roles: ['viewer'] } }) }).message).toMatch(/COHORTFLOW_TOKENS/);
+    expect(
+      configError({ COHORTFLOW_TOKENS: JSON.stringify({ short: { user: 'x', roles: ['viewer'] } }) }).message,
+    ).toMatch(/COHORTFLOW_TOKENS/);
   });
 
   it('rejects a token with an unknown role, naming COHORTFLOW_TOKENS', () => {
-    expect(configError({ COHORTFLOW_TOKENS: JSON.stringify({ 'a-long-enough-token-01': { user: 'x', roles: ['superuser'] } }) }).message).toMatch(/COHORTFLOW_TOKENS/);
+    expect(
+      configError({
+        COHORTFLOW_TOKENS: JSON.stringify({ 'a-long-enough-token-01': { user: 'x', roles: ['superuser'] } }),
+      }).message,
+    ).toMatch(/COHORTFLOW_TOKENS/);
   });
 
   it('rejects WEBHOOK_URL without WEBHOOK_SECRET, naming WEBHOOK_SECRET', () => {
-    expect(configError({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow' }).message).toMatch(/WEBHOOK_SECRET: required when WEBHOOK_URL is set/);
+    expect(configError({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow' }).message).toMatch(
+      /WEBHOOK_SECRET: required when WEBHOOK_URL is set/,
+    );
   });
 
   it('rejects a webhook secret that is not a Standard Webhooks key, naming WEBHOOK_SECRET', () => {
-    expect(configError({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow', WEBHOOK_SECRET: 'hunter2' }).message).toMatch(/WEBHOOK_SECRET: /);
+    expect(
+      configError({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow', WEBHOOK_SECRET: 'hunter2' }).message,
+    ).toMatch(/WEBHOOK_SECRET: /);
   });
 
   it('configures the webhook when both URL and secret are given', () => {
-    expect(loadConfig({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow', WEBHOOK_SECRET: SECRET }).webhook).toEqual({ url: 'https://hooks.example.com/cohortflow', secret: SECRET });
+    expect(loadConfig({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow', WEBHOOK_SECRET: SECRET }).webhook).toEqual(
+      { url: 'https://hooks.example.com/cohortflow', secret: SECRET },
+    );
   });
 
   it('rejects an approval deadline that is not a duration, naming APPROVAL_DEADLINE', () => {
@@ -82,10 +94,16 @@ describe('loading the configuration', () => {
 
 describe('the approvers', () => {
   it('are the users whose tokens carry the approver role, each once', () => {
-    expect(loadConfig({ COHORTFLOW_TOKENS: JSON.stringify(TOKENS) }).approval.approvers.sort()).toEqual(['adam', 'beth']);
+    expect(loadConfig({ COHORTFLOW_TOKENS: JSON.stringify(TOKENS) }).approval.approvers.sort()).toEqual([
+      'adam',
+      'beth',
+    ]);
   });
 
   it('are COHORTFLOW_APPROVERS when it is set, overriding the tokens', () => {
-    expect(loadConfig({ COHORTFLOW_TOKENS: JSON.stringify(TOKENS), COHORTFLOW_APPROVERS: ' beth , carol,' }).approval.approvers).toEqual(['beth', 'carol']);
+    expect(
+      loadConfig({ COHORTFLOW_TOKENS: JSON.stringify(TOKENS), COHORTFLOW_APPROVERS: ' beth , carol,' }).approval
+        .approvers,
+    ).toEqual(['beth', 'carol']);
   });
 });

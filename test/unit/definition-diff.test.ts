@@ -3,15 +3,24 @@ import { definitionDiff as diffDefinitions } from '../../src/cohorts/definition-
 // Paths in key order, so the same two versions always give the same list.
 describe('diffing two definitions', () => {
   it('finds nothing between equal definitions, whatever their key order', () => {
-    expect(diffDefinitions({ id: 'a', rule: { trait: { name: 'plan', in: ['pro'] } } }, { rule: { trait: { in: ['pro'], name: 'plan' } }, id: 'a' })).toEqual([]);
+    expect(
+      diffDefinitions(
+        { id: 'a', rule: { trait: { name: 'plan', in: ['pro'] } } },
+        { rule: { trait: { in: ['pro'], name: 'plan' } }, id: 'a' },
+      ),
+    ).toEqual([]);
   });
 
   it('names a changed leaf by its dotted path', () => {
-    expect(diffDefinitions({ rule: { event: { count: { gte: 3 } } } }, { rule: { event: { count: { gte: 4 } } } })).toEqual([{ path: 'rule.event.count.gte', before: 3, after: 4 }]);
+    expect(
+      diffDefinitions({ rule: { event: { count: { gte: 3 } } } }, { rule: { event: { count: { gte: 4 } } } }),
+    ).toEqual([{ path: 'rule.event.count.gte', before: 3, after: 4 }]);
   });
 
   it('leaves out before for an added key and after for a removed one', () => {
-    expect(diffDefinitions({ status: 'active', owner: 'qa' }, { status: 'deprecated', deprecationReason: 'replaced' })).toEqual([
+    expect(
+      diffDefinitions({ status: 'active', owner: 'qa' }, { status: 'deprecated', deprecationReason: 'replaced' }),
+    ).toEqual([
       { path: 'deprecationReason', after: 'replaced' },
       { path: 'owner', before: 'qa' },
       { path: 'status', before: 'active', after: 'deprecated' },

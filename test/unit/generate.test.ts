@@ -24,7 +24,10 @@ interface KindRows<K extends SourceKindName = SourceKindName> {
 /** Reads a kind's files as the ingest does; a row is bad when the ingest would quarantine it. */
 async function readKind<K extends SourceKindName>(dir: string, kind: K, now = NOW): Promise<KindRows<K>> {
   const source = SourceConfig.parse({ name: kind, kind });
-  const files = fs.readdirSync(dir).filter((n) => n.startsWith(`${kind}-`)).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((n) => n.startsWith(`${kind}-`))
+    .sort();
   const out: KindRows<K> = { files, rows: 0, bad: 0, good: [] };
   for (const name of files) {
     for await (const row of readRows(path.join(dir, name))) {
@@ -48,7 +51,8 @@ const keyOf: Record<SourceKindName, (r: Record<string, unknown>) => string> = {
   support: (r) => `${r.ticket_id}:${r.event}`,
   crm: (r) => `${r.crm_id}|${r.updated_at}`,
 };
-const duplicatesIn = (kind: SourceKindName, good: Array<Record<string, unknown>>) => good.length - new Set(good.map(keyOf[kind])).size;
+const duplicatesIn = (kind: SourceKindName, good: Array<Record<string, unknown>>) =>
+  good.length - new Set(good.map(keyOf[kind])).size;
 
 /** The newest CRM record of each customer: what the merge keeps. */
 function latestCrm(rows: Array<z.infer<typeof CrmRow>>): Map<string, z.infer<typeof CrmRow>> {
@@ -74,7 +78,13 @@ describe('sample data generator', () => {
     }
     return dirs.get(key)!;
   }
-  const bytesOf = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((n) => [n, fs.readFileSync(path.join(dir, n))]));
+  const bytesOf = (dir: string) =>
+    Object.fromEntries(
+      fs
+        .readdirSync(dir)
+        .sort()
+        .map((n) => [n, fs.readFileSync(path.join(dir, n))]),
+    );
 
   beforeAll(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-generate-'));
@@ -94,15 +104,24 @@ describe('sample data generator', () => {
     it('writes different data for a different seed', async () => {
       const a = await generated({ ...small, seed: 7 });
       const b = await generated({ ...small, seed: 8 });
-      expect(fs.readFileSync(path.join(b.dir, 'product-0001.ndjson'))).not.toEqual(fs.readFileSync(path.join(a.dir, 'product-0001.ndjson')));
-      expect(fs.readFileSync(path.join(b.dir, 'crm-0001.ndjson'))).not.toEqual(fs.readFileSync(path.join(a.dir, 'crm-0001.ndjson')));
+      expect(fs.readFileSync(path.join(b.dir, 'product-0001.ndjson'))).not.toEqual(
+        fs.readFileSync(path.join(a.dir, 'product-0001.ndjson')),
+      );
+      expect(fs.readFileSync(path.join(b.dir, 'crm-0001.ndjson'))).not.toEqual(
+        fs.readFileSync(path.join(a.dir, 'crm-0001.ndjson')),
+      );
     });
 
     it('removes files of an earlier, bigger run from the folder', async () => {
       const dir = path.join(root, 'rerun');
       await generateSources(dir, { ...small, seed: 1, eventsPerFile: 500 });
       const summary = await generateSources(dir, { ...small, seed: 1, eventsPerFile: 1_000_000 });
-      expect(fs.readdirSync(dir).sort()).toEqual(['billing-0001.ndjson', 'crm-0001.ndjson', 'product-0001.ndjson', 'support-0001.ndjson']);
+      expect(fs.readdirSync(dir).sort()).toEqual([
+        'billing-0001.ndjson',
+        'crm-0001.ndjson',
+        'product-0001.ndjson',
+        'support-0001.ndjson',
+      ]);
       expect(summary.product.files).toBe(1);
     });
   });
@@ -136,8 +155,23 @@ describe('sample data generator', () => {
   });
 
   it('injects every sort of bad row when there are enough of them', async () => {
-    const { summary } = await generated({ customers: 300, days: 30, seed: 11, now: NOW, format: 'ndjson', gzip: false, badRowRate: 0.01 });
-    expect(Object.keys(summary.product.badBySort).sort()).toEqual(['bad_timestamp', 'future_timestamp', 'missing_field', 'no_identity', 'unknown_value', 'unparseable']);
+    const { summary } = await generated({
+      customers: 300,
+      days: 30,
+      seed: 11,
+      now: NOW,
+      format: 'ndjson',
+      gzip: false,
+      badRowRate: 0.01,
+    });
+    expect(Object.keys(summary.product.badBySort).sort()).toEqual([
+      'bad_timestamp',
+      'future_timestamp',
+      'missing_field',
+      'no_identity',
+      'unknown_value',
+      'unparseable',
+    ]);
     expect(summary.product.bad / summary.product.rows).toBeGreaterThan(0.007);
     expect(summary.product.bad / summary.product.rows).toBeLessThan(0.013);
     expect(summary.product.duplicates).toBeGreaterThan(0);
@@ -152,8 +186,18 @@ describe('sample data generator', () => {
   });
 
   it('starts a new file every eventsPerFile rows, with a header in each CSV file', async () => {
-    const { dir, summary } = await generated({ customers: 300, days: 30, seed: 5, now: NOW, format: 'csv', eventsPerFile: 1000 });
-    const names = fs.readdirSync(dir).filter((n) => n.startsWith('product-')).sort();
+    const { dir, summary } = await generated({
+      customers: 300,
+      days: 30,
+      seed: 5,
+      now: NOW,
+      format: 'csv',
+      eventsPerFile: 1000,
+    });
+    const names = fs
+      .readdirSync(dir)
+      .filter((n) => n.startsWith('product-'))
+      .sort();
     expect(summary.product.files).toBe(Math.ceil(summary.product.rows / 1000));
     expect(names).toHaveLength(summary.product.files);
     expect(names[0]).toBe('product-0001.csv');
@@ -164,8 +208,12 @@ describe('sample data generator', () => {
   });
 
   it('rejects invalid options, naming the field and the value', async () => {
-    await expect(generateSources(path.join(root, 'invalid'), { customers: 0, days: 30, seed: 1 })).rejects.toThrow('generate: customers: ');
-    await expect(generateSources(path.join(root, 'invalid'), { customers: 10, days: 30, seed: 1, badRowRate: 2 })).rejects.toThrow(/badRowRate: .*\(got 2\)/);
+    await expect(generateSources(path.join(root, 'invalid'), { customers: 0, days: 30, seed: 1 })).rejects.toThrow(
+      'generate: customers: ',
+    );
+    await expect(
+      generateSources(path.join(root, 'invalid'), { customers: 10, days: 30, seed: 1, badRowRate: 2 }),
+    ).rejects.toThrow(/badRowRate: .*\(got 2\)/);
   });
 
   describe('a realistic business (2,000 customers × 60 days)', () => {
@@ -178,7 +226,12 @@ describe('sample data generator', () => {
 
     beforeAll(async () => {
       const { dir } = await generated(options);
-      [product, crm, billing, support] = await Promise.all([readKind(dir, 'product'), readKind(dir, 'crm'), readKind(dir, 'billing'), readKind(dir, 'support')]);
+      [product, crm, billing, support] = await Promise.all([
+        readKind(dir, 'product'),
+        readKind(dir, 'crm'),
+        readKind(dir, 'billing'),
+        readKind(dir, 'support'),
+      ]);
       customers = latestCrm(crm.good);
     });
 
@@ -219,9 +272,12 @@ describe('sample data generator', () => {
 
     it('links some product users in the CRM only after their first events (late identity links)', () => {
       const firstEvent = new Map<string, number>();
-      for (const e of product.good) if (e.user_id && !firstEvent.has(e.user_id)) firstEvent.set(e.user_id, Date.parse(e.timestamp));
+      for (const e of product.good)
+        if (e.user_id && !firstEvent.has(e.user_id)) firstEvent.set(e.user_id, Date.parse(e.timestamp));
       const firstLink = new Map<string, number>();
-      for (const r of crm.good) if (r.product_user_id && !firstLink.has(r.product_user_id)) firstLink.set(r.product_user_id, Date.parse(r.updated_at));
+      for (const r of crm.good)
+        if (r.product_user_id && !firstLink.has(r.product_user_id))
+          firstLink.set(r.product_user_id, Date.parse(r.updated_at));
       const late = [...firstLink].filter(([user, linked]) => (firstEvent.get(user) ?? Infinity) < linked);
       expect(late.length).toBeGreaterThan(10);
     });
@@ -234,7 +290,9 @@ describe('sample data generator', () => {
       expect(identify.length).toBeGreaterThan(50);
       for (const e of identify) expect(e.user_id && e.anonymous_id).toBeTruthy();
       const identified = new Set(identify.map((e) => e.anonymous_id));
-      expect(share(anonymousOnly.filter((e) => identified.has(e.anonymous_id)).length, anonymousOnly.length)).toBeGreaterThan(0.5);
+      expect(
+        share(anonymousOnly.filter((e) => identified.has(e.anonymous_id)).length, anonymousOnly.length),
+      ).toBeGreaterThan(0.5);
     });
 
     it('has power users: the most active 5% of users produce a large share of events', () => {
@@ -242,7 +300,12 @@ describe('sample data generator', () => {
       for (const e of product.good) if (e.user_id) perUser.set(e.user_id, (perUser.get(e.user_id) ?? 0) + 1);
       const counts = [...perUser.values()].sort((a, b) => b - a);
       const top = counts.slice(0, Math.round(counts.length * 0.05)).reduce((a, b) => a + b, 0);
-      expect(share(top, counts.reduce((a, b) => a + b, 0))).toBeGreaterThan(0.25);
+      expect(
+        share(
+          top,
+          counts.reduce((a, b) => a + b, 0),
+        ),
+      ).toBeGreaterThan(0.25);
     });
 
     it('is quieter at weekends and writes events in time order (re-sent duplicates aside)', () => {
@@ -267,8 +330,12 @@ describe('sample data generator', () => {
     it('lets churned customers fall silent', () => {
       const userOf = new Map([...crm.good].filter((r) => r.product_user_id).map((r) => [r.crm_id, r.product_user_id!]));
       const churnedAt = new Map<string, number>();
-      for (const c of customers.values()) if (c.lifecycle_stage === 'churned' && userOf.has(c.crm_id)) churnedAt.set(userOf.get(c.crm_id)!, Date.parse(c.updated_at));
-      const afterChurn = product.good.filter((e) => e.user_id && Date.parse(e.timestamp) > (churnedAt.get(e.user_id) ?? Infinity)).length;
+      for (const c of customers.values())
+        if (c.lifecycle_stage === 'churned' && userOf.has(c.crm_id))
+          churnedAt.set(userOf.get(c.crm_id)!, Date.parse(c.updated_at));
+      const afterChurn = product.good.filter(
+        (e) => e.user_id && Date.parse(e.timestamp) > (churnedAt.get(e.user_id) ?? Infinity),
+      ).length;
       expect(churnedAt.size).toBeGreaterThan(200);
       expect(share(afterChurn, product.good.length)).toBeLessThan(0.01);
     });
@@ -276,7 +343,15 @@ describe('sample data generator', () => {
     it('bills monthly in local currencies, with failed payments, refunds and plan changes', () => {
       const types = new Map<string, number>();
       for (const b of billing.good) types.set(b.type, (types.get(b.type) ?? 0) + 1);
-      for (const t of ['invoice_paid', 'payment_failed', 'subscription_started', 'subscription_cancelled', 'subscription_upgraded', 'refund']) expect(types.get(t) ?? 0).toBeGreaterThan(0);
+      for (const t of [
+        'invoice_paid',
+        'payment_failed',
+        'subscription_started',
+        'subscription_cancelled',
+        'subscription_upgraded',
+        'refund',
+      ])
+        expect(types.get(t) ?? 0).toBeGreaterThan(0);
       expect(share(types.get('payment_failed')!, types.get('invoice_paid')!)).toBeLessThan(0.15);
       expect(new Set(billing.good.map((b) => b.currency).filter(Boolean)).size).toBeGreaterThanOrEqual(6);
       for (const b of billing.good.filter((x) => x.currency === 'JPY')) expect(Number.isInteger(b.amount)).toBe(true);

@@ -33,7 +33,10 @@ describe('approval policy file', () => {
       deadline: '48h',
       alwaysFor: ['strategic'],
       verdicts: ['fail'],
-      tiers: { strategic: { approvers: ['bob', 'carol', 'erin'], approvals: 2 }, tactical: { approvers: ['erin'], approvals: 1 } },
+      tiers: {
+        strategic: { approvers: ['bob', 'carol', 'erin'], approvals: 2 },
+        tactical: { approvers: ['erin'], approvals: 1 },
+      },
       reminders: ['12h', '36h'],
     });
   });
@@ -45,16 +48,22 @@ describe('approval policy file', () => {
 
   it('names the file, line and path of an unknown group', () => {
     const file = policyFile('groups:\n  leads: [bob]\ntiers:\n  strategic:\n    approvers: [group:lead]\n');
-    expect(() => loadPolicyFile(file, defaults)).toThrow(new PolicyError(`${file}:5: tiers.strategic.approvers.0: no group lead (groups: leads)`));
+    expect(() => loadPolicyFile(file, defaults)).toThrow(
+      new PolicyError(`${file}:5: tiers.strategic.approvers.0: no group lead (groups: leads)`),
+    );
   });
 
   it('refuses a tier that needs more approvals than it has approvers', () => {
     const file = policyFile('tiers:\n  strategic:\n    approvers: [bob]\n    approvals: 2\n');
-    expect(() => loadPolicyFile(file, defaults)).toThrow(`${file}:4: tiers.strategic.approvals: needs 2 distinct approvals but names only 1 approver(s): bob`);
+    expect(() => loadPolicyFile(file, defaults)).toThrow(
+      `${file}:4: tiers.strategic.approvals: needs 2 distinct approvals but names only 1 approver(s): bob`,
+    );
   });
 
   it('reports a bad duration and an unknown key with their lines', () => {
     const file = policyFile('deadline: soon\nescalate: true\n');
-    expect(() => loadPolicyFile(file, defaults)).toThrow(/:1: deadline: a duration such as 90s, 30m, 72h or 7d\n.*:1: \(file\): Unrecognized key: "escalate"/);
+    expect(() => loadPolicyFile(file, defaults)).toThrow(
+      /:1: deadline: a duration such as 90s, 30m, 72h or 7d\n.*:1: \(file\): Unrecognized key: "escalate"/,
+    );
   });
 });

@@ -29,7 +29,16 @@ const normalise = (s: ReturnType<typeof stageRow> | 'rejected') => {
 describe('product rows: fast path and schema agree', () => {
   it.each([
     [{ event_id: 'e1', user_id: 'u1', type: 'login', timestamp: '2026-02-01T10:00:00Z' }],
-    [{ event_id: 'e1', user_id: 'u1', anonymous_id: 'a1', type: 'identify', timestamp: '2026-02-01T10:00:00.5Z', properties: '{"x":1}' }],
+    [
+      {
+        event_id: 'e1',
+        user_id: 'u1',
+        anonymous_id: 'a1',
+        type: 'identify',
+        timestamp: '2026-02-01T10:00:00.5Z',
+        properties: '{"x":1}',
+      },
+    ],
     [{ event_id: 'e1', anonymous_id: 'a1', type: 'page_view', timestamp: '2026-02-01T10:00:00.123Z', properties: '' }],
     [{ event_id: 'e1', user_id: 'u1', type: 'login', timestamp: '2026-02-01T10:00:00.12Z', properties: null }],
     [{ event_id: 'e1', user_id: 'u1', type: 'login', timestamp: '2026-02-30T10:00:00Z' }],
@@ -69,10 +78,24 @@ describe('product rows: fast path and schema agree', () => {
 });
 
 describe('plain ISO timestamps', () => {
-  it.each(['2026-03-01T12:00:00Z', '2026-03-01T12:00:00.1Z', '2026-03-01T12:00:00.12Z', '2026-12-31T23:59:59.999Z', '2024-02-29T00:00:00Z'])('%s reads as Date.parse does', (t) => {
+  it.each([
+    '2026-03-01T12:00:00Z',
+    '2026-03-01T12:00:00.1Z',
+    '2026-03-01T12:00:00.12Z',
+    '2026-12-31T23:59:59.999Z',
+    '2024-02-29T00:00:00Z',
+  ])('%s reads as Date.parse does', (t) => {
     expect(plainIsoMs(t)).toBe(Date.parse(t));
   });
-  it.each(['2026-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-03-01T12:60:00Z', '2026-03-01 12:00:00Z', '2026-03-01T12:00:00+01:00', '0099-03-01T12:00:00Z', '2026-03-01T12:00:00.1234Z'])('%s is left to the full reader', (t) => {
+  it.each([
+    '2026-02-29T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-03-01T12:60:00Z',
+    '2026-03-01 12:00:00Z',
+    '2026-03-01T12:00:00+01:00',
+    '0099-03-01T12:00:00Z',
+    '2026-03-01T12:00:00.1234Z',
+  ])('%s is left to the full reader', (t) => {
     expect(plainIsoMs(t)).toBeUndefined();
   });
   it('the full reader still reads the forms the fast one leaves', () => {

@@ -23,19 +23,33 @@ describe('explaining an event condition', () => {
   });
 
   it('fails when the figure is missing', () => {
-    expect(explain({ event: logins }, {})).toMatchObject({ holds: false, text: 'event login within 30d count = none (gte 5)' });
+    expect(explain({ event: logins }, {})).toMatchObject({
+      holds: false,
+      text: 'event login within 30d count = none (gte 5)',
+    });
   });
 
   it('names several types and the property filter', () => {
-    const exports: EventCondition = { types: ['report_exported', 'feature_used'], where: { format: 'csv' }, within: '14d', sum: { gt: 0, lte: 100 } };
-    expect(explain({ event: exports }, { [col(exports)]: 12.5 })).toMatchObject({ holds: true, text: 'event [feature_used, report_exported] where format in [csv] within 14d sum = 12.5 (gt 0, lte 100)' });
+    const exports: EventCondition = {
+      types: ['report_exported', 'feature_used'],
+      where: { format: 'csv' },
+      within: '14d',
+      sum: { gt: 0, lte: 100 },
+    };
+    expect(explain({ event: exports }, { [col(exports)]: 12.5 })).toMatchObject({
+      holds: true,
+      text: 'event [feature_used, report_exported] where format in [csv] within 14d sum = 12.5 (gt 0, lte 100)',
+    });
   });
 
   describe('last occurrence within 7 days (asOf 2026-03-01)', () => {
     const recent: EventCondition = { type: 'login', last: { within: '7d' } };
 
     it('holds for the seventh day back, 2026-02-23', () => {
-      expect(explain({ event: recent }, { [col(recent)]: '2026-02-23' })).toMatchObject({ holds: true, text: 'event login last = 2026-02-23 (within 7d: on or after 2026-02-23)' });
+      expect(explain({ event: recent }, { [col(recent)]: '2026-02-23' })).toMatchObject({
+        holds: true,
+        text: 'event login last = 2026-02-23 (within 7d: on or after 2026-02-23)',
+      });
     });
 
     it('fails for the eighth day back, 2026-02-22', () => {
@@ -43,13 +57,19 @@ describe('explaining an event condition', () => {
     });
 
     it('fails when the customer never had the event', () => {
-      expect(explain({ event: recent }, { [col(recent)]: null })).toMatchObject({ holds: false, text: 'event login last = none (within 7d: on or after 2026-02-23)' });
+      expect(explain({ event: recent }, { [col(recent)]: null })).toMatchObject({
+        holds: false,
+        text: 'event login last = none (within 7d: on or after 2026-02-23)',
+      });
     });
   });
 
   it('first occurrence before 30 days holds on or before asOf day − 30', () => {
     const old: EventCondition = { type: 'login', first: { before: '30d' } };
-    expect(explain({ event: old }, { [col(old)]: '2026-01-30' })).toMatchObject({ holds: true, text: 'event login first = 2026-01-30 (before 30d: on or before 2026-01-30)' });
+    expect(explain({ event: old }, { [col(old)]: '2026-01-30' })).toMatchObject({
+      holds: true,
+      text: 'event login first = 2026-01-30 (before 30d: on or before 2026-01-30)',
+    });
     expect(explain({ event: old }, { [col(old)]: '2026-01-31' }).holds).toBe(false);
   });
 });
@@ -58,7 +78,10 @@ describe('explaining a measure condition', () => {
   const velocity = derivedColumn(derivedOf('velocity'));
 
   it('shows the measure with its default window and the bound', () => {
-    expect(explain({ measure: { name: 'velocity', lte: 0.5 } }, { [velocity]: 0.42 })).toMatchObject({ holds: true, text: 'measure velocity 14d = 0.42 (lte 0.5)' });
+    expect(explain({ measure: { name: 'velocity', lte: 0.5 } }, { [velocity]: 0.42 })).toMatchObject({
+      holds: true,
+      text: 'measure velocity 14d = 0.42 (lte 0.5)',
+    });
   });
 
   it('rounds long figures for reading but decides on the exact value', () => {
@@ -71,13 +94,18 @@ describe('explaining a measure condition', () => {
   });
 
   it('reads a measure without a window by its plain name', () => {
-    expect(explain({ measure: { name: 'tenure_days', gte: 30 } }, { [derivedColumn(derivedOf('tenure_days'))]: 45 }).text).toBe('measure tenure_days = 45 (gte 30)');
+    expect(
+      explain({ measure: { name: 'tenure_days', gte: 30 } }, { [derivedColumn(derivedOf('tenure_days'))]: 45 }).text,
+    ).toBe('measure tenure_days = 45 (gte 30)');
   });
 });
 
 describe('explaining a trait condition', () => {
   it('holds when the value is in the list', () => {
-    expect(explain({ trait: { name: 'plan', in: ['pro', 'enterprise'] } }, { plan: 'pro' })).toMatchObject({ holds: true, text: 'trait plan = "pro" in [pro, enterprise]' });
+    expect(explain({ trait: { name: 'plan', in: ['pro', 'enterprise'] } }, { plan: 'pro' })).toMatchObject({
+      holds: true,
+      text: 'trait plan = "pro" in [pro, enterprise]',
+    });
   });
 
   it('a missing value is in no list and outside none: both fail, as in SQL', () => {
@@ -86,11 +114,16 @@ describe('explaining a trait condition', () => {
   });
 
   it('notIn holds for a value outside the list', () => {
-    expect(explain({ trait: { name: 'lifecycle_stage', notIn: ['churned'] } }, { lifecycle_stage: 'paid' })).toMatchObject({ holds: true, text: 'trait lifecycle_stage = "paid" not in [churned]' });
+    expect(
+      explain({ trait: { name: 'lifecycle_stage', notIn: ['churned'] } }, { lifecycle_stage: 'paid' }),
+    ).toMatchObject({ holds: true, text: 'trait lifecycle_stage = "paid" not in [churned]' });
   });
 
   it('tests consent with is', () => {
-    expect(explain({ trait: { name: 'consent_marketing', is: true } }, { consent_marketing: true })).toMatchObject({ holds: true, text: 'trait consent_marketing = true (is true)' });
+    expect(explain({ trait: { name: 'consent_marketing', is: true } }, { consent_marketing: true })).toMatchObject({
+      holds: true,
+      text: 'trait consent_marketing = true (is true)',
+    });
     expect(explain({ trait: { name: 'consent_marketing', is: true } }, { consent_marketing: null }).holds).toBe(false);
   });
 
@@ -102,7 +135,9 @@ describe('explaining a trait condition', () => {
   });
 
   it('signup before 30 days holds on or before asOf day − 30', () => {
-    expect(explain({ trait: { name: 'signup_at', before: '30d' } }, { signup_at: new Date('2026-01-30T23:00:00Z') }).holds).toBe(true);
+    expect(
+      explain({ trait: { name: 'signup_at', before: '30d' } }, { signup_at: new Date('2026-01-30T23:00:00Z') }).holds,
+    ).toBe(true);
   });
 });
 
@@ -133,7 +168,13 @@ describe('combining conditions', () => {
 
 describe('explaining in_cohort', () => {
   const paying = CohortDefinition.parse({
-    id: 'paying-customers', name: 'Paying', purpose: 'p', owner: 'o', tier: 'tactical', sources: ['crm'], limitations: 'none',
+    id: 'paying-customers',
+    name: 'Paying',
+    purpose: 'p',
+    owner: 'o',
+    tier: 'tactical',
+    sources: ['crm'],
+    limitations: 'none',
     rule: { trait: { name: 'plan', in: ['pro', 'enterprise'] } },
   });
   const ctx = { asOf: AS_OF, catalog: new Map([[paying.id, paying]]) };
@@ -141,18 +182,28 @@ describe('explaining in_cohort', () => {
   it("evaluates the referenced cohort's rule on the same row, as a subtree", () => {
     const node = explain({ in_cohort: 'paying-customers' }, { plan: 'enterprise' }, ctx);
     expect(node).toMatchObject({ holds: true, text: 'in_cohort paying-customers' });
-    expect(node.children![0]).toMatchObject({ at: 'paying-customers:rule', holds: true, text: 'trait plan = "enterprise" in [pro, enterprise]' });
+    expect(node.children![0]).toMatchObject({
+      at: 'paying-customers:rule',
+      holds: true,
+      text: 'trait plan = "enterprise" in [pro, enterprise]',
+    });
   });
 
   it('fails for a cohort missing from the catalog', () => {
-    expect(explain({ in_cohort: 'gone' }, {}, ctx)).toMatchObject({ holds: false, text: 'in_cohort gone (not in the catalog)' });
+    expect(explain({ in_cohort: 'gone' }, {}, ctx)).toMatchObject({
+      holds: false,
+      text: 'in_cohort gone (not in the catalog)',
+    });
   });
 });
 
 describe('rendering the tree', () => {
   it('indents each level and marks each node ✓ or ✗', () => {
     const logins: EventCondition = { type: 'login', within: '30d', count: { gte: 5 } };
-    const node = explain({ all: [{ trait: { name: 'plan', in: ['pro'] } }, { event: logins }] }, { plan: 'pro', [col(logins)]: 2 });
+    const node = explain(
+      { all: [{ trait: { name: 'plan', in: ['pro'] } }, { event: logins }] },
+      { plan: 'pro', [col(logins)]: 2 },
+    );
     expect(renderWhy(node)).toEqual([
       'all (1 of 2 hold) ✗',
       '  trait plan = "pro" in [pro] ✓',

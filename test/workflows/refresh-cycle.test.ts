@@ -1,7 +1,20 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { approveSignal, decide, status } from '../../src/workflows/messages';
-import { APPROVER, REQUESTER, awaitingApproval, fakeActivities, gate, refreshInput, refusedUpdate, statusWhen, terminateWhenIdle, useTimeSkippingServer, waitingOnTimer, withRefresh } from '../support/workflow-harness';
+import {
+  APPROVER,
+  REQUESTER,
+  awaitingApproval,
+  fakeActivities,
+  gate,
+  refreshInput,
+  refusedUpdate,
+  statusWhen,
+  terminateWhenIdle,
+  useTimeSkippingServer,
+  waitingOnTimer,
+  withRefresh,
+} from '../support/workflow-harness';
 
 useTimeSkippingServer();
 
@@ -10,12 +23,20 @@ describe('refresh cycle', () => {
     const fakes = fakeActivities();
     const outcome = await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       const waiting = await awaitingApproval(run);
-      expect(waiting.pendingApproval).toMatchObject({ approvers: [APPROVER], reason: 'lapsed-buyers: strategic cohort' });
-      const decision = await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'approve', comment: 'looks right' }] });
+      expect(waiting.pendingApproval).toMatchObject({
+        approvers: [APPROVER],
+        reason: 'lapsed-buyers: strategic cohort',
+      });
+      const decision = await run.executeUpdate(decide, {
+        args: [{ approver: APPROVER, decision: 'approve', comment: 'looks right' }],
+      });
       expect(decision).toMatchObject({ kind: 'approved', by: APPROVER, via: 'update' });
       return run.result();
     });
-    expect(outcome).toMatchObject({ outcome: 'published', decision: { kind: 'approved', by: APPROVER, comment: 'looks right' } });
+    expect(outcome).toMatchObject({
+      outcome: 'published',
+      decision: { kind: 'approved', by: APPROVER, comment: 'looks right' },
+    });
     expect(outcome.published).toEqual([{ cohortId: 'lapsed-buyers', snapshotId: 'snap-lapsed-buyers', version: 1 }]);
     expect(fakes.calls.publishSnapshots).toEqual([expect.objectContaining({ approvedBy: APPROVER })]);
     expect(fakes.calls.deliverCohort).toHaveLength(1);
@@ -27,10 +48,17 @@ describe('refresh cycle', () => {
     const fakes = fakeActivities();
     const outcome = await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       await awaitingApproval(run);
-      await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'reject', comment: 'sizes look off' }] });
+      await run.executeUpdate(decide, {
+        args: [{ approver: APPROVER, decision: 'reject', comment: 'sizes look off' }],
+      });
       return run.result();
     });
-    expect(outcome).toMatchObject({ outcome: 'rejected', decision: { kind: 'rejected', by: APPROVER }, published: [], deliveries: [] });
+    expect(outcome).toMatchObject({
+      outcome: 'rejected',
+      decision: { kind: 'rejected', by: APPROVER },
+      published: [],
+      deliveries: [],
+    });
     expect(fakes.calls.publishSnapshots).toHaveLength(0);
     expect(fakes.calls.deliverCohort).toHaveLength(0);
     expect(fakes.audited()).toContain('decision.rejected');
@@ -50,7 +78,9 @@ describe('refresh cycle', () => {
   it('refuses approval by someone who is not among the policy approvers', async () => {
     await withRefresh(refreshInput('strategic'), fakeActivities(), async (run) => {
       await awaitingApproval(run);
-      expect(await refusedUpdate(run, 'mallory')).toMatch(/mallory may not decide lapsed-buyers \(strategic approvers — strategic: alex, rita\)/);
+      expect(await refusedUpdate(run, 'mallory')).toMatch(
+        /mallory may not decide lapsed-buyers \(strategic approvers — strategic: alex, rita\)/,
+      );
       expect((await run.query(status)).stage).toBe('awaiting-approval');
       await terminateWhenIdle(run);
     });
@@ -58,12 +88,20 @@ describe('refresh cycle', () => {
 
   it('expires the run after the deadline and publishes nothing', async () => {
     const fakes = fakeActivities();
-    const outcome = await withRefresh(refreshInput('strategic', { policy: { approvers: [APPROVER], deadline: '72h' } }), fakes, async (run) => {
-      await awaitingApproval(run);
-      await waitingOnTimer(run);
-      return run.result(); // the test server skips the 72 hours while the run is blocked
+    const outcome = await withRefresh(
+      refreshInput('strategic', { policy: { approvers: [APPROVER], deadline: '72h' } }),
+      fakes,
+      async (run) => {
+        await awaitingApproval(run);
+        await waitingOnTimer(run);
+        return run.result(); // the test server skips the 72 hours while the run is blocked
+      },
+    );
+    expect(outcome).toMatchObject({
+      outcome: 'expired',
+      decision: { kind: 'expired', via: 'deadline' },
+      published: [],
     });
-    expect(outcome).toMatchObject({ outcome: 'expired', decision: { kind: 'expired', via: 'deadline' }, published: [] });
     expect(fakes.calls.publishSnapshots).toHaveLength(0);
     expect(fakes.calls.deliverCohort).toHaveLength(0);
     expect(fakes.audited()).toContain('decision.expired');
@@ -90,21 +128,29 @@ describe('refresh cycle', () => {
       await awaitingApproval(run);
       await run.signal(approveSignal, { approver: REQUESTER });
       const after = await statusWhen(run, (s) => s.ignored.length > 0, 'an ignored signal');
-      expect(after.ignored).toEqual([expect.objectContaining({ name: 'approve', from: REQUESTER, reason: expect.stringMatching(/four eyes/) })]);
+      expect(after.ignored).toEqual([
+        expect.objectContaining({ name: 'approve', from: REQUESTER, reason: expect.stringMatching(/four eyes/) }),
+      ]);
       expect(after.stage).toBe('awaiting-approval');
       expect(after.decision).toBeUndefined();
       await statusWhen(run, () => fakes.audited().includes('decision.ignored'), 'audit of the ignored signal');
       await run.signal(approveSignal, { approver: APPROVER });
       return run.result();
     });
-    expect(outcome).toMatchObject({ outcome: 'published', decision: { kind: 'approved', by: APPROVER, via: 'signal' } });
+    expect(outcome).toMatchObject({
+      outcome: 'published',
+      decision: { kind: 'approved', by: APPROVER, via: 'signal' },
+    });
     expect(fakes.calls.publishSnapshots).toHaveLength(1);
   });
 
   it('auto-approves tactical cohorts whose checks all pass, by policy', async () => {
     const fakes = fakeActivities({ verdict: 'pass' });
     const outcome = await withRefresh(refreshInput('tactical'), fakes, (run) => run.result());
-    expect(outcome).toMatchObject({ outcome: 'published', decision: { kind: 'approved', by: 'policy', via: 'policy' } });
+    expect(outcome).toMatchObject({
+      outcome: 'published',
+      decision: { kind: 'approved', by: 'policy', via: 'policy' },
+    });
     expect(fakes.calls.publishSnapshots).toHaveLength(1);
     expect(fakes.audited()).not.toContain('approval.requested');
   });
@@ -119,7 +165,9 @@ describe('refresh cycle', () => {
 
   it('refuses a decision sent before the approval gate opens', async () => {
     const computing = gate();
-    const fakes = fakeActivities({ overrides: (plain) => ({ computeCohort: async (input) => (await computing.opened, plain.computeCohort(input)) }) });
+    const fakes = fakeActivities({
+      overrides: (plain) => ({ computeCohort: async (input) => (await computing.opened, plain.computeCohort(input)) }),
+    });
     await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       await statusWhen(run, (s) => s.stage === 'compute', 'compute');
       expect(await refusedUpdate(run, APPROVER)).toMatch(/is not awaiting approval \(stage: compute\)/);
@@ -131,12 +179,18 @@ describe('refresh cycle', () => {
 
   it('refuses a second decision once the run has been decided', async () => {
     const publishing = gate();
-    const fakes = fakeActivities({ overrides: (plain) => ({ publishSnapshots: async (input) => (await publishing.opened, plain.publishSnapshots(input)) }) });
+    const fakes = fakeActivities({
+      overrides: (plain) => ({
+        publishSnapshots: async (input) => (await publishing.opened, plain.publishSnapshots(input)),
+      }),
+    });
     const outcome = await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       await awaitingApproval(run);
       await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'approve' }] });
       await statusWhen(run, (s) => s.stage === 'publish', 'publish');
-      expect(await refusedUpdate(run, APPROVER)).toMatch(/is no longer awaiting approval: it was approved by alex at .*; nothing changed/);
+      expect(await refusedUpdate(run, APPROVER)).toMatch(
+        /is no longer awaiting approval: it was approved by alex at .*; nothing changed/,
+      );
       publishing.open();
       return run.result();
     });
@@ -190,22 +244,63 @@ describe('refresh cycle', () => {
 
   it('fails at once, without retries, when planning reports invalid input', async () => {
     const fakes = fakeActivities({
-      overrides: () => ({ planCompute: async () => { throw ApplicationFailure.nonRetryable('cohorts/lapsed.yaml: min_size must be a number, got "ten"', 'InvalidInput'); } }),
+      overrides: () => ({
+        planCompute: async () => {
+          throw ApplicationFailure.nonRetryable(
+            'cohorts/lapsed.yaml: min_size must be a number, got "ten"',
+            'InvalidInput',
+          );
+        },
+      }),
     });
-    const err = await withRefresh(refreshInput('tactical'), fakes, (run) => run.result().then(() => undefined, (e: unknown) => e));
+    const err = await withRefresh(refreshInput('tactical'), fakes, (run) =>
+      run.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(ActivityFailure);
-    expect((err as WorkflowFailedError).cause?.cause).toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: 'cohorts/lapsed.yaml: min_size must be a number, got "ten"' });
+    expect((err as WorkflowFailedError).cause?.cause).toMatchObject({
+      type: 'InvalidInput',
+      nonRetryable: true,
+      message: 'cohorts/lapsed.yaml: min_size must be a number, got "ten"',
+    });
     expect(fakes.calls.planCompute).toHaveLength(1);
     expect(fakes.calls.computeCohort).toHaveLength(0);
     expect(fakes.calls.recordOutcome).toEqual([expect.objectContaining({ outcome: 'failed' })]);
   });
 
   it('stops before compute when a source fails its data-quality checks, saying why', async () => {
-    const failing = { source: 'billing', kind: 'billing', filesRead: 1, filesSkipped: 0, rowsRead: 100, stored: 80, duplicates: 0, quarantined: 20, verdict: 'fail' as const,
-      checks: [{ name: 'quarantine_rate' as const, verdict: 'fail' as const, reason: '20 of 100 rows quarantined (20%)', figures: {}, thresholds: {} }] };
-    const fakes = fakeActivities({ overrides: (plain) => ({ ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [failing] }) }) });
-    const { outcome, final } = await withRefresh(refreshInput('tactical'), fakes, async (run) => ({ outcome: await run.result(), final: await run.query(status) }));
+    const failing = {
+      source: 'billing',
+      kind: 'billing',
+      filesRead: 1,
+      filesSkipped: 0,
+      rowsRead: 100,
+      stored: 80,
+      duplicates: 0,
+      quarantined: 20,
+      verdict: 'fail' as const,
+      checks: [
+        {
+          name: 'quarantine_rate' as const,
+          verdict: 'fail' as const,
+          reason: '20 of 100 rows quarantined (20%)',
+          figures: {},
+          thresholds: {},
+        },
+      ],
+    };
+    const fakes = fakeActivities({
+      overrides: (plain) => ({
+        ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [failing] }),
+      }),
+    });
+    const { outcome, final } = await withRefresh(refreshInput('tactical'), fakes, async (run) => ({
+      outcome: await run.result(),
+      final: await run.query(status),
+    }));
     expect(outcome.outcome).toBe('failed');
     expect(final.failure).toMatch(/billing: 20 of 100 rows quarantined/);
     expect(fakes.calls.planCompute).toHaveLength(0);
@@ -213,8 +308,23 @@ describe('refresh cycle', () => {
   });
 
   it('asks a human when a source only warns, even for passing tactical cohorts', async () => {
-    const warning = { source: 'product', kind: 'product', filesRead: 1, filesSkipped: 0, rowsRead: 100, stored: 100, duplicates: 0, quarantined: 0, verdict: 'warn' as const, checks: [] };
-    const fakes = fakeActivities({ overrides: (plain) => ({ ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [warning] }) }) });
+    const warning = {
+      source: 'product',
+      kind: 'product',
+      filesRead: 1,
+      filesSkipped: 0,
+      rowsRead: 100,
+      stored: 100,
+      duplicates: 0,
+      quarantined: 0,
+      verdict: 'warn' as const,
+      checks: [],
+    };
+    const fakes = fakeActivities({
+      overrides: (plain) => ({
+        ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [warning] }),
+      }),
+    });
     await withRefresh(refreshInput('tactical'), fakes, async (run) => {
       const waiting = await awaitingApproval(run);
       expect(waiting.pendingApproval?.reason).toBe('lapsed-buyers: source product warns');

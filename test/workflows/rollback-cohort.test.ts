@@ -15,7 +15,12 @@ const request = { cohortId: 'lapsed-buyers', toVersion: 2, requestedBy: REQUESTE
 /** Runs `scenario` with a worker serving rollback runs and a client starting them as the API does. */
 async function withRollbacks<T>(fakes: Fakes, scenario: (client: RefreshClient) => Promise<T>): Promise<T> {
   const taskQueue = `rollback-test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: server().nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fakes.activities });
+  const worker = await Worker.create({
+    connection: server().nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: fakes.activities,
+  });
   return worker.runUntil(() => scenario(new RefreshClient(server().client, taskQueue, policy)));
 }
 
@@ -35,19 +40,47 @@ describe('rollback run', () => {
     await withRollbacks(fakes, async (client) => {
       const { workflowId } = await client.startCohortRollback({ ...request, cohortId: cohort });
       expect(workflowId).toBe(`rollback-${cohort}-to-v2-1`);
-      expect(await client.startCohortRollback({ ...request, cohortId: cohort })).toEqual({ workflowId, alreadyRunning: true });
+      expect(await client.startCohortRollback({ ...request, cohortId: cohort })).toEqual({
+        workflowId,
+        alreadyRunning: true,
+      });
 
       const waiting = await awaitingApproval(client, workflowId);
       expect(waiting).toMatchObject({ tier: 'strategic', approvers: [APPROVER] });
-      expect(fakes.calls.notifyApprovers).toEqual([expect.objectContaining({ runId: workflowId, event: 'opened', approvers: [APPROVER], waiting: [{ cohortId: cohort, tier: 'strategic', reason: 'rollback to version 2', approvalsNeeded: 1 }] })]);
+      expect(fakes.calls.notifyApprovers).toEqual([
+        expect.objectContaining({
+          runId: workflowId,
+          event: 'opened',
+          approvers: [APPROVER],
+          waiting: [{ cohortId: cohort, tier: 'strategic', reason: 'rollback to version 2', approvalsNeeded: 1 }],
+        }),
+      ]);
       expect(fakes.calls.restoreVersion).toHaveLength(0);
-      await expect(client.decideCohortRollback(workflowId, { approver: REQUESTER, decision: 'approve' })).rejects.toThrow(new DecisionRefused(`${REQUESTER} requested this rollback and cannot decide it (four eyes)`));
-      await expect(client.decideCohortRollback(workflowId, { approver: 'mallory', decision: 'approve' })).rejects.toThrow(/mallory may not decide a rollback/);
+      await expect(
+        client.decideCohortRollback(workflowId, { approver: REQUESTER, decision: 'approve' }),
+      ).rejects.toThrow(new DecisionRefused(`${REQUESTER} requested this rollback and cannot decide it (four eyes)`));
+      await expect(
+        client.decideCohortRollback(workflowId, { approver: 'mallory', decision: 'approve' }),
+      ).rejects.toThrow(/mallory may not decide a rollback/);
 
       await client.decideCohortRollback(workflowId, { approver: APPROVER, decision: 'approve', comment: 'agreed' });
       const done = await server().client.workflow.getHandle(workflowId).result();
-      expect(done).toMatchObject({ outcome: 'restored', decision: { kind: 'approved', by: APPROVER }, restored: { cohortId: cohort, restoresVersion: 2 } });
-      expect(fakes.calls.restoreVersion).toEqual([{ rollbackId: workflowId, auditRunId: workflowId, cohortId: cohort, toVersion: 2, requestedBy: REQUESTER, approvedBy: APPROVER, reason: request.reason }]);
+      expect(done).toMatchObject({
+        outcome: 'restored',
+        decision: { kind: 'approved', by: APPROVER },
+        restored: { cohortId: cohort, restoresVersion: 2 },
+      });
+      expect(fakes.calls.restoreVersion).toEqual([
+        {
+          rollbackId: workflowId,
+          auditRunId: workflowId,
+          cohortId: cohort,
+          toVersion: 2,
+          requestedBy: REQUESTER,
+          approvedBy: APPROVER,
+          reason: request.reason,
+        },
+      ]);
       expect(fakes.calls.deliverCohort).toEqual([{ runId: workflowId, cohortId: cohort }]);
       expect(fakes.audited()).toEqual(['rollback.requested', 'decision.approved']);
 
@@ -62,7 +95,10 @@ describe('rollback run', () => {
   it('restores nothing when rejected', async () => {
     const fakes = fakeActivities();
     await withRollbacks(fakes, async (client) => {
-      const { workflowId } = await client.startCohortRollback({ ...request, cohortId: `c-${randomUUID().slice(0, 8)}` });
+      const { workflowId } = await client.startCohortRollback({
+        ...request,
+        cohortId: `c-${randomUUID().slice(0, 8)}`,
+      });
       await awaitingApproval(client, workflowId);
       await client.decideCohortRollback(workflowId, { approver: APPROVER, decision: 'reject', comment: 'v3 is right' });
       expect(await server().client.workflow.getHandle(workflowId).result()).toMatchObject({ outcome: 'rejected' });
@@ -74,10 +110,17 @@ describe('rollback run', () => {
   it('refuses a version the cohort never published, before asking anyone', async () => {
     const fakes = fakeActivities();
     const outcome = await withRollbacks(fakes, async (client) => {
-      const { workflowId } = await client.startCohortRollback({ ...request, cohortId: `c-${randomUUID().slice(0, 8)}`, toVersion: 7 });
+      const { workflowId } = await client.startCohortRollback({
+        ...request,
+        cohortId: `c-${randomUUID().slice(0, 8)}`,
+        toVersion: 7,
+      });
       return server().client.workflow.getHandle(workflowId).result();
     });
-    expect(outcome).toMatchObject({ outcome: 'invalid', failure: expect.stringMatching(/has no published version 7 \(its versions: 1, 2, 3\); nothing restored$/) });
+    expect(outcome).toMatchObject({
+      outcome: 'invalid',
+      failure: expect.stringMatching(/has no published version 7 \(its versions: 1, 2, 3\); nothing restored$/),
+    });
     expect(fakes.calls.audit).toHaveLength(0);
     expect(fakes.calls.restoreVersion).toHaveLength(0);
   });

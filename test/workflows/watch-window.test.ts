@@ -2,7 +2,17 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { RefreshClient, RollbackRefused } from '../../src/temporal/refresh-client';
 import { rollback, rollbackSignal, status } from '../../src/workflows/messages';
 import type { RollbackInput } from '../../src/shared';
-import { APPROVER, awaitingApproval, fakeActivities, refreshInput, statusWhen, terminateWhenIdle, useTimeSkippingServer, withRefresh, type RefreshHandle } from '../support/workflow-harness';
+import {
+  APPROVER,
+  awaitingApproval,
+  fakeActivities,
+  refreshInput,
+  statusWhen,
+  terminateWhenIdle,
+  useTimeSkippingServer,
+  withRefresh,
+  type RefreshHandle,
+} from '../support/workflow-harness';
 
 // After publish a refresh run stays open for its watch window; a rollback restores what the run
 // replaced as new published versions and delivers the compensating diffs.
@@ -12,7 +22,10 @@ const watching = (run: RefreshHandle) => statusWhen(run, (s) => s.stage === 'wat
 const REASON = 'churn spike after publish';
 
 async function refusedRollback(run: RefreshHandle, request: Partial<RollbackInput>): Promise<string> {
-  const err = await run.executeUpdate(rollback, { args: [{ requestedBy: APPROVER, reason: REASON, ...request }] }).then(() => undefined, (e: unknown) => e);
+  const err = await run.executeUpdate(rollback, { args: [{ requestedBy: APPROVER, reason: REASON, ...request }] }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
   return String((err as WorkflowUpdateFailedError).cause?.message);
 }
@@ -27,13 +40,27 @@ describe('watch window', () => {
 
       const rolled = await run.executeUpdate(rollback, { args: [{ requestedBy: APPROVER, reason: REASON }] });
       const rollbackId = `${run.workflowId}:rollback:1`;
-      expect(rolled).toMatchObject({ rollbackId, by: APPROVER, reason: REASON, via: 'update', cohorts: ['lapsed-buyers'] });
-      expect(fakes.calls.restorePrevious).toEqual([{ runId: run.workflowId, rollbackId, cohorts: ['lapsed-buyers'], requestedBy: APPROVER, reason: REASON }]);
-      expect(fakes.calls.deliverCohort).toEqual([{ runId: run.workflowId, cohortId: 'lapsed-buyers' }, { runId: rollbackId, cohortId: 'lapsed-buyers' }]);
+      expect(rolled).toMatchObject({
+        rollbackId,
+        by: APPROVER,
+        reason: REASON,
+        via: 'update',
+        cohorts: ['lapsed-buyers'],
+      });
+      expect(fakes.calls.restorePrevious).toEqual([
+        { runId: run.workflowId, rollbackId, cohorts: ['lapsed-buyers'], requestedBy: APPROVER, reason: REASON },
+      ]);
+      expect(fakes.calls.deliverCohort).toEqual([
+        { runId: run.workflowId, cohortId: 'lapsed-buyers' },
+        { runId: rollbackId, cohortId: 'lapsed-buyers' },
+      ]);
       expect((await run.query(status)).rollbacks).toEqual([rolled]);
       return run.result(); // the server skips the rest of the seven days
     });
-    expect(outcome).toMatchObject({ outcome: 'published', rolledBack: [{ rollbackId: `${outcome.runId}:rollback:1`, by: APPROVER, cohorts: ['lapsed-buyers'] }] });
+    expect(outcome).toMatchObject({
+      outcome: 'published',
+      rolledBack: [{ rollbackId: `${outcome.runId}:rollback:1`, by: APPROVER, cohorts: ['lapsed-buyers'] }],
+    });
     expect(fakes.calls.recordOutcome).toHaveLength(1);
   });
 
@@ -41,13 +68,21 @@ describe('watch window', () => {
     const fakes = fakeActivities();
     await withRefresh(refreshInput('tactical'), fakes, async (run) => {
       await watching(run);
-      expect(await refusedRollback(run, { requestedBy: 'mallory' })).toBe('mallory may not roll back tactical cohorts (rollback needs an approver of the tier — tactical: alex, rita)');
-      expect(await refusedRollback(run, { cohorts: ['power-users'] })).toBe(`not published by run ${run.workflowId}: power-users (it published: lapsed-buyers)`);
+      expect(await refusedRollback(run, { requestedBy: 'mallory' })).toBe(
+        'mallory may not roll back tactical cohorts (rollback needs an approver of the tier — tactical: alex, rita)',
+      );
+      expect(await refusedRollback(run, { cohorts: ['power-users'] })).toBe(
+        `not published by run ${run.workflowId}: power-users (it published: lapsed-buyers)`,
+      );
       expect(await refusedRollback(run, { reason: ' ' })).toBe('a rollback needs a reason');
       expect(fakes.calls.restorePrevious).toHaveLength(0);
 
       await run.executeUpdate(rollback, { args: [{ requestedBy: APPROVER, reason: REASON }] });
-      expect(await refusedRollback(run, { cohorts: ['lapsed-buyers'] })).toMatch(new RegExp(`^already rolled back: lapsed-buyers by alex at .* \\(${run.workflowId}:rollback:1\\); nothing changed$`));
+      expect(await refusedRollback(run, { cohorts: ['lapsed-buyers'] })).toMatch(
+        new RegExp(
+          `^already rolled back: lapsed-buyers by alex at .* \\(${run.workflowId}:rollback:1\\); nothing changed$`,
+        ),
+      );
       expect(fakes.calls.restorePrevious).toHaveLength(1);
       return run.result();
     });
@@ -69,12 +104,22 @@ describe('watch window', () => {
       await watching(run);
       await run.signal(rollbackSignal, { requestedBy: 'mallory', reason: REASON });
       const ignored = await statusWhen(run, (s) => s.ignored.length > 0, 'the ignored signal');
-      expect(ignored.ignored).toEqual([expect.objectContaining({ name: 'rollback', from: 'mallory', reason: expect.stringMatching(/^mallory may not roll back/) })]);
-      expect(fakes.calls.audit).toContainEqual(expect.objectContaining({ actor: 'mallory', action: 'rollback.ignored' }));
+      expect(ignored.ignored).toEqual([
+        expect.objectContaining({
+          name: 'rollback',
+          from: 'mallory',
+          reason: expect.stringMatching(/^mallory may not roll back/),
+        }),
+      ]);
+      expect(fakes.calls.audit).toContainEqual(
+        expect.objectContaining({ actor: 'mallory', action: 'rollback.ignored' }),
+      );
 
       await run.signal(rollbackSignal, { requestedBy: APPROVER, reason: REASON });
       const rolled = await statusWhen(run, (s) => (s.rollbacks ?? []).length > 0, 'the signalled rollback');
-      expect(rolled.rollbacks).toEqual([expect.objectContaining({ by: APPROVER, via: 'signal', cohorts: ['lapsed-buyers'] })]);
+      expect(rolled.rollbacks).toEqual([
+        expect.objectContaining({ by: APPROVER, via: 'signal', cohorts: ['lapsed-buyers'] }),
+      ]);
       return run.result();
     });
     expect(fakes.calls.restorePrevious).toHaveLength(1);
@@ -89,7 +134,10 @@ describe('watch window', () => {
       expect(outcome).toMatchObject({ outcome: 'published' });
       expect(outcome.rolledBack).toBeUndefined();
       expect(await run.query(status)).toMatchObject({ stage: 'done', outcome: 'published', watch: { closed: true } });
-      const err = await refreshes.rollback(run.workflowId, { requestedBy: APPROVER, reason: REASON }).then(() => undefined, (e: unknown) => e);
+      const err = await refreshes.rollback(run.workflowId, { requestedBy: APPROVER, reason: REASON }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(RollbackRefused);
       expect((err as Error).message).toMatch(`the run's watch window closed at ${watch!.closesAt}`);
     });

@@ -29,7 +29,17 @@ export class ProductActivity {
   generate(day: number, out: ProductDay): void {
     const { people, calendar, rnd } = this;
     // Imports bound to locals once a day: tsx compiles them to getters, too slow per customer.
-    const [prospect, never, enterprise, regions, fullDay, whoUser, draw, pick, when] = [STAGE.prospect, NEVER, PLAN.enterprise, REGIONS, DAY_MS, WHO.user, poisson, pickFrom, localActivityTime];
+    const [prospect, never, enterprise, regions, fullDay, whoUser, draw, pick, when] = [
+      STAGE.prospect,
+      NEVER,
+      PLAN.enterprise,
+      REGIONS,
+      DAY_MS,
+      WHO.user,
+      poisson,
+      pickFrom,
+      localActivityTime,
+    ];
     const dayLength = calendar.dayLength(day);
     const dayFactor = BASE_EVENTS_PER_DAY * calendar.activityFactor(day);
     const table = calendar.isMonthEnd(day) ? MONTH_END_EVENT_TABLE : USER_EVENT_TABLE;

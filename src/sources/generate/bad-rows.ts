@@ -42,7 +42,11 @@ const DEFECTS: Record<SourceKindName, KindDefects> = {
 };
 
 /** The id field a bad copy gets a fresh value in, so it never collides with a good row. */
-const ID_FIELD: Partial<Record<SourceKindName, string>> = { product: 'event_id', billing: 'event_id', support: 'ticket_id' };
+const ID_FIELD: Partial<Record<SourceKindName, string>> = {
+  product: 'event_id',
+  billing: 'event_id',
+  support: 'ticket_id',
+};
 
 /**
  * The controlled sprinkle of one kind: bad rows at `badRate` (several sorts, in turn) and exact
@@ -120,7 +124,9 @@ export class Sprinkler {
         break;
       case 'future_timestamp': {
         // Years ahead: a clock error, and still "future" when the files are ingested much later.
-        row[defects.timeField] = new Date(this.rates.now + between(this.rnd, 365, 3650) * 86_400_000 + Math.floor(this.rnd() * 86_400_000)).toISOString();
+        row[defects.timeField] = new Date(
+          this.rates.now + between(this.rnd, 365, 3650) * 86_400_000 + Math.floor(this.rnd() * 86_400_000),
+        ).toISOString();
         break;
       }
       case 'unknown_value':
@@ -136,8 +142,20 @@ export class Sprinkler {
 
   /** The same moment in a format ISO 8601 parsing rejects. */
   private unparseableTime(iso: string): string {
-    const [y, m, d, hh, mm] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10), iso.slice(11, 13), iso.slice(14, 16)];
-    const forms = [`${m}/${d}/${y} ${hh}:${mm}`, `${d}.${m}.${y}`, String(Math.floor(Date.parse(iso) / 1000)), 'yesterday', `${y}/${m}/${d} ${hh}:${mm}`];
+    const [y, m, d, hh, mm] = [
+      iso.slice(0, 4),
+      iso.slice(5, 7),
+      iso.slice(8, 10),
+      iso.slice(11, 13),
+      iso.slice(14, 16),
+    ];
+    const forms = [
+      `${m}/${d}/${y} ${hh}:${mm}`,
+      `${d}.${m}.${y}`,
+      String(Math.floor(Date.parse(iso) / 1000)),
+      'yesterday',
+      `${y}/${m}/${d} ${hh}:${mm}`,
+    ];
     return forms[Math.floor(this.rnd() * forms.length)]!;
   }
 }

@@ -16,7 +16,9 @@ export class Calendar {
     readonly now: number,
   ) {
     this.start = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
-    this.prefixes = Array.from({ length: days }, (_, d) => new Date(this.start + d * DAY_MS).toISOString().slice(0, 11));
+    this.prefixes = Array.from({ length: days }, (_, d) =>
+      new Date(this.start + d * DAY_MS).toISOString().slice(0, 11),
+    );
   }
 
   dayStart(day: number): number {

@@ -59,7 +59,9 @@ export async function generateSources(outDir: string, options: GenerateOptions):
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.');
-    throw new Error(`generate: ${field}: ${issue.message} (got ${JSON.stringify((options as Record<string, unknown>)[field])})`);
+    throw new Error(
+      `generate: ${field}: ${issue.message} (got ${JSON.stringify((options as Record<string, unknown>)[field])})`,
+    );
   }
   const o = parsed.data;
   const now = (o.now ?? new Date()).getTime();
@@ -71,9 +73,18 @@ export async function generateSources(outDir: string, options: GenerateOptions):
   const files = {} as Record<SourceKindName, RowFiles>;
   const sprinklers = {} as Record<SourceKindName, Sprinkler>;
   for (const kind of KINDS) {
-    files[kind] = new RowFiles(outDir, kind, { extension: o.format, gzip: o.gzip, header: o.format === 'csv' ? csvHeader(kind) : undefined, rowsPerFile: o.eventsPerFile });
+    files[kind] = new RowFiles(outDir, kind, {
+      extension: o.format,
+      gzip: o.gzip,
+      header: o.format === 'csv' ? csvHeader(kind) : undefined,
+      rowsPerFile: o.eventsPerFile,
+    });
     const duplicate = kind === 'crm' ? 0 : (o.duplicateRate ?? o.badRowRate / 2);
-    sprinklers[kind] = new Sprinkler(kind, o.format, streamFor(o.seed, `bad:${kind}`), { bad: o.badRowRate, duplicate, now });
+    sprinklers[kind] = new Sprinkler(kind, o.format, streamFor(o.seed, `bad:${kind}`), {
+      bad: o.badRowRate,
+      duplicate,
+      now,
+    });
   }
   const product = new ProductRows(calendar, o.format, sprinklers.product, files.product);
   const crm = new RecordRows('crm', o.format, sprinklers.crm, files.crm);
@@ -87,7 +98,8 @@ export async function generateSources(outDir: string, options: GenerateOptions):
   const events = new ProductDay();
 
   const snapshot = lifecycle.openWindow();
-  for (let from = 0; from < snapshot.customers.length; from += 10_000) await crm.write(lifecycle.snapshotRows(snapshot, from, 10_000));
+  for (let from = 0; from < snapshot.customers.length; from += 10_000)
+    await crm.write(lifecycle.snapshotRows(snapshot, from, 10_000));
   for (let day = 0; day < calendar.days; day += 1) {
     lifecycle.advance(day, events);
     activity.generate(day, events);
@@ -105,7 +117,13 @@ export async function generateSources(outDir: string, options: GenerateOptions):
   const summary = {} as GenerateSummary;
   for (const kind of KINDS) {
     const s = sprinklers[kind];
-    summary[kind] = { files: files[kind].files, rows: files[kind].rows, bad: s.bad, duplicates: s.duplicates, badBySort: { ...s.badBySort } };
+    summary[kind] = {
+      files: files[kind].files,
+      rows: files[kind].rows,
+      bad: s.bad,
+      duplicates: s.duplicates,
+      badBySort: { ...s.badBySort },
+    };
   }
   return summary;
 }

@@ -1,6 +1,17 @@
 import type { BILLING_TYPES } from '../kinds';
 import { isoSeconds, type Calendar } from './calendar';
-import { billingCustomerId, crmId, email, messyEmail, NEVER, productUserId, STAGE, STAGE_NAMES, TRAIT, type Population } from './population';
+import {
+  billingCustomerId,
+  crmId,
+  email,
+  messyEmail,
+  NEVER,
+  productUserId,
+  STAGE,
+  STAGE_NAMES,
+  TRAIT,
+  type Population,
+} from './population';
 import { WHO, type ProductDay } from './product-day';
 import { between, mix32, type Random } from './random';
 import type { TimedRecord } from './rows';
@@ -48,11 +59,18 @@ export class Lifecycle {
       this.lastChange = -Infinity;
       while (people.due[i]! < 0) this.step(i, people.due[i]!, calendar.dayStart(people.due[i]!) + people.habit[i]!);
       if (people.has(i, TRAIT.lateLink)) {
-        if (people.linkDay[i]! < 0) this.touch(i, ON_AGENDA.link, calendar.dayStart(people.linkDay[i]!) + people.habit[i]! + 3_600_000);
+        if (people.linkDay[i]! < 0)
+          this.touch(i, ON_AGENDA.link, calendar.dayStart(people.linkDay[i]!) + people.habit[i]! + 3_600_000);
         else if (people.linkDay[i]! < calendar.days) this.agenda[people.linkDay[i]!]!.push(i * 4 + ON_AGENDA.link);
       }
-      if (people.withdrawDay[i]! < 0) this.touch(i, ON_AGENDA.withdrawConsent, calendar.dayStart(people.withdrawDay[i]!) + people.habit[i]! + 7_200_000);
-      else if (people.withdrawDay[i]! < calendar.days) this.agenda[people.withdrawDay[i]!]!.push(i * 4 + ON_AGENDA.withdrawConsent);
+      if (people.withdrawDay[i]! < 0)
+        this.touch(
+          i,
+          ON_AGENDA.withdrawConsent,
+          calendar.dayStart(people.withdrawDay[i]!) + people.habit[i]! + 7_200_000,
+        );
+      else if (people.withdrawDay[i]! < calendar.days)
+        this.agenda[people.withdrawDay[i]!]!.push(i * 4 + ON_AGENDA.withdrawConsent);
       if (people.signupDay[i]! < 0) {
         existing.push(i);
         lastChange[i] = this.lastChange;
@@ -64,8 +82,15 @@ export class Lifecycle {
   }
 
   /** CRM records of the customers who existed before the window, `count` from `from` on. */
-  snapshotRows(snapshot: { customers: Uint32Array; at: Float64Array }, from: number, count: number): Array<TimedRecord<'crm'>> {
-    return Array.from(snapshot.customers.subarray(from, from + count), (i) => ({ at: snapshot.at[i]!, record: this.crmRecord(i, snapshot.at[i]!) }));
+  snapshotRows(
+    snapshot: { customers: Uint32Array; at: Float64Array },
+    from: number,
+    count: number,
+  ): Array<TimedRecord<'crm'>> {
+    return Array.from(snapshot.customers.subarray(from, from + count), (i) => ({
+      at: snapshot.at[i]!,
+      record: this.crmRecord(i, snapshot.at[i]!),
+    }));
   }
 
   /** The lifecycle steps and agenda items due on a window day (before `now`). */
@@ -80,7 +105,8 @@ export class Lifecycle {
       if (due[i] !== day || people.habit[i]! >= latest) continue;
       const signingUp = people.stage[i] === STAGE.prospect;
       this.step(i, day, start + people.habit[i]!);
-      if (signingUp && people.has(i, TRAIT.anonymousFirst)) product.push(people.habit[i]!, i, IDENTIFY_VARIANT, WHO.both);
+      if (signingUp && people.has(i, TRAIT.anonymousFirst))
+        product.push(people.habit[i]!, i, IDENTIFY_VARIANT, WHO.both);
     }
     for (const item of this.agenda[day]!) {
       const at = Math.floor(this.rnd() * DAY_MS);
@@ -117,7 +143,8 @@ export class Lifecycle {
 
   private endTrial(i: number, day: number, at: number): void {
     const power = this.people.has(i, TRAIT.power);
-    if (this.rnd() < (power ? 0.8 : 0.55)) return this.start(i, day, at, STAGE.paid, this.rnd() < (power ? 0.45 : 0.2) ? PLAN.enterprise : PLAN.pro);
+    if (this.rnd() < (power ? 0.8 : 0.55))
+      return this.start(i, day, at, STAGE.paid, this.rnd() < (power ? 0.45 : 0.2) ? PLAN.enterprise : PLAN.pro);
     this.people.stage[i] = STAGE.churned; // dropped after the trial, never paid
     this.people.due[i] = NEVER;
     this.crm(i, at);
@@ -140,8 +167,10 @@ export class Lifecycle {
     const { people, rnd } = this;
     const failures = people.failures[i]!;
     if (failures === 0) {
-      if (people.plan[i] === PLAN.pro && rnd() < 0.025) this.changePlan(i, at - 60_000, PLAN.enterprise, 'subscription_upgraded');
-      else if (people.plan[i] === PLAN.enterprise && rnd() < 0.03) this.changePlan(i, at - 60_000, PLAN.pro, 'subscription_downgraded');
+      if (people.plan[i] === PLAN.pro && rnd() < 0.025)
+        this.changePlan(i, at - 60_000, PLAN.enterprise, 'subscription_upgraded');
+      else if (people.plan[i] === PLAN.enterprise && rnd() < 0.03)
+        this.changePlan(i, at - 60_000, PLAN.pro, 'subscription_downgraded');
     }
     if (rnd() < [0.04, 0.35, 0.6][failures]!) {
       this.billing(i, at, 'payment_failed', true);

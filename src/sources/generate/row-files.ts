@@ -111,7 +111,11 @@ export class RowFiles {
   private async send(bytes: Buffer, written: () => void): Promise<void> {
     if (!this.out) this.open();
     const { head, done } = this.out!;
-    if (!head.write(bytes, () => written())) await Promise.race([once(head, 'drain'), done.then(() => Promise.reject(new Error(`${this.kind} file closed while writing`)))]);
+    if (!head.write(bytes, () => written()))
+      await Promise.race([
+        once(head, 'drain'),
+        done.then(() => Promise.reject(new Error(`${this.kind} file closed while writing`))),
+      ]);
   }
 
   private open(): void {

@@ -4,12 +4,25 @@ import type { SOURCE_KINDS, SourceKindName } from '../kinds';
 export type SourceFormat = 'ndjson' | 'csv';
 
 /** A row as the generator writes it: the fields of its kind (src/sources/kinds.ts), as text. */
-export type SourceRecord<K extends SourceKindName = SourceKindName> = Partial<Record<keyof z.infer<(typeof SOURCE_KINDS)[K]>, unknown>>;
+export type SourceRecord<K extends SourceKindName = SourceKindName> = Partial<
+  Record<keyof z.infer<(typeof SOURCE_KINDS)[K]>, unknown>
+>;
 
 /** Column order of each kind: the CSV header, and the key order of NDJSON objects. */
 export const COLUMNS: { [K in SourceKindName]: ReadonlyArray<keyof z.infer<(typeof SOURCE_KINDS)[K]>> } = {
   product: ['event_id', 'user_id', 'anonymous_id', 'type', 'timestamp', 'properties'],
-  crm: ['crm_id', 'email', 'product_user_id', 'billing_customer_id', 'plan', 'country', 'lifecycle_stage', 'signup_at', 'consent_marketing', 'updated_at'],
+  crm: [
+    'crm_id',
+    'email',
+    'product_user_id',
+    'billing_customer_id',
+    'plan',
+    'country',
+    'lifecycle_stage',
+    'signup_at',
+    'consent_marketing',
+    'updated_at',
+  ],
   billing: ['event_id', 'billing_customer_id', 'type', 'timestamp', 'amount', 'currency', 'plan'],
   support: ['ticket_id', 'event', 'email', 'timestamp', 'priority', 'satisfaction'],
 };
@@ -23,7 +36,8 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export const csvCells = (kind: SourceKindName, record: SourceRecord): string[] => COLUMNS[kind].map((c) => csvCell((record as Record<string, unknown>)[c as string]));
+export const csvCells = (kind: SourceKindName, record: SourceRecord): string[] =>
+  COLUMNS[kind].map((c) => csvCell((record as Record<string, unknown>)[c as string]));
 
 /** One line of the kind's file; absent fields are left out of NDJSON and empty in CSV. */
 export function renderRow(kind: SourceKindName, format: SourceFormat, record: SourceRecord): string {

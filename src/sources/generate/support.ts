@@ -45,7 +45,13 @@ export class SupportDesk {
     const { people, calendar, rnd } = this;
     const base = TICKETS_PER_CUSTOMER_DAY * calendar.activityFactor(day) * (this.burstDays.has(day) ? 3 : 1);
     // Imports bound to locals once a day: tsx compiles them to getters, too slow per customer.
-    const [prospect, churned, trial, power, enterprise] = [STAGE.prospect, STAGE.churned, STAGE.trial, TRAIT.power, PLAN.enterprise];
+    const [prospect, churned, trial, power, enterprise] = [
+      STAGE.prospect,
+      STAGE.churned,
+      STAGE.trial,
+      TRAIT.power,
+      PLAN.enterprise,
+    ];
     const opening: Array<{ customer: number; at: number; priority: string | undefined }> = [];
     for (let i = 0; i < people.size; i += 1) {
       const stage = people.stage[i]!;
@@ -54,15 +60,25 @@ export class SupportDesk {
       if (stage === trial) p *= 1.3;
       if (people.traits[i]! & power) p *= 2;
       if (people.plan[i] === enterprise) p *= 1.5;
-      if (rnd() < p) opening.push({ customer: i, at: calendar.dayStart(day) + localActivityTime(rnd, REGIONS[people.region[i]!]!.utcOffsetMin), priority: undefined });
+      if (rnd() < p)
+        opening.push({
+          customer: i,
+          at: calendar.dayStart(day) + localActivityTime(rnd, REGIONS[people.region[i]!]!.utcOffsetMin),
+          priority: undefined,
+        });
     }
     for (const failure of paymentFailures) {
-      if (rnd() < 0.3) opening.push({ customer: failure.customer, at: failure.at + between(rnd, 10, 240) * 60_000, priority: 'high' });
+      if (rnd() < 0.3)
+        opening.push({ customer: failure.customer, at: failure.at + between(rnd, 10, 240) * 60_000, priority: 'high' });
     }
     // Ticket numbers follow the order tickets were opened in.
     opening.sort((a, b) => a.at - b.at);
     for (const t of opening) this.ticket(t.customer, day, t.at, t.priority);
-    for (const c of this.closings[day]!) this.rows.push({ at: c.at, record: this.record(c.ticket, 'closed', c.customer, c.at, c.priority, c.satisfaction) });
+    for (const c of this.closings[day]!)
+      this.rows.push({
+        at: c.at,
+        record: this.record(c.ticket, 'closed', c.customer, c.at, c.priority, c.satisfaction),
+      });
     this.closings[day] = [];
   }
 
@@ -74,7 +90,8 @@ export class SupportDesk {
     const { calendar, rnd } = this;
     if (at >= calendar.now) return;
     const enterprise = this.people.plan[i] === PLAN.enterprise;
-    const chosen = priority ?? TICKET_PRIORITIES[pickFrom(rnd, enterprise ? ENTERPRISE_PRIORITY_TABLE : PRIORITY_TABLE)]!;
+    const chosen =
+      priority ?? TICKET_PRIORITIES[pickFrom(rnd, enterprise ? ENTERPRISE_PRIORITY_TABLE : PRIORITY_TABLE)]!;
     this.ticketSeq += 1;
     const ticket = `T-${String(this.ticketSeq).padStart(7, '0')}`;
     this.rows.push({ at, record: this.record(ticket, 'opened', i, at, chosen, undefined) });
@@ -85,7 +102,8 @@ export class SupportDesk {
     if (closedAt >= calendar.now) return;
     const satisfaction = rnd() < 0.96 ? this.satisfaction(hours) : undefined;
     const closing = { at: closedAt, ticket, customer: i, priority: chosen, satisfaction };
-    if (closeDay === day) this.rows.push({ at: closedAt, record: this.record(ticket, 'closed', i, closedAt, chosen, satisfaction) });
+    if (closeDay === day)
+      this.rows.push({ at: closedAt, record: this.record(ticket, 'closed', i, closedAt, chosen, satisfaction) });
     else this.closings[closeDay]!.push(closing);
   }
 
@@ -98,7 +116,14 @@ export class SupportDesk {
     return score;
   }
 
-  private record(ticket: string, event: 'opened' | 'closed', i: number, at: number, priority: string, satisfaction: number | undefined) {
+  private record(
+    ticket: string,
+    event: 'opened' | 'closed',
+    i: number,
+    at: number,
+    priority: string,
+    satisfaction: number | undefined,
+  ) {
     return {
       ticket_id: ticket,
       event,

@@ -76,12 +76,18 @@ const ANONYMOUS_EVENTS = variants([
 ]);
 
 /** Every product event variant; the tables below hold indices into it. */
-export const EVENT_VARIANTS: readonly EventVariant[] = [...USER_EVENTS.variants, ...ANONYMOUS_EVENTS.variants, { type: 'identify' }];
+export const EVENT_VARIANTS: readonly EventVariant[] = [
+  ...USER_EVENTS.variants,
+  ...ANONYMOUS_EVENTS.variants,
+  { type: 'identify' },
+];
 export const IDENTIFY_VARIANT = EVENT_VARIANTS.length - 1;
 const anonymousBase = USER_EVENTS.variants.length;
 
 export const USER_EVENT_TABLE = weightedTable(USER_EVENTS.weights);
-export const MONTH_END_EVENT_TABLE = weightedTable(USER_EVENTS.weights.map((w, i) => (USER_EVENTS.variants[i]!.type === 'report_exported' ? w * 3 : w)));
+export const MONTH_END_EVENT_TABLE = weightedTable(
+  USER_EVENTS.weights.map((w, i) => (USER_EVENTS.variants[i]!.type === 'report_exported' ? w * 3 : w)),
+);
 export const ANONYMOUS_EVENT_TABLE = weightedTable(ANONYMOUS_EVENTS.weights).map((i) => i + anonymousBase);
 
 export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
