@@ -9,6 +9,7 @@ is added:
     .venv/bin/python scripts/reference/experiments.py
 """
 
+import hashlib
 import json
 import math
 import pathlib
@@ -181,6 +182,17 @@ def probability_best():
     return out
 
 
+def assignment_buckets():
+    """The documented bucket: the first 52 bits of SHA-256(salt ":" customer id) divided by 2^52."""
+    pairs = [("Xk3v9QpL2m", "crm_000042"), ("Xk3v9QpL2m", "crm_000043"), ("winback-2026", "crm_000042"),
+             ("winback-2026", "prod_u_9f1c"), ("s4lt_with-dash", "billing:cus_K1"), ("s4lt_with-dash", "über@example.com")]
+    out = []
+    for salt, customer in pairs:
+        digest = hashlib.sha256(f"{salt}:{customer}".encode("utf-8")).hexdigest()
+        out.append({"salt": salt, "customer_id": customer, "bucket": int(digest[:13], 16) / 2**52})
+    return out
+
+
 def main():
     fixture = {
         "generator": "scripts/reference/experiments.py",
@@ -192,6 +204,7 @@ def main():
         "sample_ratio_mismatch": srm(),
         "sample_size": sample_size(),
         "probability_best": probability_best(),
+        "assignment_buckets": assignment_buckets(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(fixture, indent=1, allow_nan=False) + "\n")
