@@ -52,3 +52,31 @@ export function sampleRatioMismatch(
   const pValue = total === 0 ? 1 : chiSquarePValue(statistic, degreesOfFreedom);
   return { arms, statistic, degreesOfFreedom, pValue, mismatch: pValue < threshold, threshold };
 }
+
+export interface StratifiedSampleRatioCheck {
+  strata: SampleRatioCheck[];
+  statistic: number;
+  degreesOfFreedom: number;
+  pValue: number;
+  mismatch: boolean;
+  threshold: number;
+}
+
+/**
+ * The check over an allocation that changed: one goodness-of-fit per allocation version (the
+ * members assigned under it against its shares), their statistics summed. Independent
+ * chi-squares add, so the sum is chi-square with the summed degrees of freedom. Versions under
+ * which nobody was assigned contribute nothing.
+ */
+export function stratifiedSampleRatioMismatch(
+  strata: readonly { shares: Readonly<Record<string, number>>; observed: Readonly<Record<string, number>> }[],
+  threshold = SRM_ALPHA,
+): StratifiedSampleRatioCheck {
+  const checks = strata
+    .filter((s) => Object.values(s.observed).some((n) => n > 0))
+    .map((s) => sampleRatioMismatch(s.observed, s.shares, threshold));
+  const statistic = checks.reduce((sum, c) => sum + c.statistic, 0);
+  const degreesOfFreedom = checks.reduce((sum, c) => sum + c.degreesOfFreedom, 0);
+  const pValue = degreesOfFreedom === 0 ? 1 : chiSquarePValue(statistic, degreesOfFreedom);
+  return { strata: checks, statistic, degreesOfFreedom, pValue, mismatch: pValue < threshold, threshold };
+}
