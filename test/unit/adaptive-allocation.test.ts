@@ -65,7 +65,7 @@ describe('the Beta and Gamma samplers', () => {
     [41, 461],
   ])('draw Beta(%d, %d) as its CDF says (Kolmogorov–Smirnov)', (a, b) => {
     const random = seededRandom(`beta-${a}-${b}`);
-    const n = 20_000;
+    const n = 10_000;
     const draws = Array.from({ length: n }, () => betaDraw(a, b, random)).sort((x, y) => x - y);
     let distance = 0;
     draws.forEach((x, i) => {
@@ -89,7 +89,7 @@ describe('the Beta and Gamma samplers', () => {
 
 describe('the probability that each arm is best', () => {
   it.each(fixture.probability_best)('matches numerical integration for $arms', ({ arms, probability_best }) => {
-    const draws = 40_000;
+    const draws = 20_000;
     const estimate = probabilityBest(
       arms.map((a, i) => ({ arm: `arm${i}`, ...a })),
       draws,
