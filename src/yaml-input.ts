@@ -51,10 +51,12 @@ export function parseYamlInput<S extends z.ZodType>(
     throw new InvalidInputError(
       what,
       parsed.error.issues.map((issue) => {
-        // A custom check's message already says what is wrong with the value.
-        const value = issue.code === 'custom' ? undefined : valueAt(raw, issue.path);
+        const value = valueAt(raw, issue.path);
+        // Quoted unless the message already names it.
         const got =
-          value !== undefined && (typeof value !== 'object' || value === null) ? ` (got ${JSON.stringify(value)})` : '';
+          value !== undefined && (typeof value !== 'object' || value === null) && !issue.message.includes(String(value))
+            ? ` (got ${JSON.stringify(value)})`
+            : '';
         return `${where(issue.path)}: ${issue.message}${got}`;
       }),
     );

@@ -77,7 +77,7 @@ describe('an experiment definition', () => {
     [
       'a floor without adaptive allocation',
       `arms:\n  - { id: a, share: 0.5, holdout: true }\n  - { id: b, share: 0.5, floor: 0.1 }\n`,
-      'experiments/x.yaml:9: arms.1.floor: a floor only applies with adaptive allocation',
+      'experiments/x.yaml:9: arms.1.floor: a floor only applies with adaptive allocation (got 0.1)',
     ],
   ])('refuses %s', (_, arms, problem) => {
     expect(problemsOf(base + arms)).toEqual([problem]);
@@ -100,7 +100,7 @@ adaptive: { floor: 0.45 }
 `;
     expect(problemsOf(text)).toEqual([
       'experiments/x.yaml:11: adaptive: adaptive allocation needs a conversion or retention KPI (Beta-Binomial); revenue is a mean',
-      'experiments/x.yaml:11: adaptive.floor: the floors add up to 0.9, more than the 0.8 the non-holdout arms share',
+      'experiments/x.yaml:11: adaptive.floor: the floors add up to 0.9, more than the 0.8 the non-holdout arms share (got 0.45)',
     ]);
   });
 
