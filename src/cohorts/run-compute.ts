@@ -212,7 +212,7 @@ export async function computeSnapshot(
 ): Promise<ComputedSnapshot> {
   const snapshotId = snapshotIdOf(input.runId, input.cohortId);
   // One transaction, the read-back included: embedded PGlite serves concurrent connections
-  // safely only one transaction at a time (DESIGN.md, "Two ways to run").
+  // safely only one transaction at a time (docs/architecture.md, "Two ways to run").
   return db.transaction(async (tx) => {
     if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount)
       await computeInto(tx, snapshotId, input);
