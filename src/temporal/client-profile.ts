@@ -109,9 +109,14 @@ function profileProblem(err: Error, fileLabel: string, file: string, named: stri
 }
 
 function addressProblems(p: ClientConfigProfile, env: Env, source: string): string[] {
-  if (p.address === undefined || HOST_PORT.test(p.address)) return [];
-  const where = env.TEMPORAL_ADDRESS !== undefined ? 'TEMPORAL_ADDRESS' : `address in ${source}`;
-  return [`${where}: a host:port such as temporal.example.com:7233 (got ${JSON.stringify(p.address)})`];
+  const problems: string[] = [];
+  if (p.address !== undefined && !HOST_PORT.test(p.address)) {
+    const where = env.TEMPORAL_ADDRESS !== undefined ? 'TEMPORAL_ADDRESS' : `address in ${source}`;
+    problems.push(`${where}: a host:port such as temporal.example.com:7233 (got ${JSON.stringify(p.address)})`);
+  }
+  // An empty key would still switch TLS on; leave the variable unset instead.
+  if (p.apiKey === '') problems.push(`TEMPORAL_API_KEY (or api_key in ${source}): empty; unset it or give the key`);
+  return problems;
 }
 
 /** Certificate files must be readable now, and a client certificate comes with its key (mTLS needs both). */

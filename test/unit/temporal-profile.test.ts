@@ -167,6 +167,12 @@ describe('a bad Temporal profile stops the start with what and where', () => {
     );
   });
 
+  it('refuses an empty API key rather than switching TLS on without one', () => {
+    expect(configError({ TEMPORAL_ADDRESS: 'temporal.internal.example:7233', TEMPORAL_API_KEY: '' })).toContain(
+      'TEMPORAL_API_KEY (or api_key in the TEMPORAL_* environment): empty',
+    );
+  });
+
   it('refuses a config file that is not there', () => {
     expect(configError({ TEMPORAL_CONFIG_FILE: path.join(dir, 'nowhere.toml') })).toContain(
       `TEMPORAL_CONFIG_FILE: no file at ${path.join(dir, 'nowhere.toml')}`,
