@@ -102,11 +102,13 @@ export function fitLogisticRegression(columns: readonly Float64Array[], labels: 
     }
     // Halve the Newton step until the objective does not rise (it rarely has to).
     for (let fraction = 1; ; fraction /= 2) {
+      if (fraction < 1e-12)
+        throw new RangeError('logistic regression: no step along the Newton direction lowers the loss');
       const nextIntercept = intercept - fraction * step[0]!;
       const nextWeights = weights.map((w, j) => w - fraction * step[j + 1]!);
       const nextEta = linearPredictor(columns, nextIntercept, nextWeights, n);
       const next = objective(nextEta, labels, nextWeights, l2);
-      if (next <= current || fraction < 1e-9) {
+      if (next <= current) {
         intercept = nextIntercept;
         weights = nextWeights;
         eta = nextEta;

@@ -61,8 +61,8 @@ export interface PropensityModel {
     rows: number;
     positives: number;
     asOfs: string[];
-    /** Undefined when the validation rows hold only one class. */
-    auc: number | undefined;
+    /** Null when the validation rows hold only one class. */
+    auc: number | null;
     brier: number;
     logLoss: number;
     reliability: ReliabilityBin[];
@@ -84,7 +84,7 @@ function labelArray(labels: Uint8Array | readonly boolean[], rows: number): Uint
 const count = (labels: Uint8Array, rows: Int32Array) => rows.reduce((s, row) => s + labels[row]!, 0);
 const isoDates = (times: number[]) => times.map((t) => new Date(t).toISOString());
 
-function promotionOf(auc: number | undefined, positives: number, minAuc: number, minValidationPositives: number) {
+function promotionOf(auc: number | null, positives: number, minAuc: number, minValidationPositives: number) {
   const rule = { minAuc, minValidationPositives };
   if (positives < minValidationPositives)
     return {
@@ -92,7 +92,7 @@ function promotionOf(auc: number | undefined, positives: number, minAuc: number,
       reason: `${positives} positive validation rows, fewer than ${minValidationPositives}`,
       ...rule,
     };
-  if (auc === undefined) return { promoted: false, reason: 'the validation rows hold only one class', ...rule };
+  if (auc === null) return { promoted: false, reason: 'the validation rows hold only one class', ...rule };
   if (auc < minAuc) return { promoted: false, reason: `validation AUC ${auc.toFixed(3)} is below ${minAuc}`, ...rule };
   return { promoted: true, reason: `validation AUC ${auc.toFixed(3)} ≥ ${minAuc}`, ...rule };
 }
@@ -122,7 +122,7 @@ export function trainPropensityModel(examples: PropensityExamples, options: Prop
       split.validation.length,
     ),
   );
-  const auc = areaUnderCurve(predicted, validationLabels);
+  const auc = areaUnderCurve(predicted, validationLabels) ?? null;
   const positives = count(labels, split.validation);
   return {
     target,
