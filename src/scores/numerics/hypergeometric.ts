@@ -60,12 +60,17 @@ export class HypergeometricSeries {
     if (!(z >= 0 && z < 1)) throw new RangeError(`hypergeometric series needs 0 ≤ z < 1, got z=${z}`);
     let sum = 1;
     let power = 1;
+    // Locals, not fields, in the hot loop; refreshed when the tables grow.
+    let { coefficients, growth, tabulated } = this;
     for (let n = 1; ; n += 1) {
-      if (n >= this.tabulated) this.extend();
+      if (n >= tabulated) {
+        this.extend();
+        ({ coefficients, growth, tabulated } = this);
+      }
       power *= z;
-      const term = this.coefficients[n]! * power;
+      const term = coefficients[n]! * power;
       sum += term;
-      const rho = z * this.growth[n]!;
+      const rho = z * growth[n]!;
       if (term === 0 || (rho < 1 && Math.abs(term) * rho <= RELATIVE_TOLERANCE * (1 - rho) * Math.abs(sum))) return sum;
     }
   }

@@ -66,10 +66,12 @@ export class PurchaseForecast {
     const series = this.seriesFor(x);
     const alive = probabilityAlive(this.parameters, history);
     const scale = ((a + b + x - 1) / (a - 1)) * alive;
+    // (1 − z)^(a − 1) = ((α + T) / (α + T + t))^(a − 1): one logarithm per horizon, not a power.
+    const lnStart = Math.log(alpha + history.age);
     for (let i = 0; i < horizons.length; i += 1) {
       const t = horizons[i]!;
       const z = t / (alpha + history.age + t);
-      out[i] = scale * (1 - (1 - z) ** (a - 1) * series.at(z));
+      out[i] = scale * (1 - Math.exp((a - 1) * (lnStart - Math.log(alpha + history.age + t))) * series.at(z));
     }
     return alive;
   }
