@@ -10,8 +10,8 @@ With --data it also (re)writes calendars/de.yaml and calendars/us.yaml from the 
 are data owned by the project afterwards (a company adds its own days off); run --data only to
 extend the covered years, then review the diff.
 
-    python3 -m venv .venv && .venv/bin/pip install -r scripts/reference/requirements.txt
-    .venv/bin/python scripts/reference/calendars.py [--data]
+    python3 -m venv .tools/reference-py && .tools/reference-py/bin/pip install -r scripts/reference/requirements.txt
+    .tools/reference-py/bin/python scripts/reference/calendars.py [--data]
 """
 
 import datetime as dt

@@ -5,8 +5,8 @@ library gives for it. test/unit/experiment-statistics-reference.test.ts compares
 own implementation with these figures. Run it again (and commit the result) only when a case
 is added:
 
-    python3 -m venv .venv && .venv/bin/pip install -r scripts/reference/requirements.txt
-    .venv/bin/python scripts/reference/experiments.py
+    python3 -m venv .tools/reference-py && .tools/reference-py/bin/pip install -r scripts/reference/requirements.txt
+    .tools/reference-py/bin/python scripts/reference/experiments.py
 """
 
 import hashlib
