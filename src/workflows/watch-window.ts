@@ -1,4 +1,5 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
 import { deliveries, stages } from './activities';
 import { durationMs } from './duration';
 import { rollback, rollbackSignal } from './messages';
@@ -12,11 +13,13 @@ export const DEFAULT_WATCH_WINDOW = '7d';
  * After publish the run stays open for its watch window: a rollback (Update, answered with a
  * reason when refused; or signal, ignored and audited when invalid) restores the snapshots the
  * run replaced as new published versions and delivers the compensating diffs. Rollbacks are
- * taken one at a time, so two requests for the same cohort never both act.
+ * taken one at a time, each seeing what the ones before it did, so two requests for the same
+ * cohort never both act. That needs a real lock: a `condition(() => !busy)` would wake every
+ * waiting request in the same pass, before any of them has recorded its rollback.
  */
 export class WatchWindow {
   private readonly watch: WatchState;
-  private busy = false;
+  private readonly oneAtATime = new Mutex();
 
   constructor(
     private readonly state: RefreshState,
@@ -43,7 +46,8 @@ export class WatchWindow {
     if (ms > 0) await condition(() => false, ms);
     this.watch.open = false;
     this.state.status.watch.closed = true;
-    await condition(() => !this.busy);
+    // Queued behind every rollback already asked for: those are answered (refused, now) first.
+    await this.oneAtATime.runExclusive(() => undefined);
     return this.watch.rollbacks;
   }
 
@@ -52,61 +56,57 @@ export class WatchWindow {
     if (why) throw new Error(why);
   }
 
-  private async take(r: RollbackInput): Promise<RollbackRecord> {
-    await condition(() => !this.busy);
-    // Checked again: another rollback may have been taken, or the window closed, meanwhile.
-    const why = rollbackRefusal(this.watch, r);
-    if (why) throw ApplicationFailure.nonRetryable(why, 'RollbackRefused');
-    return this.act(r, 'update');
+  private take(r: RollbackInput): Promise<RollbackRecord> {
+    return this.oneAtATime.runExclusive(() => {
+      // Checked again: another rollback may have been taken, or the window closed, meanwhile.
+      const why = rollbackRefusal(this.watch, r);
+      if (why) throw ApplicationFailure.nonRetryable(why, 'RollbackRefused');
+      return this.act(r, 'update');
+    });
   }
 
-  /** Restores and delivers; the caller has checked the request and found no rollback in flight. */
+  /** Restores and delivers; the caller holds the lock and has checked the request. */
   private async act(r: RollbackInput, via: RollbackRecord['via']): Promise<RollbackRecord> {
-    this.busy = true;
-    try {
-      const { runId } = this.watch;
-      const cohorts = rollbackTargets(this.watch, r);
-      const rollbackId = `${runId}:rollback:${this.watch.rollbacks.length + 1}`;
-      const at = new Date().toISOString();
-      const versions = await stages.restorePrevious({
-        runId,
-        rollbackId,
-        cohorts,
-        requestedBy: r.requestedBy,
-        reason: r.reason,
-      });
-      const delivered = (
-        await Promise.all(cohorts.map((cohortId) => deliveries.deliverCohort({ runId: rollbackId, cohortId })))
-      ).flat();
-      const record: RollbackRecord = {
-        rollbackId,
-        by: r.requestedBy,
-        reason: r.reason,
-        at,
-        via,
-        cohorts,
-        versions,
-        deliveries: delivered,
-      };
-      this.watch.rollbacks.push(record);
-      this.state.status.rollbacks = this.watch.rollbacks;
-      return record;
-    } finally {
-      this.busy = false;
-    }
+    const { runId } = this.watch;
+    const cohorts = rollbackTargets(this.watch, r);
+    const rollbackId = `${runId}:rollback:${this.watch.rollbacks.length + 1}`;
+    const at = new Date().toISOString();
+    const versions = await stages.restorePrevious({
+      runId,
+      rollbackId,
+      cohorts,
+      requestedBy: r.requestedBy,
+      reason: r.reason,
+    });
+    const delivered = (
+      await Promise.all(cohorts.map((cohortId) => deliveries.deliverCohort({ runId: rollbackId, cohortId })))
+    ).flat();
+    const record: RollbackRecord = {
+      rollbackId,
+      by: r.requestedBy,
+      reason: r.reason,
+      at,
+      via,
+      cohorts,
+      versions,
+      deliveries: delivered,
+    };
+    this.watch.rollbacks.push(record);
+    this.state.status.rollbacks = this.watch.rollbacks;
+    return record;
   }
 
   private async signalled(r: RollbackInput): Promise<void> {
-    await condition(() => !this.busy);
-    let why = rollbackRefusal(this.watch, r);
-    if (!why) {
+    const why = await this.oneAtATime.runExclusive(async () => {
+      const refused = rollbackRefusal(this.watch, r);
+      if (refused) return refused;
       // A signal has no caller to answer: a failed rollback is recorded like a refused one.
-      why = await this.act(r, 'signal').then(
+      return this.act(r, 'signal').then(
         () => undefined,
         (err: Error) => `rollback failed: ${err.cause instanceof Error ? err.cause.message : err.message}`,
       );
-      if (!why) return;
-    }
+    });
+    if (!why) return;
     const from = typeof r?.requestedBy === 'string' ? r.requestedBy : 'unknown';
     this.state.status.ignored.push({ name: 'rollback', from, reason: why, at: new Date().toISOString() });
     await stages.audit({
