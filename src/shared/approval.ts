@@ -14,7 +14,7 @@ export interface TierApproval {
  * decides by the rules of its start and the history shows them.
  */
 export interface ApprovalPolicy {
-  /** Users who may approve; the requester never may (four eyes). Runs before the governed gate read only this and `deadline`. */
+  /** Users who may approve any tier `tiers` does not name; the requester never may (four eyes). */
   approvers: string[];
   /** How long the gate waits, e.g. '72h'; then the run expires and nothing is published. */
   deadline: string;
@@ -48,7 +48,7 @@ export interface ApprovalDecision {
   comment?: string;
   /** 'policy' when no human was needed. */
   via: 'update' | 'signal' | 'policy' | 'deadline';
-  /** The cohorts this decision covered (governed gate). */
+  /** The cohorts this decision covered. */
   cohorts?: string[];
   /** Cohorts still waiting after this decision, with the approvals they still need. */
   waiting?: Array<{ cohortId: string; approvalsNeeded: number }>;

@@ -46,9 +46,9 @@ export interface RefreshStatus {
   cohorts: Array<SnapshotRef & { verdict?: Verdict }>;
   reports: CohortReport[];
   pendingApproval?: { since: string; deadline: string; approvers: string[]; reason: string };
-  /** The governed gate's per-cohort state; it stays after the gate closes. */
+  /** The gate's per-cohort state; it stays after the gate closes. */
   approval?: ApprovalGateStatus;
-  /** Every decision taken, in order (governed gate). */
+  /** Every decision taken, in order. */
   decisions?: ApprovalDecision[];
   decision?: ApprovalDecision;
   ignored: IgnoredMessage[];

@@ -1,13 +1,12 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import { deliveries, stages } from './activities';
 import { durationMs } from './duration';
-import { rollback, rollbackSignal } from './messages';
 import type { RefreshState } from './refresh-state';
 import { rollbackRefusal, rollbackTargets, type WatchState } from './rollback-rules';
 import type { RefreshInput, RollbackInput, RollbackRecord, SnapshotRef } from '../shared';
 
-export const DEFAULT_WATCH_WINDOW = '7d';
+const DEFAULT_WATCH_WINDOW = '7d';
 
 /**
  * After publish the run stays open for its watch window: a rollback (Update, answered with a
@@ -19,16 +18,15 @@ export const DEFAULT_WATCH_WINDOW = '7d';
  */
 export class WatchWindow {
   private readonly watch: WatchState;
+  private readonly window: string;
   private readonly oneAtATime = new Mutex();
 
   constructor(
     private readonly state: RefreshState,
     input: RefreshInput,
-    private readonly window = input.watchWindow ?? DEFAULT_WATCH_WINDOW,
   ) {
-    this.watch = { runId: state.status.runId, policy: input.policy, published: [], open: false, rollbacks: [] };
-    setHandler(rollback, (r) => this.take(r), { validator: (r) => this.validate(r) });
-    setHandler(rollbackSignal, (r) => this.signalled(r));
+    this.watch = { runId: state.runId, policy: input.policy, published: [], open: false, rollbacks: [] };
+    this.window = input.watchWindow ?? DEFAULT_WATCH_WINDOW;
   }
 
   /** Keeps the run open for the window after `published`; returns the rollbacks taken. */
@@ -43,7 +41,7 @@ export class WatchWindow {
     this.watch.open = ms > 0;
     this.state.status.watch = { window: this.window, closesAt };
     this.state.enter('watching');
-    if (ms > 0) await condition(() => false, ms);
+    if (ms > 0) await sleep(ms);
     this.watch.open = false;
     this.state.status.watch.closed = true;
     // Queued behind every rollback already asked for: those are answered (refused, now) first.
@@ -51,12 +49,13 @@ export class WatchWindow {
     return this.watch.rollbacks;
   }
 
-  private validate(r: RollbackInput): void {
+  /** The Update's validator: a refused rollback is answered at once and never enters the history. */
+  validate(r: RollbackInput): void {
     const why = rollbackRefusal(this.watch, r);
     if (why) throw new Error(why);
   }
 
-  private take(r: RollbackInput): Promise<RollbackRecord> {
+  take(r: RollbackInput): Promise<RollbackRecord> {
     return this.oneAtATime.runExclusive(() => {
       // Checked again: another rollback may have been taken, or the window closed, meanwhile.
       const why = rollbackRefusal(this.watch, r);
@@ -96,7 +95,8 @@ export class WatchWindow {
     return record;
   }
 
-  private async signalled(r: RollbackInput): Promise<void> {
+  /** A signal has no caller to answer: an invalid or failed one is shown in the status and audited. */
+  async takeSignal(r: RollbackInput): Promise<void> {
     const why = await this.oneAtATime.runExclusive(async () => {
       const refused = rollbackRefusal(this.watch, r);
       if (refused) return refused;
