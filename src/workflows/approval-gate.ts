@@ -1,3 +1,4 @@
+import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { stages } from './activities';
 import {
@@ -11,7 +12,6 @@ import {
   waiting,
   type GateState,
 } from './approval-rules';
-import { durationMs } from './duration';
 import type { RefreshState } from './refresh-state';
 import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SnapshotRef, SourceReport } from '../shared';
 
@@ -50,7 +50,7 @@ export class ApprovalGate {
       this.gate = gate;
       return this.close();
     }
-    const timeout = durationMs(this.input.policy.deadline);
+    const timeout = msToNumber(this.input.policy.deadline);
     const since = Date.now();
     const deadline = new Date(since + timeout).toISOString();
     const reason = flagged.map((c) => `${c.cohortId}: ${c.reason}`).join(' | ');
@@ -84,7 +84,7 @@ export class ApprovalGate {
     await this.notify('opened');
 
     const reminders = (this.input.policy.reminders ?? [])
-      .map(durationMs)
+      .map((r) => msToNumber(r))
       .filter((ms) => ms < timeout)
       .sort((a, b) => a - b);
     for (;;) {

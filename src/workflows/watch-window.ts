@@ -1,12 +1,13 @@
+import type { StringValue } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import { deliveries, stages } from './activities';
-import { durationMs } from './duration';
 import type { RefreshState } from './refresh-state';
 import { rollbackRefusal, rollbackTargets, type WatchState } from './rollback-rules';
 import type { RefreshInput, RollbackInput, RollbackRecord, SnapshotRef } from '../shared';
 
-const DEFAULT_WATCH_WINDOW = '7d';
+const DEFAULT_WATCH_WINDOW: StringValue = '7d';
 
 /**
  * After publish the run stays open for its watch window: a rollback (Update, answered with a
@@ -18,7 +19,7 @@ const DEFAULT_WATCH_WINDOW = '7d';
  */
 export class WatchWindow {
   private readonly watch: WatchState;
-  private readonly window: string;
+  private readonly window: StringValue;
   private readonly oneAtATime = new Mutex();
 
   constructor(
@@ -31,7 +32,7 @@ export class WatchWindow {
 
   /** Keeps the run open for the window after `published`; returns the rollbacks taken. */
   async keepOpen(published: Array<{ cohortId: string }>, snapshots: SnapshotRef[]): Promise<RollbackRecord[]> {
-    const ms = durationMs(this.window);
+    const ms = msToNumber(this.window);
     const closesAt = new Date(Date.now() + ms).toISOString();
     this.watch.published = published.map((p) => ({
       cohortId: p.cohortId,
