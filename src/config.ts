@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { StringValue } from '@temporalio/common';
 import { z } from 'zod';
 import { loadTemporalProfile, type TemporalProfile } from './temporal/client-profile';
 
@@ -12,7 +13,11 @@ export type Role = z.infer<typeof Role>;
 export const TokenGrant = z.object({ user: z.string().min(1), roles: z.array(Role).min(1) });
 export type TokenGrant = z.infer<typeof TokenGrant>;
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
+/** A duration such as 90s, 30m, 72h or 7d: a subset of what Temporal's durations accept, typed as theirs. */
+export const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d')
+  .transform((text) => text as StringValue);
 
 const jsonFromEnv = <T extends z.ZodTypeAny>(schema: T) =>
   z

@@ -19,6 +19,7 @@ import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
 import { ensureSchedules } from './temporal/schedules';
 import { installTemporalRuntime } from './worker/runtime';
+import { makeCurrent } from './worker/deployment';
 import { createWorker } from './worker/worker';
 
 export interface RunningSystem {
@@ -112,7 +113,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     const connection = await NativeConnection.connect(temporal);
     stops.push(() => connection.close());
-    const worker = await createWorker({
+    const { worker, version } = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
@@ -130,6 +131,9 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone;
     });
+    // This process is the only worker it runs: new runs start on its build. Runs pinned to an
+    // earlier build wait for a worker of that build (docs/upgrading.md).
+    await makeCurrent(connection.workflowService, config.temporal.namespace, version, { log });
 
     const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
     log.info({ schedules }, 'schedules up to date');

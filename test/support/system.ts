@@ -24,6 +24,8 @@ export async function startTestSystem(options: {
   databaseUrl?: string;
   asChildProcess?: boolean;
   watchWindow?: string;
+  /** More environment, e.g. a short APPROVAL_DEADLINE. */
+  env?: Record<string, string>;
 }) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-e2e-'));
   const sourceDir = path.join(home, 'sources');
@@ -47,6 +49,7 @@ export async function startTestSystem(options: {
     WEBHOOK_URL: receiver.url,
     WEBHOOK_SECRET: secret,
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...options.env,
   };
   const system = options.asChildProcess
     ? await spawnStart(env)
