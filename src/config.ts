@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   COHORTFLOW_HOME: z.string().default(process.cwd()),
   COHORTFLOW_DATA_DIR: z.string().optional(),
   DATABASE_URL: z.string().url().optional(),
+  /** The embedded PostgreSQL's TCP port on 127.0.0.1 (without DATABASE_URL); 0: a free port at each start. */
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
@@ -91,8 +93,9 @@ function buildConfig(env: z.infer<typeof EnvSchema>) {
   return {
     home,
     dataDir,
-    /** Unset: an embedded PGlite database under dataDir. */
+    /** Unset: an embedded PostgreSQL with its cluster in dataDir/postgres. */
     databaseUrl: env.DATABASE_URL,
+    embeddedPostgresPort: env.EMBEDDED_POSTGRES_PORT,
     temporal: {
       /** Unset: `npm start` runs the Temporal CLI's dev server. */
       address: env.TEMPORAL_ADDRESS,

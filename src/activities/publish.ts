@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { deliverVersion, isDisabled } from '../delivery/deliver-version';
-import { embeddedSafe } from '../delivery/embedded-safe';
 import type { Destination } from '../destinations/destination';
 import { unknownDestinations } from '../destinations/destinations-file';
 import type { DeliveryResult } from '../shared';
@@ -75,7 +74,7 @@ export async function deliverCohort(
   input: { runId: string; cohortId: string },
 ): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
-  const db = embeddedSafe(deps.db);
+  const { db } = deps;
   // A rollback of a first publish writes a version without a snapshot (a withdrawal): every member
   // a destination holds goes as a remove, to the destinations of the definition it replaced.
   const pv = await db.query<{ version: number; snapshot_id: string | null; destinations: string[] | null }>(
