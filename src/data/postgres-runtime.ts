@@ -86,8 +86,8 @@ export function letAccountReach(dir: string, account: PostgresAccount | undefine
     if (!passes)
       throw new Error(
         `PostgreSQL cannot run as root, so it runs as the OS account "${account.name}", which may not enter ` +
-          `${up} (mode ${(s.mode & 0o777).toString(8)}): run as a normal user, or set COHORTFLOW_DATA_DIR to a ` +
-          `folder outside ${up}`,
+          `${up} (mode ${(s.mode & 0o777).toString(8)}): run as a normal user, or keep the data outside ${up} ` +
+          `(npm start: COHORTFLOW_DATA_DIR)`,
       );
     if (up === path.dirname(up)) return;
   }

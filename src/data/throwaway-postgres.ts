@@ -18,6 +18,7 @@ export interface ThrowawayPostgres {
  */
 export async function startThrowawayPostgres(label: string, dir?: string): Promise<ThrowawayPostgres> {
   const home = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `cohortflow-${label}-`));
+  fs.mkdirSync(path.dirname(home), { recursive: true });
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const watchdog: Watchdog = startWatchdog({ logFile: path.join(home, 'watchdog.log') });
   if (!dir) watchdog.removeOnExit(home);

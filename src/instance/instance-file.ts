@@ -59,6 +59,7 @@ function write(file: string, record: InstanceRecord): void {
  * the very process it recorded, and said so in the log.
  */
 export async function claimDataDir(dataDir: string, log: Logger): Promise<InstanceClaim> {
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'instance.json');
   const owner = processRef(process.pid, '')!;
