@@ -48,7 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const account = postgresAccount();
   const binaries = postgresBinaries(account);
   const dir = path.resolve(options.dir);
-  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   letAccountReach(dir, account);
   const password = await initCluster({
     dir,
@@ -89,9 +89,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const ref = child.pid === undefined ? undefined : processRef(child.pid, dir);
   if (ref) options.guard.track('postgres', ref, POSTGRES_STOP);
   let stopping = false;
-  const ended = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`)),
-  );
+  const ended = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
+    child.once('error', (err) => resolve(`could not run ${binaries.postgres}: ${err.message}`));
+  });
   const exited = ended.then((how) => {
     if (ref) options.guard.untrack(ref.pid);
     return new Error(`PostgreSQL exited (${how}); its log: ${options.logFile}\n${lastLines(options.logFile)}`);

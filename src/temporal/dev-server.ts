@@ -63,9 +63,10 @@ export async function startDevServer(options: {
   const ref = child.pid === undefined ? undefined : processRef(child.pid, dbFile);
   if (ref) options.guard.track('temporal', ref, TEMPORAL_STOP);
   let stopping = false;
-  const ended = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`)),
-  );
+  const ended = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
+    child.once('error', (err) => resolve(`could not run ${temporalCliPath(options.home)}: ${err.message}`));
+  });
   const exited = ended.then((how) => {
     if (ref) options.guard.untrack(ref.pid);
     return new Error(`the Temporal dev server exited (${how}); its log: ${logFile}\n${lastLines(logFile)}`);
