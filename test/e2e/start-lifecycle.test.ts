@@ -201,4 +201,22 @@ describe('cohortflow start on a data folder', () => {
     );
     expect(fs.existsSync(path.join(dataDir, 'instance.json'))).toBe(false);
   });
+
+  it('stops everything and exits 1 when the Temporal dev server dies under it, rather than serve a broken API', async () => {
+    const running = await startHealthy();
+    const servers = instance().children;
+    const temporal = servers.find((c) => c.name === 'temporal')!;
+    process.kill(temporal.ref.pid, 'SIGKILL');
+    expect(await running.exited).toBe(1);
+    expect(running.output()).toContain('the Temporal dev server exited (signal SIGKILL)');
+    const stillRunning = () => servers.filter((c) => isRunning(c.ref)).map((c) => c.name);
+    expect(stillRunning().filter((name) => name !== 'watchdog')).toEqual([]);
+    await eventually(
+      async () => stillRunning(),
+      (names) => names.length === 0,
+      'the watchdog to go',
+      10_000,
+    );
+    expect(fs.existsSync(path.join(dataDir, 'instance.json'))).toBe(false);
+  });
 });
