@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE and
   // TEMPORAL_CONFIG_FILE are Temporal's own client settings: loadTemporalProfile reads and checks them.
+  /** The embedded PostgreSQL's TCP port on 127.0.0.1 (without DATABASE_URL); 0: a free port at each start. */
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_PORT: z.coerce.number().int().positive().default(7233),
   COHORTFLOW_TASK_QUEUE: z.string().default('cohortflow'),
@@ -97,8 +99,9 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
   return {
     home,
     dataDir,
-    /** Unset: an embedded PGlite database under dataDir. */
+    /** Unset: an embedded PostgreSQL with its cluster in dataDir/postgres. */
     databaseUrl: env.DATABASE_URL,
+    embeddedPostgresPort: env.EMBEDDED_POSTGRES_PORT,
     temporal: {
       /** Unset (neither TEMPORAL_ADDRESS nor the profile names one): `npm start` runs the Temporal CLI's dev server. */
       address: profile.address,

@@ -10,7 +10,7 @@ type Harness = Awaited<ReturnType<typeof startTestSystem>>;
 /**
  * A refresh started through the HTTP API, approved through the API by a second person, and
  * delivered to a webhook receiver: once per cohort, each signature checked independently.
- * Shared by the Postgres-server and embedded-PGlite suites.
+ * Shared by the Postgres-server and embedded-PostgreSQL suites.
  */
 export function describeRefreshThroughApi(
   mode: string,
