@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { createApi } from '../../src/api/server';
-import type { CohortDeps } from '../../src/api/cohorts';
+import type { CohortDeps } from '../../src/api/server';
 import type { TokenGrant } from '../../src/config';
 import type { Destination } from '../../src/destinations/destination';
 import { createLogger } from '../../src/log';
