@@ -1,4 +1,4 @@
-import type { Answer, Request, RouteContract } from '../api/schemas/contract';
+import type { Answer, RouteCall, RouteContract } from '../api/schemas/contract';
 
 interface ApiError {
   message?: string;
@@ -9,7 +9,7 @@ interface ApiError {
  * Calls one route of the HTTP API through its contract, with a bearer token, so the CLI obeys
  * the same roles as everyone and its requests and answers have the types of the route's schemas.
  */
-export async function callRoute<C extends RouteContract>(contract: C, request: Request<C>): Promise<Answer<C>> {
+export async function callRoute<C extends RouteContract>(contract: C, request: RouteCall<C>): Promise<Answer<C>> {
   const base = process.env.COHORTFLOW_API_URL ?? `http://127.0.0.1:${process.env.API_PORT ?? 3000}`;
   const token = process.env.COHORTFLOW_TOKEN;
   if (!token)

@@ -35,7 +35,7 @@ type SuccessCode<R> = { [K in keyof R]: K extends 200 | 201 | 202 | 204 ? K : ne
 export type Answer<C extends RouteContract> = z.output<C['schema']['response'][SuccessCode<C['schema']['response']>]>;
 
 /** What a caller sends: path parameters, query and body, before the server's defaults. */
-export type Request<C extends RouteContract> = (C['schema']['params'] extends z.ZodType
+export type RouteCall<C extends RouteContract> = (C['schema']['params'] extends z.ZodType
   ? { params: z.input<C['schema']['params']> }
   : { params?: undefined }) &
   (C['schema']['querystring'] extends z.ZodType
