@@ -38,7 +38,10 @@ export const ErrorBody = z
     /** file_not_removed: the deletion version that was recorded. */
     version: z.number().int().optional(),
   })
-  .meta({ id: 'Error' });
+  .meta({
+    id: 'Error',
+    description: 'An error: a stable code, a message a person can act on, and what the code carries.',
+  });
 export type ErrorBody = z.output<typeof ErrorBody>;
 
 /** The errors a route with a role can answer besides its own. */
