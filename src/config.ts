@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { StringValue } from '@temporalio/common';
 import { z } from 'zod';
+import { KeyringDocument } from './governance/proof-keys';
 import { loadTemporalProfile, type TemporalProfile } from './temporal/client-profile';
 
 /**
@@ -82,6 +83,10 @@ const EnvSchema = z.object({
   COHORTFLOW_DESTINATIONS_FILE: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
   WEBHOOK_SECRET: webhookSecret.optional(),
+  /** The API's Ed25519 private key (PEM) that signs proofs of starts and decisions; `npm start` makes one. */
+  DECISION_SIGNING_KEY_FILE: z.string().optional(),
+  /** The workers' keyring: JSON { "<key id>": { "publicKey": "<base64url>", "notAfter"?: "<ISO time>" } }. */
+  DECISION_VERIFY_KEYS: jsonFromEnv(KeyringDocument).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -138,6 +143,13 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE)
       : undefined,
     webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
+    /** Who signs and who checks proofs of decisions (docs/security.md). */
+    proofs: {
+      /** Unset: `npm start` keeps one in dataDir; an `api` process refuses to start. */
+      signingKeyFile: env.DECISION_SIGNING_KEY_FILE ? path.resolve(home, env.DECISION_SIGNING_KEY_FILE) : undefined,
+      /** Unset: `npm start` trusts its own key; a `worker` process refuses to start. */
+      verifyKeys: env.DECISION_VERIFY_KEYS,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -9,7 +9,7 @@ import type { Config } from './config';
 import { connect } from './data/db';
 import { startEmbeddedPostgres } from './data/embedded-postgres';
 import { migrate } from './data/migrate';
-import { demoTokens, demoWebhookSecret, ensureDemoSources, tokenOf } from './demo-setup';
+import { demoTokens, demoWebhookSecret, ensureDemoSources } from './demo-setup';
 import { configuredDestinations } from './destinations/configured';
 import type { Destination } from './destinations/destination';
 import type { Logger } from './log';
@@ -18,11 +18,16 @@ import { watchdogGuard, type ChildGuard } from './instance/guard';
 import { startWatchdog } from './instance/watchdog';
 import { startDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
+import { isRunOpen } from './cli/processes';
+import { keyringEntryOf, keyringFrom, loadSigningKeyFile } from './governance/proof-keys';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
 import { ensureSchedules } from './temporal/schedules';
 import { installTemporalRuntime } from './worker/runtime';
 import { makeCurrent } from './worker/deployment';
 import { createWorker } from './worker/worker';
+
+/** Demo mode: no destination configured, so deliveries go to the built-in inbox. */
+export const isDemoMode = (config: Config) => !config.webhook && !config.destinationsFile;
 
 export interface RunningSystem {
   apiUrl: string;
@@ -110,15 +115,23 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
             .filter((g) => g.roles.includes('approver'))
             .map((g) => g.user);
     const policy = policyOf(config, approvers);
+    // This process is both the API (it signs) and the worker (it checks): it trusts its own key,
+    // and any others configured, e.g. the previous key while rotating.
+    const signer = loadSigningKeyFile(
+      config.proofs.signingKeyFile ?? path.join(config.dataDir, 'decision-signing-key.pem'),
+      { create: !config.proofs.signingKeyFile },
+    );
+    const keyring = keyringFrom({ ...config.proofs.verifyKeys, ...keyringEntryOf(signer) });
 
     const clientConnection = await Connection.connect(temporal);
     stops.push(() => clientConnection.close());
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    const refreshes = new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
+    const refreshes = new RefreshClient(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
 
     // The API listens before the worker starts: the demo inbox's URL needs its port.
-    const demoSecret = config.webhook ? undefined : demoWebhookSecret(config.dataDir);
+    // Demo mode only: with any destination configured there is no inbox to read without a token.
+    const demoSecret = isDemoMode(config) ? demoWebhookSecret(config.dataDir) : undefined;
     let destinations: Destination[] = [];
     const api = createApi({
       refreshes,
@@ -151,6 +164,9 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         catalogDir: config.catalogDir,
         destinations,
         notices: noticeChannels(config.approval),
+        keyring,
+        policy,
+        isRunOpen: (id) => isRunOpen(client, id),
       },
     });
     const workerDone = worker.run();
@@ -162,15 +178,11 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     // earlier build wait for a worker of that build (docs/upgrading.md).
     await makeCurrent(connection.workflowService, config.temporal.namespace, version, { log });
 
-    const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
+    const schedules = await ensureSchedules(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
     log.info({ schedules }, 'schedules up to date');
 
-    if (!config.tokens) {
-      log.info(
-        { operator: tokenOf(tokens, 'alice'), approver: tokenOf(tokens, 'bob') },
-        'demo tokens (in .data/demo-tokens.json)',
-      );
-    }
+    // Tokens are secrets: the log says where they are, never what they are.
+    if (!config.tokens) log.info({ file: path.join(config.dataDir, 'demo-tokens.json') }, 'demo tokens');
     const failed = failures.length ? Promise.race(failures) : undefined;
     return { apiUrl, temporalAddress: temporal.address, uiUrl, postgresUrl, failed, stop };
   } catch (err) {

@@ -1,6 +1,7 @@
 import { appendAudit } from '../data/audit';
 import { recordOutcome as recordRunOutcome, registerRun as recordRun, type RunRequest } from '../governance/run-record';
-import type { RefreshOutcomeKind } from '../shared';
+import { claimSlots, type SlotClaim } from '../governance/refresh-slots';
+import type { RefreshOutcomeKind, TierScope } from '../shared';
 import { activityKey, activityLog } from './context';
 import type { ActivityDeps } from './deps';
 
@@ -24,6 +25,16 @@ export async function audit(deps: ActivityDeps, input: AuditInput): Promise<void
     { actor: input.actor, action: input.action, ...input.details },
     'audited',
   );
+}
+
+/** Claims the run's tiers (one active refresh per tier); names the active run holding one. */
+export async function claimRefreshSlots(
+  deps: ActivityDeps,
+  input: { runId: string; scope: TierScope },
+): Promise<SlotClaim> {
+  const claim = await claimSlots(deps.db, { ...input, isRunOpen: deps.isRunOpen });
+  activityLog(deps.log, { runId: input.runId }).info(claim, 'refresh slots');
+  return claim;
 }
 
 export async function recordOutcome(

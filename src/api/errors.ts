@@ -61,6 +61,8 @@ export const ERRORS = {
   alreadyDeprecated: (message: string) => new ApiError(409, 'already_deprecated', message),
   decisionRefused: (message: string) => new ApiError(409, 'decision_refused', message),
   rollbackRefused: (message: string) => new ApiError(409, 'rollback_refused', message),
+  /** One active refresh per tier: the run holding it, to follow or wait for (`queue: true`). */
+  refreshRunning: (message: string, runId: string) => new ApiError(409, 'refresh_running', message, { runId }),
   fileNotRemoved: (message: string, version: number) => new ApiError(500, 'file_not_removed', message, { version }),
   /** A destination still failing: the delivery stays pending and the next reconcile resumes it. */
   destinationFailed: (message: string) => new ApiError(502, 'destination_failed', message),

@@ -11,6 +11,7 @@ import { ERRORS, issuesOf, renderError } from './errors';
 import { registerOpenApi } from './openapi';
 import type { ApiDeps } from './route';
 import { ROUTES } from './routes';
+import { unstorableText } from './text-guard';
 
 export interface CohortDeps {
   db: Db;
@@ -25,6 +26,8 @@ export interface CohortDeps {
 const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
   ({ schema, httpPart }) =>
   (data) => {
+    const unstorable = unstorableText(data);
+    if (unstorable.length > 0) return { error: ERRORS.invalidRequest(unstorable) };
     const result = schema.safeParse(httpPart === 'body' && data == null ? {} : data);
     return result.success ? { value: result.data } : { error: ERRORS.invalidRequest(issuesOf(result.error)) };
   };

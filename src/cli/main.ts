@@ -23,6 +23,7 @@ import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
 import { runStart } from './start';
 import { registerRollbackCommands } from './rollback';
+import { registerProofCommands } from './proofs';
 import { registerPublishCommands } from './publish';
 import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
@@ -91,10 +92,11 @@ refresh
   .addOption(new Option('--tier <tier>', 'which cohorts it refreshes').choices(TierScope.options).default('all'))
   .requiredOption('--rationale <text>', 'why this refresh is needed (recorded in the audit log)')
   .option('--as-of <iso>', 'compute cohorts as of this moment')
-  .action(async (o: { cadence: Cadence; tier: TierScope; rationale: string; asOf?: string }) => {
+  .option('--queue', 'when a refresh of the tier is active, wait for it instead of being refused')
+  .action(async (o: { cadence: Cadence; tier: TierScope; rationale: string; asOf?: string; queue?: boolean }) => {
     print(
       await callRoute(startRefresh, {
-        body: { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf },
+        body: { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf, queue: o.queue },
       }),
     );
   });
@@ -124,6 +126,7 @@ registerRunCommands(program);
 registerPrivacyCommands(program);
 registerRollbackCommands(program);
 registerPublishCommands(program);
+registerProofCommands(program);
 
 program
   .command('generate')

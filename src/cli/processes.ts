@@ -9,6 +9,7 @@ import { configuredDestinations } from '../destinations/configured';
 import type { Logger } from '../log';
 import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
+import { keyringFrom, loadSigningKeyFile } from '../governance/proof-keys';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
 import { ensureSchedules } from '../temporal/schedules';
 import { installTemporalRuntime } from '../worker/runtime';
@@ -35,7 +36,11 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
   const destinations = await configuredDestinations(config);
+  const keyring = keyringFrom(required(config.proofs.verifyKeys, 'DECISION_VERIFY_KEYS'));
   const connection = await NativeConnection.connect(sharedTemporal(config));
+  // A plain client beside the worker's connection: to ask whether a run holding a tier still runs.
+  const clientConnection = await Connection.connect(sharedTemporal(config));
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const { worker, version } = await createWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -47,6 +52,9 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       catalogDir: config.catalogDir,
       destinations,
       notices: noticeChannels(config.approval),
+      keyring,
+      policy: policyOf(config),
+      isRunOpen: (id) => isRunOpen(client, id),
     },
   });
   const done = worker.run();
@@ -65,6 +73,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       deploymentName: version.deploymentName,
       buildId: version.buildId,
       current: current.buildId === version.buildId,
+      trustedKeys: [...keyring.keys()],
     },
     'worker running',
   );
@@ -72,8 +81,17 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await done;
     await connection.close();
+    await clientConnection.close();
     await db.close();
   };
+}
+
+export async function isRunOpen(client: Client, workflowId: string): Promise<boolean> {
+  const described = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
+  return described?.status.name === 'RUNNING';
 }
 
 /**
@@ -82,23 +100,24 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
  */
 export async function runServer(config: Config, log: Logger): Promise<() => Promise<void>> {
   const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
+  const signer = loadSigningKeyFile(required(config.proofs.signingKeyFile, 'DECISION_SIGNING_KEY_FILE'));
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
   const connection = await Connection.connect(sharedTemporal(config));
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const policy = policyOf(config);
-  await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
+  await ensureSchedules(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
   // Reconcile sends from the API process, so it needs the same destinations as the workers.
   const destinations = await configuredDestinations(config);
   const api = createApi({
-    refreshes: new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow),
+    refreshes: new RefreshClient(client, config.temporal.taskQueue, signer, config.rollback.watchWindow),
     cohorts: { db, catalogDir: config.catalogDir },
     tokens,
     log,
     destinations: () => destinations,
   });
   await api.listen({ host: config.api.host, port: config.api.port });
+  log.info({ signingKey: signer.kid }, 'api signs decision proofs');
   return async () => {
     await api.close();
     await connection.close();

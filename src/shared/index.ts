@@ -4,4 +4,5 @@ export type * from './approval';
 export type * from './checks';
 export type * from './ingest';
 export type * from './refresh';
+export type * from './proof';
 export type * from './rollback';

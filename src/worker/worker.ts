@@ -14,7 +14,8 @@ export async function createWorker(options: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  deps: ActivityDeps;
+  /** A worker always knows whose proofs to trust and which policy runs decide by. */
+  deps: ActivityDeps & Required<Pick<ActivityDeps, 'keyring' | 'policy'>>;
 }): Promise<{ worker: Worker; version: WorkerDeploymentVersion }> {
   // Bundled here rather than by Worker.create: the build id is a hash of this code.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: Runtime.instance().logger });

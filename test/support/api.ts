@@ -5,7 +5,10 @@ import { createApi, type CohortDeps } from '../../src/api/server';
 import type { TokenGrant } from '../../src/config';
 import type { Destination } from '../../src/destinations/destination';
 import { createLogger } from '../../src/log';
+import { generateSigningKeyPem, signingKeyFrom } from '../../src/governance/proof-keys';
 import { RefreshClient } from '../../src/temporal/refresh-client';
+
+const TEST_API_SIGNER = signingKeyFrom(generateSigningKeyPem());
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -35,7 +38,7 @@ export async function testApi(
 ): Promise<TestApi> {
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
   const app = createApi({
-    refreshes: new RefreshClient(new Client({ connection: temporal }), 'api-test', { approvers: [], deadline: '72h' }),
+    refreshes: new RefreshClient(new Client({ connection: temporal }), 'api-test', TEST_API_SIGNER),
     cohorts,
     tokens,
     log: createLogger('silent'),

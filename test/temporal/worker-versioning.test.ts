@@ -6,7 +6,6 @@ import { Worker } from '@temporalio/worker';
 import { createLogger } from '../../src/log';
 import { deploymentVersion, makeCurrent, pinnedTo } from '../../src/worker/deployment';
 import { refreshCycle } from '../../src/workflows';
-import { decide } from '../../src/workflows/messages';
 import { version as packageVersion } from '../../package.json';
 import { devServerEnv, workflowBundle } from '../support/temporal';
 import {
@@ -16,6 +15,7 @@ import {
   statusWhen,
   type Fakes,
   type RefreshHandle,
+  decideAs,
 } from '../support/workflow-harness';
 
 // Worker versioning on the Temporal CLI's dev server (the time-skipping test server has no
@@ -107,8 +107,7 @@ describe('worker versioning (dev server)', () => {
     await makeCurrent(env.nativeConnection.workflowService, 'default', b.version, { log });
     const startedOnB = await startRefresh();
 
-    for (const run of [startedOnA, startedOnB])
-      await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'approve' }] });
+    for (const run of [startedOnA, startedOnB]) await decideAs(run, { approver: APPROVER, decision: 'approve' });
     expect((await startedOnA.result()).outcome).toBe('published');
     expect((await startedOnB.result()).outcome).toBe('published');
 

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { DecisionRefused, RefreshClient } from '../../src/temporal/refresh-client';
 import type { ApprovalPolicy } from '../../src/shared';
-import { APPROVER, REQUESTER, fakeActivities, type Fakes, useTimeSkippingServer } from '../support/workflow-harness';
+import {
+  APPROVER,
+  REQUESTER,
+  TEST_SIGNER,
+  fakeActivities,
+  type Fakes,
+  useTimeSkippingServer,
+} from '../support/workflow-harness';
 import { workflowBundle } from '../support/temporal';
 
 // A rollback after the watch window is its own run: it checks the version, waits for one approver
@@ -21,7 +28,8 @@ async function withRollbacks<T>(fakes: Fakes, scenario: (client: RefreshClient) 
     workflowBundle: await workflowBundle(),
     activities: fakes.activities,
   });
-  return worker.runUntil(() => scenario(new RefreshClient(server().client, taskQueue, policy)));
+  fakes.configured.policy = policy;
+  return worker.runUntil(() => scenario(new RefreshClient(server().client, taskQueue, TEST_SIGNER)));
 }
 
 const awaitingApproval = async (client: RefreshClient, id: string) => {

@@ -15,6 +15,7 @@ import explainCohort from './inspect/explain';
 import previewCohort from './inspect/preview';
 import whyMember from './inspect/why';
 import eraseCustomer from './privacy/erase';
+import issueProofs from './proofs/issue';
 import decideRefresh from './refreshes/decide';
 import rollbackRefresh from './refreshes/rollback';
 import startRefresh from './refreshes/start';
@@ -58,4 +59,5 @@ export const ROUTES: RouteModule[] = [
   rollbackStatus,
   decideRollback,
   eraseCustomer,
+  issueProofs,
 ];
