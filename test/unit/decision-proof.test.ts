@@ -46,7 +46,10 @@ describe('decision proofs', () => {
     ],
     ['another comment', { text: 'fine' }, 'its comment or reason differs from the one the proof was issued for'],
   ] as const)('refuses a message with %s', (_what, change, reason) => {
-    expect(checkProof(ring, proof, { ...decision, ...change }, minutes(1))).toEqual({ valid: false, reason });
+    expect(checkProof(ring, proof, { ...decision, ...change } as ProofExpectation, minutes(1))).toEqual({
+      valid: false,
+      reason,
+    });
   });
 
   it.each([

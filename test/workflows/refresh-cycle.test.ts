@@ -142,6 +142,29 @@ describe('refresh cycle', () => {
     expect(fakes.calls.publishSnapshots).toHaveLength(1);
   });
 
+  it('ignores and audits approve signals and refuses an Update that name an approver without proof', async () => {
+    const fakes = fakeActivities();
+    await withRefresh(refreshInput('strategic'), fakes, async (run) => {
+      await awaitingApproval(run);
+      await run.signal(approveSignal, { approver: APPROVER });
+      await run.signal(approveSignal, { approver: 'bea' });
+      const after = await statusWhen(run, (s) => s.ignored.length > 1, 'two ignored signals');
+      expect(after.ignored.map((i) => [i.from, i.reason])).toEqual([
+        [`${APPROVER} (unproven)`, expect.stringMatching(/^unproven decision: it carries no proof of who sent it/)],
+        ['bea (unproven)', expect.stringMatching(/^unproven decision: it carries no proof of who sent it/)],
+      ]);
+      expect(await refusedUpdate(run, APPROVER, { proof: undefined })).toBe(
+        `the decision carries no proof that ${APPROVER} sent it; ask the cohortflow API for one (cohortflow refresh proof)`,
+      );
+      expect((await run.query(status)).decisions ?? []).toEqual([]);
+      await terminateWhenIdle(run);
+    });
+    expect(fakes.calls.audit.filter((a) => a.action === 'decision.ignored').map((a) => a.actor)).toEqual([
+      'unproven',
+      'unproven',
+    ]);
+  });
+
   it('auto-approves tactical cohorts whose checks all pass, by policy', async () => {
     const fakes = fakeActivities({ verdict: 'pass' });
     const outcome = await withRefresh(refreshInput('tactical'), fakes, (run) => run.result());
