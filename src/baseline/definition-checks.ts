@@ -27,7 +27,9 @@ export function definitionChangeCheck(
   upstream: UpstreamChange[] = [],
 ): CheckResult {
   const upstreamText = upstream
-    .map((u) => `${u.cohortId} v${u.fromVersion ?? '–'}→v${u.toVersion} by ${u.authors.join(', ') || 'nobody recorded'}`)
+    .map(
+      (u) => `${u.cohortId} v${u.fromVersion ?? '–'}→v${u.toVersion} by ${u.authors.join(', ') || 'nobody recorded'}`,
+    )
     .join('; ');
   const upstreamFigures: Record<string, number | string> = upstream.length
     ? { upstreamChanges: upstream.length, upstreamAuthors: [...new Set(upstream.flatMap((u) => u.authors))].join(', ') }

@@ -125,8 +125,12 @@ export function refusal(gate: GateState, d: DecisionInput): string | undefined {
     return `this decision names run ${d.runId}, but this is run ${gate.runId}; nothing changed`;
   if (d.approver === gate.requestedBy) return `${d.approver} requested this run and cannot decide it (four eyes)`;
   const wrote = [...gate.authors].filter(([, authors]) => authors.includes(d.approver)).map(([id]) => id);
-  const wroteUpstream = [...gate.upstream].flatMap(([id, changes]) =>
-    changes.filter((u) => u.authors.includes(d.approver)).map((u) => `${u.cohortId} (which ${id} refers to)`),
+  const referrers = new Map<string, string[]>();
+  for (const [id, changes] of gate.upstream)
+    for (const u of changes.filter((c) => c.authors.includes(d.approver)))
+      referrers.set(u.cohortId, [...(referrers.get(u.cohortId) ?? []), id]);
+  const wroteUpstream = [...referrers].map(
+    ([upstream, ids]) => `${upstream} (which ${ids.join(', ')} ${ids.length === 1 ? 'refers' : 'refer'} to)`,
   );
   if (wrote.length + wroteUpstream.length > 0)
     return `${d.approver} wrote the changed definition of ${[...new Set([...wrote, ...wroteUpstream])].join(', ')} in this run and cannot decide it (four eyes)`;

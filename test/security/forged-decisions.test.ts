@@ -296,4 +296,52 @@ describe('forged decisions at the Temporal frontend', () => {
       expect(s.restored).toBeUndefined();
     });
   });
+
+  describe('load', () => {
+    it('accepts one of 30 concurrent starts of a tier and answers the others 409 with the active run; a queued start waits', async () => {
+      // The run above has published: its outcome is settled, so the tiers are free again.
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          sys.h.call('POST', '/refreshes', TOKENS.operator, { tier: 'all', rationale: `load ${i}` }),
+        ),
+      );
+      const accepted = answers.filter((a) => a.status === 202);
+      expect(accepted).toHaveLength(1);
+      const active = accepted[0]!.body.workflowId as string;
+      const refused = answers.filter((a) => a.status === 409);
+      expect(refused).toHaveLength(29);
+      for (const r of refused)
+        expect(r.body).toMatchObject({
+          error: 'refresh_running',
+          runId: active,
+          message: expect.stringMatching(new RegExp(`^a (strategic|tactical) refresh is active: ${active}; `)),
+        });
+      // Temporal's visibility lags: wait until it lists the accepted run, then nothing else started.
+      const runningAdhoc = async () => {
+        const ids: string[] = [];
+        for await (const w of sys.temporal.client.workflow.list({
+          query: `WorkflowType = 'refreshCycle' AND ExecutionStatus = 'Running'`,
+        }))
+          if (w.workflowId.startsWith('refresh-adhoc-2') && w.workflowId !== run) ids.push(w.workflowId);
+        return ids;
+      };
+      expect(await eventually(runningAdhoc, (ids) => ids.includes(active), 'the accepted run listed')).toEqual([
+        active,
+      ]);
+
+      const queued = await sys.h.call('POST', '/refreshes', TOKENS.operator, {
+        tier: 'tactical',
+        rationale: 'after it',
+        queue: true,
+      });
+      expect(queued).toMatchObject({ status: 202, body: { queuedBehind: active } });
+      const waiting = await eventually(
+        () => statusOf(queued.body.workflowId as string),
+        (x) => x.stage === 'queued',
+        'the queued run',
+      );
+      expect(waiting).toMatchObject({ queuedBehind: active });
+      expect(waiting.ingest).toBeUndefined();
+    });
+  });
 });

@@ -71,7 +71,7 @@ describe('four eyes through in_cohort', () => {
       body: {
         error: 'decision_refused',
         message:
-          'dana wrote the changed definition of paying-customers (which paying-pro refers to) in this run and cannot decide it (four eyes)',
+          'dana wrote the changed definition of paying-customers (which at-risk-paid, failed-payment-risk, paying-pro refer to) in this run and cannot decide it (four eyes)',
       },
     });
     // Through the Temporal frontend with a proof the API gave her: refused all the same.
