@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -70,13 +70,27 @@ export function useSecuritySystem(
     for (const dir of [sys.catalogDir, sys.sourceDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** `temporal <args>` against the dev server, as an attacker with frontend access runs it. */
-  const temporalCli = (...args: string[]) => {
-    const r = spawnSync(temporalCliPath(), [...args, '--address', sys.temporal.connection.options.address], {
-      encoding: 'utf8',
+  /**
+   * `temporal <args>` against the dev server, as an attacker with frontend access runs it. Never
+   * synchronously: the worker runs in this process, and an Update waits for it to answer.
+   */
+  const temporalCli = (...args: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(
+        temporalCliPath(),
+        [...args, '--address', sys.temporal.connection.options.address],
+        { encoding: 'utf8' },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+      );
     });
-    return { code: r.status, out: `${r.stdout}${r.stderr}` };
-  };
+  /** A command `cohortflow refresh proof` printed, run by a POSIX shell as a person pastes it. */
+  const pasted = (command: string) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      const line = `${command.replace(/^temporal /, `'${temporalCliPath()}' `)} --address ${sys.temporal.connection.options.address}`;
+      execFile('sh', ['-c', line], { encoding: 'utf8' }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+      );
+    });
   const statusOf = (id: string) =>
     sys.h.call('GET', `/refreshes/${id}`, TOKENS.viewer).then((r) => r.body as unknown as RefreshStatus);
   const audited = async (id: string) =>
@@ -87,5 +101,5 @@ export function useSecuritySystem(
         details: Record<string, unknown>;
       }>
     ).map(({ action, actor, details }) => ({ action, actor, details }));
-  return { sys, temporalCli, statusOf, audited };
+  return { sys, temporalCli, pasted, statusOf, audited };
 }

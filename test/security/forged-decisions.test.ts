@@ -4,23 +4,16 @@ import type { CohortRollbackStatus } from '../../src/shared';
 import { eventually, TOKENS } from '../support/system';
 import { MORE_TOKENS, useSecuritySystem } from './attacker';
 
-/** What `temporal workflow update execute --name <name> --input <json>` sends, through the Temporal client. */
-const updateAsCli = (workflowId: string, name: string, input: unknown) =>
-  sys.temporal.client.workflow
-    .getHandle(workflowId)
-    .executeUpdate(name, { args: [input] })
-    .then(
-      () => ({ code: 0, out: 'accepted' }),
-      (err: Error) => ({ code: 1, out: `${err.message}: ${(err.cause as Error | undefined)?.message ?? ''}` }),
-    );
-
 // Every door that changes what is published, played by someone who reaches the Temporal
 // frontend (here: the `temporal` CLI against the dev server) and names other people. Each is
 // refused: an Update with the reason, a signal ignored and audited, a start stopped before ingest.
 
-const { sys, temporalCli, statusOf, audited } = useSecuritySystem({ watchWindow: '1h' });
+const { sys, temporalCli, pasted, statusOf, audited } = useSecuritySystem({ watchWindow: '1h' });
 let run: string;
 const json = (value: unknown) => JSON.stringify(value);
+/** `temporal workflow update execute --workflow-id <id> --name <name> --input <json>`. */
+const updateAsCli = (workflowId: string, name: string, input: unknown) =>
+  temporalCli('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', name, '--input', json(input));
 
 describe('forged decisions at the Temporal frontend', () => {
   beforeAll(async () => {
@@ -39,7 +32,7 @@ describe('forged decisions at the Temporal frontend', () => {
 
   it('ignores and audits an approve signal that names two approvers without proof: nothing is decided', async () => {
     for (const approver of ['arthur', 'carol']) {
-      const sent = temporalCli(
+      const sent = await temporalCli(
         'workflow',
         'signal',
         '--workflow-id',
@@ -139,7 +132,7 @@ describe('forged decisions at the Temporal frontend', () => {
       rationale: 'publish everything',
       policy: { approvers: [], deadline: '72h', alwaysFor: [], verdicts: [] },
     };
-    const sent = temporalCli(
+    const sent = await temporalCli(
       'workflow',
       'start',
       '--type',
@@ -169,7 +162,7 @@ describe('forged decisions at the Temporal frontend', () => {
   });
 
   it("stops a start that names someone else without proof, and one that reuses a schedule's proof under another id", async () => {
-    const plain = temporalCli(
+    const plain = await temporalCli(
       'workflow',
       'start',
       '--type',
@@ -184,7 +177,7 @@ describe('forged decisions at the Temporal frontend', () => {
     expect(plain.code).toBe(0);
     const monthly = await sys.temporal.client.schedule.getHandle('cohortflow-monthly').describe();
     const copied = (monthly.action as { args: unknown[] }).args[0];
-    const reused = temporalCli(
+    const reused = await temporalCli(
       'workflow',
       'start',
       '--type',
@@ -212,9 +205,19 @@ describe('forged decisions at the Temporal frontend', () => {
 
   describe('after an approved publish', () => {
     beforeAll(async () => {
-      const approved = await sys.h.call('POST', `/refreshes/${run}/approve`, TOKENS.approver, { comment: 'fine' });
-      expect(approved.status).toBe(200);
-      if ((approved.body.waiting as unknown[]).length > 0)
+      // The way an approver decides with the temporal CLI: the API prints the proven message.
+      const proof = await sys.h.call('POST', `/refreshes/${run}/proofs`, TOKENS.approver, {
+        action: 'approve',
+        comment: "fine, it's what we expected",
+      });
+      const command = (proof.body.commands as { update: string }).update;
+      expect(command).toMatch(/^temporal workflow update execute --workflow-id '/);
+      const decided = await pasted(command);
+      expect(decided).toMatchObject({ code: 0, out: expect.stringMatching(/approved/) });
+      // Pasted again, it changes nothing: refused with the reason.
+      expect((await pasted(command)).code).not.toBe(0);
+      const left = (await statusOf(run)).approval!.cohorts.filter((c) => c.state === 'waiting');
+      if (left.length > 0)
         expect((await sys.h.call('POST', `/refreshes/${run}/approve`, MORE_TOKENS.carol, {})).status).toBe(200);
       await eventually(
         () => statusOf(run),
@@ -227,7 +230,7 @@ describe('forged decisions at the Temporal frontend', () => {
       const update = await updateAsCli(run, 'rollback', { requestedBy: 'arthur', reason: 'as arthur' });
       expect(update.code).not.toBe(0);
       expect(update.out).toMatch(/the rollback carries no proof that arthur asked for it/);
-      temporalCli(
+      await temporalCli(
         'workflow',
         'signal',
         '--workflow-id',
@@ -267,7 +270,7 @@ describe('forged decisions at the Temporal frontend', () => {
       expect(forgedDecision.code).not.toBe(0);
       expect(forgedDecision.out).toMatch(/no proof that carol sent it|not awaiting approval/);
 
-      const forgedStart = temporalCli(
+      const forgedStart = await temporalCli(
         'workflow',
         'start',
         '--type',
