@@ -68,7 +68,8 @@ describe('cohortflow start on a data folder', () => {
     const created = await fetch(`${api}/refreshes`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ rationale: 'is it up' }),
+      // Queued: a run of the instance before may still hold the tier at its approval gate.
+      body: JSON.stringify({ rationale: 'is it up', queue: true }),
     });
     expect(created.status).toBe(202);
     const { workflowId } = (await created.json()) as { workflowId: string };

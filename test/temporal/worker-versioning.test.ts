@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createLogger } from '../../src/log';
 import { deploymentVersion, makeCurrent, pinnedTo } from '../../src/worker/deployment';
+import { signedRefreshStart } from '../../src/temporal/signed-messages';
 import { refreshCycle } from '../../src/workflows';
 import { version as packageVersion } from '../../package.json';
 import { devServerEnv, workflowBundle } from '../support/temporal';
@@ -16,6 +17,7 @@ import {
   type Fakes,
   type RefreshHandle,
   decideAs,
+  TEST_SIGNER,
 } from '../support/workflow-harness';
 
 // Worker versioning on the Temporal CLI's dev server (the time-skipping test server has no
@@ -75,10 +77,13 @@ describe('worker versioning (dev server)', () => {
   }
 
   const startRefresh = async (): Promise<RefreshHandle> => {
+    const workflowId = `refresh-versioning-${randomUUID()}`;
+    // Signed as the API signs it; the policy is each worker's (fakeActivities' default).
+    const { policy: _policy, ...input } = refreshInput('strategic', { watchWindow: '0s' });
     const run = await env.client.workflow.start(refreshCycle, {
       taskQueue,
-      workflowId: `refresh-versioning-${randomUUID()}`,
-      args: [refreshInput('strategic', { watchWindow: '0s' })],
+      workflowId,
+      args: [signedRefreshStart(TEST_SIGNER, workflowId, input)],
     });
     await statusWhen(run, (s) => s.stage === 'awaiting-approval', 'the approval gate');
     return run;
