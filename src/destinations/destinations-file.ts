@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { lineOf } from '../cohorts/catalog';
+import { lineOf, readYamlDocument } from '../yaml-document';
 import { DestinationConfig, type Destination } from './destination';
 import { assertSafeUrl, type HostLookup } from './network-guard';
 
@@ -43,10 +42,9 @@ export async function parseDestinations(
   env: NodeJS.ProcessEnv = process.env,
   lookup?: HostLookup,
 ): Promise<Destination[]> {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0)
-    throw new InvalidDestinationsError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
-  const raw = doc.toJS() as unknown;
+  const read = readYamlDocument(text, file);
+  if (read.problems) throw new InvalidDestinationsError(read.problems);
+  const { doc, raw } = read;
   const where = (at: PropertyKey[]) => {
     const line = lineOf(doc, text, at);
     return `${file}${line ? `:${line}` : ''}: ${at.join('.') || '(document)'}`;
