@@ -31,6 +31,12 @@ const webhookSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64');
 
+/** "true" or "false"; anything else is refused rather than read as false. */
+const flag = z
+  .enum(['true', 'false'], 'true or false')
+  .default('false')
+  .transform((v) => v === 'true');
+
 const csv = z.string().transform((s) =>
   s
     .split(',')
@@ -69,12 +75,16 @@ const EnvSchema = z.object({
   APPROVAL_OUTBOX_DIR: z.string().optional(),
   APPROVAL_NOTIFY_URL: z.string().url().optional(),
   APPROVAL_NOTIFY_SECRET: webhookSecret.optional(),
+  /** Lets APPROVAL_NOTIFY_URL reach loopback, private, unique-local and CGNAT addresses. */
+  APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK: flag,
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
   /** YAML naming webhook, file and sql destinations (docs/destinations.md); unset: WEBHOOK_URL. */
   COHORTFLOW_DESTINATIONS_FILE: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
   WEBHOOK_SECRET: webhookSecret.optional(),
+  /** Lets WEBHOOK_URL reach loopback, private, unique-local and CGNAT addresses. */
+  WEBHOOK_ALLOW_PRIVATE_NETWORK: flag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -119,7 +129,11 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       outboxDir: path.resolve(home, env.APPROVAL_OUTBOX_DIR ?? path.join(dataDir, 'outbox')),
       notifyWebhook:
         env.APPROVAL_NOTIFY_URL && env.APPROVAL_NOTIFY_SECRET
-          ? { url: env.APPROVAL_NOTIFY_URL, secret: env.APPROVAL_NOTIFY_SECRET }
+          ? {
+              url: env.APPROVAL_NOTIFY_URL,
+              secret: env.APPROVAL_NOTIFY_SECRET,
+              allowPrivateNetwork: env.APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK,
+            }
           : undefined,
     },
     /** How long a refresh run stays open after publish to take a rollback (docs/rollback.md). */
@@ -129,7 +143,10 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
     destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE
       ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE)
       : undefined,
-    webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
+    webhook:
+      env.WEBHOOK_URL && env.WEBHOOK_SECRET
+        ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowPrivateNetwork: env.WEBHOOK_ALLOW_PRIVATE_NETWORK }
+        : undefined,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -105,9 +105,20 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const { port } = api.server.address() as AddressInfo;
     const apiUrl = `http://${config.api.host}:${port}`;
 
+    // A listener on every interface is reached, by this process too, on loopback.
+    const inboxHost = ['0.0.0.0', '::'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
     destinations = await configuredDestinations(
       config,
-      demoSecret ? { name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret } : undefined,
+      // The demo inbox is this process's own route on the API's (loopback) address: the one
+      // destination allowed onto a private network without being configured so.
+      demoSecret
+        ? {
+            name: 'demo-inbox',
+            url: `http://${inboxHost}:${port}/demo/webhook-inbox`,
+            secret: demoSecret,
+            allowPrivateNetwork: true,
+          }
+        : undefined,
     );
 
     const connection = await NativeConnection.connect(temporal);

@@ -1,5 +1,6 @@
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
+import type { OutboundHttp } from '../destinations/outbound-http';
 import type { Logger } from '../log';
 import type { NoticeChannel } from '../notifications/approval-notices';
 
@@ -12,4 +13,6 @@ export interface ActivityDeps {
   destinations: Destination[];
   /** Where approval notices go besides the log (file outbox, webhook). */
   notices?: NoticeChannel[];
+  /** The outbound HTTP client (address checks at connect time); the process's default when absent. */
+  http?: OutboundHttp;
 }

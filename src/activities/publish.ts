@@ -35,7 +35,7 @@ export async function deliverCohort(
 ): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
   return publishingChecked(() =>
-    deliverRunVersion({ db: embeddedSafe(deps.db), log }, deps.destinations, input, {
+    deliverRunVersion({ db: embeddedSafe(deps.db), log, http: deps.http }, deps.destinations, input, {
       heartbeat: (progress) => Context.current().heartbeat(progress),
     }),
   );

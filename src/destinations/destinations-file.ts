@@ -111,7 +111,12 @@ export function unknownDestinations(
  * customer ids only, so it keeps receiving every member it always did; configure a file to
  * apply marketing consent.
  */
-export function legacyWebhookDestination(options: { name: string; url: string; secret: string }): Destination {
+export function legacyWebhookDestination(options: {
+  name: string;
+  url: string;
+  secret: string;
+  allowPrivateNetwork: boolean;
+}): Destination {
   return {
     kind: 'webhook',
     name: options.name,
@@ -123,8 +128,8 @@ export function legacyWebhookDestination(options: { name: string; url: string; s
     secrets: [options.secret],
     maxBatchBytes: 256 * 1024,
     timeoutMs: 30_000,
-    // The operator set this URL directly (or it is the built-in demo inbox on localhost).
-    allowPrivateNetwork: true,
+    // Only when WEBHOOK_ALLOW_PRIVATE_NETWORK says so, or for the built-in demo inbox (the API's own route).
+    allowPrivateNetwork: options.allowPrivateNetwork,
     catchAll: true,
   };
 }

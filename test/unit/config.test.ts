@@ -75,7 +75,15 @@ describe('loading the configuration', () => {
 
   it('configures the webhook when both URL and secret are given', () => {
     expect(loadConfig({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow', WEBHOOK_SECRET: SECRET }).webhook).toEqual(
-      { url: 'https://hooks.example.com/cohortflow', secret: SECRET },
+      { url: 'https://hooks.example.com/cohortflow', secret: SECRET, allowPrivateNetwork: false },
+    );
+  });
+
+  it('lets WEBHOOK_URL reach a private network only when WEBHOOK_ALLOW_PRIVATE_NETWORK is true', () => {
+    const env = { WEBHOOK_URL: 'http://10.0.0.7/hook', WEBHOOK_SECRET: SECRET };
+    expect(loadConfig({ ...env, WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true' }).webhook?.allowPrivateNetwork).toBe(true);
+    expect(configError({ ...env, WEBHOOK_ALLOW_PRIVATE_NETWORK: 'yes' }).message).toMatch(
+      /WEBHOOK_ALLOW_PRIVATE_NETWORK: true or false \(got "yes"\)/,
     );
   });
 
