@@ -85,6 +85,12 @@ const EnvSchema = z.object({
   WEBHOOK_SECRET: webhookSecret.optional(),
   /** Lets WEBHOOK_URL reach loopback, private, unique-local and CGNAT addresses. */
   WEBHOOK_ALLOW_PRIVATE_NETWORK: flag,
+  /** Ed25519 private key (PEM) that signs audit checkpoints; never stored in the database. */
+  AUDIT_SIGNING_KEY_FILE: z.string().optional(),
+  /** Earlier public keys (PEM files, comma-separated) whose checkpoints still verify after a rotation. */
+  AUDIT_PUBLIC_KEY_FILES: csv.optional(),
+  /** Where signed checkpoints of the audit log's head are appended, outside the database. */
+  AUDIT_CHECKPOINT_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -147,6 +153,12 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       env.WEBHOOK_URL && env.WEBHOOK_SECRET
         ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowPrivateNetwork: env.WEBHOOK_ALLOW_PRIVATE_NETWORK }
         : undefined,
+    /** The audit log's signed checkpoints (docs/audit-trail.md): key files and the checkpoint file, outside the database. */
+    audit: {
+      signingKeyFile: path.resolve(home, env.AUDIT_SIGNING_KEY_FILE ?? path.join(dataDir, 'audit-signing-key.pem')),
+      publicKeyFiles: (env.AUDIT_PUBLIC_KEY_FILES ?? []).map((f) => path.resolve(home, f)),
+      checkpointFile: path.resolve(home, env.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -11,6 +11,7 @@ import { startEmbeddedPostgres } from './data/embedded';
 import { migrate } from './data/migrate';
 import { demoTokens, demoWebhookSecret, ensureDemoSources, tokenOf } from './demo-setup';
 import { configuredDestinations } from './destinations/configured';
+import { configuredCheckpoints } from './governance/audit-checkpoints';
 import type { Destination } from './destinations/destination';
 import type { Logger } from './log';
 import { connectionOptions } from './temporal/connection';
@@ -51,6 +52,9 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     stops.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
+    // Embedded mode keeps its audit signing key under the data folder, made on first start.
+    const auditCheckpoints = configuredCheckpoints(config.audit, { generate: true });
+    await auditCheckpoints.write(db);
 
     const defaultSources = path.join(config.dataDir, 'sources');
     if (config.sourceDir === defaultSources && (await ensureDemoSources(config.sourceDir))) {
@@ -98,6 +102,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       tokens,
       log,
       destinations: () => destinations,
+      auditCheckpoints,
     });
     if (demoSecret) registerDemoInbox(api, demoSecret);
     await api.listen({ host: config.api.host, port: config.api.port });
@@ -134,6 +139,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
         catalogDir: config.catalogDir,
         destinations,
         notices: noticeChannels(config.approval),
+        auditCheckpoints,
       },
     });
     const workerDone = worker.run();

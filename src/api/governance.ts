@@ -4,6 +4,7 @@ import { CohortDefinition } from '../cohorts/definition';
 import type { TokenGrant } from '../config';
 import type { Db } from '../data/db';
 import { verifyAuditChain, type AuditChainReport } from '../governance/audit-chain';
+import type { AuditCheckpoint, AuditCheckpointStore } from '../governance/audit-checkpoints';
 import { auditEntries, type AuditEntry } from '../governance/audit-log';
 import { cohortHistory, cohortKnown, type CohortHistory } from '../governance/cohort-history';
 import { addNote, notesOn, subjectExists, type Note, type NoteSubject } from '../governance/learnings';
@@ -32,6 +33,11 @@ const NoteBody = z
 
 // What the routes answer: the CLI reads the same types.
 export type AuditVerifyAnswer = AuditChainReport;
+export interface AuditCheckpointAnswer {
+  /** The checkpoint written; null when the log is empty. */
+  checkpoint: AuditCheckpoint | null;
+  file: string;
+}
 export interface AuditListing {
   entries: AuditEntry[];
 }
@@ -43,11 +49,26 @@ export type CohortHistoryAnswer = CohortHistory;
 const subjectName = (subject: NoteSubject) =>
   'runId' in subject ? `run "${subject.runId}"` : `cohort "${subject.cohortId}"`;
 
-export function registerGovernanceRoutes(app: FastifyInstance, db: Db, tokens: Record<string, TokenGrant>): void {
+export function registerGovernanceRoutes(
+  app: FastifyInstance,
+  db: Db,
+  tokens: Record<string, TokenGrant>,
+  checkpoints?: AuditCheckpointStore,
+): void {
   const viewer = requireRole(tokens, 'viewer');
   const noteTaker = requireAnyRole(tokens, ['analyst', 'approver']);
 
-  app.get('/audit/verify', { preHandler: viewer }, async (): Promise<AuditVerifyAnswer> => verifyAuditChain(db));
+  app.get('/audit/verify', { preHandler: viewer }, async (): Promise<AuditVerifyAnswer> =>
+    verifyAuditChain(db, checkpoints ? { checkpoints: { file: checkpoints.file, ...checkpoints.read() } } : {}),
+  );
+
+  app.post('/audit/checkpoints', { preHandler: requireRole(tokens, 'operator') }, async (_, reply) => {
+    if (!checkpoints)
+      throw new ApiRefusal(409, 'not_configured', 'this API process signs no audit checkpoints (no signing key)');
+    const checkpoint = (await checkpoints.write(db, { force: true })) ?? null;
+    const answer: AuditCheckpointAnswer = { checkpoint, file: checkpoints.file };
+    return reply.code(checkpoint ? 201 : 200).send(answer);
+  });
 
   app.get('/audit', { preHandler: viewer }, async (request): Promise<AuditListing> => {
     const query = AuditQuery.parse(request.query ?? {});

@@ -10,6 +10,7 @@ import { requireAnyRole, requireRole } from './auth';
 import { ApiRefusal, registerCohortRoutes, type CohortDeps } from './cohorts';
 import { registerDeliveryRoutes } from './deliveries';
 import type { Destination } from '../destinations/destination';
+import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import { registerGovernanceRoutes } from './governance';
 import { registerPrivacyRoutes } from './privacy';
 import { registerRollbackRoutes } from './rollback';
@@ -44,6 +45,8 @@ export function createApi(deps: {
   tokens: Record<string, TokenGrant>;
   log: Logger;
   destinations?: () => Destination[];
+  /** Signed checkpoints of the audit log, written after every change made through the API. */
+  auditCheckpoints?: AuditCheckpointStore;
 }): FastifyInstance {
   const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger });
   const role = (r: Parameters<typeof requireRole>[1]) => requireRole(deps.tokens, r);
@@ -75,6 +78,19 @@ export function createApi(deps: {
     return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
   });
 
+  // A change through the API may have appended to the audit log: sign its head before answering,
+  // so a rewrite of those rows is caught without waiting for the next run's checkpoint. The change
+  // is committed already, so a checkpoint that fails is logged, not answered as an error.
+  const checkpoints = deps.auditCheckpoints;
+  if (checkpoints)
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.method !== 'GET' && reply.statusCode < 400)
+        await checkpoints
+          .write(deps.cohorts.db)
+          .catch((err: unknown) => request.log.error({ err }, 'audit checkpoint not written'));
+      return payload;
+    });
+
   app.get('/health', async () => ({ ok: true }));
 
   app.post('/refreshes', { preHandler: role('operator') }, async (request, reply) => {
@@ -103,7 +119,7 @@ export function createApi(deps: {
   }
 
   registerCohortRoutes(app, deps.cohorts, role);
-  registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens);
+  registerGovernanceRoutes(app, deps.cohorts.db, deps.tokens, deps.auditCheckpoints);
   registerRunRoutes(app, { db: deps.cohorts.db }, role);
   registerPrivacyRoutes(
     app,

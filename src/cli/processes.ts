@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
 import { configuredDestinations } from '../destinations/configured';
+import { configuredCheckpoints } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
@@ -34,6 +35,8 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
   const destinations = await configuredDestinations(config);
+  // A deployment is given its signing key (AUDIT_SIGNING_KEY_FILE): never made up by one process.
+  const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
   const connection = await NativeConnection.connect(sharedTemporal(config));
   const worker = await createWorker({
     connection,
@@ -46,6 +49,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       catalogDir: config.catalogDir,
       destinations,
       notices: noticeChannels(config.approval),
+      auditCheckpoints,
     },
   });
   const done = worker.run();
@@ -74,6 +78,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
+  const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
   const connection = await Connection.connect(sharedTemporal(config));
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -87,6 +92,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     tokens,
     log,
     destinations: () => destinations,
+    auditCheckpoints,
   });
   await api.listen({ host: config.api.host, port: config.api.port });
   return async () => {

@@ -87,6 +87,26 @@ describe('loading the configuration', () => {
     );
   });
 
+  it('keeps the audit signing key and the checkpoint file under the data folder unless told otherwise', () => {
+    expect(loadConfig({ COHORTFLOW_HOME: '/srv/cohortflow' }).audit).toEqual({
+      signingKeyFile: '/srv/cohortflow/.data/audit-signing-key.pem',
+      publicKeyFiles: [],
+      checkpointFile: '/srv/cohortflow/.data/audit-checkpoints.jsonl',
+    });
+    expect(
+      loadConfig({
+        COHORTFLOW_HOME: '/srv/cohortflow',
+        AUDIT_SIGNING_KEY_FILE: '/run/secrets/audit.pem',
+        AUDIT_PUBLIC_KEY_FILES: 'keys/2025.pub, keys/2026.pub',
+        AUDIT_CHECKPOINT_FILE: '/var/lib/audit/checkpoints.jsonl',
+      }).audit,
+    ).toEqual({
+      signingKeyFile: '/run/secrets/audit.pem',
+      publicKeyFiles: ['/srv/cohortflow/keys/2025.pub', '/srv/cohortflow/keys/2026.pub'],
+      checkpointFile: '/var/lib/audit/checkpoints.jsonl',
+    });
+  });
+
   it('rejects an approval deadline that is not a duration, naming APPROVAL_DEADLINE', () => {
     expect(configError({ APPROVAL_DEADLINE: 'three days' }).message).toMatch(/APPROVAL_DEADLINE: /);
   });
