@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import type { StringValue } from '@temporalio/common';
 import { z } from 'zod';
+import { duration } from '../config';
 import { lineOf, readYamlDocument } from '../yaml-document';
 import type { ApprovalPolicy, CohortTier, TierApproval } from '../shared';
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
 const user = z.string().regex(/^[A-Za-z0-9._@-]+$/, 'a user name');
 /** A user, or `group:<name>` for every member of a group. */
 const approverRef = z.string().regex(/^(group:)?[A-Za-z0-9._@-]+$/, 'a user name or group:<name>');
@@ -36,8 +37,8 @@ export class PolicyError extends Error {}
 /** Defaults from the environment: every approver for both tiers, one approval each. */
 export interface PolicyDefaults {
   approvers: string[];
-  deadline: string;
-  reminders: string[];
+  deadline: StringValue;
+  reminders: StringValue[];
   strategicApprovals: number;
 }
 

@@ -7,7 +7,11 @@ export function printBanner(config: Config, system: RunningSystem): void {
     'cohortflow is running',
     `  API          ${system.apiUrl}`,
     `  Temporal UI  ${system.uiUrl ?? '(external server at ' + system.temporalAddress + ')'}`,
-    `  Postgres     ${config.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${config.dataDir}/pglite`}`,
+    `  Postgres     ${
+      system.postgresUrl
+        ? `${system.postgresUrl} (embedded, in ${config.dataDir}/postgres; password in ${config.dataDir}/postgres-password)`
+        : 'DATABASE_URL'
+    }`,
     '',
     'Try next (in another terminal):',
     ...(config.tokens

@@ -8,17 +8,16 @@ import { replayRun } from '../temporal/replay';
 import { SCHEDULES } from '../temporal/schedules';
 import type { ApprovalDecision, RefreshStatus } from '../shared';
 import { callApi } from './api-client';
-import { printBanner } from './banner';
 import { print } from './output';
 import { registerCohortCommands } from './cohorts';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
+import { runStart } from './start';
 import { registerRollbackCommands } from './rollback';
 import { registerPublishCommands } from './publish';
 import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
-import { startSystem } from '../system';
 
 const log = createLogger();
 
@@ -43,14 +42,9 @@ const program = new Command('cohortflow').description(
 program
   .command('start')
   .description(
-    'run the whole system embedded: Temporal dev server, Postgres (PGlite unless DATABASE_URL), worker, API, schedules',
+    'run the whole system embedded: Temporal dev server, PostgreSQL (unless DATABASE_URL), worker, API, schedules',
   )
-  .action(async () => {
-    const config = loadConfig();
-    const system = await startSystem(config, log);
-    printBanner(config, system);
-    await untilSignal(system.stop);
-  });
+  .action(() => runStart(log));
 
 program
   .command('worker')

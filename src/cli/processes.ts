@@ -13,6 +13,7 @@ import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
 import { ensureSchedules } from '../temporal/schedules';
 import { installTemporalRuntime } from '../worker/runtime';
+import { makeCurrent } from '../worker/deployment';
 import { createWorker } from '../worker/worker';
 
 function required<T>(value: T | undefined, name: string): T {
@@ -38,7 +39,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   // A deployment is given its signing key (AUDIT_SIGNING_KEY_FILE): never made up by one process.
   const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
   const connection = await NativeConnection.connect(sharedTemporal(config));
-  const worker = await createWorker({
+  const { worker, version } = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -53,12 +54,21 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
     },
   });
   const done = worker.run();
+  // The first build of an installation becomes current by itself; promoting a later one is a
+  // deliberate step of the rollout (docs/upgrading.md), taken once its workers poll.
+  const current = await makeCurrent(connection.workflowService, config.temporal.namespace, version, {
+    unlessSet: true,
+    log,
+  });
   const { address, namespace, source } = config.temporal;
   log.info(
     {
       temporal: { address, namespace, source },
       taskQueue: config.temporal.taskQueue,
       destinations: destinations.map((d) => d.name),
+      deploymentName: version.deploymentName,
+      buildId: version.buildId,
+      current: current.buildId === version.buildId,
     },
     'worker running',
   );

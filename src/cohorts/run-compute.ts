@@ -211,8 +211,6 @@ export async function computeSnapshot(
   input: { runId: string; cohortId: string; definitionVersion: number; asOf: string },
 ): Promise<ComputedSnapshot> {
   const snapshotId = snapshotIdOf(input.runId, input.cohortId);
-  // One transaction, the read-back included: embedded PGlite serves concurrent connections
-  // safely only one transaction at a time (docs/architecture.md, "Two ways to run").
   return db.transaction(async (tx) => {
     if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount)
       await computeInto(tx, snapshotId, input);

@@ -3,7 +3,6 @@ import type { Destination } from '../destinations/destination';
 import type { OutboundHttp } from '../destinations/outbound-http';
 import type { Logger } from '../log';
 import type { DeliveryBatch } from './batch-rows';
-import { embeddedSafe } from './embedded-safe';
 import { exportCohortFiles } from './file-export';
 import { planDelivery, type DeliveryTarget } from './plan';
 import { DestinationGone, sendWebhookBatch } from './send-webhook';
@@ -51,8 +50,7 @@ export async function deliverVersion(
   target: Omit<DeliveryTarget, 'from' | 'label'> & { label?: string },
   hooks: DeliveryHooks,
 ): Promise<VersionDelivery> {
-  const { log } = deps;
-  const db = embeddedSafe(deps.db);
+  const { log, db } = deps;
   const label = target.label ?? '';
   const cursor = await cursorOf(db, destination.name, target.cohortId);
   if (!label && cursor && cursor.version >= target.version) {

@@ -31,10 +31,10 @@ interface Chunk {
 }
 
 /**
- * Loads one file in chunks. Each chunk — stage (COPY, or batched INSERT on embedded PGlite),
- * merge, quarantine, progress — is one transaction, so a restarted load resumes after the last
- * committed chunk and nothing is stored twice. Parsing the next chunk overlaps the database
- * work of the previous one; commits stay in order.
+ * Loads one file in chunks. Each chunk — stage (COPY), merge, quarantine, progress — is one
+ * transaction, so a restarted load resumes after the last committed chunk and nothing is stored
+ * twice. Parsing the next chunk overlaps the database work of the previous one; commits stay in
+ * order.
  */
 export async function loadFile(
   db: Db,
@@ -124,7 +124,7 @@ async function commitChunk(
     // A chunk's sorts and aggregates fit in memory instead of spilling to disk.
     await tx.query(`SET LOCAL work_mem = '64MB'`);
     await tx.query(STAGE_DDL[table]);
-    await stage(tx, db.embedded, table, chunk.staged);
+    await stage(tx, table, chunk.staged);
     await tx.query(`ANALYZE ${table}`); // real row counts: hash joins, not a nested loop per row
     let stored: number;
     let duplicates: number;
@@ -178,28 +178,14 @@ function newestCrmUpdate(rows: Staged[]): Date | null {
   return newest === null ? null : new Date(newest);
 }
 
-/** Bulk-loads the chunk into its temp staging table: COPY on a server, batched INSERTs on PGlite. */
-async function stage(
-  tx: pg.PoolClient,
-  embedded: boolean,
-  table: keyof typeof STAGE_COLUMNS,
-  rows: Staged[],
-): Promise<void> {
+/** Bulk-loads the chunk into its temp staging table with COPY. */
+async function stage(tx: pg.PoolClient, table: keyof typeof STAGE_COLUMNS, rows: Staged[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = STAGE_COLUMNS[table];
-  if (!embedded) {
-    await pipeline(
-      Readable.from(copyText(rows, columns)),
-      tx.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
-    );
-    return;
-  }
-  for (let i = 0; i < rows.length; i += 5_000) {
-    const batch = rows.slice(i, i + 5_000).map((s) => s.row);
-    await tx.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, $1::json)`, [
-      JSON.stringify(batch),
-    ]);
-  }
+  await pipeline(
+    Readable.from(copyText(rows, columns)),
+    tx.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
+  );
 }
 
 /** The rows in COPY text format, in pieces of about a megabyte: one write per piece, not per row. */
