@@ -155,5 +155,9 @@ export function configuredCheckpoints(
     publicKeyFiles: audit.publicKeyFiles,
     generate: options.generate,
   });
+  // Created (0600) at start, so a file that cannot be written stops the process now rather than
+  // failing the first audited activity.
+  fs.mkdirSync(path.dirname(audit.checkpointFile), { recursive: true });
+  fs.appendFileSync(audit.checkpointFile, '', { mode: 0o600 });
   return checkpointFile(audit.checkpointFile, keys);
 }
