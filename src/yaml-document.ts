@@ -21,17 +21,18 @@ export type ReadYaml = { doc: YAML.Document; raw: unknown; problems?: undefined 
 
 const lineAt = (text: string, offset: number) => text.slice(0, offset).split('\n').length;
 
-/** The offset where flow collections ([ and {) first nest deeper than `max`; the lexer is iterative. */
+/** The line where flow collections ([ and {) first nest deeper than `max`; the lexer is iterative. */
 function tooDeepFlow(text: string, max: number): number | undefined {
   let depth = 0;
-  let offset = 0;
+  let line = 1;
   for (const token of new YAML.Lexer().lex(text)) {
     const type = YAML.CST.tokenType(token);
     if (type === 'flow-seq-start' || type === 'flow-map-start') {
       depth += 1;
-      if (depth > max) return offset;
+      if (depth > max) return line;
     } else if (type === 'flow-seq-end' || type === 'flow-map-end') depth -= 1;
-    offset += token.length;
+    // Tokens are the source's own text (plus control marks without newlines): count its lines.
+    for (let i = token.indexOf('\n'); i !== -1; i = token.indexOf('\n', i + 1)) line += 1;
   }
   return undefined;
 }
@@ -64,9 +65,7 @@ export function readYamlDocument(text: string, file: string, limits: YamlLimits 
   const deepFlow = tooDeepFlow(text, limits.maxDepth);
   if (deepFlow !== undefined)
     return {
-      problems: [
-        `${file}:${lineAt(text, deepFlow)}: collections nest more than ${limits.maxDepth} deep; flatten the document`,
-      ],
+      problems: [`${file}:${deepFlow}: collections nest more than ${limits.maxDepth} deep; flatten the document`],
     };
   const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0)
@@ -81,13 +80,13 @@ export function readYamlDocument(text: string, file: string, limits: YamlLimits 
   try {
     return { doc, raw: doc.toJS({ maxAliasCount: limits.maxAliasCount }) as unknown };
   } catch (err) {
-    // toJS throws a ReferenceError when aliases would expand past the budget (or name no anchor).
+    // toJS throws a ReferenceError when aliases would expand past the budget.
+    if (!(err instanceof ReferenceError)) throw err;
     const first = firstAlias(doc);
-    return {
-      problems: [
-        `${file}${first === undefined ? '' : `:${lineAt(text, first)}`}: aliases expand too far (${(err as Error).message}); at most ${limits.maxAliasCount} alias expansions are accepted, write the values out`,
-      ],
-    };
+    const why = /excessive alias count/i.test(err.message)
+      ? `aliases expand too far (${err.message}); at most ${limits.maxAliasCount} alias expansions are accepted, write the values out`
+      : `an alias cannot be expanded (${err.message})`;
+    return { problems: [`${file}${first === undefined ? '' : `:${lineAt(text, first)}`}: ${why}`] };
   }
 }
 
