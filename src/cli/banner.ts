@@ -5,7 +5,7 @@ export function printBanner(config: Config, system: RunningSystem): void {
   const lines = [
     '',
     'cohortflow is running',
-    `  API          ${system.apiUrl}`,
+    `  API          ${system.apiUrl}  (reference: ${system.apiUrl}/docs, ${system.apiUrl}/openapi.json)`,
     `  Temporal UI  ${system.uiUrl ?? '(external server at ' + system.temporalAddress + ')'}`,
     `  Postgres     ${
       system.postgresUrl

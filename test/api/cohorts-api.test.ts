@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { listenApi, type ListeningApi } from '../support/api';
+import { testApi, type TestApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 const AS_OF = '2026-03-01T00:00:00.000Z';
@@ -83,26 +83,14 @@ limitations: Logins only.
 
 let test: TestDatabase;
 let catalogDir: string;
-let server: ListeningApi;
-let base: string;
+let server: TestApi;
 
-async function call(
+const call = (
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   route: string,
   token: string | null = TOKENS.analyst,
   body?: unknown,
-) {
-  const response = await fetch(`${base}${route}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  // Answers are asserted on as a client sees them: untyped JSON.
-  return { status: response.status, body: (await response.json()) as any };
-}
+) => server.call(method, route, token, body);
 
 const folder = () =>
   Object.fromEntries(
@@ -146,14 +134,13 @@ beforeAll(async () => {
     FROM events WHERE customer_id IS NOT NULL GROUP BY 1,2,3,4`);
 
   // The refresh routes are not exercised here: a lazy Temporal connection is never dialled.
-  server = await listenApi(
+  server = await testApi(
     { db: test.db, catalogDir },
     {
       [TOKENS.analyst]: { user: 'ana', roles: ['analyst', 'viewer'] },
       [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
     },
   );
-  base = server.base;
 });
 
 afterAll(async () => {
