@@ -37,6 +37,12 @@ const webhookSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64');
 
+/** "true" or "false"; anything else is refused rather than read as false. */
+const flag = z
+  .enum(['true', 'false'], 'true or false')
+  .default('false')
+  .transform((v) => v === 'true');
+
 const csv = z.string().transform((s) =>
   s
     .split(',')
@@ -77,6 +83,8 @@ const EnvSchema = z.object({
   APPROVAL_OUTBOX_DIR: z.string().optional(),
   APPROVAL_NOTIFY_URL: z.string().url().optional(),
   APPROVAL_NOTIFY_SECRET: webhookSecret.optional(),
+  /** Lets APPROVAL_NOTIFY_URL reach loopback, private, unique-local and CGNAT addresses. */
+  APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK: flag,
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
   /** YAML naming webhook, file and sql destinations (docs/destinations.md); unset: WEBHOOK_URL. */
@@ -87,6 +95,14 @@ const EnvSchema = z.object({
   DECISION_SIGNING_KEY_FILE: z.string().optional(),
   /** The workers' keyring: JSON { "<key id>": { "publicKey": "<base64url>", "notAfter"?: "<ISO time>" } }. */
   DECISION_VERIFY_KEYS: jsonFromEnv(KeyringDocument).optional(),
+  /** Lets WEBHOOK_URL reach loopback, private, unique-local and CGNAT addresses. */
+  WEBHOOK_ALLOW_PRIVATE_NETWORK: flag,
+  /** Ed25519 private key (PEM) that signs audit checkpoints; never stored in the database. */
+  AUDIT_SIGNING_KEY_FILE: z.string().optional(),
+  /** Earlier public keys (PEM files, comma-separated) whose checkpoints still verify after a rotation. */
+  AUDIT_PUBLIC_KEY_FILES: csv.optional(),
+  /** Where signed checkpoints of the audit log's head are appended, outside the database. */
+  AUDIT_CHECKPOINT_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -132,7 +148,11 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       outboxDir: path.resolve(home, env.APPROVAL_OUTBOX_DIR ?? path.join(dataDir, 'outbox')),
       notifyWebhook:
         env.APPROVAL_NOTIFY_URL && env.APPROVAL_NOTIFY_SECRET
-          ? { url: env.APPROVAL_NOTIFY_URL, secret: env.APPROVAL_NOTIFY_SECRET }
+          ? {
+              url: env.APPROVAL_NOTIFY_URL,
+              secret: env.APPROVAL_NOTIFY_SECRET,
+              allowPrivateNetwork: env.APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK,
+            }
           : undefined,
     },
     /** How long a refresh run stays open after publish to take a rollback (docs/rollback.md). */
@@ -142,13 +162,22 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
     destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE
       ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE)
       : undefined,
-    webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
     /** Who signs and who checks proofs of decisions (docs/security.md). */
     proofs: {
       /** Unset: `npm start` keeps one in dataDir; an `api` process refuses to start. */
       signingKeyFile: env.DECISION_SIGNING_KEY_FILE ? path.resolve(home, env.DECISION_SIGNING_KEY_FILE) : undefined,
       /** Unset: `npm start` trusts its own key; a `worker` process refuses to start. */
       verifyKeys: env.DECISION_VERIFY_KEYS,
+    },
+    webhook:
+      env.WEBHOOK_URL && env.WEBHOOK_SECRET
+        ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowPrivateNetwork: env.WEBHOOK_ALLOW_PRIVATE_NETWORK }
+        : undefined,
+    /** The audit log's signed checkpoints (docs/audit-trail.md): key files and the checkpoint file, outside the database. */
+    audit: {
+      signingKeyFile: path.resolve(home, env.AUDIT_SIGNING_KEY_FILE ?? path.join(dataDir, 'audit-signing-key.pem')),
+      publicKeyFiles: (env.AUDIT_PUBLIC_KEY_FILES ?? []).map((f) => path.resolve(home, f)),
+      checkpointFile: path.resolve(home, env.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
     },
     logLevel: env.LOG_LEVEL,
   };

@@ -11,6 +11,7 @@ import { startEmbeddedPostgres } from './data/embedded-postgres';
 import { migrate } from './data/migrate';
 import { demoTokens, demoWebhookSecret, ensureDemoSources } from './demo-setup';
 import { configuredDestinations } from './destinations/configured';
+import { configuredCheckpoints } from './governance/audit-checkpoints';
 import type { Destination } from './destinations/destination';
 import type { Logger } from './log';
 import { connectionOptions } from './temporal/connection';
@@ -82,6 +83,9 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     stops.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
+    // Embedded mode keeps its audit signing key under the data folder, made on first start.
+    const auditCheckpoints = configuredCheckpoints(config.audit, { generate: true });
+    await auditCheckpoints.write(db);
 
     const defaultSources = path.join(config.dataDir, 'sources');
     if (config.sourceDir === defaultSources && (await ensureDemoSources(config.sourceDir))) {
@@ -139,6 +143,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       tokens,
       log,
       destinations: () => destinations,
+      auditCheckpoints,
     });
     if (demoSecret) registerDemoInbox(api, demoSecret);
     await api.listen({ host: config.api.host, port: config.api.port });
@@ -146,9 +151,20 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     const { port } = api.server.address() as AddressInfo;
     const apiUrl = `http://${config.api.host}:${port}`;
 
+    // A listener on every interface is reached, by this process too, on loopback.
+    const inboxHost = ['0.0.0.0', '::'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
     destinations = await configuredDestinations(
       config,
-      demoSecret ? { name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret } : undefined,
+      // The demo inbox is this process's own route on the API's (loopback) address: the one
+      // destination allowed onto a private network without being configured so.
+      demoSecret
+        ? {
+            name: 'demo-inbox',
+            url: `http://${inboxHost}:${port}/demo/webhook-inbox`,
+            secret: demoSecret,
+            allowPrivateNetwork: true,
+          }
+        : undefined,
     );
 
     const connection = await NativeConnection.connect(temporal);
@@ -167,6 +183,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         keyring,
         policy,
         isRunOpen: (id) => isRunOpen(client, id),
+        auditCheckpoints,
       },
     });
     const workerDone = worker.run();

@@ -34,7 +34,7 @@ export async function deliverCohort(
 ): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
   return publishingChecked(() =>
-    deliverRunVersion({ db: deps.db, log }, deps.destinations, input, {
+    deliverRunVersion({ db: deps.db, log, http: deps.http }, deps.destinations, input, {
       heartbeat: (progress) => Context.current().heartbeat(progress),
     }),
   );

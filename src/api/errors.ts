@@ -63,6 +63,8 @@ export const ERRORS = {
   rollbackRefused: (message: string) => new ApiError(409, 'rollback_refused', message),
   /** One active refresh per tier: the run holding it, to follow or wait for (`queue: true`). */
   refreshRunning: (message: string, runId: string) => new ApiError(409, 'refresh_running', message, { runId }),
+  /** Something this process was not configured to do, e.g. sign audit checkpoints without a key. */
+  notConfigured: (message: string) => new ApiError(409, 'not_configured', message),
   fileNotRemoved: (message: string, version: number) => new ApiError(500, 'file_not_removed', message, { version }),
   /** A destination still failing: the delivery stays pending and the next reconcile resumes it. */
   destinationFailed: (message: string) => new ApiError(502, 'destination_failed', message),

@@ -5,6 +5,7 @@ import type { CatalogService } from '../cohorts/catalog-service';
 import type { TokenGrant } from '../config';
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
+import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import type { RefreshClient } from '../temporal/refresh-client';
 import { requireAnyRole } from './auth';
@@ -56,6 +57,8 @@ export interface ApiDeps {
   log: Logger;
   /** The worker's destinations; read when asked, since `npm start` builds them after the API listens. */
   destinations: () => Destination[];
+  /** Signed checkpoints of the audit log: what /audit/verify checks against and /audit/checkpoints writes. */
+  auditCheckpoints?: AuditCheckpointStore;
 }
 
 /** One route (or one family of identical routes), registered from its contract. */

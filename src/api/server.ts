@@ -5,6 +5,7 @@ import { createCatalogService } from '../cohorts/catalog-service';
 import type { TokenGrant } from '../config';
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
+import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import type { RefreshClient } from '../temporal/refresh-client';
 import { ERRORS, issuesOf, renderError } from './errors';
@@ -39,6 +40,8 @@ export function createApi(deps: {
   tokens: Record<string, TokenGrant>;
   log: Logger;
   destinations?: () => Destination[];
+  /** Signed checkpoints of the audit log, written after every change made through the API. */
+  auditCheckpoints?: AuditCheckpointStore;
 }): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger });
   app.setValidatorCompiler(validatorCompiler);
@@ -54,7 +57,20 @@ export function createApi(deps: {
     tokens: deps.tokens,
     log: deps.log,
     destinations: deps.destinations ?? (() => []),
+    auditCheckpoints: deps.auditCheckpoints,
   };
+  // A change through the API may have appended to the audit log: sign its head before answering,
+  // so a rewrite of those rows is caught without waiting for the next run's checkpoint. The change
+  // is committed already, so a checkpoint that fails is logged, not answered as an error.
+  const checkpoints = deps.auditCheckpoints;
+  if (checkpoints)
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.method !== 'GET' && reply.statusCode < 400)
+        await checkpoints
+          .write(deps.cohorts.db)
+          .catch((err: unknown) => request.log.error({ err }, 'audit checkpoint not written'));
+      return payload;
+    });
   // The document is built from the routes as Fastify registers them: its plugin comes first.
   registerOpenApi(app);
   app.register(async (scope) => {

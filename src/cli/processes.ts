@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
 import { configuredDestinations } from '../destinations/configured';
+import { configuredCheckpoints } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
@@ -37,6 +38,8 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   await migrate(db);
   const destinations = await configuredDestinations(config);
   const keyring = keyringFrom(required(config.proofs.verifyKeys, 'DECISION_VERIFY_KEYS'));
+  // A deployment is given its signing key (AUDIT_SIGNING_KEY_FILE): never made up by one process.
+  const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
   const connection = await NativeConnection.connect(sharedTemporal(config));
   // A plain client beside the worker's connection: to ask whether a run holding a tier still runs.
   const clientConnection = await Connection.connect(sharedTemporal(config));
@@ -55,6 +58,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       keyring,
       policy: policyOf(config),
       isRunOpen: (id) => isRunOpen(client, id),
+      auditCheckpoints,
     },
   });
   const done = worker.run();
@@ -103,6 +107,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   const signer = loadSigningKeyFile(required(config.proofs.signingKeyFile, 'DECISION_SIGNING_KEY_FILE'));
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
+  const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
   const connection = await Connection.connect(sharedTemporal(config));
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -115,6 +120,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     tokens,
     log,
     destinations: () => destinations,
+    auditCheckpoints,
   });
   await api.listen({ host: config.api.host, port: config.api.port });
   log.info({ signingKey: signer.kid }, 'api signs decision proofs');

@@ -4,6 +4,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { parseDefinition, type CatalogEntry } from './catalog';
 import { catalogProblems } from './catalog-rules';
+import { DEFINITION_LIMITS } from './limits';
+import { readYamlDocument } from '../yaml-document';
 
 // The catalog folder as the API changes it: candidates checked in memory before any write,
 // atomic writes, and YAML edits that keep every byte the analyst wrote except the one value.
@@ -40,12 +42,9 @@ export function checkCatalog(
 
 /** The id a text declares, even when the definition is otherwise invalid. */
 export function declaredId(text: string): string | undefined {
-  try {
-    const raw = YAML.parseDocument(text).toJS() as { id?: unknown } | null;
-    return typeof raw?.id === 'string' ? raw.id : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = readYamlDocument(text, '(candidate)', DEFINITION_LIMITS.yaml);
+  const raw = read.problems ? undefined : (read.raw as { id?: unknown } | null);
+  return typeof raw?.id === 'string' ? raw.id : undefined;
 }
 
 /** The file that holds the cohort: the one declaring its id, else `<id>.yaml`. */

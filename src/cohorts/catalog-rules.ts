@@ -2,7 +2,8 @@ import { BILLING_TYPES } from '../sources/kinds';
 import type { CatalogEntry } from './catalog';
 import type { CohortDefinition, MeasureName, Rule } from './definition';
 import { conditions, referenceCycles, referencedCohorts } from './rule-walk';
-import { SUPPORT_TYPES } from './measures';
+import { DEFINITION_LIMITS } from './limits';
+import { collectMeasures, emptyMeasureSet, SUPPORT_TYPES } from './measures';
 
 // Rules about the catalog as a whole: what no single file can know on its own.
 
@@ -50,6 +51,17 @@ export function sourcesRead(rule: Rule): Map<string, string> {
 /** Every problem with the catalog as a whole, each at its file, line and path, with a hint. */
 export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTypes: ReadonlySet<string> }): string[] {
   const problems: string[] = [];
+  if (entries.length > DEFINITION_LIMITS.catalogCohorts)
+    problems.push(
+      `catalog: ${entries.length} cohort definitions; at most ${DEFINITION_LIMITS.catalogCohorts} are accepted in one catalog folder`,
+    );
+  const measures = emptyMeasureSet();
+  for (const e of entries) collectMeasures(e.definition.rule, measures);
+  const columns = measures.events.size + measures.derived.size;
+  if (columns > DEFINITION_LIMITS.catalogMeasures)
+    problems.push(
+      `catalog: the rules need ${columns} distinct measures (event aggregates and measures, each with its window and filters); at most ${DEFINITION_LIMITS.catalogMeasures} are computed in one pass`,
+    );
   const byId = new Map<string, CatalogEntry>();
   for (const e of entries) {
     const other = byId.get(e.definition.id);

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
+import { lineOf, readYamlDocument } from '../yaml-document';
 import { canonicalJson } from './canonical';
 import { catalogProblems } from './catalog-rules';
 import { CohortDefinition } from './definition';
+import { DEFINITION_LIMITS } from './limits';
 
 export { canonicalJson } from './canonical';
 
@@ -53,11 +54,9 @@ export interface CatalogEntry {
 
 /** Parses one YAML document; every problem names the file, the path in the document and the value. */
 export function parseDefinition(file: string, text: string): { entry?: CatalogEntry; problems: string[] } {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    return { problems: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
-  }
-  const raw = doc.toJS() as unknown;
+  const read = readYamlDocument(text, file, DEFINITION_LIMITS.yaml);
+  if (read.problems) return { problems: read.problems };
+  const { doc, raw } = read;
   const parsed = CohortDefinition.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -87,13 +86,7 @@ function valueAt(root: unknown, at: PropertyKey[]): unknown {
   );
 }
 
-export function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[]): number | undefined {
-  for (let depth = issuePath.length; depth > 0; depth -= 1) {
-    const node = doc.getIn(issuePath.slice(0, depth) as (string | number)[], true) as YAML.Node | undefined;
-    if (node?.range) return text.slice(0, node.range[0]).split('\n').length;
-  }
-  return undefined;
-}
+export { lineOf };
 
 /**
  * Loads every *.yaml / *.yml in the folder and checks the catalog as a whole (catalog-rules.ts);

@@ -9,53 +9,91 @@ import {
   type MeasureSet,
 } from './measures';
 import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type PointInTime } from './measures-sql';
-import { combination, isCombination, reachableCohorts } from './rule-walk';
+import { combination, isCombination, reachableCohorts, type Combination } from './rule-walk';
 
 /** How an in_cohort condition is tested: by a snapshot of the same run, or by the other cohort's own rule. */
 export type Reference = { snapshotId: string } | { rule: Rule };
 
-/** A boolean SQL expression over the measures relation `m`; never NULL, so `none` negates cleanly. */
-export function predicate(rule: Rule, p: Params, reference: (cohortId: string) => Reference): string {
-  const expr = (r: Rule): string => {
-    if (isCombination(r)) {
-      const { kind, parts } = combination(r);
-      const exprs = parts.map(expr);
+/**
+ * A rule as a boolean SQL expression over the measures relation `m`; never NULL, so `none`
+ * negates cleanly. A cohort reached through in_cohort is compiled once, as a named CTE over the
+ * same relation, however many paths lead to it: a chain of cohorts each naming the previous one
+ * twice costs one CTE per cohort, where inlining the rules would double the SQL at every level.
+ */
+class RuleCompiler {
+  /** `name AS (…)`, each after the ones it reads. */
+  readonly ctes: string[] = [];
+  private readonly compiled = new Map<string, string>();
+  private readonly compiling = new Set<string>();
+
+  constructor(
+    private readonly p: Params,
+    private readonly reference: (cohortId: string) => Reference,
+    private readonly relation: string,
+  ) {}
+
+  predicate(rule: Rule): string {
+    if (isCombination(rule)) {
+      const { kind, parts } = combination(rule);
+      const exprs = parts.map((r) => this.predicate(r));
       if (kind === 'all') return `(${exprs.join(' AND ')})`;
       return kind === 'any' ? `(${exprs.join(' OR ')})` : `(NOT (${exprs.join(' OR ')}))`;
     }
-    if ('in_cohort' in r) {
-      const ref = reference(r.in_cohort);
-      if ('rule' in ref) return expr(ref.rule);
-      return `(m.customer_no IN (SELECT unnest(members) FROM snapshot_chunks WHERE snapshot_id = ${p.add(ref.snapshotId)}))`;
+    if ('in_cohort' in rule) return this.inCohort(rule.in_cohort);
+    return condition(rule, this.p);
+  }
+
+  /** customer_no is never NULL on either side, so IN is true or false, never NULL. */
+  private inCohort(cohortId: string): string {
+    const done = this.compiled.get(cohortId);
+    if (done) return done;
+    const ref = this.reference(cohortId);
+    let expr: string;
+    if ('snapshotId' in ref) {
+      expr = `(m.customer_no IN (SELECT unnest(members) FROM snapshot_chunks WHERE snapshot_id = ${this.p.add(ref.snapshotId)}))`;
+    } else {
+      // Catalog validation refuses cycles; this keeps a bad catalog from recursing for ever.
+      if (this.compiling.has(cohortId)) throw new Error(`in_cohort cycle through ${cohortId}`);
+      this.compiling.add(cohortId);
+      const where = this.predicate(ref.rule);
+      this.compiling.delete(cohortId);
+      const name = `ref_cohort_${this.ctes.length + 1}`;
+      this.ctes.push(`${name} AS (SELECT m.customer_no FROM ${this.relation} m WHERE ${where})`);
+      expr = `(m.customer_no IN (SELECT customer_no FROM ${name}))`;
     }
-    if ('event' in r) {
-      const m = eventMeasureOf(r.event);
-      const col = `m.${eventColumn(m)}`;
-      const occurrence = r.event.first ?? r.event.last;
-      if (occurrence) {
-        // first/last are days: `within: 7d` is asOf's day or the 6 before it; `before: 30d` is earlier.
-        const days = p.add(windowDays((occurrence.within ?? occurrence.before)!));
-        return occurrence.within
-          ? `COALESCE(${col} > ${AS_OF_DAY} - ${days}::int, false)`
-          : `COALESCE(${col} <= ${AS_OF_DAY} - ${days}::int, false)`;
-      }
-      return bounds(col, (r.event.count ?? r.event.sum ?? r.event.distinct_days)!, p);
+    this.compiled.set(cohortId, expr);
+    return expr;
+  }
+}
+
+/** One event, measure or trait condition over `m`. */
+function condition(r: Exclude<Rule, Combination | { in_cohort: string }>, p: Params): string {
+  if ('event' in r) {
+    const m = eventMeasureOf(r.event);
+    const col = `m.${eventColumn(m)}`;
+    const occurrence = r.event.first ?? r.event.last;
+    if (occurrence) {
+      // first/last are days: `within: 7d` is asOf's day or the 6 before it; `before: 30d` is earlier.
+      const days = p.add(windowDays((occurrence.within ?? occurrence.before)!));
+      return occurrence.within
+        ? `COALESCE(${col} > ${AS_OF_DAY} - ${days}::int, false)`
+        : `COALESCE(${col} <= ${AS_OF_DAY} - ${days}::int, false)`;
     }
-    if ('measure' in r) {
-      const col = `m.${derivedColumn(derivedOf(r.measure.name, r.measure.window))}`;
-      return bounds(col, r.measure, p);
-    }
-    const t = r.trait;
-    const col = `m.${t.name}`; // TraitName is an enum: the column names of the measures relation
-    if (t.in) return `COALESCE(${col}::text = ANY(${p.add(t.in)}::text[]), false)`;
-    if (t.notIn) return `COALESCE(NOT (${col}::text = ANY(${p.add(t.notIn)}::text[])), false)`;
-    if (t.is !== undefined) return `COALESCE(${col} = ${p.add(t.is)}::boolean, false)`;
-    const signupDay = `(${col} AT TIME ZONE 'UTC')::date`;
-    if (t.within)
-      return `COALESCE(${signupDay} > ${AS_OF_DAY} - ${p.add(windowDays(t.within))}::int AND ${col} <= ${AS_OF}, false)`;
-    return `COALESCE(${signupDay} <= ${AS_OF_DAY} - ${p.add(windowDays(t.before!))}::int, false)`;
-  };
-  return expr(rule);
+    return bounds(col, (r.event.count ?? r.event.sum ?? r.event.distinct_days)!, p);
+  }
+  if ('measure' in r) {
+    const col = `m.${derivedColumn(derivedOf(r.measure.name, r.measure.window))}`;
+    return bounds(col, r.measure, p);
+  }
+  const t = r.trait;
+  const col = `m.${t.name}`; // TraitName is an enum: the column names of the measures relation
+  if (t.in) return `COALESCE(${col}::text = ANY(${p.add(t.in)}::text[]), false)`;
+  if (t.notIn) return `COALESCE(NOT (${col}::text = ANY(${p.add(t.notIn)}::text[])), false)`;
+  if (t.is !== undefined) return `COALESCE(${col} = ${p.add(t.is)}::boolean, false)`;
+  const signupDay = `(${col} AT TIME ZONE 'UTC')::date`;
+  if (t.within)
+    return `COALESCE(${signupDay} > ${AS_OF_DAY} - ${p.add(windowDays(t.within))}::int AND ${col} <= ${AS_OF}, false)`;
+  return `COALESCE(${signupDay} <= ${AS_OF_DAY} - ${p.add(windowDays(t.before!))}::int, false)`;
 }
 
 function bounds(col: string, b: { gte?: number; gt?: number; lte?: number; lt?: number }, p: Params): string {
@@ -88,7 +126,7 @@ export interface CompiledCohort {
 
 /**
  * One self-contained statement: the measures this cohort needs (over the rollups), then its rule,
- * with referenced cohorts' rules inlined. What preview, explain and why run.
+ * each cohort it refers to compiled once as a CTE over them. What preview, explain and why run.
  */
 export function compileCohort(
   def: CohortDefinition,
@@ -99,9 +137,10 @@ export function compileCohort(
 ): CompiledCohort & { columns: MeasureColumn[] } {
   const p = new Params(asOf);
   const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
-  const where = predicate(def.rule, p, (id) => ({ rule: catalog.get(id)!.rule }));
+  const rules = new RuleCompiler(p, (id) => ({ rule: catalog.get(id)!.rule }), 'measures');
+  const where = rules.predicate(def.rule);
   return {
-    sql: `WITH measures AS (${measures.sql})\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`,
+    sql: `WITH ${[`measures AS (${measures.sql})`, ...rules.ctes].join(',\n')}\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`,
     params: p.values,
     columns: measures.columns,
   };
@@ -112,7 +151,7 @@ export const MEASURES_TABLE = /^measures_[0-9a-f]{16}$/;
 
 /**
  * The cohort over a run's materialised measures table: referenced cohorts computed in the same
- * run are read from their snapshots; others are inlined.
+ * run are read from their snapshots; others are compiled once each as a CTE over the table.
  */
 export function compileOverTable(
   def: CohortDefinition,
@@ -122,10 +161,12 @@ export function compileOverTable(
 ): CompiledCohort {
   if (!MEASURES_TABLE.test(table)) throw new Error(`not a measures table: ${table}`);
   const p = new Params(asOf);
-  const where = predicate(def.rule, p, reference);
+  const rules = new RuleCompiler(p, reference, table);
+  const where = rules.predicate(def.rule);
+  const ctes = rules.ctes.length ? `WITH ${rules.ctes.join(',\n')}\n` : '';
   // asOf ($1) is always a parameter; a rule that does not use it still types it here.
   return {
-    sql: `SELECT m.customer_id, m.customer_no, $1::timestamptz AS as_of FROM ${table} m WHERE ${where}`,
+    sql: `${ctes}SELECT m.customer_id, m.customer_no, $1::timestamptz AS as_of FROM ${table} m WHERE ${where}`,
     params: p.values,
   };
 }

@@ -50,6 +50,8 @@ export async function startTestSystem(options: {
     }),
     WEBHOOK_URL: receiver.url,
     WEBHOOK_SECRET: secret,
+    // The receiver listens on loopback: allowed only because this says so.
+    WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   };

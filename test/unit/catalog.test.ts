@@ -102,11 +102,11 @@ rule:
     expect(problems).toEqual([expect.stringMatching(/^extra\.yaml.*colour/)]);
   });
 
-  it('reports a YAML syntax error with the file name', () => {
+  it('reports a YAML syntax error with the file name and line', () => {
     const { entry, problems } = parseDefinition('broken.yaml', 'id: [unclosed\nname: x\n');
 
     expect(entry).toBeUndefined();
-    expect(problems).toEqual([expect.stringMatching(/^broken\.yaml: /)]);
+    expect(problems).toEqual([expect.stringMatching(/^broken\.yaml:\d+: /)]);
   });
 
   it('rejects a trait condition that gives two of in, notIn and within', () => {

@@ -7,6 +7,7 @@ import showCohort from './cohorts/show';
 import validateCohorts from './cohorts/validate';
 import cohortVersion from './cohorts/version';
 import cohortVersions from './cohorts/versions';
+import writeAuditCheckpoint from './governance/audit-checkpoint';
 import listAudit from './governance/audit-list';
 import verifyAudit from './governance/audit-verify';
 import cohortHistory from './governance/history';
@@ -52,6 +53,7 @@ export const ROUTES: RouteModule[] = [
   notes,
   listAudit,
   verifyAudit,
+  writeAuditCheckpoint,
   runReport,
   runDeliveries,
   reconcileCohort,
