@@ -2,6 +2,7 @@ import { appendAudit } from '../data/audit';
 import { recordOutcome as recordRunOutcome, registerRun as recordRun, type RunRequest } from '../governance/run-record';
 import type { RefreshOutcomeKind } from '../shared';
 import { activityKey, activityLog } from './context';
+import { countRunFinished } from './metrics';
 import type { ActivityDeps } from './deps';
 
 /** Records who asked for the run and why; a retry finds the row and changes nothing. */
@@ -31,5 +32,6 @@ export async function recordOutcome(
   input: { runId: string; outcome: RefreshOutcomeKind },
 ): Promise<void> {
   await recordRunOutcome(deps.db, input.runId, input.outcome);
+  countRunFinished(input.outcome);
   activityLog(deps.log, { runId: input.runId }).info({ outcome: input.outcome }, 'run finished');
 }

@@ -22,6 +22,7 @@ import type {
   TierScope,
 } from '../shared';
 import type { refreshCycle } from '../workflows/refresh-cycle';
+import { pendingActivitiesOf, runProgress } from './run-progress';
 
 export interface StartRefresh {
   cadence: Cadence;
@@ -48,7 +49,7 @@ export function policyOf(config: Config, approvers: string[] = config.approval.a
 export class RefreshClient {
   constructor(
     readonly client: Client,
-    private readonly taskQueue: string,
+    readonly taskQueue: string,
     private readonly policy: ApprovalPolicy,
     /** Unset: the workflow's default (7d); config ROLLBACK_WATCH_WINDOW. */
     private readonly watchWindow?: RefreshInput['watchWindow'],
@@ -75,8 +76,17 @@ export class RefreshClient {
     return this.client.workflow.getHandle<typeof refreshCycle>(workflowId);
   }
 
-  status(workflowId: string): Promise<RefreshStatus> {
-    return this.handle(workflowId).query(status);
+  /**
+   * The workflow's status, its progress completed with what Temporal knows of the activities
+   * the stage waits on (their heartbeats, attempts and failures) and an estimate of time left.
+   */
+  async status(workflowId: string): Promise<RefreshStatus> {
+    const handle = this.handle(workflowId);
+    const [current, described] = await Promise.all([handle.query(status), handle.describe()]);
+    if (!current.progress) return current;
+    const converter = this.client.options.loadedDataConverter.payloadConverter;
+    const pending = pendingActivitiesOf(described.raw.pendingActivities, converter);
+    return { ...current, progress: runProgress(current.progress, pending, new Date()) };
   }
 
   /** Sends the decision as an Update; a refusal comes back as DecisionRefused with its reason. */

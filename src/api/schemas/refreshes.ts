@@ -4,6 +4,7 @@ import { ApprovalDecision, ApprovalGateStatus, CohortTier, DecisionBody, Ignored
 import { CohortReport, IngestSummary, Verdict } from './checks';
 import { ErrorBody, guarded, RunParams, same, type Same } from './common';
 import { route } from './contract';
+import { RunProgress } from './progress';
 import { RollbackRecord } from './rollbacks';
 
 // Refresh runs: start one, read its status (the workflow's `status` query), decide it.
@@ -45,6 +46,7 @@ export const RefreshStatus = z
     failure: z.string().optional(),
     watch: z.object({ window: z.string(), closesAt: z.string(), closed: z.boolean().optional() }).optional(),
     rollbacks: z.array(RollbackRecord).optional(),
+    progress: RunProgress.optional(),
   })
   .meta({ id: 'RefreshStatus' });
 
