@@ -20,9 +20,9 @@ import { startDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
 import { ensureSchedules } from './temporal/schedules';
-import { installTemporalRuntime } from './worker/runtime';
+import { installTemporalRuntime, metricsAddressOf } from './worker/runtime';
 import { makeCurrent } from './worker/deployment';
-import { createWorker } from './worker/worker';
+import { superviseWorker } from './worker/supervisor';
 
 export interface RunningSystem {
   apiUrl: string;
@@ -30,6 +30,8 @@ export interface RunningSystem {
   uiUrl?: string;
   /** The embedded PostgreSQL's address for people and tools (no password in it). */
   postgresUrl?: string;
+  /** The worker's Prometheus endpoint (the SDK's metrics and cohortflow's counters), unless off. */
+  workerMetricsUrl?: string;
   /** Settles when an embedded server (PostgreSQL, the dev server) ends on its own. */
   failed?: Promise<Error>;
   stop(): Promise<void>;
@@ -53,7 +55,10 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     stops.push(async () => watchdog.close());
     guard = watchdogGuard(watchdog);
   }
-  installTemporalRuntime(log);
+  const { metricsAddress } = installTemporalRuntime(log, 'WARN', {
+    metricsAddress: await metricsAddressOf(config.workerMetricsAddress),
+  });
+  const workerMetricsUrl = metricsAddress ? `http://${metricsAddress}/metrics` : undefined;
   try {
     let databaseUrl = config.databaseUrl;
     let postgresUrl: string | undefined;
@@ -127,7 +132,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       log,
       destinations: () => destinations,
     });
-    if (demoSecret) registerDemoInbox(api, demoSecret);
+    if (demoSecret) registerDemoInbox(api, demoSecret, path.join(config.dataDir, 'demo-inbox.ndjson'));
     await api.listen({ host: config.api.host, port: config.api.port });
     stops.push(() => api.close());
     const { port } = api.server.address() as AddressInfo;
@@ -140,10 +145,13 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
 
     const connection = await NativeConnection.connect(temporal);
     stops.push(() => connection.close());
-    const { worker, version } = await createWorker({
+    // Supervised: a Temporal outage (an external server restarting) is waited out, and a worker
+    // that fails is started again; /health says when none polls.
+    const worker = await superviseWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      log,
       deps: {
         db,
         log,
@@ -153,11 +161,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         notices: noticeChannels(config.approval),
       },
     });
-    const workerDone = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerDone;
-    });
+    stops.push(() => worker.stop());
+    const { version } = worker;
     // This process is the only worker it runs: new runs start on its build. Runs pinned to an
     // earlier build wait for a worker of that build (docs/upgrading.md).
     await makeCurrent(connection.workflowService, config.temporal.namespace, version, { log });
@@ -172,7 +177,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       );
     }
     const failed = failures.length ? Promise.race(failures) : undefined;
-    return { apiUrl, temporalAddress: temporal.address, uiUrl, postgresUrl, failed, stop };
+    if (workerMetricsUrl) log.info({ url: workerMetricsUrl }, 'worker metrics for Prometheus');
+    return { apiUrl, temporalAddress: temporal.address, uiUrl, postgresUrl, workerMetricsUrl, failed, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -11,9 +11,10 @@ import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
 import { ensureSchedules } from '../temporal/schedules';
-import { installTemporalRuntime } from '../worker/runtime';
+import { untilAvailable } from '../retry';
+import { installTemporalRuntime, metricsAddressOf } from '../worker/runtime';
 import { makeCurrent } from '../worker/deployment';
-import { createWorker } from '../worker/worker';
+import { superviseWorker } from '../worker/supervisor';
 
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined)
@@ -29,17 +30,29 @@ function sharedTemporal(config: Config) {
   return connectionOptions(config.temporal);
 }
 
-/** A worker process for the server deployment (docker-compose): scale by running more. */
+/**
+ * A worker process for the server deployment (docker-compose): scale by running more. It waits
+ * for PostgreSQL and Temporal at start, and outlives their restarts afterwards: activities in
+ * flight fail and retry, polls resume when Temporal is back.
+ */
 export async function runWorker(config: Config, log: Logger): Promise<() => Promise<void>> {
-  installTemporalRuntime(log);
+  const { metricsAddress } = installTemporalRuntime(log, 'WARN', {
+    metricsAddress: await metricsAddressOf(config.workerMetricsAddress),
+  });
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
-  await migrate(db);
+  await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
   const destinations = await configuredDestinations(config);
-  const connection = await NativeConnection.connect(sharedTemporal(config));
-  const { worker, version } = await createWorker({
+  const temporal = sharedTemporal(config);
+  const connection = await untilAvailable(
+    `Temporal at ${temporal.address}`,
+    () => NativeConnection.connect(temporal),
+    log,
+  );
+  const worker = await superviseWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    log,
     deps: {
       db,
       log,
@@ -49,13 +62,14 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       notices: noticeChannels(config.approval),
     },
   });
-  const done = worker.run();
+  const { version } = worker;
   // The first build of an installation becomes current by itself; promoting a later one is a
   // deliberate step of the rollout (docs/upgrading.md), taken once its workers poll.
-  const current = await makeCurrent(connection.workflowService, config.temporal.namespace, version, {
-    unlessSet: true,
+  const current = await untilAvailable(
+    'making the first build current',
+    () => makeCurrent(connection.workflowService, config.temporal.namespace, version, { unlessSet: true, log }),
     log,
-  });
+  );
   const { address, namespace, source } = config.temporal;
   log.info(
     {
@@ -65,12 +79,12 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       deploymentName: version.deploymentName,
       buildId: version.buildId,
       current: current.buildId === version.buildId,
+      metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
     },
     'worker running',
   );
   return async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await done;
+    await worker.stop();
     await connection.close();
     await db.close();
   };
@@ -83,12 +97,19 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
 export async function runServer(config: Config, log: Logger): Promise<() => Promise<void>> {
   const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
-  await migrate(db);
-  const connection = await Connection.connect(sharedTemporal(config));
-  await ensureSearchAttributes(connection, config.temporal.namespace, log);
+  await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
+  const temporal = sharedTemporal(config);
+  const connection = await untilAvailable(`Temporal at ${temporal.address}`, () => Connection.connect(temporal), log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const policy = policyOf(config);
-  await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
+  await untilAvailable(
+    'search attributes and schedules',
+    async () => {
+      await ensureSearchAttributes(connection, config.temporal.namespace, log);
+      await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
+    },
+    log,
+  );
   // Reconcile sends from the API process, so it needs the same destinations as the workers.
   const destinations = await configuredDestinations(config);
   const api = createApi({
