@@ -109,8 +109,22 @@ describe('cohortflow start on a data folder', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
+  it("prints the exact exports another terminal needs, and serves the worker's metrics", async () => {
+    const s = await startHealthy();
+    // API_PORT is not where the CLI looks by default: the banner says where to look, exactly.
+    expect(s.output()).toContain(`  export COHORTFLOW_API_URL=${api}\n`);
+    expect(s.output()).toContain(`  export TEMPORAL_PORT=${env.TEMPORAL_PORT}\n`);
+    const metricsUrl = /worker (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(s.output())?.[1];
+    expect(metricsUrl).toBeDefined();
+    const metrics = await eventually(
+      async () => (await fetch(metricsUrl!)).text(),
+      (text) => /^temporal_/m.test(text) && /^cohortflow_stage_seconds/m.test(text),
+      "the SDK's and cohortflow's metrics on the worker",
+    );
+    expect(metrics).toMatch(/^temporal_worker_task_slots_available/m);
+  });
+
   it('refuses a second start on the same folder, naming the running one, and changes nothing', async () => {
-    await startHealthy();
     // The running instance's own SQLite journal comes and goes; everything else must stay.
     const listing = () =>
       fs
