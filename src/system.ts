@@ -69,6 +69,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         passwordFile: path.join(config.dataDir, 'postgres-password'),
         logFile: path.join(config.dataDir, 'postgres.log'),
         port: config.embeddedPostgresPort,
+        // An operator's pg_ctl restart is survived: the new server is kept (and stopped with the rest).
+        adoptRestartsWithinMs: 30_000,
         guard: guard!,
         log,
       });
