@@ -64,6 +64,11 @@ const EnvSchema = z.object({
   COHORTFLOW_TASK_QUEUE: z.string().default('cohortflow'),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().nonnegative().default(3000),
+  /** Where a worker serves Prometheus metrics: host:port (port 0: a free one, logged), or off. */
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5})$/, 'host:port (port 0: a free one), or off')
+    .default('127.0.0.1:0'),
   COHORTFLOW_TOKENS: jsonFromEnv(z.record(z.string().min(16), TokenGrant)).optional(),
   COHORTFLOW_APPROVERS: csv.optional(),
   APPROVAL_DEADLINE: duration.default('72h'),
@@ -136,6 +141,8 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       uiPort: env.TEMPORAL_UI_PORT,
     },
     api: { host: env.API_HOST, port: env.API_PORT },
+    /** Unset: the worker exports no metrics. */
+    workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
     /** Unset: `npm start` makes demo tokens under dataDir (never in the repo). */
     tokens,
     approval: {

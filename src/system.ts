@@ -23,9 +23,9 @@ import { isRunOpen } from './cli/processes';
 import { keyringEntryOf, keyringFrom, loadSigningKeyFile } from './governance/proof-keys';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
 import { ensureSchedules } from './temporal/schedules';
-import { installTemporalRuntime } from './worker/runtime';
+import { installTemporalRuntime, metricsAddressOf } from './worker/runtime';
 import { makeCurrent } from './worker/deployment';
-import { createWorker } from './worker/worker';
+import { superviseWorker } from './worker/supervisor';
 
 /** Demo mode: no destination configured, so deliveries go to the built-in inbox. */
 export const isDemoMode = (config: Config) => !config.webhook && !config.destinationsFile;
@@ -36,6 +36,8 @@ export interface RunningSystem {
   uiUrl?: string;
   /** The embedded PostgreSQL's address for people and tools (no password in it). */
   postgresUrl?: string;
+  /** The worker's Prometheus endpoint (the SDK's metrics and cohortflow's counters), unless off. */
+  workerMetricsUrl?: string;
   /** Settles when an embedded server (PostgreSQL, the dev server) ends on its own. */
   failed?: Promise<Error>;
   stop(): Promise<void>;
@@ -59,7 +61,10 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     stops.push(async () => watchdog.close());
     guard = watchdogGuard(watchdog);
   }
-  installTemporalRuntime(log);
+  const { metricsAddress } = installTemporalRuntime(log, 'WARN', {
+    metricsAddress: await metricsAddressOf(config.workerMetricsAddress),
+  });
+  const workerMetricsUrl = metricsAddress ? `http://${metricsAddress}/metrics` : undefined;
   try {
     let databaseUrl = config.databaseUrl;
     let postgresUrl: string | undefined;
@@ -70,6 +75,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         passwordFile: path.join(config.dataDir, 'postgres-password'),
         logFile: path.join(config.dataDir, 'postgres.log'),
         port: config.embeddedPostgresPort,
+        // An operator's pg_ctl restart is survived: the new server is kept (and stopped with the rest).
+        adoptRestartsWithinMs: 30_000,
         guard: guard!,
         log,
       });
@@ -145,7 +152,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       destinations: () => destinations,
       auditCheckpoints,
     });
-    if (demoSecret) registerDemoInbox(api, demoSecret);
+    if (demoSecret) registerDemoInbox(api, demoSecret, path.join(config.dataDir, 'demo-inbox.ndjson'));
     await api.listen({ host: config.api.host, port: config.api.port });
     stops.push(() => api.close());
     const { port } = api.server.address() as AddressInfo;
@@ -169,10 +176,13 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
 
     const connection = await NativeConnection.connect(temporal);
     stops.push(() => connection.close());
-    const { worker, version } = await createWorker({
+    // Supervised: a Temporal outage (an external server restarting) is waited out, and a worker
+    // that fails is started again; /health says when none polls.
+    const worker = await superviseWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      log,
       deps: {
         db,
         log,
@@ -186,11 +196,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         auditCheckpoints,
       },
     });
-    const workerDone = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerDone;
-    });
+    stops.push(() => worker.stop());
+    const { version } = worker;
     // This process is the only worker it runs: new runs start on its build. Runs pinned to an
     // earlier build wait for a worker of that build (docs/upgrading.md).
     await makeCurrent(connection.workflowService, config.temporal.namespace, version, { log });
@@ -201,7 +208,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     // Tokens are secrets: the log says where they are, never what they are.
     if (!config.tokens) log.info({ file: path.join(config.dataDir, 'demo-tokens.json') }, 'demo tokens');
     const failed = failures.length ? Promise.race(failures) : undefined;
-    return { apiUrl, temporalAddress: temporal.address, uiUrl, postgresUrl, failed, stop };
+    if (workerMetricsUrl) log.info({ url: workerMetricsUrl }, 'worker metrics for Prometheus');
+    return { apiUrl, temporalAddress: temporal.address, uiUrl, postgresUrl, workerMetricsUrl, failed, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -3,6 +3,7 @@ import { recordOutcome as recordRunOutcome, registerRun as recordRun, type RunRe
 import { claimSlots, type SlotClaim } from '../governance/refresh-slots';
 import type { RefreshOutcomeKind, TierScope } from '../shared';
 import { activityKey, activityLog } from './context';
+import { countRunFinished } from './metrics';
 import type { ActivityDeps } from './deps';
 
 /** Records who asked for the run and why; a retry finds the row and changes nothing. */
@@ -42,5 +43,6 @@ export async function recordOutcome(
   input: { runId: string; outcome: RefreshOutcomeKind },
 ): Promise<void> {
   await recordRunOutcome(deps.db, input.runId, input.outcome);
+  countRunFinished(input.outcome);
   activityLog(deps.log, { runId: input.runId }).info({ outcome: input.outcome }, 'run finished');
 }

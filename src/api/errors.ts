@@ -7,6 +7,7 @@ import { NothingToReconcile } from '../delivery/reconcile';
 import { UnknownCustomer } from '../privacy/erase';
 import { DecisionRefused, RollbackRefused } from '../temporal/refresh-client';
 import type { ErrorBody } from './schemas/common';
+import { awayDependency } from './unavailable';
 
 // Every error the API answers, by code: one factory each, one renderer. Routes throw these;
 // errors of the modules below are translated once, here, so no route re-spells a status.
@@ -68,6 +69,15 @@ export const ERRORS = {
   fileNotRemoved: (message: string, version: number) => new ApiError(500, 'file_not_removed', message, { version }),
   /** A destination still failing: the delivery stays pending and the next reconcile resumes it. */
   destinationFailed: (message: string) => new ApiError(502, 'destination_failed', message),
+  /** A dependency is away (restarting, an outage): the same call works once it is back. */
+  unavailable: (what: 'PostgreSQL' | 'Temporal') =>
+    new ApiError(
+      503,
+      what === 'Temporal' ? 'temporal_unavailable' : 'database_unavailable',
+      `${what} does not answer right now; try again shortly (GET /health shows what is missing)`,
+      {},
+      { 'retry-after': '5' },
+    ),
   internal: () => new ApiError(500, 'internal', 'internal error; see the server log'),
 };
 
@@ -96,6 +106,8 @@ function fromDomain(err: unknown): ApiError | undefined {
   // Fastify's own refusals: a body that is not JSON, an unsupported media type, a body too large.
   const status = (err as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) return ERRORS.badRequest(status, (err as Error).message);
+  const away = awayDependency(err);
+  if (away) return ERRORS.unavailable(away);
   return undefined;
 }
 

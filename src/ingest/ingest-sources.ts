@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Db } from '../data/db';
 import type { Logger } from '../log';
 import { filesOf, loadSources, type SourceConfig } from '../sources/config';
-import type { IngestCounts, IngestSummary, SourceReport } from '../shared';
+import type { Count, IngestCounts, IngestSummary, SourceReport } from '../shared';
 import { worstVerdict } from './verdicts';
 import { loadFile } from './load-file';
 import { ingestQuerySource } from './query-source';
@@ -25,10 +25,23 @@ async function hashFile(file: string): Promise<string> {
  */
 export async function ingestSources(
   deps: { db: Db; log: Logger },
-  input: { runId: string; sourceDir: string; heartbeat?: (detail: unknown) => void; now?: Date; chunkRows?: number },
+  input: {
+    runId: string;
+    sourceDir: string;
+    /** After every committed chunk (rowsDone: of the current file so far) and every file done or skipped. */
+    heartbeat?: (detail: { source: string; file?: string; rowsDone: number; chunk: boolean; files: Count }) => void;
+    now?: Date;
+    chunkRows?: number;
+  },
 ): Promise<IngestSummary> {
   const sources = loadSources(input.sourceDir).sort((a, b) => Number(b.kind === 'crm') - Number(a.kind === 'crm'));
   const names = fs.existsSync(input.sourceDir) ? await fsp.readdir(input.sourceDir) : [];
+  const files: Count = {
+    done: 0,
+    total: sources.reduce((n, s) => n + filesOf(s, names).length + (s.query ? 1 : 0), 0),
+  };
+  const beat = (source: string, file: string | undefined, rowsDone: number, chunk = false) =>
+    input.heartbeat?.({ source, ...(file ? { file } : {}), rowsDone, chunk, files: { ...files } });
   const reports: SourceReport[] = [];
   const observed = new Map<string, { nullKeys: number }>();
 
@@ -51,7 +64,7 @@ export async function ingestSources(
         runId: input.runId,
         source,
         chunkRows: input.chunkRows,
-        onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, rowsDone }),
+        onChunk: (rowsDone) => beat(source.name, undefined, rowsDone, true),
       });
       nullKeys += counts.nullKeys;
       await finishFile(
@@ -64,6 +77,8 @@ export async function ingestSources(
         report,
         `after:${counts.from}`,
       );
+      files.done += 1;
+      beat(source.name, undefined, counts.rowsRead);
       deps.log.info({ source: source.name, ...counts }, 'ingested query source');
     }
     for (const name of filesOf(source, names)) {
@@ -76,6 +91,8 @@ export async function ingestSources(
       ]);
       if (seen.rowCount) {
         report.filesSkipped += 1;
+        files.done += 1;
+        beat(source.name, name, 0);
         continue;
       }
       const counts = await loadFile(deps.db, {
@@ -85,10 +102,12 @@ export async function ingestSources(
         name,
         sha256,
         chunkRows: input.chunkRows,
-        onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, file: name, rowsDone }),
+        onChunk: (rowsDone) => beat(source.name, name, rowsDone, true),
       });
       nullKeys += counts.nullKeys;
       await finishFile(deps.db, input.runId, source, name, sha256, counts.newest, report);
+      files.done += 1;
+      beat(source.name, name, counts.rowsRead);
       deps.log.info({ source: source.name, file: name, ...counts }, 'ingested file');
     }
     observed.set(source.name, { nullKeys });

@@ -4,6 +4,7 @@ import type { StringValue } from '@temporalio/common';
 import type { ApprovalDecision, ApprovalGateStatus, CohortTier, IgnoredMessage } from './approval';
 import type { CohortReport, Verdict } from './checks';
 import type { IngestSummary } from './ingest';
+import type { RunProgress } from './progress';
 import type { RollbackRecord, WatchWindowStatus } from './rollback';
 
 export type Cadence = 'monthly' | 'quarterly' | 'adhoc';
@@ -66,6 +67,11 @@ export interface RefreshStatus {
   failure?: string;
   /** After publish: how long rollbacks are taken. */
   watch?: WatchWindowStatus;
+  /**
+   * How far the running stage has come: the workflow sets the step and its cohort counts; the
+   * client adds the activities' heartbeats (files, rows, batches) and an estimate of time left.
+   */
+  progress?: RunProgress;
   rollbacks?: RollbackRecord[];
 }
 

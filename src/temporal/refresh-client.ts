@@ -33,6 +33,7 @@ import {
   waitingCohorts,
   type Signed,
 } from './signed-messages';
+import { pendingActivitiesOf, runProgress } from './run-progress';
 
 export interface StartRefresh {
   cadence: Cadence;
@@ -67,7 +68,7 @@ export function policyOf(config: Config, approvers: string[] = config.approval.a
 export class RefreshClient {
   constructor(
     readonly client: Client,
-    private readonly taskQueue: string,
+    readonly taskQueue: string,
     /** Signs proofs of starts and decisions; held by the API process only. */
     private readonly signer: SigningKey,
     /** Unset: the workflow's default (7d); config ROLLBACK_WATCH_WINDOW. */
@@ -101,8 +102,17 @@ export class RefreshClient {
     return this.client.workflow.getHandle<typeof refreshCycle>(workflowId);
   }
 
-  status(workflowId: string): Promise<RefreshStatus> {
-    return this.handle(workflowId).query(status);
+  /**
+   * The workflow's status, its progress completed with what Temporal knows of the activities
+   * the stage waits on (their heartbeats, attempts and failures) and an estimate of time left.
+   */
+  async status(workflowId: string): Promise<RefreshStatus> {
+    const handle = this.handle(workflowId);
+    const [current, described] = await Promise.all([handle.query(status), handle.describe()]);
+    if (!current.progress) return current;
+    const converter = this.client.options.loadedDataConverter.payloadConverter;
+    const pending = pendingActivitiesOf(described.raw.pendingActivities, converter);
+    return { ...current, progress: runProgress(current.progress, pending, new Date()) };
   }
 
   /** Whether the workflow is still running (not found: no). */

@@ -184,6 +184,7 @@ const COMPUTE_PARALLELISM = 4;
 async function computeCohorts(state: RefreshState, input: RefreshInput, asOf: string): Promise<SnapshotRef[]> {
   const { runId } = state;
   state.enter('compute');
+  state.step('plan');
   const planned = await stages.planCompute({
     runId,
     asOf,
@@ -192,10 +193,19 @@ async function computeCohorts(state: RefreshState, input: RefreshInput, asOf: st
     rationale: input.rationale,
   });
   // Every measure of every cohort in one pass, then each cohort after those it refers to.
+  state.step('measures');
   await stages.materialiseRunMeasures({ runId, asOf });
-  const snapshots = await inDependencyOrder(planned, COMPUTE_PARALLELISM, (p) =>
-    stages.computeCohort({ runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }),
-  );
+  state.step('cohorts', { done: 0, total: planned.length });
+  const snapshots = await inDependencyOrder(planned, COMPUTE_PARALLELISM, async (p) => {
+    const snapshot = await stages.computeCohort({
+      runId,
+      cohortId: p.cohortId,
+      definitionVersion: p.definitionVersion,
+      asOf,
+    });
+    state.cohortDone();
+    return snapshot;
+  });
   await stages.dropRunMeasures({ runId });
   state.status.cohorts = snapshots;
   const computed = snapshots.map(({ cohortId, snapshotId, definitionVersion, size }) => ({
@@ -236,8 +246,15 @@ async function publish(state: RefreshState, snapshots: SnapshotRef[], approval: 
     approvedBy: approval.decision.by,
     approvals: approval.approvedBy,
   });
+  state.step('deliver', { done: 0, total: published.length });
   const delivered = (
-    await Promise.all(published.map((p) => deliveries.deliverCohort({ runId, cohortId: p.cohortId })))
+    await Promise.all(
+      published.map(async (p) => {
+        const results = await deliveries.deliverCohort({ runId, cohortId: p.cohortId });
+        state.cohortDone();
+        return results;
+      }),
+    )
   ).flat();
   return { published, delivered };
 }

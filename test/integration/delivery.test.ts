@@ -149,6 +149,32 @@ describe('delivering a published version to webhooks', () => {
     await early.close();
   });
 
+  it('sends nothing for a version with the same members, and acknowledges it so the next change is a diff from it', async () => {
+    const receiver = await startDeliveryReceiver(OLD);
+    const destinations = [webhook('steady', receiver.url)];
+    await deliver(destinations, await publishVersion('steady', ['c001', 'c002']), 'steady');
+    expect(receiver.accepted.size).toBe(1);
+
+    const unchanged = await publishVersion('steady', ['c001', 'c002']);
+    expect(await deliver(destinations, unchanged, 'steady')).toEqual([
+      { cohortId: 'steady', destination: 'steady', adds: 0, removes: 0, delivered: true, alreadyDelivered: false },
+    ]);
+    expect(receiver.accepted.size).toBe(1);
+    const cursor = await test.db.query(
+      `SELECT c.version, d.batches, d.status FROM destination_cursors c JOIN destination_deliveries d USING (delivery_id)
+       WHERE c.destination = 'steady' AND c.cohort_id = 'steady'`,
+    );
+    expect(cursor.rows).toEqual([{ version: 2, batches: 0, status: 'acknowledged' }]);
+
+    await deliver(destinations, await publishVersion('steady', ['c002', 'c003']), 'steady');
+    const last = [...receiver.accepted.values()].at(-1)!;
+    expect({ adds: last.adds.map((a) => a.customer_id), removes: last.removes.map((r) => r.customer_id) }).toEqual({
+      adds: ['c003'],
+      removes: ['c001'],
+    });
+    await receiver.close();
+  });
+
   it('survives 503s: after the receiver recovers, every batch and customer arrives exactly once', async () => {
     const receiver = await startDeliveryReceiver(OLD, (n) => (n <= 3 ? { status: 503 } : { status: 204 }));
     const runId = await publishVersion('flaky', customerIds('c', 1, 40));

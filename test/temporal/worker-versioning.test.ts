@@ -101,7 +101,8 @@ describe('worker versioning (dev server)', () => {
     const startedOnA = await startRefresh();
 
     // A later build's worker does not take over by itself (what `cohortflow worker` does) …
-    const b = await startBuild(`${code}\n/* build B */\n`);
+    // Marked at the top: the SDK reads the bundle's source map from its last line.
+    const b = await startBuild(`/* build B */\n${code}`);
     expect(b.version.buildId).not.toBe(a.version.buildId);
     const unchanged = await makeCurrent(env.nativeConnection.workflowService, 'default', b.version, {
       log,

@@ -28,12 +28,14 @@ import runDeliveries from './runs/deliveries';
 import reconcileCohort from './runs/reconcile';
 import runReport from './runs/report';
 import health from './service/health';
+import metrics from './service/metrics';
 import serviceIndex from './service/index';
 
 /** Every route the API serves; the OpenAPI document lists exactly these. */
 export const ROUTES: RouteModule[] = [
   serviceIndex,
   health,
+  metrics,
   startRefresh,
   refreshStatus,
   decideRefresh,

@@ -4,6 +4,7 @@ import { ApprovalDecision, ApprovalGateStatus, CohortTier, DecisionBody, Ignored
 import { CohortReport, IngestSummary, Verdict } from './checks';
 import { ErrorBody, guarded, Moment, RefreshParams, same, type Same } from './common';
 import { route } from './contract';
+import { RunProgress } from './progress';
 import { RollbackRecord } from './rollbacks';
 
 // Refresh runs: start one, read its status (the workflow's `status` query), decide it.
@@ -53,6 +54,7 @@ export const RefreshStatus = z
       })
       .optional(),
     rollbacks: z.array(RollbackRecord).optional(),
+    progress: RunProgress.optional(),
   })
   .meta({ id: 'RefreshStatus' });
 
