@@ -126,6 +126,11 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       tokens,
       log,
       destinations: () => destinations,
+      dashboard: {
+        sessionTtl: config.dashboard.sessionTtl,
+        temporalUiUrl: config.dashboard.temporalUiUrl ?? uiUrl,
+        trustProxy: config.api.trustProxy,
+      },
     });
     if (demoSecret) registerDemoInbox(api, demoSecret);
     await api.listen({ host: config.api.host, port: config.api.port });

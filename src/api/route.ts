@@ -8,6 +8,7 @@ import type { Destination } from '../destinations/destination';
 import type { Logger } from '../log';
 import type { RefreshClient } from '../temporal/refresh-client';
 import { requireAnyRole } from './auth';
+import type { SessionStore } from './session/store';
 import type { RouteContract, RouteSchemas } from './schemas/contract';
 
 /** The API's Fastify instance: handlers see the types of their routes' zod schemas. */
@@ -56,6 +57,10 @@ export interface ApiDeps {
   log: Logger;
   /** The worker's destinations; read when asked, since `npm start` builds them after the API listens. */
   destinations: () => Destination[];
+  /** Dashboard sessions (sign-in, sign-out). */
+  sessions: SessionStore;
+  /** The Temporal Web UI, for links to runs; unset: none. */
+  temporalUiUrl?: string;
 }
 
 /** One route (or one family of identical routes), registered from its contract. */

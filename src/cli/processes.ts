@@ -97,6 +97,11 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     tokens,
     log,
     destinations: () => destinations,
+    dashboard: {
+      sessionTtl: config.dashboard.sessionTtl,
+      temporalUiUrl: config.dashboard.temporalUiUrl,
+      trustProxy: config.api.trustProxy,
+    },
   });
   await api.listen({ host: config.api.host, port: config.api.port });
   return async () => {

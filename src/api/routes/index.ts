@@ -27,6 +27,9 @@ import reconcileCohort from './runs/reconcile';
 import runReport from './runs/report';
 import health from './service/health';
 import serviceIndex from './service/index';
+import currentSession from './session/current';
+import signIn from './session/sign-in';
+import signOut from './session/sign-out';
 
 /** Every route the API serves; the OpenAPI document lists exactly these. */
 export const ROUTES: RouteModule[] = [
@@ -58,4 +61,7 @@ export const ROUTES: RouteModule[] = [
   rollbackStatus,
   decideRollback,
   eraseCustomer,
+  signIn,
+  currentSession,
+  signOut,
 ];
