@@ -60,10 +60,11 @@ export const ERRORS = {
     new ApiError(
       403,
       'csrf_failed',
-      'a change made with a dashboard session must carry the session\'s X-CSRF-Token header; reload the page and try again',
+      "a change made with a dashboard session must carry the session's X-CSRF-Token header; reload the page and try again",
     ),
   /** Signing in from a page of another origin (login CSRF). */
-  crossOrigin: (origin: string) => new ApiError(403, 'cross_origin', `sign-in from another origin (${origin}) is refused`),
+  crossOrigin: (origin: string) =>
+    new ApiError(403, 'cross_origin', `sign-in from another origin (${origin}) is refused`),
   notFound: (message: string) => new ApiError(404, 'not_found', message),
   noRoute: (method: string, url: string) =>
     new ApiError(404, 'not_found', `no route ${method} ${url.split('?')[0]}; the routes are listed at /docs`),

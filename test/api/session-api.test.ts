@@ -130,7 +130,10 @@ describe('a request made with the session cookie', () => {
       { cookie, 'x-csrf-token': csrf },
       { text: 'a viewer writes' },
     );
-    expect(refused).toMatchObject({ status: 403, body: { error: 'forbidden', message: 'vera lacks the analyst or approver role' } });
+    expect(refused).toMatchObject({
+      status: 403,
+      body: { error: 'forbidden', message: 'vera lacks the analyst or approver role' },
+    });
   });
 
   it('changes state only with the CSRF token, and a forged form post changes nothing', async () => {
@@ -187,7 +190,10 @@ describe('a request made with the session cookie', () => {
     expect((await send('GET', '/audit', { cookie: expiring.cookie })).status).toBe(401);
 
     const { cookie } = await signIn(TOKENS.viewer);
-    const withoutVera = await testApi({ db: test.db, catalogDir: '/nonexistent' }, { [TOKENS.approver]: GRANTS[TOKENS.approver]! });
+    const withoutVera = await testApi(
+      { db: test.db, catalogDir: '/nonexistent' },
+      { [TOKENS.approver]: GRANTS[TOKENS.approver]! },
+    );
     try {
       expect((await send('GET', '/audit', { cookie }, undefined, withoutVera)).status).toBe(401);
       expect((await send('GET', '/audit', { cookie })).status).toBe(200);

@@ -3,6 +3,9 @@ import applyCohort from './cohorts/apply';
 import deleteCohort from './cohorts/delete';
 import deprecateCohort from './cohorts/deprecate';
 import listCohorts from './cohorts/list';
+import cohortMembers from './cohorts/members';
+import cohortSizes from './cohorts/sizes';
+import cohortTrends from './cohorts/trends';
 import showCohort from './cohorts/show';
 import validateCohorts from './cohorts/validate';
 import cohortVersion from './cohorts/version';
@@ -16,6 +19,7 @@ import previewCohort from './inspect/preview';
 import whyMember from './inspect/why';
 import eraseCustomer from './privacy/erase';
 import decideRefresh from './refreshes/decide';
+import listRefreshes from './refreshes/list';
 import rollbackRefresh from './refreshes/rollback';
 import startRefresh from './refreshes/start';
 import refreshStatus from './refreshes/status';
@@ -23,8 +27,10 @@ import decideRollback from './rollbacks/decide';
 import startCohortRollback from './rollbacks/start';
 import rollbackStatus from './rollbacks/status';
 import runDeliveries from './runs/deliveries';
+import listDestinations from './runs/destinations';
 import reconcileCohort from './runs/reconcile';
 import runReport from './runs/report';
+import runTimeline from './runs/timeline';
 import health from './service/health';
 import serviceIndex from './service/index';
 import currentSession from './session/current';
@@ -36,6 +42,7 @@ export const ROUTES: RouteModule[] = [
   serviceIndex,
   health,
   startRefresh,
+  listRefreshes,
   refreshStatus,
   decideRefresh,
   rollbackRefresh,
@@ -51,11 +58,16 @@ export const ROUTES: RouteModule[] = [
   previewCohort,
   whyMember,
   cohortHistory,
+  cohortSizes,
+  cohortTrends,
+  cohortMembers,
   notes,
   listAudit,
   verifyAudit,
   runReport,
   runDeliveries,
+  runTimeline,
+  listDestinations,
   reconcileCohort,
   startCohortRollback,
   rollbackStatus,

@@ -82,7 +82,11 @@ export const sessionPlugin = fp<{ store: SessionStore; tokens: Record<string, To
         expiresAt: stored.expiresAt,
       };
       const signingIn = request.method === 'POST' && request.url === SIGN_IN_URL;
-      if (!SAFE_METHODS.has(request.method) && !signingIn && !sameSecret(request.headers[CSRF_HEADER], stored.csrfToken))
+      if (
+        !SAFE_METHODS.has(request.method) &&
+        !signingIn &&
+        !sameSecret(request.headers[CSRF_HEADER], stored.csrfToken)
+      )
         throw ERRORS.csrfFailed();
     });
   },
