@@ -81,3 +81,34 @@ export async function publishedMembers(
     sample: members.rows.map((m) => m.customer_id),
   };
 }
+
+export interface CurrentVersion {
+  cohortId: string;
+  version: number;
+  /** null: the current version withdrew the cohort (a rollback of its first publish). */
+  size: number | null;
+  publishedAt: string;
+  runId: string;
+}
+
+/** Each cohort's latest published version: what the catalog page shows beside each definition. */
+export async function currentVersions(db: Queryable): Promise<CurrentVersion[]> {
+  const r = await db.query<{
+    cohort_id: string;
+    version: number;
+    size: number | null;
+    published_at: Date;
+    run_id: string;
+  }>(
+    `SELECT DISTINCT ON (pv.cohort_id) pv.cohort_id, pv.version, s.size, pv.published_at, pv.run_id
+     FROM published_versions pv LEFT JOIN cohort_snapshots s ON s.snapshot_id = pv.snapshot_id
+     ORDER BY pv.cohort_id, pv.version DESC`,
+  );
+  return r.rows.map((x) => ({
+    cohortId: x.cohort_id,
+    version: x.version,
+    size: x.size,
+    publishedAt: x.published_at.toISOString(),
+    runId: x.run_id,
+  }));
+}

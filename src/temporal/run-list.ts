@@ -52,10 +52,15 @@ export function runListQuery(filter: Pick<RunFilter, 'stage' | 'outcome'>): stri
   return parts.join(' AND ');
 }
 
+/** Where the Temporal Web UI lists the namespace's workflows. */
+export function temporalNamespaceUrl(uiUrl: string | undefined, namespace: string): string | null {
+  return uiUrl ? `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}` : null;
+}
+
 /** Where the Temporal Web UI shows a run's history. */
 export function temporalUrlOf(uiUrl: string | undefined, namespace: string, workflowId: string): string | null {
-  if (!uiUrl) return null;
-  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const base = temporalNamespaceUrl(uiUrl, namespace);
+  return base && `${base}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 async function gateOf(client: Client, workflowId: string): Promise<WaitingApproval | null> {

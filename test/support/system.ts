@@ -71,6 +71,8 @@ export async function startTestSystem(options: {
     system,
     receiver,
     call,
+    /** The source folder the system ingests from; write new files here between runs. */
+    sourceDir,
     async stop() {
       await system.stop();
       await receiver.close();

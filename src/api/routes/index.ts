@@ -4,6 +4,7 @@ import deleteCohort from './cohorts/delete';
 import deprecateCohort from './cohorts/deprecate';
 import listCohorts from './cohorts/list';
 import cohortMembers from './cohorts/members';
+import publishedCohorts from './cohorts/published';
 import cohortSizes from './cohorts/sizes';
 import cohortTrends from './cohorts/trends';
 import showCohort from './cohorts/show';
@@ -61,6 +62,7 @@ export const ROUTES: RouteModule[] = [
   cohortSizes,
   cohortTrends,
   cohortMembers,
+  publishedCohorts,
   notes,
   listAudit,
   verifyAudit,

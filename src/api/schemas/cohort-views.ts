@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CohortTrends as CohortTrendsType } from '../../governance/cohort-trends';
-import type { SizePoint as SizePointType } from '../../governance/cohort-sizes';
+import type { CurrentVersion as CurrentVersionType, SizePoint as SizePointType } from '../../governance/cohort-sizes';
 import { CohortParams, ErrorBody, guarded, same, type Same } from './common';
 import { route } from './contract';
 
@@ -92,5 +92,23 @@ export const cohortMembers = route({
   },
 });
 
+export const CurrentVersion = z.object({
+  cohortId: z.string(),
+  version: z.number(),
+  size: z.number().nullable(),
+  publishedAt: z.string(),
+  runId: z.string(),
+});
+
+export const publishedCohorts = route({
+  method: 'GET',
+  url: '/published',
+  roles: ['viewer'],
+  tags: ['governance'],
+  summary: "Every cohort's latest published version: its number, size, when and by which run",
+  schema: { response: { 200: z.object({ cohorts: z.array(CurrentVersion) }), ...guarded } },
+});
+
 same<Same<z.output<typeof SizePoint>, SizePointType>>(true);
+same<Same<z.output<typeof CurrentVersion>, CurrentVersionType>>(true);
 same<Same<z.output<typeof CohortTrends>, CohortTrendsType>>(true);

@@ -13,8 +13,9 @@ export const SessionInfo = z
     roles: z.array(Role),
     csrfToken: z.string().meta({ description: 'Send it as X-CSRF-Token with every change made with this session.' }),
     expiresAt: z.string(),
-    /** The Temporal Web UI, for links to runs; null when not configured. */
-    temporalUi: z.string().nullable(),
+    temporalUi: z.string().nullable().meta({
+      description: "The Temporal Web UI's page of this namespace (append /workflows/<id>); null when not configured.",
+    }),
   })
   .meta({ id: 'Session' });
 export type SessionInfo = z.output<typeof SessionInfo>;

@@ -1,4 +1,5 @@
 import { ERRORS } from '../../errors';
+import { temporalNamespaceUrl } from '../../../temporal/run-list';
 import { routeOptions, type RouteModule } from '../../route';
 import { currentSession } from '../../schemas/session';
 
@@ -13,7 +14,7 @@ const route: RouteModule = (app, deps) => {
         roles: session.caller.roles,
         csrfToken: session.csrfToken,
         expiresAt: session.expiresAt.toISOString(),
-        temporalUi: deps.temporalUiUrl ?? null,
+        temporalUi: temporalNamespaceUrl(deps.temporalUiUrl, deps.refreshes.client.options.namespace),
       };
     },
   });

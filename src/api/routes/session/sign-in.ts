@@ -1,5 +1,6 @@
 import { authenticate } from '../../auth';
 import { ERRORS } from '../../errors';
+import { temporalNamespaceUrl } from '../../../temporal/run-list';
 import { routeOptions, type RouteModule } from '../../route';
 import { signIn } from '../../schemas/session';
 import { setSessionCookie } from '../../session/plugin';
@@ -27,7 +28,7 @@ const route: RouteModule = (app, deps) => {
         roles: caller.roles,
         csrfToken: opened.csrfToken,
         expiresAt: opened.expiresAt.toISOString(),
-        temporalUi: deps.temporalUiUrl ?? null,
+        temporalUi: temporalNamespaceUrl(deps.temporalUiUrl, deps.refreshes.client.options.namespace),
       };
     },
   });
