@@ -150,6 +150,14 @@ describe('GET /cohorts/:id/sizes', () => {
   });
 });
 
+describe('GET /published', () => {
+  it("gives each cohort's latest published version with its size", async () => {
+    expect((await get('/published')).cohorts).toEqual([
+      { cohortId: 'loyal', version: 2, size: 8, publishedAt: expect.any(String), runId: 'run-mar' },
+    ]);
+  });
+});
+
 describe('GET /cohorts/:id/trends', () => {
   it('computes the KPIs of each version’s members over the 30 days before and after its asOf', async () => {
     const body = await get('/cohorts/loyal/trends');

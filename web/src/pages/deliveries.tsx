@@ -51,57 +51,61 @@ export function DeliveriesPage() {
                     Disabled {dateTime(d.disabled.at)}: {d.disabled.reason ?? 'no reason recorded'}
                   </p>
                 )}
-                <TableBox label={`Cohorts delivered to ${d.name}`}>
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Cohort</th>
-                        <th scope="col">Published</th>
-                        <th scope="col">Cursor</th>
-                        <th scope="col">Pending</th>
-                        <th scope="col">Held back</th>
-                        <th scope="col">Last error</th>
-                        {may(session, 'operator') && <th scope="col">Reconcile</th>}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {d.cohorts.map((c) => (
-                        <tr class={c.behind ? 'row-warn' : ''}>
-                          <th scope="row">
-                            <a href={href('cohorts', c.cohortId)}>{c.cohortId}</a>
-                          </th>
-                          <td>{c.publishedVersion ? `v${c.publishedVersion}` : '–'}</td>
-                          <td>
-                            {c.cursor
-                              ? `v${c.cursor.version}, ${dateTime(c.cursor.acknowledgedAt)}`
-                              : 'nothing acknowledged'}
-                            {c.behind && <Badge tone="attention">behind</Badge>}
-                          </td>
-                          <td class="num">
-                            {count(c.pendingDeliveries)} deliveries, {count(c.pendingBatches)} batches
-                          </td>
-                          <td class="num">{c.lastDelivery ? count(c.lastDelivery.heldBack) : '–'}</td>
-                          <td>{c.lastError ?? '–'}</td>
-                          {may(session, 'operator') && (
-                            <td>
-                              <button
-                                type="button"
-                                class="secondary"
-                                onClick={() => void reconcile(c.cohortId, d.name)}
-                              >
-                                Reconcile
-                                <span class="sr-only">
-                                  {' '}
-                                  {c.cohortId} to {d.name}
-                                </span>
-                              </button>
-                            </td>
-                          )}
+                {d.cohorts.length === 0 ? (
+                  <p>Nothing delivered yet.</p>
+                ) : (
+                  <TableBox label={`Cohorts delivered to ${d.name}`}>
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">Cohort</th>
+                          <th scope="col">Published</th>
+                          <th scope="col">Cursor</th>
+                          <th scope="col">Pending</th>
+                          <th scope="col">Held back</th>
+                          <th scope="col">Last error</th>
+                          {may(session, 'operator') && <th scope="col">Reconcile</th>}
                         </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </TableBox>
+                      </thead>
+                      <tbody>
+                        {d.cohorts.map((c) => (
+                          <tr class={c.behind ? 'row-warn' : ''}>
+                            <th scope="row">
+                              <a href={href('cohorts', c.cohortId)}>{c.cohortId}</a>
+                            </th>
+                            <td>{c.publishedVersion ? `v${c.publishedVersion}` : '–'}</td>
+                            <td>
+                              {c.cursor
+                                ? `v${c.cursor.version}, ${dateTime(c.cursor.acknowledgedAt)}`
+                                : 'nothing acknowledged'}
+                              {c.behind && <Badge tone="attention">behind</Badge>}
+                            </td>
+                            <td class="num">
+                              {count(c.pendingDeliveries)} deliveries, {count(c.pendingBatches)} batches
+                            </td>
+                            <td class="num">{c.lastDelivery ? count(c.lastDelivery.heldBack) : '–'}</td>
+                            <td>{c.lastError ?? '–'}</td>
+                            {may(session, 'operator') && (
+                              <td>
+                                <button
+                                  type="button"
+                                  class="secondary"
+                                  onClick={() => void reconcile(c.cohortId, d.name)}
+                                >
+                                  Reconcile
+                                  <span class="sr-only">
+                                    {' '}
+                                    {c.cohortId} to {d.name}
+                                  </span>
+                                </button>
+                              </td>
+                            )}
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </TableBox>
+                )}
               </section>
             ))
           )
