@@ -288,7 +288,7 @@ describe('the dashboard in a browser', () => {
       await open(phone, hash);
       await phone.locator(ready).first().waitFor();
       await phone.waitForLoadState('networkidle');
-      const width = await phone.evaluate('document.documentElement.scrollWidth');
+      const width = (await phone.evaluate('document.documentElement.scrollWidth')) as number;
       // Should the page be wider, the failure names what reaches past the screen's edge.
       const wide =
         width > 390
