@@ -28,6 +28,8 @@ RUN npm ci --omit=dev \
 COPY tsconfig.json ./
 COPY src/ ./src/
 COPY catalog/ ./catalog/
+# The dashboard, built from web/ and committed: the API serves it at /.
+COPY web/build/ ./web/build/
 
 # Code and dependencies stay root-owned (read-only to the app); only the working-data
 # folder belongs to the unprivileged `node` user (uid 1000) the containers run as. The audit

@@ -69,6 +69,15 @@ const EnvSchema = z.object({
     .string()
     .regex(/^(off|[^\s:]+:\d{1,5})$/, 'host:port (port 0: a free one), or off')
     .default('127.0.0.1:0'),
+  /** Whose X-Forwarded-Proto to believe (a session cookie is Secure behind a TLS proxy): true, or addresses/CIDRs. */
+  API_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'true, false, or comma-separated addresses/CIDRs')
+    .optional(),
+  /** How long a dashboard sign-in lasts. */
+  DASHBOARD_SESSION_TTL: duration.default('8h'),
+  /** The Temporal Web UI, for links from the dashboard; npm start sets its dev server's. */
+  TEMPORAL_UI_URL: z.string().url().optional(),
   COHORTFLOW_TOKENS: jsonFromEnv(z.record(z.string().min(16), TokenGrant)).optional(),
   COHORTFLOW_APPROVERS: csv.optional(),
   APPROVAL_DEADLINE: duration.default('72h'),
@@ -113,6 +122,12 @@ const EnvSchema = z.object({
 
 export type Config = ReturnType<typeof buildConfig>;
 
+/** Fastify's trustProxy: whom to believe about the client's address and protocol. */
+function trustProxyOf(text: string | undefined): boolean | string {
+  if (text === undefined || text === 'false') return false;
+  return text === 'true' ? true : text;
+}
+
 function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
   const home = path.resolve(env.COHORTFLOW_HOME);
   const dataDir = path.resolve(home, env.COHORTFLOW_DATA_DIR ?? '.data');
@@ -140,9 +155,10 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       port: env.TEMPORAL_PORT,
       uiPort: env.TEMPORAL_UI_PORT,
     },
-    api: { host: env.API_HOST, port: env.API_PORT },
     /** Unset: the worker exports no metrics. */
     workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
+    api: { host: env.API_HOST, port: env.API_PORT, trustProxy: trustProxyOf(env.API_TRUST_PROXY) },
+    dashboard: { sessionTtl: env.DASHBOARD_SESSION_TTL, temporalUiUrl: env.TEMPORAL_UI_URL },
     /** Unset: `npm start` makes demo tokens under dataDir (never in the repo). */
     tokens,
     approval: {

@@ -151,6 +151,11 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       log,
       destinations: () => destinations,
       auditCheckpoints,
+      dashboard: {
+        sessionTtl: config.dashboard.sessionTtl,
+        temporalUiUrl: config.dashboard.temporalUiUrl ?? uiUrl,
+        trustProxy: config.api.trustProxy,
+      },
     });
     if (demoSecret) registerDemoInbox(api, demoSecret, path.join(config.dataDir, 'demo-inbox.ndjson'));
     await api.listen({ host: config.api.host, port: config.api.port });

@@ -54,6 +54,18 @@ export const ERRORS = {
     new ApiError(401, 'unauthorized', 'send Authorization: Bearer <token>', {}, { 'www-authenticate': 'Bearer' }),
   forbidden: (user: string, roles: readonly string[]) =>
     new ApiError(403, 'forbidden', `${user} lacks the ${roles.join(' or ')} role`),
+  unknownToken: () => new ApiError(401, 'unauthorized', 'no such token; ask an administrator for yours'),
+  notSignedIn: () => new ApiError(401, 'unauthorized', 'not signed in: POST /session with your API token'),
+  /** A state change made with the dashboard's session cookie but without its CSRF token. */
+  csrfFailed: () =>
+    new ApiError(
+      403,
+      'csrf_failed',
+      "a change made with a dashboard session must carry the session's X-CSRF-Token header; reload the page and try again",
+    ),
+  /** Signing in from a page of another origin (login CSRF). */
+  crossOrigin: (origin: string) =>
+    new ApiError(403, 'cross_origin', `sign-in from another origin (${origin}) is refused`),
   notFound: (message: string) => new ApiError(404, 'not_found', message),
   noRoute: (method: string, url: string) =>
     new ApiError(404, 'not_found', `no route ${method} ${url.split('?')[0]}; the routes are listed at /docs`),

@@ -28,6 +28,7 @@ export function printBanner(config: Config, system: RunningSystem): void {
     'cohortflow is running',
     `  API          ${system.apiUrl}  (reference: ${system.apiUrl}/docs, ${system.apiUrl}/openapi.json)`,
     `  Health       ${system.apiUrl}/health   Metrics: ${system.apiUrl}/metrics (viewer token)${system.workerMetricsUrl ? `, worker ${system.workerMetricsUrl}` : ''}`,
+    `  Dashboard    ${system.apiUrl}/  (sign in with a token from ${config.tokens ? 'COHORTFLOW_TOKENS' : `${config.dataDir}/demo-tokens.json`})`,
     `  Temporal UI  ${system.uiUrl ?? '(external server at ' + system.temporalAddress + ')'}`,
     `  Postgres     ${
       system.postgresUrl

@@ -142,6 +142,11 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     log,
     destinations: () => destinations,
     auditCheckpoints,
+    dashboard: {
+      sessionTtl: config.dashboard.sessionTtl,
+      temporalUiUrl: config.dashboard.temporalUiUrl,
+      trustProxy: config.api.trustProxy,
+    },
   });
   await api.listen({ host: config.api.host, port: config.api.port });
   log.info({ signingKey: signer.kid }, 'api signs decision proofs');

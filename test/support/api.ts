@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { createApi, type CohortDeps } from '../../src/api/server';
+import { createApi, type CohortDeps, type DashboardOptions } from '../../src/api/server';
 import type { TokenGrant } from '../../src/config';
 import type { Destination } from '../../src/destinations/destination';
 import { createLogger } from '../../src/log';
@@ -35,6 +35,7 @@ export async function testApi(
   tokens: Record<string, TokenGrant>,
   destinations: Destination[] = [],
   beforeReady?: (app: FastifyInstance) => void,
+  dashboard?: DashboardOptions,
 ): Promise<TestApi> {
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
   const app = createApi({
@@ -43,6 +44,7 @@ export async function testApi(
     tokens,
     log: createLogger('silent'),
     destinations: () => destinations,
+    dashboard,
   });
   beforeReady?.(app);
   await app.ready();

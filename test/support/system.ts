@@ -75,6 +75,7 @@ export async function startTestSystem(options: {
     system,
     receiver,
     call,
+    /** The source folder the system ingests from; write new files here between runs. */
     sourceDir,
     /** False once `cohortflow start` run as a child process has exited (always true in-process). */
     alive: () => (system as Partial<SpawnedSystem>).alive?.() ?? true,

@@ -4,7 +4,7 @@ import type { AuditCheckpoint as AuditCheckpointType } from '../../governance/au
 import type { AuditEntry as AuditEntryType } from '../../governance/audit-log';
 import type { CohortHistory as CohortHistoryType } from '../../governance/cohort-history';
 import type { Note as NoteType } from '../../governance/learnings';
-import { CohortParams, ErrorBody, guarded, RunId, RunParams, same, type Same } from './common';
+import { CohortId, CohortParams, ErrorBody, guarded, RunId, RunParams, same, type Same } from './common';
 import { route } from './contract';
 
 // The governance trail: the audit log and its hash chain, notes on runs and cohorts (the
@@ -167,10 +167,19 @@ export const listAudit = route({
   url: '/audit',
   roles: ['viewer'],
   tags: ['governance'],
-  summary: 'The latest audit entries (of one run), oldest first',
+  summary: 'The latest audit entries matching every filter given (run, cohort, actor, action), oldest first',
   schema: {
     querystring: z
-      .object({ run: RunId.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
+      .object({
+        run: RunId.optional(),
+        cohort: CohortId.optional().meta({ description: 'Entries naming this cohort anywhere in their details.' }),
+        actor: z.string().trim().min(1).max(200).optional(),
+        action: z
+          .string()
+          .regex(/^[a-z][a-z._-]{0,80}$/, 'an action such as decision.approved, or a family such as decision')
+          .optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      })
       .strict(),
     response: { 200: z.object({ entries: z.array(AuditEntry) }), ...guarded },
   },

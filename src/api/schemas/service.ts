@@ -36,12 +36,14 @@ export const serviceIndex = route({
   roles: null,
   tags: ['service'],
   summary: 'What this service is and where its API reference lives',
+  description:
+    'A browser asking for text/html gets the dashboard (a single page; its routes follow #, e.g. /#/runs); any other client gets this JSON index.',
   schema: {
     response: {
       200: z.object({
         service: z.literal('cohortflow'),
         description: z.string(),
-        links: z.object({ docs: z.string(), openapi: z.string(), health: z.string() }),
+        links: z.object({ docs: z.string(), openapi: z.string(), health: z.string(), dashboard: z.string() }),
       }),
     },
   },
