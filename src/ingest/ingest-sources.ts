@@ -188,11 +188,11 @@ async function judge(
   nullKeys: number,
   now: Date,
 ): Promise<void> {
-  // The volume baseline: earlier ingests that brought rows, each with the days of data it added
+  // The volume baseline: earlier ingests that brought valid rows, each with the days of data it added
   // (its newest data minus the newest before it). Empty ingests only carry the newest forward.
   const history = await db.query<{ rows: number; days: number }>(
     `SELECT rows, days FROM (
-       SELECT rows_read::float8 AS rows, at,
+       SELECT (rows_read - quarantined)::float8 AS rows, at,
               EXTRACT(EPOCH FROM newest_event - lag(newest_event) OVER (ORDER BY at)) / 86400 AS days
          FROM source_ingests WHERE source = $1 AND run_id <> $2) earlier
      WHERE rows > 0 AND days IS NOT NULL

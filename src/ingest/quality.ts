@@ -5,7 +5,7 @@ const band = (value: number, warn: number, fail: number): Verdict =>
   value >= fail ? 'fail' : value >= warn ? 'warn' : 'pass';
 const round = (x: number) => Math.round(x * 100) / 100;
 
-/** An earlier ingest of the source that brought rows: how many, over how many days of data. */
+/** An earlier ingest of the source that brought valid rows: how many, over how many days of data. */
 export interface IngestVolume {
   rows: number;
   /** The span its rows moved the source's newest data forward, in days (at least an hour's worth). */
@@ -87,19 +87,21 @@ export function qualityChecks(o: SourceObservation, t: QualityThresholds): Check
 }
 
 /**
- * Rows per day of data, so a monthly batch compares with a quarter's first load; an ingest that
- * brought nothing passes (it computes over the data there is: freshness says how old that is).
+ * Valid rows per day of data, so a monthly batch compares with a quarter's first load; an ingest
+ * that brought nothing passes (it computes over the data there is: freshness says how old that is).
  */
 function volumeCheck(o: SourceObservation, t: QualityThresholds): CheckResult {
   const thresholds = { warnPct: t.volumeWarnPct, failPct: t.volumeFailPct };
   const history = o.history.slice(0, t.trailingRuns);
-  const perDay = o.days === null || o.rowsRead === 0 ? null : round(o.rowsRead / o.days);
-  const figures = { rows: o.rowsRead, days: o.days === null ? null : round(o.days), rowsPerDay: perDay };
-  if (o.rowsRead === 0)
+  // Valid rows: what the quarantine rate does not already judge.
+  const rows = o.rowsRead - o.quarantined;
+  const perDay = o.days === null || rows <= 0 ? null : round(rows / o.days);
+  const figures = { rows, days: o.days === null ? null : round(o.days), rowsPerDay: perDay };
+  if (rows <= 0)
     return {
       name: 'volume',
       verdict: 'pass',
-      reason: 'no new rows in this ingest; cohorts are computed over the data already stored',
+      reason: 'no new valid rows in this ingest; cohorts are computed over the data already stored',
       figures: { ...figures, median: null, deviationPct: null },
       thresholds,
     };
@@ -107,7 +109,7 @@ function volumeCheck(o: SourceObservation, t: QualityThresholds): CheckResult {
     return {
       name: 'volume',
       verdict: 'pass',
-      reason: `${o.rowsRead} rows; no earlier ingest with rows to compare with`,
+      reason: `${rows} valid rows; no earlier ingest with rows to compare with`,
       figures: { ...figures, median: null, deviationPct: null },
       thresholds,
     };
@@ -116,7 +118,7 @@ function volumeCheck(o: SourceObservation, t: QualityThresholds): CheckResult {
   return {
     name: 'volume',
     verdict: band(deviationPct, t.volumeWarnPct, t.volumeFailPct),
-    reason: `${o.rowsRead} rows over ${round(o.days!)} days of data (${perDay} a day) vs a median of ${usual} a day over the last ${history.length} ingests with rows (${deviationPct}% off)`,
+    reason: `${rows} valid rows over ${round(o.days!)} days of data (${perDay} a day) vs a median of ${usual} a day over the last ${history.length} ingests with rows (${deviationPct}% off)`,
     figures: { ...figures, median: usual, deviationPct },
     thresholds,
   };

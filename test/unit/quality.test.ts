@@ -53,7 +53,7 @@ describe('data-quality checks', () => {
       figures: { rowsPerDay: 666.67, median: 666.67, deviationPct: 0 },
     });
     expect(monthly.reason).toBe(
-      '20000 rows over 30 days of data (666.67 a day) vs a median of 666.67 a day over the last 1 ingests with rows (0% off)',
+      '20000 valid rows over 30 days of data (666.67 a day) vs a median of 666.67 a day over the last 1 ingests with rows (0% off)',
     );
     expect(check('volume', { rowsRead: 20_000, days: 30, history: [{ rows: 20_000, days: 3 }] }).verdict).toBe('fail');
   });
@@ -61,7 +61,7 @@ describe('data-quality checks', () => {
   it('passes an ingest that brought no new rows: the cohorts are computed over the data there is', () => {
     expect(check('volume', { rowsRead: 0, days: null, history: daily(1000, 900, 1100) })).toMatchObject({
       verdict: 'pass',
-      reason: 'no new rows in this ingest; cohorts are computed over the data already stored',
+      reason: 'no new valid rows in this ingest; cohorts are computed over the data already stored',
     });
   });
 
