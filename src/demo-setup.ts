@@ -31,9 +31,12 @@ export function demoWebhookSecret(dataDir: string): string {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
+/** The demo's data set: small enough to ingest in seconds, with members in every default cohort. */
+export const DEMO_DATA = { customers: 400, days: 90, seed: 42 } as const;
+
 /** On first run the source folder gets a generated demo data set; later runs leave it alone. */
 export async function ensureDemoSources(sourceDir: string): Promise<boolean> {
   if (fs.existsSync(sourceDir) && fs.readdirSync(sourceDir).length > 0) return false;
-  await generateSources(sourceDir, { customers: 400, days: 90, seed: 42 });
+  await generateSources(sourceDir, DEMO_DATA);
   return true;
 }

@@ -6,7 +6,7 @@ import { notifyApprovers } from './notify';
 import { approvalPolicy, verifyProof, verifyStart } from './proofs';
 import { deliverCohort, publishSnapshots } from './publish';
 import { rollbackTarget, restorePrevious, restoreVersion } from './restore';
-import { audit, claimRefreshSlots, recordOutcome, registerRun } from './runs';
+import { audit, claimRefreshSlots, recordOutcome, registerRun, reuseIngest } from './runs';
 
 type Input<F> = F extends (deps: ActivityDeps, input: infer I) => unknown ? I : never;
 
@@ -27,6 +27,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   claimRefreshSlots: (input: Input<typeof claimRefreshSlots>) => claimRefreshSlots(deps, input),
   registerRun: checkpointed(deps, registerRun),
   ingestSources: (input: Input<typeof ingestSources>) => ingestSources(deps, input),
+  reuseIngest: (input: Input<typeof reuseIngest>) => reuseIngest(deps, input),
   planCompute: checkpointed(deps, planCompute),
   materialiseRunMeasures: (input: Input<typeof materialiseRunMeasures>) => materialiseRunMeasures(deps, input),
   computeCohort: (input: Input<typeof computeCohort>) => computeCohort(deps, input),

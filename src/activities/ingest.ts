@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ingestSources as ingestAll } from '../ingest/ingest-sources';
 import type { IngestHeartbeat, IngestSummary } from '../shared';
-import { activityLog } from './context';
+import { InvalidSourceConfigError } from '../sources/config';
+import { activityLog, invalidInput } from './context';
 import { countIngested } from './metrics';
 import type { ActivityDeps } from './deps';
 
@@ -11,20 +12,22 @@ export async function ingestSources(deps: ActivityDeps, input: { runId: string }
   // Rows done per file (the loader reports them per file): their sum is the attempt's rows.
   const rowsByFile = new Map<string, number>();
   let chunks = 0;
-  const summary = await ingestAll(
-    { db: deps.db, log },
-    {
-      runId: input.runId,
-      sourceDir: deps.sourceDir,
-      heartbeat: ({ source, file, rowsDone, chunk, files }) => {
-        const key = `${source}\n${file ?? ''}`;
-        if (chunk) chunks += 1;
-        rowsByFile.set(key, Math.max(rowsDone, rowsByFile.get(key) ?? 0));
-        const rows = [...rowsByFile.values()].reduce((n, r) => n + r, 0);
-        const detail: IngestHeartbeat = { kind: 'ingest', source, file, files, rows, chunks, startedAt };
-        Context.current().heartbeat(detail);
+  const summary = await sourcesChecked(() =>
+    ingestAll(
+      { db: deps.db, log },
+      {
+        runId: input.runId,
+        sourceDir: deps.sourceDir,
+        heartbeat: ({ source, file, rowsDone, chunk, files }) => {
+          const key = `${source}\n${file ?? ''}`;
+          if (chunk) chunks += 1;
+          rowsByFile.set(key, Math.max(rowsDone, rowsByFile.get(key) ?? 0));
+          const rows = [...rowsByFile.values()].reduce((n, r) => n + r, 0);
+          const detail: IngestHeartbeat = { kind: 'ingest', source, file, files, rows, chunks, startedAt };
+          Context.current().heartbeat(detail);
+        },
       },
-    },
+    ),
   );
   countIngested(summary);
   log.info(
@@ -32,4 +35,14 @@ export async function ingestSources(deps: ActivityDeps, input: { runId: string }
     'ingest done',
   );
   return summary;
+}
+
+/** An invalid sources.yaml stops the run at once: no retry fixes it. */
+async function sourcesChecked<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof InvalidSourceConfigError) throw invalidInput(err.message);
+    throw err;
+  }
 }

@@ -1,8 +1,10 @@
 import { appendAudit } from '../data/audit';
 import { recordOutcome as recordRunOutcome, registerRun as recordRun, type RunRequest } from '../governance/run-record';
 import { claimSlots, type SlotClaim } from '../governance/refresh-slots';
+import { NoIngestToReuse, reusedIngest, type ReusedIngest } from '../governance/rerun';
+import { loadSources } from '../sources/config';
 import type { RefreshOutcomeKind, TierScope } from '../shared';
-import { activityKey, activityLog } from './context';
+import { activityKey, activityLog, invalidInput } from './context';
 import { countRunFinished } from './metrics';
 import type { ActivityDeps } from './deps';
 
@@ -45,4 +47,20 @@ export async function recordOutcome(
   await recordRunOutcome(deps.db, input.runId, input.outcome);
   countRunFinished(input.outcome);
   activityLog(deps.log, { runId: input.runId }).info({ outcome: input.outcome }, 'run finished');
+}
+
+/** A re-run from compute or the baseline tests: the ingest (and asOf) of the run it repeats. */
+export async function reuseIngest(deps: ActivityDeps, input: { runId: string; of: string }): Promise<ReusedIngest> {
+  const kinds = new Map(loadSources(deps.sourceDir).map((s) => [s.name, s.kind]));
+  try {
+    const reused = await reusedIngest(deps.db, input.of, (source) => kinds.get(source));
+    activityLog(deps.log, { runId: input.runId }).info(
+      { of: input.of, rows: reused.ingest.rowsRead, asOf: reused.asOf },
+      'reusing the ingest of the run re-run',
+    );
+    return reused;
+  } catch (err) {
+    if (err instanceof NoIngestToReuse) throw invalidInput(err.message);
+    throw err;
+  }
 }

@@ -5,7 +5,7 @@ import { CatalogRefusal, InvalidDefinitionError, type Referrer } from '../cohort
 import { GuardrailRefused } from '../cohorts/guardrail';
 import { NothingToReconcile } from '../delivery/reconcile';
 import { UnknownCustomer } from '../privacy/erase';
-import { DecisionRefused, RollbackRefused } from '../temporal/refresh-client';
+import { DecisionRefused, RerunRefused, RollbackRefused } from '../temporal/refresh-client';
 import type { ErrorBody } from './schemas/common';
 import { awayDependency } from './unavailable';
 
@@ -74,6 +74,8 @@ export const ERRORS = {
   alreadyDeprecated: (message: string) => new ApiError(409, 'already_deprecated', message),
   decisionRefused: (message: string) => new ApiError(409, 'decision_refused', message),
   rollbackRefused: (message: string) => new ApiError(409, 'rollback_refused', message),
+  /** A re-run of a run that is still open, that published, or that has no ingest to start after. */
+  rerunRefused: (message: string) => new ApiError(409, 'rerun_refused', message),
   /** One active refresh per tier: the run holding it, to follow or wait for (`queue: true`). */
   refreshRunning: (message: string, runId: string) => new ApiError(409, 'refresh_running', message, { runId }),
   /** Something this process was not configured to do, e.g. sign audit checkpoints without a key. */
@@ -114,6 +116,7 @@ function fromDomain(err: unknown): ApiError | undefined {
   if (err instanceof WorkflowNotFoundError) return ERRORS.notFound(err.message);
   if (err instanceof DecisionRefused) return ERRORS.decisionRefused(err.message);
   if (err instanceof RollbackRefused) return ERRORS.rollbackRefused(err.message);
+  if (err instanceof RerunRefused) return ERRORS.rerunRefused(err.message);
   if (err instanceof UnknownCustomer || err instanceof NothingToReconcile) return ERRORS.notFound(err.message);
   // Fastify's own refusals: a body that is not JSON, an unsupported media type, a body too large.
   const status = (err as FastifyError).statusCode;

@@ -71,7 +71,11 @@ export function renderRefreshStatus(s: RefreshStatus, report: RunReport | undefi
     lines.push(`  progress: ${progressLine(s.progress, now)}`);
     if (s.progress.note) lines.push(`  note: ${s.progress.note}`);
   }
-  if (s.failure) lines.push(`  failed: ${s.failure}`);
+  if (s.rerunOf) lines.push(`  re-run of ${s.rerunOf.runId} from ${s.rerunOf.from}`);
+  if (s.failure && s.outcome === 'failed') {
+    lines.push(`  failed${s.failedAt ? ` in ${s.failedAt}` : ''}: ${s.failure}`);
+    lines.push(`  re-run it: cohortflow refresh rerun ${s.runId} (see "When a run fails" in the README)`);
+  } else if (s.failure) lines.push(`  ${s.failure}`);
   if (s.ingest) {
     const i = s.ingest;
     lines.push(

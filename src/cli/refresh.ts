@@ -8,6 +8,7 @@ import {
   startRefresh,
   TierScope,
 } from '../api/schemas/refreshes';
+import { RerunFrom, rerunRefresh } from '../api/schemas/rerun';
 import { runReport, type RunReport } from '../api/schemas/runs';
 import type { RefreshStatus } from '../shared';
 import { callRoute, Unreachable } from './api-client';
@@ -86,6 +87,26 @@ export function registerRefreshCommands(program: Command): void {
       print(
         await callRoute(startRefresh, {
           body: { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf, queue: o.queue },
+        }),
+      );
+    });
+  refresh
+    .command('rerun <workflowId>')
+    .description(
+      'start a failed run again, as a new run linked to it: from ingest (new files), compute (its ingest, now) or baseline-test (its ingest and asOf)',
+    )
+    .addOption(
+      new Option('--from <stage>', 'where to start again (default: the stage the run failed in)').choices(
+        RerunFrom.options,
+      ),
+    )
+    .option('--rationale <text>', "why (default: the original's rationale, marked as a re-run)")
+    .option('--queue', 'when a refresh of the tier is active, wait for it instead of being refused')
+    .action(async (id: string, o: { from?: RerunFrom; rationale?: string; queue?: boolean }) => {
+      print(
+        await callRoute(rerunRefresh, {
+          params: { id },
+          body: { from: o.from, rationale: o.rationale, queue: o.queue },
         }),
       );
     });

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../data/db';
-import type { Cadence, RefreshOutcomeKind, TierScope } from '../shared';
+import type { Cadence, RefreshOutcomeKind, RerunOf, TierScope } from '../shared';
 import { appendAudit } from '../data/audit';
 import { releaseSlots } from './refresh-slots';
 
@@ -12,6 +12,8 @@ export interface RunRequest {
   tier: TierScope;
   requestedBy: string;
   rationale: string;
+  /** On a re-run: the run it repeats, audited with the start. */
+  rerunOf?: RerunOf;
 }
 
 /** Records who asked for the run and why; a retry finds the row and changes nothing. */
@@ -27,7 +29,12 @@ export async function registerRun(db: Db, run: RunRequest): Promise<void> {
       runId: run.runId,
       actor: run.requestedBy,
       action: 'run.started',
-      details: { cadence: run.cadence, tier: run.tier, rationale: run.rationale },
+      details: {
+        cadence: run.cadence,
+        tier: run.tier,
+        rationale: run.rationale,
+        ...(run.rerunOf ? { rerunOf: run.rerunOf.runId, from: run.rerunOf.from } : {}),
+      },
     });
   });
 }

@@ -176,6 +176,10 @@ async function finishFile(
   report.quarantined += totals.quarantined;
 }
 
+const DAY_MS = 86_400_000;
+/** Days a batch's data spans, at least an hour's worth: rows that did not move the newest on count as that. */
+const daysOfData = (ms: number) => Math.max(ms, DAY_MS / 24) / DAY_MS;
+
 async function judge(
   db: Db,
   runId: string,
@@ -184,20 +188,34 @@ async function judge(
   nullKeys: number,
   now: Date,
 ): Promise<void> {
-  const history = await db.query<{ rows_read: number }>(
-    'SELECT rows_read FROM source_ingests WHERE source = $1 AND run_id <> $2 ORDER BY at DESC LIMIT $3',
+  // The volume baseline: earlier ingests that brought valid rows, each with the days of data it added
+  // (its newest data minus the newest before it). Empty ingests only carry the newest forward.
+  const history = await db.query<{ rows: number; days: number }>(
+    `SELECT rows, days FROM (
+       SELECT (rows_read - quarantined)::float8 AS rows, at,
+              EXTRACT(EPOCH FROM newest_event - lag(newest_event) OVER (ORDER BY at)) / 86400 AS days
+         FROM source_ingests WHERE source = $1 AND run_id <> $2) earlier
+     WHERE rows > 0 AND days IS NOT NULL
+     ORDER BY at DESC LIMIT $3`,
     [source.name, runId, source.checks.trailingRuns],
+  );
+  const before = await db.query<{ newest_event: Date | null }>(
+    'SELECT newest_event FROM source_ingests WHERE source = $1 AND run_id <> $2 ORDER BY at DESC LIMIT 1',
+    [source.name, runId],
   );
   const mark = await db.query<{ watermark: Date }>('SELECT watermark FROM source_watermarks WHERE source = $1', [
     source.name,
   ]);
+  const newest = mark.rows[0]?.watermark ?? null;
+  const previous = before.rows[0]?.newest_event ?? null;
   report.checks = qualityChecks(
     {
       rowsRead: report.rowsRead,
       quarantined: report.quarantined,
       nullKeys,
-      newest: mark.rows[0]?.watermark ?? null,
-      history: history.rows.map((h) => h.rows_read),
+      newest,
+      days: newest && previous ? daysOfData(newest.getTime() - previous.getTime()) : null,
+      history: history.rows.map((h) => ({ rows: Number(h.rows), days: daysOfData(Number(h.days) * DAY_MS) })),
       now,
     },
     source.checks,

@@ -5,62 +5,65 @@ const band = (value: number, warn: number, fail: number): Verdict =>
   value >= fail ? 'fail' : value >= warn ? 'warn' : 'pass';
 const round = (x: number) => Math.round(x * 100) / 100;
 
+/** An earlier ingest of the source that brought valid rows: how many, over how many days of data. */
+export interface IngestVolume {
+  rows: number;
+  /** The span its rows moved the source's newest data forward, in days (at least an hour's worth). */
+  days: number;
+}
+
 export interface SourceObservation {
   rowsRead: number;
   quarantined: number;
   nullKeys: number;
   /** Newest event (or record) time the source has ever delivered. */
   newest: Date | null;
-  /** rows_read of the source's earlier ingests, newest first. */
-  history: number[];
+  /** Days of data this ingest covers (newest before it to newest after it); null when unknown (a first ingest). */
+  days: number | null;
+  /**
+   * Earlier ingests that brought rows and whose span is known, newest first. Ingests that brought
+   * nothing never enter it: a refresh without new data is no evidence of what a batch holds.
+   */
+  history: IngestVolume[];
   now: Date;
 }
 
-/** Freshness, volume against the trailing median, quarantine rate and null rate of key fields. */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Age in hours, said in days past two days. */
+const age = (hours: number) => (hours >= 48 ? `${round(hours / 24)} days` : `${hours} h`);
+
+/**
+ * Freshness (how old the newest data is), volume (rows per day of data against the trailing
+ * median), quarantine rate and null rate of key fields.
+ */
 export function qualityChecks(o: SourceObservation, t: QualityThresholds): CheckResult[] {
   const checks: CheckResult[] = [];
+  const thresholds = { warnHours: t.freshnessWarnHours, failHours: t.freshnessFailHours };
   if (o.newest === null) {
     checks.push({
       name: 'freshness',
       verdict: 'warn',
       reason: 'no data delivered yet',
-      figures: { ageHours: null },
-      thresholds: { warnHours: t.freshnessWarnHours, failHours: t.freshnessFailHours },
+      figures: { ageHours: null, newest: null },
+      thresholds,
     });
   } else {
     const ageHours = round((o.now.getTime() - o.newest.getTime()) / 3_600_000);
+    const nothingNew = o.rowsRead === 0 ? '; this ingest brought no new rows' : '';
     checks.push({
       name: 'freshness',
       verdict: band(ageHours, t.freshnessWarnHours, t.freshnessFailHours),
-      reason: `newest row is ${ageHours} h old (warn at ${t.freshnessWarnHours} h, fail at ${t.freshnessFailHours} h)`,
-      figures: { ageHours },
-      thresholds: { warnHours: t.freshnessWarnHours, failHours: t.freshnessFailHours },
+      reason: `newest data (${o.newest.toISOString()}) is ${age(ageHours)} old${nothingNew} (warn at ${age(t.freshnessWarnHours)}, fail at ${age(t.freshnessFailHours)})`,
+      figures: { ageHours, newest: o.newest.toISOString() },
+      thresholds,
     });
   }
-
-  const history = o.history.slice(0, t.trailingRuns);
-  if (history.length === 0) {
-    checks.push({
-      name: 'volume',
-      verdict: 'pass',
-      reason: `${o.rowsRead} rows; no earlier ingest to compare with`,
-      figures: { rows: o.rowsRead, median: null, deviationPct: null },
-      thresholds: { warnPct: t.volumeWarnPct, failPct: t.volumeFailPct },
-    });
-  } else {
-    const sorted = [...history].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    const deviationPct =
-      median === 0 ? (o.rowsRead === 0 ? 0 : 100) : round((Math.abs(o.rowsRead - median) * 100) / median);
-    checks.push({
-      name: 'volume',
-      verdict: band(deviationPct, t.volumeWarnPct, t.volumeFailPct),
-      reason: `${o.rowsRead} rows vs a median of ${median} over the last ${history.length} ingests (${deviationPct}% off)`,
-      figures: { rows: o.rowsRead, median, deviationPct },
-      thresholds: { warnPct: t.volumeWarnPct, failPct: t.volumeFailPct },
-    });
-  }
+  checks.push(volumeCheck(o, t));
 
   const quarantinePct = o.rowsRead === 0 ? 0 : round((o.quarantined * 100) / o.rowsRead);
   checks.push({
@@ -81,4 +84,42 @@ export function qualityChecks(o: SourceObservation, t: QualityThresholds): Check
     thresholds: { warnPct: t.nullWarnPct, failPct: t.nullFailPct },
   });
   return checks;
+}
+
+/**
+ * Valid rows per day of data, so a monthly batch compares with a quarter's first load; an ingest
+ * that brought nothing passes (it computes over the data there is: freshness says how old that is).
+ */
+function volumeCheck(o: SourceObservation, t: QualityThresholds): CheckResult {
+  const thresholds = { warnPct: t.volumeWarnPct, failPct: t.volumeFailPct };
+  const history = o.history.slice(0, t.trailingRuns);
+  // Valid rows: what the quarantine rate does not already judge.
+  const rows = o.rowsRead - o.quarantined;
+  const perDay = o.days === null || rows <= 0 ? null : round(rows / o.days);
+  const figures = { rows, days: o.days === null ? null : round(o.days), rowsPerDay: perDay };
+  if (rows <= 0)
+    return {
+      name: 'volume',
+      verdict: 'pass',
+      reason: 'no new valid rows in this ingest; cohorts are computed over the data already stored',
+      figures: { ...figures, median: null, deviationPct: null },
+      thresholds,
+    };
+  if (perDay === null || history.length === 0)
+    return {
+      name: 'volume',
+      verdict: 'pass',
+      reason: `${rows} valid rows; no earlier ingest with rows to compare with`,
+      figures: { ...figures, median: null, deviationPct: null },
+      thresholds,
+    };
+  const usual = round(median(history.map((h) => h.rows / h.days)));
+  const deviationPct = usual === 0 ? 100 : round((Math.abs(perDay - usual) * 100) / usual);
+  return {
+    name: 'volume',
+    verdict: band(deviationPct, t.volumeWarnPct, t.volumeFailPct),
+    reason: `${rows} valid rows over ${round(o.days!)} days of data (${perDay} a day) vs a median of ${usual} a day over the last ${history.length} ingests with rows (${deviationPct}% off)`,
+    figures: { ...figures, median: usual, deviationPct },
+    thresholds,
+  };
 }

@@ -10,6 +10,16 @@ import type { RollbackRecord, WatchWindowStatus } from './rollback';
 export type Cadence = 'monthly' | 'quarterly' | 'adhoc';
 export type TierScope = 'tactical' | 'strategic' | 'all';
 
+/** Where a re-run of a failed run starts again (`cohortflow refresh rerun --from`). */
+export type RerunFrom = 'ingest' | 'compute' | 'baseline-test';
+
+/** A re-run's link to the run it repeats. */
+export interface RerunOf {
+  /** The workflow id of the run that failed (or ended without publishing). */
+  runId: string;
+  from: RerunFrom;
+}
+
 export interface RefreshInput {
   cadence: Cadence;
   tier: TierScope;
@@ -26,6 +36,8 @@ export interface RefreshInput {
    * that `requestedBy` asked for exactly this input; a run without a valid one stops before ingest.
    */
   requestProof?: string;
+  /** Set on a re-run: it reuses what the earlier run did before `from` (its ingest, its asOf). */
+  rerun?: RerunOf;
 }
 
 export interface SnapshotRef {
@@ -40,7 +52,12 @@ export interface SnapshotRef {
 export type RefreshStage =
   'queued' | 'ingest' | 'compute' | 'baseline-test' | 'awaiting-approval' | 'publish' | 'watching' | 'done';
 
-export type RefreshOutcomeKind = 'published' | 'rejected' | 'changes-requested' | 'expired' | 'failed';
+/**
+ * How a run ended. A published run whose cohorts were rolled back in its watch window reads
+ * `rolled-back` (all of them) or `partly-rolled-back` in its status and search attribute.
+ */
+export type RefreshOutcomeKind =
+  'published' | 'rolled-back' | 'partly-rolled-back' | 'rejected' | 'changes-requested' | 'expired' | 'failed';
 
 export interface RefreshStatus {
   runId: string;
@@ -48,6 +65,8 @@ export interface RefreshStatus {
   cadence: Cadence;
   tier: TierScope;
   requestedBy: string;
+  /** On a re-run: the run it repeats and where it started again. */
+  rerunOf?: RerunOf;
   /** While queued: the active run of the tier this one waits for. */
   queuedBehind?: string;
   /** Unset until ingest is done, when a run without a requested asOf fixes it. */
@@ -63,8 +82,10 @@ export interface RefreshStatus {
   decision?: ApprovalDecision;
   ignored: IgnoredMessage[];
   outcome?: RefreshOutcomeKind;
-  /** Why the run stopped without publishing, when a check failed before the gate. */
+  /** Why the run failed: a refused start, a data-quality failure, or the root cause of a stage's error. */
   failure?: string;
+  /** The stage the run failed in: where `cohortflow refresh rerun` starts again by default. */
+  failedAt?: RefreshStage;
   /** After publish: how long rollbacks are taken. */
   watch?: WatchWindowStatus;
   /**

@@ -84,19 +84,25 @@ export const DEFAULT_SOURCES: SourceConfig[] = (Object.keys(SOURCE_KINDS) as Sou
   SourceConfig.parse({ name: kind, kind }),
 );
 
+/** sources.yaml says something no retry can fix: the run stops at once with every problem. */
+export class InvalidSourceConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`invalid source configuration:\n${problems.join('\n')}`);
+    this.name = 'InvalidSourceConfigError';
+  }
+}
+
 /** `sources.yaml` in the source folder, or one source per kind with the default file names. */
 export function loadSources(sourceDir: string): SourceConfig[] {
   const file = path.join(sourceDir, 'sources.yaml');
   if (!fs.existsSync(file)) return DEFAULT_SOURCES;
   const parsed = SourcesFile.safeParse(YAML.parse(fs.readFileSync(file, 'utf8')));
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${file}: ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid source configuration:\n${problems.join('\n')}`);
+    throw new InvalidSourceConfigError(parsed.error.issues.map((i) => `  ${file}: ${i.path.join('.')}: ${i.message}`));
   }
   const names = parsed.data.sources.map((s) => s.name);
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length)
-    throw new Error(`invalid source configuration:\n  ${file}: sources: the name "${twice[0]}" is used twice`);
+  if (twice.length) throw new InvalidSourceConfigError([`  ${file}: sources: the name "${twice[0]}" is used twice`]);
   return parsed.data.sources;
 }
 

@@ -15,6 +15,7 @@ import type {
   Cadence,
   DecisionInput,
   RefreshInput,
+  RerunFrom,
   CohortRollbackStatus,
   RefreshStatus,
   RollbackInput,
@@ -36,6 +37,8 @@ import {
 import { pendingActivitiesOf, runProgress } from './run-progress';
 
 export interface StartRefresh {
+  /** A re-run: the run it repeats and where it starts again (rerunRequest builds it). */
+  rerun?: { runId: string; from: RerunFrom };
   cadence: Cadence;
   tier: TierScope;
   requestedBy: string;
@@ -93,9 +96,45 @@ export class RefreshClient {
       taskQueue: this.taskQueue,
       workflowId,
       args: [input],
-      memo: { requestedBy: request.requestedBy, rationale: request.rationale },
+      memo: {
+        requestedBy: request.requestedBy,
+        rationale: request.rationale,
+        ...(request.rerun ? { rerunOf: request.rerun.runId, rerunFrom: request.rerun.from } : {}),
+      },
     });
     return { workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  /**
+   * What a re-run of `workflowId` starts as: the same cadence and tier, from the stage asked for
+   * or the one the run failed in. Refused (RerunRefused) while the run is open, when it published,
+   * or from compute on when it never finished its ingest.
+   */
+  async rerunRequest(
+    workflowId: string,
+    request: { requestedBy: string; from?: RerunFrom; rationale?: string },
+  ): Promise<StartRefresh & { rerun: { runId: string; from: RerunFrom } }> {
+    if (await this.isRunOpen(workflowId))
+      throw new RerunRefused(`run ${workflowId} is still running; re-run it once it has ended`);
+    const original = await this.handle(workflowId).query(status);
+    if (original.outcome && ['published', 'rolled-back', 'partly-rolled-back'].includes(original.outcome))
+      throw new RerunRefused(
+        `run ${workflowId} published (${original.outcome}); start a new refresh instead of re-running it`,
+      );
+    const from = request.from ?? rerunStageOf(original);
+    if (from !== 'ingest' && !original.ingest)
+      throw new RerunRefused(
+        `run ${workflowId} never finished its ingest (it stopped in ${original.failedAt ?? original.stage}); re-run it from ingest`,
+      );
+    const described = await this.handle(workflowId).describe();
+    const rationale = typeof described.memo?.rationale === 'string' ? described.memo.rationale : undefined;
+    return {
+      cadence: original.cadence,
+      tier: original.tier,
+      requestedBy: request.requestedBy,
+      rationale: request.rationale ?? `re-run of ${workflowId} from ${from}${rationale ? `: ${rationale}` : ''}`,
+      rerun: { runId: workflowId, from },
+    };
   }
 
   handle(workflowId: string): WorkflowHandle<typeof refreshCycle> {
@@ -223,6 +262,25 @@ export class RefreshClient {
     if (s?.watch)
       return `the run's watch window closed at ${s.watch.closesAt}; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
     return `run ${handle.workflowId} has ended (${s?.outcome ?? described.status.name.toLowerCase()}) with no watch window; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
+  }
+}
+
+/**
+ * Where a re-run starts when none is asked: the stage the run failed in (a refused start or a
+ * data-quality failure: ingest); after the gate (rejected, expired, a failed publish) the
+ * baseline tests, which compute the same cohorts again at the run's asOf.
+ */
+export function rerunStageOf(s: RefreshStatus): RerunFrom {
+  const stage = s.failedAt ?? s.stage;
+  if (stage === 'ingest' || stage === 'queued' || !s.ingest) return 'ingest';
+  if (stage === 'compute') return 'compute';
+  return 'baseline-test';
+}
+
+export class RerunRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RerunRefused';
   }
 }
 

@@ -9,7 +9,7 @@ import {
 } from '../workflows/search-attributes';
 
 // The refresh runs as Temporal's visibility lists them: the search attributes the workflow keeps
-// (stage, outcome, cadence, tier) and its memo (who asked, why). Temporal is the authority on
+// (stage, outcome, cadence, tier) and its memo (who asked, why, why it failed, what it re-runs). Temporal is the authority on
 // where a run is now; runs waiting at the gate are asked for their gate's state.
 
 export interface RunFilter {
@@ -35,6 +35,10 @@ export interface RunSummary {
   tier: TierScope | null;
   requestedBy: string | null;
   rationale: string | null;
+  /** Why the run failed (the root cause), from the memo the workflow keeps. */
+  failure: string | null;
+  /** On a re-run: the run it repeats. */
+  rerunOf: string | null;
   startedAt: string;
   closedAt: string | null;
   approval: WaitingApproval | null;
@@ -95,6 +99,8 @@ function summaryOf(info: WorkflowExecutionInfo, namespace: string, uiUrl: string
     tier: (attributes.get(CohortTier) as TierScope | undefined) ?? null,
     requestedBy: text(info.memo?.requestedBy),
     rationale: text(info.memo?.rationale),
+    failure: text(info.memo?.failure),
+    rerunOf: text(info.memo?.rerunOf),
     startedAt: info.startTime.toISOString(),
     closedAt: info.closeTime?.toISOString() ?? null,
     approval: null,

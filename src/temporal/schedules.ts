@@ -46,6 +46,8 @@ function scheduleOptions(
       workflowId,
       taskQueue,
       args: [input],
+      // Each run's memo says which schedule asked and why, as an API start's says who.
+      memo: { requestedBy: input.requestedBy, rationale: s.rationale, schedule: s.id },
       typedSearchAttributes: [
         { key: Cadence, value: s.cadence },
         { key: CohortTier, value: s.tier },

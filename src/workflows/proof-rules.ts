@@ -12,6 +12,9 @@ export const refreshStartText = (input: RefreshInput): string =>
     input.asOf ?? null,
     input.watchWindow ?? null,
     input.queue ?? false,
+    // A re-run's proof covers the run it repeats and where it starts: added only then, so the
+    // proofs of other starts (schedules' included) read as before.
+    ...(input.rerun ? [input.rerun.runId, input.rerun.from] : []),
   ]);
 
 export const refreshStartExpectation = (input: RefreshInput, workflowId: string): ProofExpectation => ({

@@ -1,4 +1,11 @@
-import { allHandlersFinished, condition, isCancellation, setHandler, sleep } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
 import { deliveries, proofChecks, stages } from './activities';
 import { ApprovalGate, type GateOutcome } from './approval-gate';
 import { inDependencyOrder } from './compute-order';
@@ -32,18 +39,41 @@ export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome>
   setHandler(rollback, (r) => watch.take(r), { validator: (r) => watch.validate(r) });
   setHandler(rollbackSignal, (r) => watch.takeSignal(r));
 
+  let outcome: RefreshOutcome;
   try {
-    return await refresh(input, state, gate, watch);
+    outcome = await refresh(input, state, gate, watch);
   } catch (err) {
     // A stage that cannot go on (invalid definitions, exhausted retries) still closes the run
-    // as failed, visibly, in the status, the search attributes and the runs table.
+    // as failed, visibly, in the status, the search attributes and the runs table, with the
+    // root cause's message rather than its wrappers' ("Activity task failed").
     if (isCancellation(err)) throw err;
-    state.status.failure = (err as Error).message;
+    state.fail(rootCauseOf(err));
     await stages.recordOutcome({ runId: state.runId, outcome: 'failed' });
     state.finish('failed');
-    throw err;
+    throw runFailed(state, err);
   }
+  // Every failed run ends the same way in Temporal (execution status Failed), whether a stage
+  // threw or a check stopped it: one filter finds them all. Rejected, changes-requested and
+  // expired runs are decisions the process took, and complete with their outcome.
+  if (outcome.outcome === 'failed') throw runFailed(state);
+  return outcome;
 }
+
+/** The innermost cause's message: what actually went wrong, e.g. the definition file and field. */
+function rootCauseOf(err: unknown): string {
+  let e = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The run's failure as Temporal records it: its reason as the message, never retried. */
+const runFailed = (state: RefreshState, cause?: unknown) =>
+  ApplicationFailure.create({
+    message: state.status.failure ?? 'the run failed',
+    type: 'RefreshFailed',
+    nonRetryable: true,
+    cause: cause instanceof Error ? cause : undefined,
+  });
 
 async function refresh(
   input: RefreshInput,
@@ -55,8 +85,8 @@ async function refresh(
   // Who asked and by which rules are proven before anything runs: a forged start stops here.
   const refused = await startRefusal(input, runId);
   if (refused) {
-    state.status.requestedBy = `${input.requestedBy} (unproven)`;
-    state.status.failure = `start refused before ingest — ${refused}`;
+    state.unproven();
+    state.fail(`start refused before ingest — ${refused}`);
     await stages.audit({
       runId,
       actor: 'unproven',
@@ -67,7 +97,7 @@ async function refresh(
   }
   const busy = await claimTier(state, input);
   if (busy) {
-    state.status.failure = busy;
+    state.fail(busy);
     await stages.audit({ runId, actor: 'cohortflow', action: 'run.tier_busy', details: { reason: busy } });
     return finish(state, { outcome: 'failed' });
   }
@@ -78,18 +108,19 @@ async function refresh(
     tier: input.tier,
     requestedBy: input.requestedBy,
     rationale: input.rationale,
+    ...(input.rerun ? { rerunOf: input.rerun } : {}),
   });
-  const ingest = await ingestSources(state);
+  const { ingest, asOf: reusedAsOf } = await ingestOrReuse(state, input);
   const qualityFailure = failedQuality(ingest.sources);
   if (qualityFailure) {
     // A data-quality failure never flows on unseen: stop before compute, say why.
-    state.status.failure = `data quality failed before compute — ${qualityFailure.reason}`;
+    state.fail(`data quality failed before compute — ${qualityFailure.reason}`);
     await stages.audit({ runId, actor: 'cohortflow', action: 'ingest.quality_failed', details: qualityFailure });
     return finish(state, { outcome: 'failed' });
   }
 
   // "Now" means after this run's ingest, so the rows it just stored count (ingested_at <= asOf).
-  const asOf = input.asOf ?? new Date().toISOString();
+  const asOf = input.asOf ?? reusedAsOf ?? new Date().toISOString();
   state.status.asOf = asOf;
   const snapshots = await computeCohorts(state, input, asOf);
   await testAgainstBaselines(state, snapshots, ingest.sources);
@@ -144,6 +175,35 @@ async function claimTier(state: RefreshState, input: RefreshInput): Promise<stri
   state.status.queuedBehind = undefined;
   state.enter('ingest');
   return undefined;
+}
+
+/**
+ * A run ingests; a re-run from compute or the baseline tests reuses the ingest of the run it
+ * repeats (that ingest consumed the files), and from the baseline tests its asOf too, so it
+ * computes the very cohorts the failed run computed (same content hashes) and tests them again.
+ */
+async function ingestOrReuse(
+  state: RefreshState,
+  input: RefreshInput,
+): Promise<{ ingest: IngestSummary; asOf?: string }> {
+  const rerun = input.rerun;
+  if (rerun)
+    await stages.audit({
+      runId: rerun.runId,
+      actor: input.requestedBy,
+      action: 'run.rerun',
+      details: { rerun: state.runId, from: rerun.from, rationale: input.rationale },
+    });
+  if (!rerun || rerun.from === 'ingest') return { ingest: await ingestSources(state) };
+  const reused = await stages.reuseIngest({ runId: state.runId, of: rerun.runId });
+  state.status.ingest = reused.ingest;
+  await stages.audit({
+    runId: state.runId,
+    actor: 'cohortflow',
+    action: 'stage.ingest_reused',
+    details: { of: rerun.runId, ...countsOf(reused.ingest) },
+  });
+  return { ingest: reused.ingest, ...(rerun.from === 'baseline-test' && reused.asOf ? { asOf: reused.asOf } : {}) };
 }
 
 async function ingestSources(state: RefreshState): Promise<IngestSummary> {

@@ -1,5 +1,5 @@
-import { metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { Cadence, CohortTier, RefreshOutcome, RefreshStage } from './search-attributes';
+import { metricMeter, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { Cadence, CohortTier, RefreshOutcome, RefreshStage, RerunOf } from './search-attributes';
 import type { Count, RefreshInput, RefreshOutcomeKind, RefreshStage as Stage, RefreshStatus } from '../shared';
 
 /** Stages that do work (the others wait for people or for time): they report progress. */
@@ -26,6 +26,7 @@ export class RefreshState {
       cadence: input.cadence,
       tier: input.tier,
       requestedBy: input.requestedBy,
+      ...(input.rerun ? { rerunOf: input.rerun } : {}),
       asOf: input.asOf,
       cohorts: [],
       reports: [],
@@ -36,7 +37,31 @@ export class RefreshState {
       { key: Cadence, value: input.cadence },
       { key: CohortTier, value: input.tier },
       { key: RefreshStage, value: 'ingest' },
+      ...(input.rerun ? [{ key: RerunOf, value: input.rerun.runId }] : []),
     ]);
+    // Who asked and why, in the memo the Temporal UI shows, however the run was started (API,
+    // schedule, temporal CLI): the input is what the run's proof covers.
+    upsertMemo({
+      requestedBy: input.requestedBy,
+      rationale: input.rationale,
+      ...(input.rerun ? { rerunOf: input.rerun.runId, rerunFrom: input.rerun.from } : {}),
+    });
+  }
+
+  /** The requester could not be proven: the memo and the status say so. */
+  unproven(): void {
+    this.status.requestedBy = `${this.status.requestedBy} (unproven)`;
+    upsertMemo({ requestedBy: this.status.requestedBy });
+  }
+
+  /**
+   * The run cannot go on: the reason (the root cause, never a wrapper's "Activity task failed")
+   * and the stage it stopped in go to the status and the memo, where the runs list reads them.
+   */
+  fail(reason: string): void {
+    this.status.failure = reason;
+    this.status.failedAt = this.status.stage;
+    upsertMemo({ failure: reason, failedAt: this.status.stage });
   }
 
   enter(stage: Stage): void {
@@ -65,7 +90,9 @@ export class RefreshState {
 
   finish(outcome: RefreshOutcomeKind): void {
     this.stageEnded();
-    this.status.outcome = outcome;
+    // A published run keeps the outcome its rollbacks gave it.
+    if (outcome !== 'published' || !this.status.outcome?.includes('rolled-back')) this.status.outcome = outcome;
+    outcome = this.status.outcome!;
     this.status.stage = 'done';
     this.status.progress = undefined;
     upsertSearchAttributes([

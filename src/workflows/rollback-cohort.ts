@@ -1,9 +1,17 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ApplicationFailure, allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { deliveries, proofChecks, stages } from './activities';
 import { tierRule } from './approval-rules';
 import { decide, rollbackStatus } from './messages';
 import { rollbackStartExpectation } from './proof-rules';
+import { CohortId, RollbackOutcome } from './search-attributes';
 import type {
   ApprovalDecision,
   ApprovalPolicy,
@@ -31,6 +39,8 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
     ignored: [],
   };
   const used = new Set<string>();
+  // Searchable in the Temporal UI by the cohort it restores and, once it ends, by its outcome.
+  upsertSearchAttributes([{ key: CohortId, value: input.cohortId }]);
   setHandler(rollbackStatus, () => status);
   setHandler(decide, (d) => take(status, d, used), { validator: (d) => refuseIf(refusal(status, d) ?? noProof(d)) });
 
@@ -226,6 +236,7 @@ async function finish(
   status.outcome = outcome;
   status.stage = 'done';
   if (failure) status.failure = failure;
+  upsertSearchAttributes([{ key: RollbackOutcome, value: outcome }]);
   // Let a decision handler that is still auditing finish before the run closes.
   await condition(allHandlersFinished);
   return status;

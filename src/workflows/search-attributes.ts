@@ -7,4 +7,19 @@ export const CohortTier = defineSearchAttributeKey('CohortTier', SearchAttribute
 export const RefreshStage = defineSearchAttributeKey('RefreshStage', SearchAttributeType.KEYWORD);
 export const RefreshOutcome = defineSearchAttributeKey('RefreshOutcome', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [Cadence, CohortTier, RefreshStage, RefreshOutcome];
+/** On a re-run: the workflow id of the run it repeats. */
+export const RerunOf = defineSearchAttributeKey('RerunOf', SearchAttributeType.KEYWORD);
+/** On a rollbackCohort run: the cohort it restores. */
+export const CohortId = defineSearchAttributeKey('CohortId', SearchAttributeType.KEYWORD);
+/** On a rollbackCohort run: how it ended (restored, rejected, expired, failed). */
+export const RollbackOutcome = defineSearchAttributeKey('RollbackOutcome', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [
+  Cadence,
+  CohortTier,
+  RefreshStage,
+  RefreshOutcome,
+  RerunOf,
+  CohortId,
+  RollbackOutcome,
+];

@@ -137,6 +137,9 @@ export class WatchWindow {
     };
     this.watch.rollbacks.push(record);
     this.state.status.rollbacks = this.watch.rollbacks;
+    // The outcome follows the rollbacks, so ops find rolled-back runs by RefreshOutcome.
+    const undone = new Set(this.watch.rollbacks.flatMap((b) => b.cohorts));
+    this.state.settle(this.watch.published.every((p) => undone.has(p.cohortId)) ? 'rolled-back' : 'partly-rolled-back');
     return record;
   }
 

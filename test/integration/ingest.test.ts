@@ -96,6 +96,39 @@ describe('ingest of the four source kinds', () => {
     ).toEqual(before);
   });
 
+  it('judges volume per day of data and leaves an ingest that brought nothing out of the baseline', async () => {
+    /** `n` logins spread evenly up to `until`, one every `hours`. */
+    const logins = (prefix: string, n: number, until: string, hours: number) =>
+      lines(
+        Array.from({ length: n }, (_, i) => ({
+          event_id: `${prefix}${i}`,
+          user_id: 'u1',
+          type: 'login',
+          timestamp: new Date(Date.parse(until) - i * hours * 3_600_000).toISOString(),
+        })),
+      );
+    const volume = (s: Awaited<ReturnType<typeof ingest>>) =>
+      s.sources.find((r) => r.source === 'product')!.checks.find((c) => c.name === 'volume')!;
+    write('product-0001.ndjson', logins('a', 30, '2026-11-12T12:00:00Z', 2.4));
+    await ingest();
+    // Two days of data at ten a day.
+    write('product-0002.ndjson', logins('b', 20, '2026-11-14T12:00:00Z', 2.4));
+    expect(volume(await ingest()).figures).toMatchObject({ rows: 20, days: 2, rowsPerDay: 10 });
+    const empty = await ingest();
+    expect(volume(empty)).toMatchObject({ verdict: 'pass', figures: { rows: 0 } });
+    expect(
+      empty.sources.find((r) => r.source === 'product')!.checks.find((c) => c.name === 'freshness')!.reason,
+    ).toMatch(/^newest data \(2026-11-14T12:00:00.000Z\) is 6.5 days old; this ingest brought no new rows/);
+    // One day at ten a day: as usual, judged against the two-day batch alone (not the empty one).
+    write('product-0003.ndjson', logins('c', 10, '2026-11-15T12:00:00Z', 2.4));
+    expect(volume(await ingest())).toMatchObject({
+      verdict: 'pass',
+      figures: { rows: 10, days: 1, rowsPerDay: 10, median: 10, deviationPct: 0 },
+      reason:
+        '10 valid rows over 1 days of data (10 a day) vs a median of 10 a day over the last 1 ingests with rows (0% off)',
+    });
+  });
+
   it('drops an event re-sent in a later file as a duplicate', async () => {
     write(
       'product-0001.ndjson',

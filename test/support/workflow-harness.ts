@@ -70,6 +70,21 @@ export function fakeActivities(
       watermarks: {},
       sources: [],
     }),
+    reuseIngest: async ({ of }) => ({
+      ingest: {
+        runId: of,
+        filesRead: 1,
+        filesSkipped: 0,
+        rowsRead: 3,
+        stored: 3,
+        duplicates: 0,
+        quarantined: 0,
+        lateAttributed: 0,
+        watermarks: {},
+        sources: [],
+      },
+      asOf: '2026-01-01T00:00:00.000Z',
+    }),
     planCompute: async ({ tier }) => {
       tiers.set('lapsed-buyers', cohortTier(tier));
       return [{ cohortId: 'lapsed-buyers', definitionVersion: 1, dependsOn: [] }];

@@ -274,18 +274,30 @@ describe('refresh cycle', () => {
         },
       }),
     });
-    const err = await withRefresh(refreshInput('tactical'), fakes, (run) =>
-      run.result().then(
+    const { err, final } = await withRefresh(refreshInput('tactical'), fakes, async (run) => ({
+      err: await run.result().then(
         () => undefined,
         (e: unknown) => e,
       ),
-    );
+      final: await run.query(status),
+    }));
+    // The run's own failure carries the root cause's message; the activity's failure is its cause.
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause).toBeInstanceOf(ActivityFailure);
-    expect((err as WorkflowFailedError).cause?.cause).toMatchObject({
-      type: 'InvalidInput',
+    const failure = (err as WorkflowFailedError).cause;
+    expect(failure).toMatchObject({
+      type: 'RefreshFailed',
       nonRetryable: true,
       message: 'cohorts/lapsed.yaml: min_size must be a number, got "ten"',
+    });
+    expect(failure?.cause).toBeInstanceOf(ActivityFailure);
+    expect((failure?.cause as ActivityFailure | undefined)?.cause).toMatchObject({
+      type: 'InvalidInput',
+      nonRetryable: true,
+    });
+    expect(final).toMatchObject({
+      outcome: 'failed',
+      failedAt: 'compute',
+      failure: 'cohorts/lapsed.yaml: min_size must be a number, got "ten"',
     });
     expect(fakes.calls.planCompute).toHaveLength(1);
     expect(fakes.calls.computeCohort).toHaveLength(0);
@@ -318,11 +330,20 @@ describe('refresh cycle', () => {
         ingestSources: async (input) => ({ ...(await plain.ingestSources(input)), sources: [failing] }),
       }),
     });
-    const { outcome, final } = await withRefresh(refreshInput('tactical'), fakes, async (run) => ({
-      outcome: await run.result(),
+    const { err, final } = await withRefresh(refreshInput('tactical'), fakes, async (run) => ({
+      err: await run.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
       final: await run.query(status),
     }));
-    expect(outcome.outcome).toBe('failed');
+    // A quality failure ends like every other failure: the execution fails, with the reason.
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toMatchObject({
+      type: 'RefreshFailed',
+      message: expect.stringMatching(/^data quality failed before compute — billing: 20 of 100 rows quarantined/),
+    });
+    expect(final).toMatchObject({ outcome: 'failed', failedAt: 'ingest' });
     expect(final.failure).toMatch(/billing: 20 of 100 rows quarantined/);
     expect(fakes.calls.planCompute).toHaveLength(0);
     expect(fakes.audited()).toContain('ingest.quality_failed');

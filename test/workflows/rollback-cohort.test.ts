@@ -11,6 +11,7 @@ import {
   useTimeSkippingServer,
 } from '../support/workflow-harness';
 import { workflowBundle } from '../support/temporal';
+import { CohortId, RollbackOutcome } from '../../src/workflows/search-attributes';
 
 // A rollback after the watch window is its own run: it checks the version, waits for one approver
 // of the cohort's tier other than the requester, then restores that version and delivers the diff.
@@ -107,16 +108,17 @@ describe('rollback run', () => {
     });
   });
 
-  it('restores nothing when rejected', async () => {
+  it('restores nothing when rejected, and is searchable by its cohort and outcome', async () => {
     const fakes = fakeActivities();
+    const cohortId = `c-${randomUUID().slice(0, 8)}`;
     await withRollbacks(fakes, async (client) => {
-      const { workflowId } = await client.startCohortRollback({
-        ...request,
-        cohortId: `c-${randomUUID().slice(0, 8)}`,
-      });
+      const { workflowId } = await client.startCohortRollback({ ...request, cohortId });
       await awaitingApproval(client, workflowId, fakes);
       await client.decideCohortRollback(workflowId, { approver: APPROVER, decision: 'reject', comment: 'v3 is right' });
-      expect(await server().client.workflow.getHandle(workflowId).result()).toMatchObject({ outcome: 'rejected' });
+      const handle = server().client.workflow.getHandle(workflowId);
+      expect(await handle.result()).toMatchObject({ outcome: 'rejected' });
+      const attributes = (await handle.describe()).typedSearchAttributes;
+      expect([attributes.get(CohortId), attributes.get(RollbackOutcome)]).toEqual([cohortId, 'rejected']);
     });
     expect(fakes.calls.restoreVersion).toHaveLength(0);
     expect(fakes.calls.deliverCohort).toHaveLength(0);

@@ -26,6 +26,7 @@ import listRefreshes from './refreshes/list';
 import rollbackRefresh from './refreshes/rollback';
 import startRefresh from './refreshes/start';
 import refreshStatus from './refreshes/status';
+import rerunRefresh from './refreshes/rerun';
 import decideRollback from './rollbacks/decide';
 import startCohortRollback from './rollbacks/start';
 import rollbackStatus from './rollbacks/status';
@@ -49,6 +50,7 @@ export const ROUTES: RouteModule[] = [
   startRefresh,
   listRefreshes,
   refreshStatus,
+  rerunRefresh,
   decideRefresh,
   rollbackRefresh,
   listCohorts,

@@ -21,6 +21,10 @@ export const RefreshStatus = z
     cadence: Cadence,
     tier: TierScope,
     requestedBy: z.string(),
+    rerunOf: z
+      .object({ runId: z.string(), from: z.enum(['ingest', 'compute', 'baseline-test']) })
+      .optional()
+      .meta({ description: 'On a re-run: the run it repeats and the stage it started again from.' }),
     queuedBehind: z.string().optional(),
     asOf: z.string().optional(),
     ingest: IngestSummary.optional(),
@@ -43,8 +47,17 @@ export const RefreshStatus = z
     decisions: z.array(ApprovalDecision).optional(),
     decision: ApprovalDecision.optional(),
     ignored: z.array(IgnoredMessage),
-    outcome: z.enum(['published', 'rejected', 'changes-requested', 'expired', 'failed']).optional(),
-    failure: z.string().optional(),
+    outcome: z
+      .enum(['published', 'rolled-back', 'partly-rolled-back', 'rejected', 'changes-requested', 'expired', 'failed'])
+      .optional(),
+    failure: z
+      .string()
+      .optional()
+      .meta({ description: "Why the run failed: the root cause's message (e.g. the definition file and field)." }),
+    failedAt: z
+      .enum(['queued', 'ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done'])
+      .optional()
+      .meta({ description: 'The stage the run failed in: where a re-run starts by default.' }),
     watch: z
       .object({
         window: z.string(),

@@ -8,7 +8,15 @@ import { Cadence, RefreshStatus, TierScope } from './refreshes';
 // Runs as lists and timelines: what the dashboard's run pages read, open to any viewer.
 
 const Stage = RefreshStatus.shape.stage;
-const Outcome = z.enum(['published', 'rejected', 'changes-requested', 'expired', 'failed']);
+const Outcome = z.enum([
+  'published',
+  'rolled-back',
+  'partly-rolled-back',
+  'rejected',
+  'changes-requested',
+  'expired',
+  'failed',
+]);
 
 export const RunSummary = z
   .object({
@@ -20,6 +28,11 @@ export const RunSummary = z
     tier: TierScope.nullable(),
     requestedBy: z.string().nullable(),
     rationale: z.string().nullable(),
+    failure: z
+      .string()
+      .nullable()
+      .meta({ description: "Why a failed run failed: the root cause's message, not a wrapper's." }),
+    rerunOf: z.string().nullable().meta({ description: 'On a re-run: the run it repeats.' }),
     startedAt: z.string(),
     closedAt: z.string().nullable(),
     approval: z

@@ -93,7 +93,7 @@ export async function generateSources(outDir: string, options: GenerateOptions):
 
   const people = new Population(o.customers, calendar, streamFor(o.seed, 'population'));
   const lifecycle = new Lifecycle(people, calendar, streamFor(o.seed, 'lifecycle'), streamFor(o.seed, 'crm-mess'));
-  const activity = new ProductActivity(people, calendar, streamFor(o.seed, 'activity'));
+  const activity = new ProductActivity(people, calendar, streamFor(o.seed, 'activity'), streamFor(o.seed, 'adoption'));
   const desk = new SupportDesk(people, calendar, streamFor(o.seed, 'support'));
   const events = new ProductDay();
 

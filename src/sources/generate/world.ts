@@ -82,6 +82,15 @@ export const EVENT_VARIANTS: readonly EventVariant[] = [
   { type: 'identify' },
 ];
 export const IDENTIFY_VARIANT = EVENT_VARIANTS.length - 1;
+
+const variantOf = (type: string, feature: string) =>
+  EVENT_VARIANTS.findIndex((v) => v.type === type && v.properties?.feature === feature);
+/** The developer features (API, SQL editor) a customer takes up on one day, and what they use before it. */
+export const DEVELOPER_VARIANTS: readonly number[] = [
+  variantOf('feature_used', 'api'),
+  variantOf('feature_used', 'sql_editor'),
+];
+export const DASHBOARDS_VARIANT = variantOf('feature_used', 'dashboards');
 const anonymousBase = USER_EVENTS.variants.length;
 
 export const USER_EVENT_TABLE = weightedTable(USER_EVENTS.weights);

@@ -12,7 +12,15 @@ import { Badge, Loaded, PageTitle, TableBox } from '../ui';
 type Run = Answer<typeof listRefreshes>['runs'][number];
 
 const STAGES = ['ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done'];
-const OUTCOMES = ['published', 'rejected', 'changes-requested', 'expired', 'failed'];
+const OUTCOMES = [
+  'published',
+  'rolled-back',
+  'partly-rolled-back',
+  'rejected',
+  'changes-requested',
+  'expired',
+  'failed',
+];
 
 function Filters({ stage, outcome }: { stage: string; outcome: string }) {
   const apply = (next: { stage?: string; outcome?: string }) => navigate(`#/runs${query({ stage, outcome, ...next })}`);
@@ -132,7 +140,11 @@ export function RunsPage({ query: q }: { query: URLSearchParams }) {
                           {run.stage ?? '–'}
                         </Badge>
                       </td>
-                      <td>{run.outcome ?? '–'}</td>
+                      <td>
+                        {run.outcome ?? '–'}
+                        {run.failure && <div class="failure">{run.failure}</div>}
+                        {run.rerunOf && <div>re-run of {run.rerunOf}</div>}
+                      </td>
                       <td>{run.cadence ?? '–'}</td>
                       <td>{run.tier ?? '–'}</td>
                       <td>{run.requestedBy ?? '–'}</td>
