@@ -7,6 +7,7 @@ import type { Destination } from '../../src/destinations/destination';
 import { createLogger } from '../../src/log';
 import { generateSigningKeyPem, signingKeyFrom } from '../../src/governance/proof-keys';
 import { RefreshClient } from '../../src/temporal/refresh-client';
+import { testErasureKey } from './erasure-key';
 
 const TEST_API_SIGNER = signingKeyFrom(generateSigningKeyPem());
 
@@ -45,6 +46,7 @@ export async function testApi(
     log: createLogger('silent'),
     destinations: () => destinations,
     dashboard,
+    erasureKey: testErasureKey(),
   });
   beforeReady?.(app);
   await app.ready();
