@@ -7,7 +7,7 @@ import type { ErasedIdentifierFilter } from '../privacy/erased-identifiers';
 import type { SourceConfig } from '../sources/config';
 import { mergeCrm, mergeEvents } from './merge';
 import { readRowBatches, type RawRow } from './read-rows';
-import { copyLine, STAGE_COLUMNS, STAGE_DDL, stageRow, type Staged } from './staging';
+import { copyLine, STAGE_COLUMNS, STAGE_DDL, stagedIdentifiers, stageRow, type Staged } from './staging';
 
 /** Rows per transaction: big enough for set-based merges, small enough to resume cheaply. */
 export const CHUNK_ROWS = 50_000;
@@ -137,7 +137,7 @@ async function commitChunk(
     // A chunk's sorts and aggregates fit in memory instead of spilling to disk.
     await tx.query(`SET LOCAL work_mem = '64MB'`);
     // Before anything is stored: rows naming an erased customer's identifier go no further.
-    const erased = await input.erased.refuse(tx, chunk);
+    const erased = await input.erased.refuse(tx, chunk, stagedIdentifiers);
     await tx.query(STAGE_DDL[table]);
     await stage(tx, table, chunk.staged);
     await tx.query(`ANALYZE ${table}`); // real row counts: hash joins, not a nested loop per row

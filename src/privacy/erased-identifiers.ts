@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../data/db';
-import type { Staged } from '../ingest/staging';
 import type { ErasureKey } from './erasure-key';
 
 // Every identifier an erased customer ever had, kept as a keyed hash (erased_identifiers), and the
@@ -69,21 +68,6 @@ export async function recordErased(tx: Queryable, key: ErasureKey, identifiers: 
   return inserted.rowCount ?? 0;
 }
 
-/** The identifiers a staged row names: any of them erased refuses the whole row. */
-function identifiersOfStaged(s: Staged): Array<[string, string | null]> {
-  if (s.table === 'stage_crm')
-    return [
-      ['crm_id', s.row.crm_id],
-      ['email', s.row.email],
-      ['user_id', s.row.product_user_id],
-      ['billing_customer_id', s.row.billing_customer_id],
-    ];
-  return [
-    [s.row.id_scheme, s.row.id_value],
-    [s.row.alias_scheme ?? '', s.row.alias_value],
-  ];
-}
-
 // A raw line's tokens as erasure matches them in quarantine: runs of id and email characters.
 const TOKEN_SEPARATORS = /[^A-Za-z0-9_.@+-]+/;
 const CACHE_LIMIT = 200_000;
@@ -125,15 +109,20 @@ export class ErasedIdentifierFilter {
    * Inside a chunk's transaction, before its rows are stored: holds off erasures until the chunk
    * commits, catches up with any committed since the last look, and takes out every row naming an
    * erased identifier (staged rows by their fields, rows bound for quarantine by their raw text).
-   * Returns how many it took out: the chunk's `erased` count.
+   * Returns how many it took out: the chunk's `erased` count. `identifiersOf` names the
+   * (scheme, value) pairs a row carries; any of them erased refuses the whole row.
    */
-  async refuse(tx: Queryable, chunk: { staged: Staged[]; bad: Array<{ raw: string }> }): Promise<number> {
+  async refuse<Row>(
+    tx: Queryable,
+    chunk: { staged: Row[]; bad: Array<{ raw: string }> },
+    identifiersOf: (row: Row) => Array<[scheme: string, value: string | null]>,
+  ): Promise<number> {
     await tx.query('LOCK TABLE erased_identifiers IN SHARE MODE');
     const now = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM erased_identifiers');
     if (now.rows[0]!.n !== this.hashes.size) await this.reload(tx);
     if (this.hashes.size === 0) return 0;
     const before = chunk.staged.length + chunk.bad.length;
-    chunk.staged = chunk.staged.filter((s) => !identifiersOfStaged(s).some(([k, v]) => this.isErased(k, v)));
+    chunk.staged = chunk.staged.filter((s) => !identifiersOf(s).some(([k, v]) => this.isErased(k, v)));
     chunk.bad = chunk.bad.filter((b) => !this.rawNamesErased(b.raw));
     return before - chunk.staged.length - chunk.bad.length;
   }
