@@ -37,6 +37,8 @@ export async function testApi(
   destinations: Destination[] = [],
   beforeReady?: (app: FastifyInstance) => void,
   dashboard?: DashboardOptions,
+  /** 'none': an API process configured without an erasure key. */
+  erasureKey: 'none' | 'given' = 'given',
 ): Promise<TestApi> {
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
   const app = createApi({
@@ -46,7 +48,7 @@ export async function testApi(
     log: createLogger('silent'),
     destinations: () => destinations,
     dashboard,
-    erasureKey: testErasureKey(),
+    ...(erasureKey === 'given' ? { erasureKey: testErasureKey() } : {}),
   });
   beforeReady?.(app);
   await app.ready();
