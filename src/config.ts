@@ -117,6 +117,8 @@ const EnvSchema = z.object({
   AUDIT_PUBLIC_KEY_FILES: csv.optional(),
   /** Where signed checkpoints of the audit log's head are appended, outside the database. */
   AUDIT_CHECKPOINT_FILE: z.string().optional(),
+  /** The key (32+ random bytes, base64, in a file) that hashes erased customers' identifiers; never stored in the database. */
+  ERASURE_KEY_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -201,6 +203,10 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       signingKeyFile: path.resolve(home, env.AUDIT_SIGNING_KEY_FILE ?? path.join(dataDir, 'audit-signing-key.pem')),
       publicKeyFiles: (env.AUDIT_PUBLIC_KEY_FILES ?? []).map((f) => path.resolve(home, f)),
       checkpointFile: path.resolve(home, env.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    },
+    /** Erasure that stays erased (docs/privacy.md): the key file, outside the database. */
+    privacy: {
+      erasureKeyFile: path.resolve(home, env.ERASURE_KEY_FILE ?? path.join(dataDir, 'erasure-key')),
     },
     logLevel: env.LOG_LEVEL,
   };

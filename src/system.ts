@@ -12,6 +12,7 @@ import { migrate } from './data/migrate';
 import { demoTokens, demoWebhookSecret, ensureDemoSources } from './demo-setup';
 import { configuredDestinations } from './destinations/configured';
 import { configuredCheckpoints } from './governance/audit-checkpoints';
+import { loadErasureKey } from './privacy/erasure-key';
 import type { Destination } from './destinations/destination';
 import type { Logger } from './log';
 import { connectionOptions } from './temporal/connection';
@@ -93,6 +94,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     // Embedded mode keeps its audit signing key under the data folder, made on first start.
     const auditCheckpoints = configuredCheckpoints(config.audit, { generate: true });
     await auditCheckpoints.write(db);
+    // Like the audit key: embedded mode makes the erasure key on first start, 0600 under the data folder.
+    const erasureKey = loadErasureKey(config.privacy.erasureKeyFile, { generate: true });
 
     const defaultSources = path.join(config.dataDir, 'sources');
     if (config.sourceDir === defaultSources && (await ensureDemoSources(config.sourceDir))) {
@@ -151,6 +154,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       log,
       destinations: () => destinations,
       auditCheckpoints,
+      erasureKey,
       dashboard: {
         sessionTtl: config.dashboard.sessionTtl,
         temporalUiUrl: config.dashboard.temporalUiUrl ?? uiUrl,
@@ -199,6 +203,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         policy,
         isRunOpen: (id) => isRunOpen(client, id),
         auditCheckpoints,
+        erasureKey,
       },
     });
     stops.push(() => worker.stop());

@@ -12,7 +12,7 @@ export async function ingestSources(deps: ActivityDeps, input: { runId: string }
   const rowsByFile = new Map<string, number>();
   let chunks = 0;
   const summary = await ingestAll(
-    { db: deps.db, log },
+    { db: deps.db, log, erasureKey: deps.erasureKey },
     {
       runId: input.runId,
       sourceDir: deps.sourceDir,

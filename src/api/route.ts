@@ -7,6 +7,7 @@ import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
 import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
+import type { ErasureKey } from '../privacy/erasure-key';
 import type { RefreshClient } from '../temporal/refresh-client';
 import { requireAnyRole } from './auth';
 import type { SessionStore } from './session/store';
@@ -60,6 +61,8 @@ export interface ApiDeps {
   destinations: () => Destination[];
   /** Signed checkpoints of the audit log: what /audit/verify checks against and /audit/checkpoints writes. */
   auditCheckpoints?: AuditCheckpointStore;
+  /** Hashes an erased customer's identifiers (ERASURE_KEY_FILE); without it erasure is refused. */
+  erasureKey?: ErasureKey;
   /** Dashboard sessions (sign-in, sign-out). */
   sessions: SessionStore;
   /** The Temporal Web UI, for links to runs; unset: none. */

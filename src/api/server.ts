@@ -18,6 +18,7 @@ import { ROUTES } from './routes';
 import { unstorableText } from './text-guard';
 import { sessionPlugin } from './session/plugin';
 import { sessionStore } from './session/store';
+import type { ErasureKey } from '../privacy/erasure-key';
 
 export interface CohortDeps {
   db: Db;
@@ -61,6 +62,8 @@ export function createApi(deps: {
   /** Signed checkpoints of the audit log, written after every change made through the API. */
   auditCheckpoints?: AuditCheckpointStore;
   dashboard?: DashboardOptions;
+  /** Hashes an erased customer's identifiers so ingest refuses them; without it erasure is refused. */
+  erasureKey?: ErasureKey;
 }): FastifyInstance {
   const dashboard = deps.dashboard ?? {};
   const app = Fastify({
@@ -81,6 +84,7 @@ export function createApi(deps: {
     log: deps.log,
     destinations: deps.destinations ?? (() => []),
     auditCheckpoints: deps.auditCheckpoints,
+    erasureKey: deps.erasureKey,
     sessions: sessionStore(deps.cohorts.db, msToNumber(dashboard.sessionTtl ?? '8h')),
     temporalUiUrl: dashboard.temporalUiUrl,
   };

@@ -7,6 +7,7 @@ import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
 import { configuredDestinations } from '../destinations/configured';
 import { configuredCheckpoints } from '../governance/audit-checkpoints';
+import { loadErasureKey } from '../privacy/erasure-key';
 import type { Logger } from '../log';
 import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
@@ -45,6 +46,8 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   const keyring = keyringFrom(required(config.proofs.verifyKeys, 'DECISION_VERIFY_KEYS'));
   // A deployment is given its signing key (AUDIT_SIGNING_KEY_FILE): never made up by one process.
   const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
+  // Every worker and API process shares one erasure key (ERASURE_KEY_FILE): one of its own would match nothing.
+  const erasureKey = loadErasureKey(config.privacy.erasureKeyFile);
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
   const destinations = await configuredDestinations(config);
@@ -73,6 +76,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       policy: policyOf(config),
       isRunOpen: (id) => isRunOpen(client, id),
       auditCheckpoints,
+      erasureKey,
     },
   });
   const { version } = worker;
@@ -123,6 +127,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
   const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
+  const erasureKey = loadErasureKey(config.privacy.erasureKeyFile);
   const temporal = sharedTemporal(config);
   const connection = await untilAvailable(`Temporal at ${temporal.address}`, () => Connection.connect(temporal), log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -143,6 +148,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     log,
     destinations: () => destinations,
     auditCheckpoints,
+    erasureKey,
     dashboard: {
       sessionTtl: config.dashboard.sessionTtl,
       temporalUiUrl: config.dashboard.temporalUiUrl,

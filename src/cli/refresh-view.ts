@@ -75,7 +75,7 @@ export function renderRefreshStatus(s: RefreshStatus, report: RunReport | undefi
   if (s.ingest) {
     const i = s.ingest;
     lines.push(
-      `  ingest: ${i.filesRead} file(s) read, ${i.filesSkipped} skipped; ${count(i.rowsRead)} rows: ${count(i.stored)} stored, ${count(i.duplicates)} duplicate(s), ${count(i.quarantined)} quarantined`,
+      `  ingest: ${i.filesRead} file(s) read, ${i.filesSkipped} skipped; ${count(i.rowsRead)} rows: ${count(i.stored)} stored, ${count(i.duplicates)} duplicate(s), ${count(i.quarantined)} quarantined, ${count(i.erased)} erased`,
     );
   }
   const gate = s.pendingApproval;

@@ -160,8 +160,9 @@ const countsOf = ({
   stored,
   duplicates,
   quarantined,
+  erased,
   lateAttributed,
-}: IngestSummary) => ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, lateAttributed });
+}: IngestSummary) => ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, erased, lateAttributed });
 
 function failedQuality(sources: SourceReport[]): { sources: string[]; reason: string } | undefined {
   const failed = sources.filter((s) => s.verdict === 'fail');

@@ -55,6 +55,7 @@ const waiting: RefreshStatus = {
     stored: 12_000,
     duplicates: 300,
     quarantined: 45,
+    erased: 0,
     lateAttributed: 0,
     watermarks: {},
     sources: [],
