@@ -1,3 +1,4 @@
+import type { CalendarSettings } from '../calendar/installation';
 import type { Db } from '../data/db';
 import type { Keyring } from '../governance/proof-keys';
 import type { ApprovalPolicy } from '../shared';
@@ -26,4 +27,6 @@ export interface ActivityDeps {
   http?: OutboundHttp;
   /** Where activities that append to the audit log sign a checkpoint of its head afterwards. */
   auditCheckpoints?: AuditCheckpointStore;
+  /** The schedules file and calendars: slots judged and freezes honoured; absent, every slot runs and nothing freezes. */
+  calendar?: CalendarSettings;
 }
