@@ -8,6 +8,7 @@ import type { Destination } from '../destinations/destination';
 import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import type { RefreshClient } from '../temporal/refresh-client';
+import type { ScheduleControl } from '../temporal/schedule-control';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { StringValue } from '@temporalio/common';
 import { registerDashboard } from './dashboard/assets';
@@ -61,6 +62,8 @@ export function createApi(deps: {
   /** Signed checkpoints of the audit log, written after every change made through the API. */
   auditCheckpoints?: AuditCheckpointStore;
   dashboard?: DashboardOptions;
+  /** The refresh schedules (pause, resume, freeze, list); unset: those routes answer 409. */
+  schedules?: ScheduleControl;
 }): FastifyInstance {
   const dashboard = deps.dashboard ?? {};
   const app = Fastify({
@@ -83,6 +86,7 @@ export function createApi(deps: {
     auditCheckpoints: deps.auditCheckpoints,
     sessions: sessionStore(deps.cohorts.db, msToNumber(dashboard.sessionTtl ?? '8h')),
     temporalUiUrl: dashboard.temporalUiUrl,
+    schedules: deps.schedules,
   };
   app.register(sessionPlugin, { store: routeDeps.sessions, tokens: deps.tokens });
   registerDashboard(app);
