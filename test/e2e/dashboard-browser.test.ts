@@ -234,9 +234,28 @@ describe('the dashboard in a browser', () => {
       120_000,
     );
     expect(done.outcome).toBe('published');
+    // A cohort whose members did not change (or that is first published empty) has no diff, and
+    // a webhook is sent nothing for it: the run's report says which changed.
+    const report = (await h.call('GET', `/runs/${runId}/report`, TOKENS.viewer)).body as {
+      cohorts: Array<{
+        cohortId: string;
+        comparedTo: unknown;
+        checks: Array<{ name: string; figures: Record<string, number> }>;
+      }>;
+    };
+    const changed = new Set(
+      report.cohorts
+        .filter((c) => {
+          const churn = c.checks.find((k) => k.name === 'churn')?.figures;
+          const size = done.cohorts.find((x) => x.cohortId === c.cohortId)?.size ?? 0;
+          return c.comparedTo === null ? size > 0 : (churn?.adds ?? 0) + (churn?.removes ?? 0) > 0;
+        })
+        .map((c) => c.cohortId),
+    );
     const published = done
       .approval!.cohorts.filter((c) => c.state === 'approved' || c.state === 'auto')
-      .map((c) => c.cohortId);
+      .map((c) => c.cohortId)
+      .filter((id) => changed.has(id));
     const delivered = h.receiver.received.filter((d) => d.body.data.runId === runId);
     expect(delivered.every((d) => d.verified)).toBe(true);
     expect([...new Set(delivered.map((d) => d.body.data.cohortId))].sort()).toEqual(published.sort());

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import type { Answer } from '../../../src/api/schemas/contract';
 import type { refreshStatus } from '../../../src/api/schemas/refreshes';
 import type { runTimeline } from '../../../src/api/schemas/run-views';
@@ -78,6 +79,13 @@ export function RunPage({ runId }: { runId: string }) {
     status.reload();
     report.reload();
   };
+  // The gate closes as soon as the last waiting cohort is decided: the panel stays for the person
+  // who just decided, so the confirmation does not vanish with the stage.
+  const [decidedHere, setDecidedHere] = useState(false);
+  const decided = () => {
+    setDecidedHere(true);
+    reload();
+  };
 
   return (
     <>
@@ -130,8 +138,8 @@ export function RunPage({ runId }: { runId: string }) {
               </p>
             )}
             {timeline.data && <StageTimeline timeline={timeline.data} now={now} />}
-            {s.approval && s.stage === 'awaiting-approval' && (
-              <DecisionPanel runId={runId} gate={s.approval} now={now} decided={reload} />
+            {s.approval && (s.stage === 'awaiting-approval' || decidedHere) && (
+              <DecisionPanel runId={runId} gate={s.approval} now={now} decided={decided} />
             )}
             {s.decisions && s.decisions.length > 0 && (
               <section aria-labelledby="decisions-heading">
