@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
+import { generateSigningKeyPem, keyringEntryOf, signingKeyFrom } from '../../src/governance/proof-keys';
 import { restartablePostgres, restartableTemporal } from '../support/restartable-servers';
 import { eventually } from '../support/system';
 
@@ -19,6 +22,15 @@ describe('cohortflow worker started before PostgreSQL and Temporal', () => {
     await postgres.stopImmediately();
     await temporal.kill();
     const taskQueue = `worker-process-${crypto.randomBytes(4).toString('hex')}`;
+    // What a deployment gives every worker: the keyring that checks the API's proofs, and the
+    // audit signing key (a worker never makes one up).
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-keys-'));
+    const auditKey = path.join(keys, 'audit-signing-key.pem');
+    fs.writeFileSync(
+      auditKey,
+      crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      { mode: 0o600 },
+    );
     let output = '';
     let worker: ChildProcess | undefined;
     try {
@@ -30,6 +42,9 @@ describe('cohortflow worker started before PostgreSQL and Temporal', () => {
           TEMPORAL_ADDRESS: temporal.address,
           COHORTFLOW_TASK_QUEUE: taskQueue,
           WORKER_METRICS_ADDRESS: 'off',
+          DECISION_VERIFY_KEYS: JSON.stringify(keyringEntryOf(signingKeyFrom(generateSigningKeyPem()))),
+          AUDIT_SIGNING_KEY_FILE: auditKey,
+          AUDIT_CHECKPOINT_FILE: path.join(keys, 'audit-checkpoints.jsonl'),
           LOG_LEVEL: 'info',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
