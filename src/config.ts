@@ -101,6 +101,10 @@ const EnvSchema = z.object({
   APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK: flag,
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
+  /** The calendar-aware schedules and freeze windows (docs/calendars.md); relative to COHORTFLOW_HOME. */
+  COHORTFLOW_SCHEDULES_FILE: z.string().default('schedules.yaml'),
+  /** The business calendars, one <id>.yaml each; relative to COHORTFLOW_HOME. */
+  COHORTFLOW_CALENDARS_DIR: z.string().default('calendars'),
   /** YAML naming webhook, file and sql destinations (docs/destinations.md); unset: WEBHOOK_URL. */
   COHORTFLOW_DESTINATIONS_FILE: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
@@ -184,6 +188,11 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
     rollback: { watchWindow: env.ROLLBACK_WATCH_WINDOW },
     sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
     catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'catalog'),
+    /** When refreshes fire (business days, time zones) and when nothing publishes (docs/calendars.md). */
+    calendar: {
+      schedulesFile: path.resolve(home, env.COHORTFLOW_SCHEDULES_FILE),
+      calendarsDir: path.resolve(home, env.COHORTFLOW_CALENDARS_DIR),
+    },
     destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE
       ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE)
       : undefined,

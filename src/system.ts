@@ -23,6 +23,7 @@ import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
 import { isRunOpen } from './cli/processes';
 import { keyringEntryOf, keyringFrom, loadSigningKeyFile } from './governance/proof-keys';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
+import { scheduleControl } from './temporal/schedule-control';
 import { ensureSchedules } from './temporal/schedules';
 import { installTemporalRuntime, metricsAddressOf } from './worker/runtime';
 import { makeCurrent } from './worker/deployment';
@@ -155,6 +156,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       destinations: () => destinations,
       auditCheckpoints,
       erasureKey,
+      schedules: scheduleControl({ client, db, calendar: config.calendar }),
       dashboard: {
         sessionTtl: config.dashboard.sessionTtl,
         temporalUiUrl: config.dashboard.temporalUiUrl ?? uiUrl,
@@ -197,6 +199,7 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         log,
         sourceDir: config.sourceDir,
         catalogDir: config.catalogDir,
+        calendar: config.calendar,
         destinations,
         notices: noticeChannels(config.approval),
         keyring,
@@ -212,7 +215,13 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     // earlier build wait for a worker of that build (docs/upgrading.md).
     await makeCurrent(connection.workflowService, config.temporal.namespace, version, { log });
 
-    const schedules = await ensureSchedules(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
+    const schedules = await ensureSchedules(
+      client,
+      config.temporal.taskQueue,
+      signer,
+      config.calendar,
+      config.rollback.watchWindow,
+    );
     log.info({ schedules }, 'schedules up to date');
 
     // Tokens are secrets: the log says where they are, never what they are.

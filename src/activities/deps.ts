@@ -1,3 +1,4 @@
+import type { CalendarSettings } from '../calendar/installation';
 import type { Db } from '../data/db';
 import type { Keyring } from '../governance/proof-keys';
 import type { ApprovalPolicy } from '../shared';
@@ -29,4 +30,6 @@ export interface ActivityDeps {
   auditCheckpoints?: AuditCheckpointStore;
   /** Hashes identifiers to check against erased customers'; a process always has one (ERASURE_KEY_FILE). */
   erasureKey?: ErasureKey;
+  /** The schedules file and calendars: slots judged and freezes honoured; absent, every slot runs and nothing freezes. */
+  calendar?: CalendarSettings;
 }

@@ -9,6 +9,7 @@ import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import type { ErasureKey } from '../privacy/erasure-key';
 import type { RefreshClient } from '../temporal/refresh-client';
+import type { ScheduleControl } from '../temporal/schedule-control';
 import { requireAnyRole } from './auth';
 import type { SessionStore } from './session/store';
 import type { RouteContract, RouteSchemas } from './schemas/contract';
@@ -67,6 +68,8 @@ export interface ApiDeps {
   sessions: SessionStore;
   /** The Temporal Web UI, for links to runs; unset: none. */
   temporalUiUrl?: string;
+  /** The refresh schedules and freeze windows; unset: the schedule routes answer 409 not_configured. */
+  schedules?: ScheduleControl;
 }
 
 /** One route (or one family of identical routes), registered from its contract. */

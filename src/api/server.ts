@@ -8,6 +8,7 @@ import type { Destination } from '../destinations/destination';
 import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import type { RefreshClient } from '../temporal/refresh-client';
+import type { ScheduleControl } from '../temporal/schedule-control';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { StringValue } from '@temporalio/common';
 import { registerDashboard } from './dashboard/assets';
@@ -64,6 +65,8 @@ export function createApi(deps: {
   dashboard?: DashboardOptions;
   /** Hashes an erased customer's identifiers so ingest refuses them; without it erasure is refused. */
   erasureKey?: ErasureKey;
+  /** The refresh schedules (pause, resume, freeze, list); unset: those routes answer 409. */
+  schedules?: ScheduleControl;
 }): FastifyInstance {
   const dashboard = deps.dashboard ?? {};
   const app = Fastify({
@@ -87,6 +90,7 @@ export function createApi(deps: {
     erasureKey: deps.erasureKey,
     sessions: sessionStore(deps.cohorts.db, msToNumber(dashboard.sessionTtl ?? '8h')),
     temporalUiUrl: dashboard.temporalUiUrl,
+    schedules: deps.schedules,
   };
   app.register(sessionPlugin, { store: routeDeps.sessions, tokens: deps.tokens });
   registerDashboard(app);

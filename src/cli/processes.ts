@@ -13,6 +13,7 @@ import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { keyringFrom, loadSigningKeyFile } from '../governance/proof-keys';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
+import { scheduleControl } from '../temporal/schedule-control';
 import { ensureSchedules } from '../temporal/schedules';
 import { untilAvailable } from '../retry';
 import { installTemporalRuntime, metricsAddressOf } from '../worker/runtime';
@@ -70,6 +71,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       log,
       sourceDir: config.sourceDir,
       catalogDir: config.catalogDir,
+      calendar: config.calendar,
       destinations,
       notices: noticeChannels(config.approval),
       keyring,
@@ -135,7 +137,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     'search attributes and schedules',
     async () => {
       await ensureSearchAttributes(connection, config.temporal.namespace, log);
-      await ensureSchedules(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
+      await ensureSchedules(client, config.temporal.taskQueue, signer, config.calendar, config.rollback.watchWindow);
     },
     log,
   );
@@ -149,6 +151,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     destinations: () => destinations,
     auditCheckpoints,
     erasureKey,
+    schedules: scheduleControl({ client, db, calendar: config.calendar }),
     dashboard: {
       sessionTtl: config.dashboard.sessionTtl,
       temporalUiUrl: config.dashboard.temporalUiUrl,

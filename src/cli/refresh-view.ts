@@ -72,6 +72,11 @@ export function renderRefreshStatus(s: RefreshStatus, report: RunReport | undefi
     if (s.progress.note) lines.push(`  note: ${s.progress.note}`);
   }
   if (s.failure) lines.push(`  failed: ${s.failure}`);
+  if (s.slot) lines.push(`  scheduled slot: ${s.slot}`);
+  const freeze = s.freeze;
+  if (freeze && !freeze.clearedAt && freeze.policy === 'wait')
+    lines.push(`  frozen until ${freeze.until}: ${freeze.freezes.map((f) => `${f.name} (${f.reason})`).join('; ')}`);
+  if (s.skipped) lines.push(`  skipped: ${s.skipped}`);
   if (s.ingest) {
     const i = s.ingest;
     lines.push(

@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, isCancellation, setHandler, sleep } from '@temporalio/workflow';
 import { deliveries, proofChecks, stages } from './activities';
 import { ApprovalGate, type GateOutcome } from './approval-gate';
+import { judgeSlot, publishWindow } from './calendar-gates';
 import { inDependencyOrder } from './compute-order';
 import {
   approveSignal,
@@ -65,6 +66,12 @@ async function refresh(
     });
     return finish(state, { outcome: 'failed' });
   }
+  // A schedule's slot runs once, and only if it is still one of the cadence's business-day slots.
+  const slot = await judgeSlot(state, input);
+  if (slot.verdict !== 'run') {
+    state.status.skipped = slot.reason;
+    return finish(state, { outcome: 'skipped' });
+  }
   const busy = await claimTier(state, input);
   if (busy) {
     state.status.failure = busy;
@@ -97,6 +104,11 @@ async function refresh(
   const approval = await gate.wait(policy, snapshots, state.status.reports, ingest.sources);
   const { decision, heldBack } = approval;
   if (decision.kind !== 'approved') return finish(state, { outcome: decision.kind, decision, heldBack });
+  // Nothing publishes inside a freeze window: wait it out, or skip, by the freeze's policy.
+  if ((await publishWindow(state)) === 'skip') {
+    state.status.skipped = `approved, but not published: ${state.status.freeze!.freezes.map((f) => `${f.name} (${f.reason})`).join('; ')}`;
+    return finish(state, { outcome: 'skipped', decision, heldBack });
+  }
 
   const { published, delivered } = await publish(
     state,

@@ -116,6 +116,9 @@ export function fakeActivities(
     recordOutcome: async () => undefined,
     audit: async () => undefined,
     notifyApprovers: async () => undefined,
+    // No schedules file and no freezes: every slot runs, every publish goes ahead.
+    judgeScheduledSlot: async () => ({ verdict: 'run' as const, reason: 'no schedules file' }),
+    freezeAtPublish: async () => ({ kind: 'publish' as const }),
   };
   const impl: Activities = { ...plain, ...opts.overrides?.(plain) };
   const calls = Object.fromEntries(Object.keys(impl).map((name) => [name, []])) as unknown as Calls;

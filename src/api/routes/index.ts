@@ -34,6 +34,9 @@ import listDestinations from './runs/destinations';
 import reconcileCohort from './runs/reconcile';
 import runReport from './runs/report';
 import runTimeline from './runs/timeline';
+import declareFreeze from './schedules/freeze';
+import listSchedules from './schedules/list';
+import pauseSchedule from './schedules/pause';
 import health from './service/health';
 import metrics from './service/metrics';
 import serviceIndex from './service/index';
@@ -81,6 +84,9 @@ export const ROUTES: RouteModule[] = [
   decideRollback,
   eraseCustomer,
   issueProofs,
+  listSchedules,
+  pauseSchedule,
+  declareFreeze,
   signIn,
   currentSession,
   signOut,

@@ -8,7 +8,7 @@ import { Cadence, RefreshStatus, TierScope } from './refreshes';
 // Runs as lists and timelines: what the dashboard's run pages read, open to any viewer.
 
 const Stage = RefreshStatus.shape.stage;
-const Outcome = z.enum(['published', 'rejected', 'changes-requested', 'expired', 'failed']);
+const Outcome = z.enum(['published', 'rejected', 'changes-requested', 'expired', 'failed', 'skipped']);
 
 export const RunSummary = z
   .object({

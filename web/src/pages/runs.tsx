@@ -11,8 +11,8 @@ import { Badge, Loaded, PageTitle, TableBox } from '../ui';
 
 type Run = Answer<typeof listRefreshes>['runs'][number];
 
-const STAGES = ['ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done'];
-const OUTCOMES = ['published', 'rejected', 'changes-requested', 'expired', 'failed'];
+const STAGES = ['ingest', 'compute', 'baseline-test', 'awaiting-approval', 'frozen', 'publish', 'watching', 'done'];
+const OUTCOMES = ['published', 'rejected', 'changes-requested', 'expired', 'failed', 'skipped'];
 
 function Filters({ stage, outcome }: { stage: string; outcome: string }) {
   const apply = (next: { stage?: string; outcome?: string }) => navigate(`#/runs${query({ stage, outcome, ...next })}`);
