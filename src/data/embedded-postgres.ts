@@ -32,6 +32,11 @@ export interface EmbeddedPostgresOptions {
   /** Speed over durability (no fsync): throwaway test and bench databases. */
   throwaway?: boolean;
   /**
+   * With `throwaway`: keep synchronous commits, so a commit that returned survives the postmaster
+   * being killed (`pg_ctl stop -m immediate`); without fsync it still would not survive the machine.
+   */
+  commitsSurviveCrash?: boolean;
+  /**
    * When PostgreSQL ends, wait this long for another postmaster on the same folder (an operator's
    * `pg_ctl restart`) and keep that one instead of reporting the end; 0 or unset: report at once.
    */
@@ -78,7 +83,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     `unix_socket_directories=${socketDir}`,
     'unix_socket_permissions=0700',
     ...(options.throwaway
-      ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=200']
+      ? [
+          'fsync=off',
+          ...(options.commitsSurviveCrash ? [] : ['synchronous_commit=off']),
+          'full_page_writes=off',
+          'max_connections=200',
+        ]
       : []),
   ];
   const logFd = fs.openSync(options.logFile, 'a', 0o600);

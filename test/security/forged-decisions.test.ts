@@ -270,7 +270,7 @@ describe('forged decisions at the Temporal frontend', () => {
       expect(forgedDecision.code).not.toBe(0);
       // Refused whichever moment it lands in: before the gate, at it, or after the run ended invalid.
       expect(forgedDecision.out).toMatch(
-        /no proof that carol sent it|not awaiting approval|workflow execution already completed/,
+        /no proof that carol sent it|not awaiting approval|workflow execution already completed|aborted by closing workflow/,
       );
 
       const forgedStart = await temporalCli(

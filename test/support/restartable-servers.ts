@@ -44,6 +44,8 @@ export async function restartablePostgres(label: string): Promise<RestartablePos
     logFile: path.join(home, 'postgres.log'),
     port: await freePort(),
     throwaway: true,
+    // The drills stop PostgreSQL immediately: a commit that returned must still be there after.
+    commitsSurviveCrash: true,
     guard: watchdogGuard(watchdog),
     log: createLogger('warn'),
   };
