@@ -28,6 +28,10 @@ RUN npm ci --omit=dev \
 COPY tsconfig.json ./
 COPY src/ ./src/
 COPY catalog/ ./catalog/
+# When refreshes fire and on which business days: the API writes the schedules from these,
+# workers check slots and freezes against them.
+COPY schedules.yaml ./
+COPY calendars/ ./calendars/
 # The dashboard, built from web/ and committed: the API serves it at /.
 COPY web/build/ ./web/build/
 

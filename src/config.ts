@@ -101,6 +101,10 @@ const EnvSchema = z.object({
   APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK: flag,
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
+  /** The calendar-aware schedules and freeze windows (docs/calendars.md); relative to COHORTFLOW_HOME. */
+  COHORTFLOW_SCHEDULES_FILE: z.string().default('schedules.yaml'),
+  /** The business calendars, one <id>.yaml each; relative to COHORTFLOW_HOME. */
+  COHORTFLOW_CALENDARS_DIR: z.string().default('calendars'),
   /** YAML naming webhook, file and sql destinations (docs/destinations.md); unset: WEBHOOK_URL. */
   COHORTFLOW_DESTINATIONS_FILE: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
@@ -117,6 +121,8 @@ const EnvSchema = z.object({
   AUDIT_PUBLIC_KEY_FILES: csv.optional(),
   /** Where signed checkpoints of the audit log's head are appended, outside the database. */
   AUDIT_CHECKPOINT_FILE: z.string().optional(),
+  /** The key (32+ random bytes, base64, in a file) that hashes erased customers' identifiers; never stored in the database. */
+  ERASURE_KEY_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -182,6 +188,11 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
     rollback: { watchWindow: env.ROLLBACK_WATCH_WINDOW },
     sourceDir: path.resolve(home, env.COHORTFLOW_SOURCE_DIR ?? path.join(dataDir, 'sources')),
     catalogDir: path.resolve(home, env.COHORTFLOW_CATALOG_DIR ?? 'catalog'),
+    /** When refreshes fire (business days, time zones) and when nothing publishes (docs/calendars.md). */
+    calendar: {
+      schedulesFile: path.resolve(home, env.COHORTFLOW_SCHEDULES_FILE),
+      calendarsDir: path.resolve(home, env.COHORTFLOW_CALENDARS_DIR),
+    },
     destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE
       ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE)
       : undefined,
@@ -201,6 +212,10 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       signingKeyFile: path.resolve(home, env.AUDIT_SIGNING_KEY_FILE ?? path.join(dataDir, 'audit-signing-key.pem')),
       publicKeyFiles: (env.AUDIT_PUBLIC_KEY_FILES ?? []).map((f) => path.resolve(home, f)),
       checkpointFile: path.resolve(home, env.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    },
+    /** Erasure that stays erased (docs/privacy.md): the key file, outside the database. */
+    privacy: {
+      erasureKeyFile: path.resolve(home, env.ERASURE_KEY_FILE ?? path.join(dataDir, 'erasure-key')),
     },
     logLevel: env.LOG_LEVEL,
   };

@@ -12,6 +12,7 @@ import { migrate } from './data/migrate';
 import { demoTokens, demoWebhookSecret, ensureDemoSources } from './demo-setup';
 import { configuredDestinations } from './destinations/configured';
 import { configuredCheckpoints } from './governance/audit-checkpoints';
+import { loadErasureKey } from './privacy/erasure-key';
 import type { Destination } from './destinations/destination';
 import type { Logger } from './log';
 import { connectionOptions } from './temporal/connection';
@@ -22,6 +23,7 @@ import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
 import { isRunOpen } from './cli/processes';
 import { keyringEntryOf, keyringFrom, loadSigningKeyFile } from './governance/proof-keys';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
+import { scheduleControl } from './temporal/schedule-control';
 import { ensureSchedules } from './temporal/schedules';
 import { installTemporalRuntime, metricsAddressOf } from './worker/runtime';
 import { makeCurrent } from './worker/deployment';
@@ -93,6 +95,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     // Embedded mode keeps its audit signing key under the data folder, made on first start.
     const auditCheckpoints = configuredCheckpoints(config.audit, { generate: true });
     await auditCheckpoints.write(db);
+    // Like the audit key: embedded mode makes the erasure key on first start, 0600 under the data folder.
+    const erasureKey = loadErasureKey(config.privacy.erasureKeyFile, { generate: true });
 
     const defaultSources = path.join(config.dataDir, 'sources');
     if (config.sourceDir === defaultSources && (await ensureDemoSources(config.sourceDir))) {
@@ -151,6 +155,8 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
       log,
       destinations: () => destinations,
       auditCheckpoints,
+      erasureKey,
+      schedules: scheduleControl({ client, db, calendar: config.calendar }),
       dashboard: {
         sessionTtl: config.dashboard.sessionTtl,
         temporalUiUrl: config.dashboard.temporalUiUrl ?? uiUrl,
@@ -193,12 +199,14 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
         log,
         sourceDir: config.sourceDir,
         catalogDir: config.catalogDir,
+        calendar: config.calendar,
         destinations,
         notices: noticeChannels(config.approval),
         keyring,
         policy,
         isRunOpen: (id) => isRunOpen(client, id),
         auditCheckpoints,
+        erasureKey,
       },
     });
     stops.push(() => worker.stop());
@@ -207,7 +215,13 @@ export async function startSystem(config: Config, log: Logger, given?: ChildGuar
     // earlier build wait for a worker of that build (docs/upgrading.md).
     await makeCurrent(connection.workflowService, config.temporal.namespace, version, { log });
 
-    const schedules = await ensureSchedules(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
+    const schedules = await ensureSchedules(
+      client,
+      config.temporal.taskQueue,
+      signer,
+      config.calendar,
+      config.rollback.watchWindow,
+    );
     log.info({ schedules }, 'schedules up to date');
 
     // Tokens are secrets: the log says where they are, never what they are.

@@ -1,3 +1,4 @@
+import type { CalendarSettings } from '../calendar/installation';
 import type { Db } from '../data/db';
 import type { Keyring } from '../governance/proof-keys';
 import type { ApprovalPolicy } from '../shared';
@@ -5,6 +6,7 @@ import type { Destination } from '../destinations/destination';
 import type { OutboundHttp } from '../destinations/outbound-http';
 import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
+import type { ErasureKey } from '../privacy/erasure-key';
 import type { NoticeChannel } from '../notifications/approval-notices';
 
 /** What activities are given; tests pass a real Postgres and a local webhook receiver. */
@@ -26,4 +28,8 @@ export interface ActivityDeps {
   http?: OutboundHttp;
   /** Where activities that append to the audit log sign a checkpoint of its head afterwards. */
   auditCheckpoints?: AuditCheckpointStore;
+  /** Hashes identifiers to check against erased customers'; a process always has one (ERASURE_KEY_FILE). */
+  erasureKey?: ErasureKey;
+  /** The schedules file and calendars: slots judged and freezes honoured; absent, every slot runs and nothing freezes. */
+  calendar?: CalendarSettings;
 }

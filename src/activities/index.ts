@@ -1,4 +1,5 @@
 import { testAgainstBaselines } from './baseline';
+import { freezeAtPublish, judgeScheduledSlot } from './calendar';
 import { computeCohort, dropRunMeasures, materialiseRunMeasures, planCompute } from './compute';
 import type { ActivityDeps } from './deps';
 import { ingestSources } from './ingest';
@@ -44,6 +45,8 @@ export const createActivities = (deps: ActivityDeps) => ({
   verifyProof: (input: Input<typeof verifyProof>) => verifyProof(deps, input),
   verifyStart: (input: Input<typeof verifyStart>) => verifyStart(deps, input),
   approvalPolicy: (input: Input<typeof approvalPolicy>) => approvalPolicy(deps, input),
+  judgeScheduledSlot: (input: Input<typeof judgeScheduledSlot>) => judgeScheduledSlot(deps, input),
+  freezeAtPublish: (input: Input<typeof freezeAtPublish>) => freezeAtPublish(deps, input),
 });
 
 export type { ActivityDeps };

@@ -14,7 +14,7 @@ export async function ingestSources(deps: ActivityDeps, input: { runId: string }
   let chunks = 0;
   const summary = await sourcesChecked(() =>
     ingestAll(
-      { db: deps.db, log },
+      { db: deps.db, log, erasureKey: deps.erasureKey },
       {
         runId: input.runId,
         sourceDir: deps.sourceDir,

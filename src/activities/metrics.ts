@@ -20,6 +20,7 @@ export function countIngested(summary: IngestSummary): void {
     rows.add(s.stored, { source: s.source, result: 'stored' });
     rows.add(s.duplicates, { source: s.source, result: 'duplicate' });
     rows.add(s.quarantined, { source: s.source, result: 'quarantined' });
+    rows.add(s.erased, { source: s.source, result: 'erased' });
   }
 }
 

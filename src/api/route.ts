@@ -7,7 +7,9 @@ import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
 import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
+import type { ErasureKey } from '../privacy/erasure-key';
 import type { RefreshClient } from '../temporal/refresh-client';
+import type { ScheduleControl } from '../temporal/schedule-control';
 import { requireAnyRole } from './auth';
 import type { SessionStore } from './session/store';
 import type { RouteContract, RouteSchemas } from './schemas/contract';
@@ -60,10 +62,14 @@ export interface ApiDeps {
   destinations: () => Destination[];
   /** Signed checkpoints of the audit log: what /audit/verify checks against and /audit/checkpoints writes. */
   auditCheckpoints?: AuditCheckpointStore;
+  /** Hashes an erased customer's identifiers (ERASURE_KEY_FILE); without it erasure is refused. */
+  erasureKey?: ErasureKey;
   /** Dashboard sessions (sign-in, sign-out). */
   sessions: SessionStore;
   /** The Temporal Web UI, for links to runs; unset: none. */
   temporalUiUrl?: string;
+  /** The refresh schedules and freeze windows; unset: the schedule routes answer 409 not_configured. */
+  schedules?: ScheduleControl;
 }
 
 /** One route (or one family of identical routes), registered from its contract. */

@@ -8,6 +8,7 @@ import type { Destination } from '../destinations/destination';
 import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import type { RefreshClient } from '../temporal/refresh-client';
+import type { ScheduleControl } from '../temporal/schedule-control';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { StringValue } from '@temporalio/common';
 import { registerDashboard } from './dashboard/assets';
@@ -18,6 +19,7 @@ import { ROUTES } from './routes';
 import { unstorableText } from './text-guard';
 import { sessionPlugin } from './session/plugin';
 import { sessionStore } from './session/store';
+import type { ErasureKey } from '../privacy/erasure-key';
 
 export interface CohortDeps {
   db: Db;
@@ -61,6 +63,10 @@ export function createApi(deps: {
   /** Signed checkpoints of the audit log, written after every change made through the API. */
   auditCheckpoints?: AuditCheckpointStore;
   dashboard?: DashboardOptions;
+  /** Hashes an erased customer's identifiers so ingest refuses them; without it erasure is refused. */
+  erasureKey?: ErasureKey;
+  /** The refresh schedules (pause, resume, freeze, list); unset: those routes answer 409. */
+  schedules?: ScheduleControl;
 }): FastifyInstance {
   const dashboard = deps.dashboard ?? {};
   const app = Fastify({
@@ -81,8 +87,10 @@ export function createApi(deps: {
     log: deps.log,
     destinations: deps.destinations ?? (() => []),
     auditCheckpoints: deps.auditCheckpoints,
+    erasureKey: deps.erasureKey,
     sessions: sessionStore(deps.cohorts.db, msToNumber(dashboard.sessionTtl ?? '8h')),
     temporalUiUrl: dashboard.temporalUiUrl,
+    schedules: deps.schedules,
   };
   app.register(sessionPlugin, { store: routeDeps.sessions, tokens: deps.tokens });
   registerDashboard(app);

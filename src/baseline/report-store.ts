@@ -97,7 +97,8 @@ export async function runReport(db: Queryable, runId: string): Promise<RunReport
   return {
     runId,
     asOf: run.rows[0].as_of?.toISOString() ?? null,
-    sources: sources.rows.map((x) => x.report),
+    // Reports stored before erased rows were counted had none.
+    sources: sources.rows.map((x) => ({ ...x.report, erased: x.report.erased ?? 0 })),
     cohorts: [...(await storedCohortReports(db, runId)).values()],
   };
 }

@@ -5,9 +5,8 @@ import { migrate } from '../data/migrate';
 import { generateSources } from '../sources/generate';
 import { createLogger } from '../log';
 import { replayRun } from '../temporal/replay';
-import { SCHEDULES } from '../temporal/schedules';
 import { installTemporalRuntime } from '../worker/runtime';
-import { print, table, write } from './output';
+import { print } from './output';
 import { registerCohortCommands } from './cohorts';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
@@ -18,6 +17,7 @@ import { registerProofCommands } from './proofs';
 import { registerPublishCommands } from './publish';
 import { registerRefreshCommands } from './refresh';
 import { registerRunCommands } from './runs';
+import { registerScheduleCommands } from './schedules';
 import { withTemporal } from './temporal';
 
 const log = createLogger();
@@ -79,6 +79,7 @@ registerRefreshCommands(program);
 registerCohortCommands(program);
 registerGovernanceCommands(program);
 registerRunCommands(program);
+registerScheduleCommands(program);
 registerPrivacyCommands(program);
 registerRollbackCommands(program);
 registerPublishCommands(program);
@@ -126,44 +127,6 @@ program
       });
     },
   );
-
-const schedules = program.command('schedules').description('the refresh schedules (reads Temporal directly)');
-schedules
-  .command('list')
-  .description('both schedules with their next run times')
-  .option('--json', 'one JSON document')
-  .action(async (o: { json?: boolean }) => {
-    const described = await withTemporal(loadConfig(), (client) =>
-      Promise.all(
-        SCHEDULES.map(async (s) => {
-          const d = await client.schedule.getHandle(s.id).describe();
-          return {
-            id: s.id,
-            cadence: s.cadence,
-            tier: s.tier,
-            cron: s.cron,
-            paused: d.state.paused,
-            nextActionTimes: d.info.nextActionTimes.slice(0, 3),
-            recentActions: d.info.recentActions.length,
-          };
-        }),
-      ),
-    );
-    if (o.json) return print(described);
-    write(
-      table(
-        ['SCHEDULE', 'CADENCE', 'TIER', 'CRON (UTC)', 'STATE', 'NEXT RUNS'],
-        described.map((s) => [
-          s.id,
-          s.cadence,
-          s.tier,
-          s.cron,
-          s.paused ? 'paused' : 'active',
-          s.nextActionTimes.map((t) => t.toISOString()).join(', '),
-        ]),
-      ),
-    );
-  });
 
 program
   .command('replay <workflowId>')

@@ -7,11 +7,13 @@ import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
 import { configuredDestinations } from '../destinations/configured';
 import { configuredCheckpoints } from '../governance/audit-checkpoints';
+import { loadErasureKey } from '../privacy/erasure-key';
 import type { Logger } from '../log';
 import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { keyringFrom, loadSigningKeyFile } from '../governance/proof-keys';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
+import { scheduleControl } from '../temporal/schedule-control';
 import { ensureSchedules } from '../temporal/schedules';
 import { untilAvailable } from '../retry';
 import { installTemporalRuntime, metricsAddressOf } from '../worker/runtime';
@@ -45,6 +47,8 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   const keyring = keyringFrom(required(config.proofs.verifyKeys, 'DECISION_VERIFY_KEYS'));
   // A deployment is given its signing key (AUDIT_SIGNING_KEY_FILE): never made up by one process.
   const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
+  // Every worker and API process shares one erasure key (ERASURE_KEY_FILE): one of its own would match nothing.
+  const erasureKey = loadErasureKey(config.privacy.erasureKeyFile);
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
   const destinations = await configuredDestinations(config);
@@ -67,12 +71,14 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       log,
       sourceDir: config.sourceDir,
       catalogDir: config.catalogDir,
+      calendar: config.calendar,
       destinations,
       notices: noticeChannels(config.approval),
       keyring,
       policy: policyOf(config),
       isRunOpen: (id) => isRunOpen(client, id),
       auditCheckpoints,
+      erasureKey,
     },
   });
   const { version } = worker;
@@ -123,6 +129,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
   const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
+  const erasureKey = loadErasureKey(config.privacy.erasureKeyFile);
   const temporal = sharedTemporal(config);
   const connection = await untilAvailable(`Temporal at ${temporal.address}`, () => Connection.connect(temporal), log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -130,7 +137,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     'search attributes and schedules',
     async () => {
       await ensureSearchAttributes(connection, config.temporal.namespace, log);
-      await ensureSchedules(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
+      await ensureSchedules(client, config.temporal.taskQueue, signer, config.calendar, config.rollback.watchWindow);
     },
     log,
   );
@@ -143,6 +150,8 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
     log,
     destinations: () => destinations,
     auditCheckpoints,
+    erasureKey,
+    schedules: scheduleControl({ client, db, calendar: config.calendar }),
     dashboard: {
       sessionTtl: config.dashboard.sessionTtl,
       temporalUiUrl: config.dashboard.temporalUiUrl,

@@ -76,10 +76,15 @@ export function renderRefreshStatus(s: RefreshStatus, report: RunReport | undefi
     lines.push(`  failed${s.failedAt ? ` in ${s.failedAt}` : ''}: ${s.failure}`);
     lines.push(`  re-run it: cohortflow refresh rerun ${s.runId} (see "When a run fails" in the README)`);
   } else if (s.failure) lines.push(`  ${s.failure}`);
+  if (s.slot) lines.push(`  scheduled slot: ${s.slot}`);
+  const freeze = s.freeze;
+  if (freeze && !freeze.clearedAt && freeze.policy === 'wait')
+    lines.push(`  frozen until ${freeze.until}: ${freeze.freezes.map((f) => `${f.name} (${f.reason})`).join('; ')}`);
+  if (s.skipped) lines.push(`  skipped: ${s.skipped}`);
   if (s.ingest) {
     const i = s.ingest;
     lines.push(
-      `  ingest: ${i.filesRead} file(s) read, ${i.filesSkipped} skipped; ${count(i.rowsRead)} rows: ${count(i.stored)} stored, ${count(i.duplicates)} duplicate(s), ${count(i.quarantined)} quarantined`,
+      `  ingest: ${i.filesRead} file(s) read, ${i.filesSkipped} skipped; ${count(i.rowsRead)} rows: ${count(i.stored)} stored, ${count(i.duplicates)} duplicate(s), ${count(i.quarantined)} quarantined, ${count(i.erased)} erased`,
     );
   }
   const gate = s.pendingApproval;

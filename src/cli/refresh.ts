@@ -27,7 +27,7 @@ async function statusWithReport(id: string): Promise<{ status: RefreshStatus; re
 }
 
 /** Stages where a run waits for people or for time rather than working: `watch` stops there. */
-const SETTLED: ReadonlySet<RefreshStatus['stage']> = new Set(['awaiting-approval', 'watching', 'done']);
+const SETTLED: ReadonlySet<RefreshStatus['stage']> = new Set(['awaiting-approval', 'frozen', 'watching', 'done']);
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -43,7 +43,7 @@ export function renderRunReport(r: RunReport): string[] {
         .join('; ') || '-';
     lines.push(
       ...table(
-        ['SOURCE', 'KIND', 'VERDICT', 'READ', 'STORED', 'QUARANTINED', 'FLAGGED'],
+        ['SOURCE', 'KIND', 'VERDICT', 'READ', 'STORED', 'QUARANTINED', 'ERASED', 'FLAGGED'],
         r.sources.map((s) => [
           s.source,
           s.kind,
@@ -51,6 +51,7 @@ export function renderRunReport(r: RunReport): string[] {
           String(s.rowsRead),
           String(s.stored),
           String(s.quarantined),
+          String(s.erased),
           flagged(s.checks),
         ]),
       ).map((l) => `  ${l}`),

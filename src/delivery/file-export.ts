@@ -47,11 +47,12 @@ export async function exportCohortFiles(
   const dir = path.join(destination.folder, v.cohortId, `v${v.version}`);
   await fs.mkdir(dir, { recursive: true });
   const columns = ['customer_id', ...destination.fields.filter((f) => f !== 'customer_id')];
+  // Erased customers never appear, not even from a snapshot computed while their erasure ran.
   const full = (after: number) =>
     db.query<{ no: number; row: Record<string, unknown> }>(
       `SELECT c.customer_no AS no, ${addRowSql(destination.fields)} AS row
        FROM snapshot_chunks s CROSS JOIN LATERAL unnest(s.members) AS m (customer_no) JOIN customers c ON c.customer_no = m.customer_no
-       WHERE s.snapshot_id = $1 AND m.customer_no > $3 AND NOT EXISTS (SELECT 1 FROM delivery_suppressed x WHERE x.delivery_id = $2 AND x.customer_no = m.customer_no)
+       WHERE s.snapshot_id = $1 AND m.customer_no > $3 AND c.erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM delivery_suppressed x WHERE x.delivery_id = $2 AND x.customer_no = m.customer_no)
        ORDER BY m.customer_no LIMIT ${PAGE}`,
       [v.snapshotId, v.deliveryId, after],
     );

@@ -71,17 +71,22 @@ export async function planDelivery(
     `INSERT INTO delivery_suppressed (delivery_id, customer_no)
      SELECT $1, c.customer_no FROM snapshot_chunks s CROSS JOIN LATERAL unnest(s.members) AS m (customer_no)
      JOIN customers c ON c.customer_no = m.customer_no
-     WHERE s.snapshot_id = $2 AND NOT ${consentedSql('$3')}`,
+     WHERE s.snapshot_id = $2 AND c.erased_at IS NULL AND NOT ${consentedSql('$3')}`,
     [deliveryId, target.snapshotId, destination.purpose],
   );
   // desired: the version's members minus those held back; held: what the destination acknowledged.
+  // An erased customer is in neither, whatever a snapshot says (one computed while the erasure
+  // ran): no add or remove ever names them; the erasure sends its own remove (customers_erased_idx).
   const items = await tx.query(
-    `WITH desired AS (
+    `WITH erased AS (SELECT customer_no FROM customers WHERE erased_at IS NOT NULL),
+     desired AS (
        SELECT unnest(members) AS customer_no FROM snapshot_chunks WHERE snapshot_id = $2
-       EXCEPT SELECT customer_no FROM delivery_suppressed WHERE delivery_id = $1),
+       EXCEPT SELECT customer_no FROM delivery_suppressed WHERE delivery_id = $1
+       EXCEPT SELECT customer_no FROM erased),
      held AS (
        SELECT unnest(members) AS customer_no FROM snapshot_chunks WHERE snapshot_id = $3
-       EXCEPT SELECT customer_no FROM delivery_suppressed WHERE delivery_id = $4),
+       EXCEPT SELECT customer_no FROM delivery_suppressed WHERE delivery_id = $4
+       EXCEPT SELECT customer_no FROM erased),
      diff AS (
        SELECT 'add' AS kind, customer_no FROM (SELECT customer_no FROM desired EXCEPT SELECT customer_no FROM held) a
        UNION ALL

@@ -4,6 +4,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../data/db';
 import type { Logger } from '../log';
+import { ErasedIdentifierFilter } from '../privacy/erased-identifiers';
+import type { ErasureKey } from '../privacy/erasure-key';
 import { filesOf, loadSources, type SourceConfig } from '../sources/config';
 import type { Count, IngestCounts, IngestSummary, SourceReport } from '../shared';
 import { worstVerdict } from './verdicts';
@@ -21,10 +23,11 @@ async function hashFile(file: string): Promise<string> {
 /**
  * One ingest run over every configured source: CRM first (it links identities), then the
  * behavioural sources; new files only; then late identity links; then per-source quality
- * verdicts, stored with the counts so the next run's volume check has a history.
+ * verdicts, stored with the counts so the next run's volume check has a history. Rows naming an
+ * erased customer's identifier are refused on every path (files and query sources) and counted.
  */
 export async function ingestSources(
-  deps: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger; erasureKey?: ErasureKey },
   input: {
     runId: string;
     sourceDir: string;
@@ -43,6 +46,7 @@ export async function ingestSources(
   const beat = (source: string, file: string | undefined, rowsDone: number, chunk = false) =>
     input.heartbeat?.({ source, ...(file ? { file } : {}), rowsDone, chunk, files: { ...files } });
   const reports: SourceReport[] = [];
+  const erased = await ErasedIdentifierFilter.load(deps.db, deps.erasureKey);
   const observed = new Map<string, { nullKeys: number }>();
 
   for (const source of sources) {
@@ -55,6 +59,7 @@ export async function ingestSources(
       stored: 0,
       duplicates: 0,
       quarantined: 0,
+      erased: 0,
       verdict: 'pass',
       checks: [],
     };
@@ -63,6 +68,7 @@ export async function ingestSources(
       const counts = await ingestQuerySource(deps.db, {
         runId: input.runId,
         source,
+        erased,
         chunkRows: input.chunkRows,
         onChunk: (rowsDone) => beat(source.name, undefined, rowsDone, true),
       });
@@ -101,6 +107,7 @@ export async function ingestSources(
         file,
         name,
         sha256,
+        erased,
         chunkRows: input.chunkRows,
         onChunk: (rowsDone) => beat(source.name, name, rowsDone, true),
       });
@@ -132,6 +139,7 @@ export async function ingestSources(
     stored: sum('stored'),
     duplicates: sum('duplicates'),
     quarantined: sum('quarantined'),
+    erased: sum('erased'),
     lateAttributed,
     watermarks: Object.fromEntries(marks.rows.map((m) => [m.source, m.watermark.toISOString()])),
     sources: reports,
@@ -150,12 +158,18 @@ async function finishFile(
   progressKey = sha256,
 ): Promise<void> {
   const totals = await db.transaction(async (tx) => {
-    const p = await tx.query<{ rows_done: number; stored: number; duplicates: number; quarantined: number }>(
-      'DELETE FROM ingest_progress WHERE source = $1 AND file = $2 AND sha256 = $3 RETURNING rows_done, stored, duplicates, quarantined',
+    const p = await tx.query<{
+      rows_done: number;
+      stored: number;
+      duplicates: number;
+      quarantined: number;
+      erased: number;
+    }>(
+      'DELETE FROM ingest_progress WHERE source = $1 AND file = $2 AND sha256 = $3 RETURNING rows_done, stored, duplicates, quarantined, erased',
       [source.name, name, progressKey],
     );
-    const t = p.rows[0] ?? { rows_done: 0, stored: 0, duplicates: 0, quarantined: 0 };
-    const rowsRead = t.stored + t.duplicates + t.quarantined;
+    const t = p.rows[0] ?? { rows_done: 0, stored: 0, duplicates: 0, quarantined: 0, erased: 0 };
+    const rowsRead = t.stored + t.duplicates + t.quarantined + t.erased;
     await tx.query(
       'INSERT INTO ingested_files (source, file, sha256, run_id, rows_read) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
       [source.name, name, sha256, runId, rowsRead],
@@ -174,6 +188,7 @@ async function finishFile(
   report.stored += totals.stored;
   report.duplicates += totals.duplicates;
   report.quarantined += totals.quarantined;
+  report.erased += totals.erased;
 }
 
 const DAY_MS = 86_400_000;
@@ -222,9 +237,9 @@ async function judge(
   );
   report.verdict = worstVerdict(report.checks.map((c) => c.verdict));
   await db.query(
-    `INSERT INTO source_ingests (run_id, source, rows_read, stored, duplicates, quarantined, null_keys, newest_event, checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    `INSERT INTO source_ingests (run_id, source, rows_read, stored, duplicates, quarantined, null_keys, newest_event, checks, erased) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (run_id, source) DO UPDATE SET rows_read = EXCLUDED.rows_read, stored = EXCLUDED.stored, duplicates = EXCLUDED.duplicates,
-       quarantined = EXCLUDED.quarantined, null_keys = EXCLUDED.null_keys, newest_event = EXCLUDED.newest_event, checks = EXCLUDED.checks`,
+       quarantined = EXCLUDED.quarantined, erased = EXCLUDED.erased, null_keys = EXCLUDED.null_keys, newest_event = EXCLUDED.newest_event, checks = EXCLUDED.checks`,
     [
       runId,
       source.name,
@@ -235,6 +250,7 @@ async function judge(
       nullKeys,
       mark.rows[0]?.watermark ?? null,
       JSON.stringify(report.checks),
+      report.erased,
     ],
   );
 }

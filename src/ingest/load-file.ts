@@ -3,10 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../data/db';
+import type { ErasedIdentifierFilter } from '../privacy/erased-identifiers';
 import type { SourceConfig } from '../sources/config';
 import { mergeCrm, mergeEvents } from './merge';
 import { readRowBatches, type RawRow } from './read-rows';
-import { copyLine, STAGE_COLUMNS, STAGE_DDL, stageRow, type Staged } from './staging';
+import { copyLine, STAGE_COLUMNS, STAGE_DDL, stagedIdentifiers, stageRow, type Staged } from './staging';
 
 /** Rows per transaction: big enough for set-based merges, small enough to resume cheaply. */
 export const CHUNK_ROWS = 50_000;
@@ -18,6 +19,8 @@ export interface FileCounts {
   stored: number;
   duplicates: number;
   quarantined: number;
+  /** Rows naming an erased customer's identifier: refused, neither stored nor quarantined. */
+  erased: number;
   nullKeys: number;
   unattributed: number;
   newest: Date | null;
@@ -44,6 +47,7 @@ export async function loadFile(
     file: string;
     name: string;
     sha256: string;
+    erased: ErasedIdentifierFilter;
     onChunk?: (rowsDone: number) => void;
     chunkRows?: number;
   },
@@ -63,6 +67,7 @@ export async function loadRows(
     name: string;
     sha256: string;
     rows: (after: number) => AsyncIterable<RawRow[]>;
+    erased: ErasedIdentifierFilter;
     onChunk?: (rowsDone: number) => void;
     chunkRows?: number;
   },
@@ -78,6 +83,7 @@ export async function loadRows(
     stored: 0,
     duplicates: 0,
     quarantined: 0,
+    erased: 0,
     nullKeys: 0,
     unattributed: 0,
     newest: null,
@@ -113,7 +119,14 @@ export async function loadRows(
 
 async function commitChunk(
   db: Db,
-  input: { runId: string; source: SourceConfig; name: string; sha256: string; onChunk?: (rowsDone: number) => void },
+  input: {
+    runId: string;
+    source: SourceConfig;
+    name: string;
+    sha256: string;
+    erased: ErasedIdentifierFilter;
+    onChunk?: (rowsDone: number) => void;
+  },
   chunk: Chunk,
   totals: FileCounts,
 ): Promise<void> {
@@ -123,6 +136,8 @@ async function commitChunk(
     await tx.query('SET LOCAL synchronous_commit = off');
     // A chunk's sorts and aggregates fit in memory instead of spilling to disk.
     await tx.query(`SET LOCAL work_mem = '64MB'`);
+    // Before anything is stored: rows naming an erased customer's identifier go no further.
+    const erased = await input.erased.refuse(tx, chunk, stagedIdentifiers);
     await tx.query(STAGE_DDL[table]);
     await stage(tx, table, chunk.staged);
     await tx.query(`ANALYZE ${table}`); // real row counts: hash joins, not a nested loop per row
@@ -151,19 +166,21 @@ async function commitChunk(
         ],
       );
     }
-    const rowsRead = chunk.staged.length + chunk.bad.length;
+    const rowsRead = chunk.staged.length + chunk.bad.length + erased;
     await tx.query(
-      `INSERT INTO ingest_progress AS p (source, file, sha256, rows_done, stored, duplicates, quarantined) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO ingest_progress AS p (source, file, sha256, rows_done, stored, duplicates, quarantined, erased) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (source, file, sha256) DO UPDATE SET rows_done = EXCLUDED.rows_done, stored = p.stored + EXCLUDED.stored,
-         duplicates = p.duplicates + EXCLUDED.duplicates, quarantined = p.quarantined + EXCLUDED.quarantined, updated_at = now()`,
-      [input.source.name, input.name, input.sha256, chunk.lastLine, stored, duplicates, chunk.bad.length],
+         duplicates = p.duplicates + EXCLUDED.duplicates, quarantined = p.quarantined + EXCLUDED.quarantined,
+         erased = p.erased + EXCLUDED.erased, updated_at = now()`,
+      [input.source.name, input.name, input.sha256, chunk.lastLine, stored, duplicates, chunk.bad.length, erased],
     );
-    return { rowsRead, stored, duplicates, unattributed, newest };
+    return { rowsRead, stored, duplicates, unattributed, newest, erased };
   });
   totals.rowsRead += counts.rowsRead;
   totals.stored += counts.stored;
   totals.duplicates += counts.duplicates;
   totals.quarantined += chunk.bad.length;
+  totals.erased += counts.erased;
   totals.nullKeys += chunk.nullKeys;
   totals.unattributed += counts.unattributed;
   if (counts.newest && (!totals.newest || counts.newest > totals.newest)) totals.newest = counts.newest;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Db } from '../data/db';
+import type { ErasedIdentifierFilter } from '../privacy/erased-identifiers';
 import type { SourceConfig } from '../sources/config';
 import { loadRows, type FileCounts } from './load-file';
 import type { RawRow } from './read-rows';
@@ -26,6 +27,7 @@ export async function ingestQuerySource(
     runId: string;
     source: SourceConfig;
     env?: NodeJS.ProcessEnv;
+    erased: ErasedIdentifierFilter;
     onChunk?: (rowsDone: number) => void;
     chunkRows?: number;
   },
@@ -80,6 +82,7 @@ export async function ingestQuerySource(
       name: `query:${input.source.name}`,
       sha256: `after:${from}`,
       rows,
+      erased: input.erased,
       onChunk: input.onChunk,
       chunkRows: input.chunkRows,
     });

@@ -68,6 +68,21 @@ export const STAGE_DDL = {
     country text, lifecycle_stage text, signup_at timestamptz, consent_marketing boolean, updated_at timestamptz) ON COMMIT DROP`,
 } as const;
 
+/** The identifiers a staged row carries, by identity scheme: what ingest checks against erased customers. */
+export function stagedIdentifiers(s: Staged): Array<[scheme: string, value: string | null]> {
+  if (s.table === 'stage_crm')
+    return [
+      ['crm_id', s.row.crm_id],
+      ['email', s.row.email],
+      ['user_id', s.row.product_user_id],
+      ['billing_customer_id', s.row.billing_customer_id],
+    ];
+  return [
+    [s.row.id_scheme, s.row.id_value],
+    [s.row.alias_scheme ?? '', s.row.alias_value],
+  ];
+}
+
 const SCHEMAS = { product: ProductRow, crm: CrmRow, billing: BillingRow, support: SupportRow };
 const MONEY_EVENTS = new Set(['invoice_paid', 'payment_failed', 'refund']);
 

@@ -90,6 +90,7 @@ export function createApiMetrics(deps: { db: Db; refreshes: RefreshClient; log: 
             [{ source: t.source, result: 'stored' }, t.stored],
             [{ source: t.source, result: 'duplicate' }, t.duplicates],
             [{ source: t.source, result: 'quarantined' }, t.quarantined],
+            [{ source: t.source, result: 'erased' }, t.erased],
           ]),
         );
         setAll(

@@ -11,19 +11,26 @@ export async function runsByOutcome(db: Queryable): Promise<Array<{ outcome: str
 }
 
 /** Per source: every row read in every run, by what became of it; and the latest run's quarantine share. */
-export async function ingestTotals(
-  db: Queryable,
-): Promise<
-  Array<{ source: string; stored: number; duplicates: number; quarantined: number; lastQuarantineRatio: number }>
+export async function ingestTotals(db: Queryable): Promise<
+  Array<{
+    source: string;
+    stored: number;
+    duplicates: number;
+    quarantined: number;
+    erased: number;
+    lastQuarantineRatio: number;
+  }>
 > {
   const r = await db.query<{
     source: string;
     stored: number;
     duplicates: number;
     quarantined: number;
+    erased: number;
     last_ratio: number;
   }>(
     `SELECT source, sum(stored)::float8 AS stored, sum(duplicates)::float8 AS duplicates, sum(quarantined)::float8 AS quarantined,
+            sum(erased)::float8 AS erased,
             (array_agg(CASE WHEN rows_read > 0 THEN quarantined::float8 / rows_read ELSE 0 END ORDER BY at DESC))[1] AS last_ratio
      FROM source_ingests GROUP BY source`,
   );
@@ -32,6 +39,7 @@ export async function ingestTotals(
     stored: x.stored,
     duplicates: x.duplicates,
     quarantined: x.quarantined,
+    erased: x.erased,
     lastQuarantineRatio: x.last_ratio,
   }));
 }

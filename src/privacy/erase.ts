@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import { recountSnapshot } from '../cohorts/run-compute';
 import type { Db } from '../data/db';
 import { appendAudit } from '../data/audit';
+import { identifiersOf, lockForErasure, recordErased, type Identifier } from './erased-identifiers';
+import type { ErasureKey } from './erasure-key';
 
 export interface ErasureReport {
   customerId: string;
@@ -21,38 +23,52 @@ export const erasedSubject = (customerId: string) =>
   `sha256:${crypto.createHash('sha256').update(customerId).digest('hex')}`;
 
 // Personal data by table, deleted by customer id. customer_daily and crm_history are keyed by it;
-// events also keep rows not yet attributed, matched through the customer's identities.
+// events also keep rows not yet attributed, matched through the customer's identities and aliases.
 const DELETIONS: Array<[table: string, sql: string]> = [
   [
     'events',
-    'DELETE FROM events WHERE customer_id = $1 OR (customer_id IS NULL AND (identity_scheme, identity_value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1))',
+    `DELETE FROM events WHERE customer_id = $1 OR (customer_id IS NULL AND (identity_scheme, identity_value) IN (
+       SELECT scheme, external_id FROM identities WHERE customer_id = $1
+       UNION SELECT a.alias_scheme, a.alias_value FROM identity_aliases a JOIN identities i ON i.scheme = a.scheme AND i.external_id = a.value WHERE i.customer_id = $1))`,
   ],
   ['customer_daily', 'DELETE FROM customer_daily WHERE customer_id = $1'],
   ['crm_history', 'DELETE FROM crm_history WHERE customer_id = $1'],
   [
     'identity_aliases',
-    'DELETE FROM identity_aliases WHERE (scheme, value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1)',
+    `DELETE FROM identity_aliases WHERE (scheme, value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1)
+       OR (alias_scheme, alias_value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1)`,
   ],
   ['identities', 'DELETE FROM identities WHERE customer_id = $1'],
-  // A quarantined raw line may name the customer by id or by email, as a whole token (c1 is not c10).
+  // A quarantined raw line may name the customer by any identifier they had, as a whole token (c1
+  // is not c10); emails in any case.
   ['quarantine', 'DELETE FROM quarantine WHERE raw ~ $1 OR ($2::text IS NOT NULL AND raw ~* $2)'],
 ];
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** A POSIX regex matching the value as a whole token in a raw CSV or JSON line. */
-const tokenPattern = (value: string) => `(^|[^A-Za-z0-9_.@+-])${escapeRegex(value)}([^A-Za-z0-9_.@+-]|$)`;
+/** A POSIX regex matching any of the values as a whole token in a raw CSV or JSON line; null for none. */
+const tokenPattern = (values: string[]) =>
+  values.length === 0 ? null : `(^|[^A-Za-z0-9_.@+-])(${values.map(escapeRegex).join('|')})([^A-Za-z0-9_.@+-]|$)`;
+
+/** The quarantine sweep's two patterns: emails match in any case, every other identifier exactly. */
+const quarantinePatterns = (ids: Identifier[]) => [
+  tokenPattern([...new Set(ids.filter((i) => i.scheme !== 'email').map((i) => i.value))]),
+  tokenPattern([...new Set(ids.filter((i) => i.scheme === 'email').map((i) => i.value))]),
+];
 
 /**
- * Erases one customer in one transaction: personal data deleted, the customer removed from every
- * stored snapshot (sizes and content hashes recomputed, so counts and hashes stay true), a
- * tombstone left, and the published cohorts that held them listed for remove deliveries. The
- * audit row names the customer only by a hash. Erasing twice changes nothing.
+ * Erases one customer in one transaction: every identifier they had kept as a keyed hash that
+ * ingest and delivery refuse from now on, personal data deleted (quarantined lines naming any of
+ * those identifiers too), the customer removed from every stored snapshot (sizes and content
+ * hashes recomputed, so counts and hashes stay true), a tombstone left, and the published cohorts
+ * that held them listed for remove deliveries. The audit row names the customer only by a hash.
+ * Erasing twice changes nothing.
  */
 export async function eraseCustomerData(
-  db: Db,
+  deps: { db: Db; erasureKey: ErasureKey },
   input: { customerId: string; requestedBy: string; reason: string },
 ): Promise<ErasureReport> {
-  return db.transaction(async (tx) => {
+  return deps.db.transaction(async (tx) => {
+    await lockForErasure(tx);
     const done = await tx.query<{ erased_at: Date; rows_deleted: Record<string, number>; snapshots: number }>(
       'SELECT erased_at, rows_deleted, snapshots FROM erasures WHERE customer_id = $1',
       [input.customerId],
@@ -65,6 +81,9 @@ export async function eraseCustomerData(
     );
     const customer = found.rows[0];
     if (!customer) throw new UnknownCustomer(`no customer ${input.customerId}; nothing was erased`);
+    // Gathered before the deletions below take the links away.
+    const identifiers = await identifiersOf(tx, input.customerId);
+    await recordErased(tx, deps.erasureKey, identifiers);
 
     // Published cohorts holding the customer now: their destinations need a remove.
     await tx.query(
@@ -83,10 +102,7 @@ export async function eraseCustomerData(
     );
     const rowsDeleted: Record<string, number> = {};
     for (const [table, sql] of DELETIONS) {
-      const params =
-        table === 'quarantine'
-          ? [tokenPattern(input.customerId), customer.email ? tokenPattern(customer.email) : null]
-          : [input.customerId];
+      const params = table === 'quarantine' ? quarantinePatterns(identifiers) : [input.customerId];
       rowsDeleted[table] = (await tx.query(sql, params)).rowCount ?? 0;
     }
     const touched = await tx.query<{ snapshot_id: string }>('SELECT snapshot_id FROM erased_from ORDER BY snapshot_id');

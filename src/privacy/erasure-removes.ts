@@ -6,6 +6,7 @@ import { defaultOutboundHttp, type OutboundHttp } from '../destinations/outbound
 import { sendSignedWebhook } from '../destinations/webhook';
 import type { Logger } from '../log';
 import { eraseCustomerData, erasedSubject, removalsOf, type ErasureReport } from './erase';
+import type { ErasureKey } from './erasure-key';
 
 /** Stable per (customer, cohort, destination): a re-sent remove carries the same webhook-id. */
 const removeIdOf = (customerId: string, cohortId: string, destination: string) =>
@@ -18,10 +19,10 @@ const removeIdOf = (customerId: string, cohortId: string, destination: string) =
  * running the erasure again retries it and changes nothing else.
  */
 export async function eraseCustomer(
-  deps: { db: Db; log: Logger; destinations: Destination[]; http?: OutboundHttp },
+  deps: { db: Db; log: Logger; destinations: Destination[]; http?: OutboundHttp; erasureKey: ErasureKey },
   input: { customerId: string; requestedBy: string; reason: string },
 ): Promise<ErasureReport> {
-  const erased = await eraseCustomerData(deps.db, input);
+  const erased = await eraseCustomerData(deps, input);
   const log = deps.log.child({ subject: erasedSubject(input.customerId) });
   for (const removal of erased.removals.filter((r) => !r.delivered)) {
     const destination = deps.destinations.find((d) => d.name === removal.destination);

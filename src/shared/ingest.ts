@@ -1,7 +1,7 @@
 // What an ingest reports: counts that always add up, and per-source verdicts.
 import type { CheckResult, Verdict } from './checks';
 
-/** Always adds up: rowsRead = stored + duplicates + quarantined. */
+/** Always adds up: rowsRead = stored + duplicates + quarantined + erased. */
 export interface IngestCounts {
   filesRead: number;
   filesSkipped: number;
@@ -9,6 +9,8 @@ export interface IngestCounts {
   stored: number;
   duplicates: number;
   quarantined: number;
+  /** Rows refused because they name an identifier of an erased customer: dropped, not stored, not quarantined. */
+  erased: number;
 }
 
 export interface SourceReport extends IngestCounts {

@@ -50,14 +50,47 @@ export interface SnapshotRef {
 }
 
 export type RefreshStage =
-  'queued' | 'ingest' | 'compute' | 'baseline-test' | 'awaiting-approval' | 'publish' | 'watching' | 'done';
+  'queued' | 'ingest' | 'compute' | 'baseline-test' | 'awaiting-approval' | 'frozen' | 'publish' | 'watching' | 'done';
 
 /**
  * How a run ended. A published run whose cohorts were rolled back in its watch window reads
  * `rolled-back` (all of them) or `partly-rolled-back` in its status and search attribute.
  */
 export type RefreshOutcomeKind =
-  'published' | 'rolled-back' | 'partly-rolled-back' | 'rejected' | 'changes-requested' | 'expired' | 'failed';
+  'published' | 'rolled-back' | 'partly-rolled-back' | 'rejected' | 'changes-requested' | 'expired' | 'failed' | 'skipped';
+
+/** A freeze window in force when the run reached publish (instants, ISO). */
+export interface FreezeInForce {
+  name: string;
+  reason: string;
+  onPublish: 'wait' | 'skip';
+  start: string;
+  end: string;
+}
+
+/** What a run that reached publish does about the freeze windows in force then. */
+export type PublishWindow =
+  | { kind: 'publish' }
+  | { kind: 'wait'; until: string; freezes: FreezeInForce[] }
+  | { kind: 'skip'; freezes: FreezeInForce[] };
+
+/** Whether a run a schedule started for a slot goes ahead (docs/calendars.md, catch-up). */
+export interface SlotJudgement {
+  verdict: 'run' | 'already-ran' | 'superseded' | 'not-a-slot' | 'unknown-schedule';
+  /** When it runs: the slot it runs for (a catch-up runs for the latest missed slot). */
+  slot?: string;
+  reason: string;
+}
+
+/** A run held at publish by a freeze: which freezes, until when, by which policy. */
+export interface FreezeStatus {
+  policy: 'wait' | 'skip';
+  freezes: FreezeInForce[];
+  /** When waiting: the first instant no freeze is in force. */
+  until?: string;
+  /** When the wait ended and publish went ahead. */
+  clearedAt?: string;
+}
 
 export interface RefreshStatus {
   runId: string;
@@ -86,6 +119,12 @@ export interface RefreshStatus {
   failure?: string;
   /** The stage the run failed in: where `cohortflow refresh rerun` starts again by default. */
   failedAt?: RefreshStage;
+  /** A scheduled run: the slot it was started for. */
+  slot?: string;
+  /** Why the run ended without refreshing or publishing (outcome skipped): a slot not to run, or a freeze. */
+  skipped?: string;
+  /** A freeze that held (or skipped) the run at publish. */
+  freeze?: FreezeStatus;
   /** After publish: how long rollbacks are taken. */
   watch?: WatchWindowStatus;
   /**

@@ -1,34 +1,47 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
+import { describeCadence, fireTimes } from '../calendar/cadence';
+import { type CalendarInstallation, type CalendarSettings, loadInstallation } from '../calendar/installation';
+import type { RefreshSchedule } from '../calendar/schedules-file';
+import { explicitScheduleSpec } from '../calendar/schedule-spec';
+import { describeInstant } from '../calendar/zoned-time';
 import type { SigningKey } from '../governance/proof-keys';
 import type { RefreshInput } from '../shared';
 import { signedScheduledStart } from './signed-messages';
 import { Cadence, CohortTier } from '../workflows/search-attributes';
 
-/** Tactical cohorts monthly, strategic ones quarterly; 06:00 UTC on the 1st. */
-export const SCHEDULES = [
-  {
-    id: 'cohortflow-monthly',
-    cadence: 'monthly',
-    tier: 'tactical',
-    cron: '0 6 1 * *',
-    rationale: 'monthly refresh of tactical cohorts',
-  },
-  {
-    id: 'cohortflow-quarterly',
-    cadence: 'quarterly',
-    tier: 'strategic',
-    cron: '0 6 1 1,4,7,10 *',
-    rationale: 'quarterly refresh of strategic cohorts',
-  },
-] as const;
+// Temporal schedules cannot say "the first business day": each schedule's spec lists its exact
+// fire times for the next year, computed from the business calendar and the zone's rules, and is
+// rewritten at every start of the API (docs/calendars.md compares the designs).
+
+/** Fire times written ahead into each schedule's spec. */
+const AHEAD_PERIODS = { month: 12, quarter: 4 } as const;
+
+/**
+ * How long after a missed fire time Temporal still starts it on recovery: a little more than one
+ * period, so the latest missed slot is always started; the run's slot check turns several
+ * catch-up starts into one run of the latest slot.
+ */
+const CATCHUP_WINDOW = { month: '35 days', quarter: '95 days' } as const;
+
+/** The workflow id a schedule's runs share as a prefix; Temporal appends each slot's time. */
+export const scheduleWorkflowId = (s: Pick<RefreshSchedule, 'cadence'>) => `refresh-${s.cadence}`;
+
+/** The schedule's next fire times after `now`, as many as its spec lists. */
+export function plannedFireTimes(s: RefreshSchedule, installation: CalendarInstallation, now: Date): Date[] {
+  const calendar = installation.calendars.get(s.when.calendar)!;
+  return fireTimes(s.when, calendar, now, AHEAD_PERIODS[s.when.every]);
+}
 
 function scheduleOptions(
-  s: (typeof SCHEDULES)[number],
+  s: RefreshSchedule,
+  installation: CalendarInstallation,
+  now: Date,
   taskQueue: string,
   signer: SigningKey,
   watchWindow?: RefreshInput['watchWindow'],
 ): ScheduleOptions {
-  const workflowId = `refresh-${s.cadence}`;
+  const workflowId = scheduleWorkflowId(s);
+  const calendar = installation.calendars.get(s.when.calendar)!;
   // The schedule's identity is proven by a key only the server holds; the policy is the worker's.
   const input = signedScheduledStart(signer, workflowId, {
     cadence: s.cadence,
@@ -37,9 +50,10 @@ function scheduleOptions(
     rationale: s.rationale,
     ...(watchWindow ? { watchWindow } : {}),
   });
+  const zone = s.when.timeZone ?? calendar.timeZone;
   return {
     scheduleId: s.id,
-    spec: { cronExpressions: [s.cron] },
+    spec: explicitScheduleSpec(plannedFireTimes(s, installation, now), (t) => describeInstant(t, zone)),
     action: {
       type: 'startWorkflow',
       workflowType: 'refreshCycle',
@@ -53,23 +67,29 @@ function scheduleOptions(
         { key: CohortTier, value: s.tier },
       ],
     },
-    // A refresh still waiting for approval when the next one is due: skip, never pile up.
-    policies: { overlap: 'SKIP', catchupWindow: '1 day' },
-    memo: { description: s.rationale },
+    // A refresh still open (awaiting approval, frozen, watching) when the next slot is due: skip,
+    // never pile up.
+    policies: { overlap: 'SKIP', catchupWindow: CATCHUP_WINDOW[s.when.every] },
+    memo: { description: `${s.rationale}: ${describeCadence(s.when, calendar)}` },
   };
 }
 
-/** Creates the schedules, or brings existing ones up to date: safe to call at every start. */
-/** `watchWindow` unset: the workflow's default (7d). */
+/**
+ * Creates the schedules of the schedules file, or brings existing ones up to date (spec, action,
+ * policies; a pause and its note stay): safe to call at every start. Returns their ids.
+ */
 export async function ensureSchedules(
   client: Client,
   taskQueue: string,
   signer: SigningKey,
+  settings: CalendarSettings,
   watchWindow?: RefreshInput['watchWindow'],
+  now = new Date(),
 ): Promise<string[]> {
+  const installation = await loadInstallation(settings, now);
   const ids: string[] = [];
-  for (const s of SCHEDULES) {
-    const options = scheduleOptions(s, taskQueue, signer, watchWindow);
+  for (const s of installation.schedules) {
+    const options = scheduleOptions(s, installation, now, taskQueue, signer, watchWindow);
     try {
       await client.schedule.create(options);
     } catch (err) {

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { deliveries, proofChecks, stages } from './activities';
 import { ApprovalGate, type GateOutcome } from './approval-gate';
+import { judgeSlot, publishWindow } from './calendar-gates';
 import { inDependencyOrder } from './compute-order';
 import {
   approveSignal,
@@ -95,6 +96,12 @@ async function refresh(
     });
     return finish(state, { outcome: 'failed' });
   }
+  // A schedule's slot runs once, and only if it is still one of the cadence's business-day slots.
+  const slot = await judgeSlot(state, input);
+  if (slot.verdict !== 'run') {
+    state.status.skipped = slot.reason;
+    return finish(state, { outcome: 'skipped' });
+  }
   const busy = await claimTier(state, input);
   if (busy) {
     state.fail(busy);
@@ -128,6 +135,11 @@ async function refresh(
   const approval = await gate.wait(policy, snapshots, state.status.reports, ingest.sources);
   const { decision, heldBack } = approval;
   if (decision.kind !== 'approved') return finish(state, { outcome: decision.kind, decision, heldBack });
+  // Nothing publishes inside a freeze window: wait it out, or skip, by the freeze's policy.
+  if ((await publishWindow(state)) === 'skip') {
+    state.status.skipped = `approved, but not published: ${state.status.freeze!.freezes.map((f) => `${f.name} (${f.reason})`).join('; ')}`;
+    return finish(state, { outcome: 'skipped', decision, heldBack });
+  }
 
   const { published, delivered } = await publish(
     state,
@@ -220,8 +232,9 @@ const countsOf = ({
   stored,
   duplicates,
   quarantined,
+  erased,
   lateAttributed,
-}: IngestSummary) => ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, lateAttributed });
+}: IngestSummary) => ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, erased, lateAttributed });
 
 function failedQuality(sources: SourceReport[]): { sources: string[]; reason: string } | undefined {
   const failed = sources.filter((s) => s.verdict === 'fail');

@@ -167,7 +167,7 @@ describe('errors that say where the CLI looked', () => {
 
   it('names the Temporal address and TEMPORAL_ADDRESS for the commands that read Temporal', async () => {
     const port = await closedPort();
-    const { code, stderr } = await cli(['schedules', 'list'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    const { code, stderr } = await cli(['replay', 'refresh-x'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(from TEMPORAL_ADDRESS\\)`));
   });

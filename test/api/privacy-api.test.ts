@@ -53,6 +53,30 @@ describe('POST /privacy/erasures', () => {
     });
   });
 
+  it('refuses to erase without an erasure key, since nothing could keep the customer out, and erases nothing', async () => {
+    const keyless = await testApi(
+      { db: test.db, catalogDir: '/nonexistent' },
+      { [TOKENS.admin]: { user: 'priya', roles: ['admin'] } },
+      [],
+      undefined,
+      undefined,
+      'none',
+    );
+    try {
+      expect(
+        await keyless.call('POST', '/privacy/erasures', TOKENS.admin, { customerId: 'c-77', reason: 'request #4' }),
+      ).toMatchObject({
+        status: 409,
+        body: { message: 'this API process has no erasure key (ERASURE_KEY_FILE); nothing was erased' },
+      });
+      expect((await test.db.query("SELECT erased_at FROM customers WHERE customer_id = 'c-77'")).rows).toEqual([
+        { erased_at: null },
+      ]);
+    } finally {
+      await keyless.close();
+    }
+  });
+
   it('erases the customer as the admin who asked, and reports what it did', async () => {
     const { status, body } = await erase({ customerId: 'c-77', reason: 'request #3' });
     expect(status).toBe(200);
@@ -60,5 +84,9 @@ describe('POST /privacy/erasures', () => {
     expect((await test.db.query("SELECT requested_by FROM erasures WHERE customer_id = 'c-77'")).rows).toEqual([
       { requested_by: 'priya' },
     ]);
+    // Their id, kept only as a keyed hash that ingest refuses.
+    const hashes = await test.db.query<{ hash: string }>('SELECT hash FROM erased_identifiers');
+    expect(hashes.rows).toHaveLength(1);
+    expect(hashes.rows[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -20,6 +20,7 @@ const SOURCES: SourceReport[] = [
     stored: 10,
     duplicates: 0,
     quarantined: 0,
+    erased: 0,
     checks: [],
   },
   {
@@ -32,6 +33,7 @@ const SOURCES: SourceReport[] = [
     stored: 9,
     duplicates: 0,
     quarantined: 1,
+    erased: 0,
     checks: [
       {
         name: 'quarantine_rate',

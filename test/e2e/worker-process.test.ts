@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { generateAuditKey } from '../../src/governance/audit-keys';
+import { loadErasureKey } from '../../src/privacy/erasure-key';
 import { generateSigningKeyPem, publicKeyText, signingKeyFrom } from '../../src/governance/proof-keys';
 import { restartablePostgres, restartableTemporal } from '../support/restartable-servers';
 import { eventually } from '../support/system';
@@ -25,6 +26,7 @@ describe('cohortflow worker started before PostgreSQL and Temporal', () => {
     const signer = signingKeyFrom(generateSigningKeyPem());
     const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-worker-keys-'));
     generateAuditKey(path.join(keys, 'audit-signing-key.pem'));
+    loadErasureKey(path.join(keys, 'erasure-key'), { generate: true });
     const taskQueue = `worker-process-${crypto.randomBytes(4).toString('hex')}`;
     let output = '';
     let worker: ChildProcess | undefined;
@@ -41,6 +43,7 @@ describe('cohortflow worker started before PostgreSQL and Temporal', () => {
           DECISION_VERIFY_KEYS: JSON.stringify({ [signer.kid]: { publicKey: publicKeyText(signer.publicKey) } }),
           AUDIT_SIGNING_KEY_FILE: path.join(keys, 'audit-signing-key.pem'),
           AUDIT_CHECKPOINT_FILE: path.join(keys, 'audit-checkpoints.jsonl'),
+          ERASURE_KEY_FILE: path.join(keys, 'erasure-key'),
           LOG_LEVEL: 'info',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

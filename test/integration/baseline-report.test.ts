@@ -41,6 +41,7 @@ const CRM_REPORT: SourceReport = {
   stored: 190,
   duplicates: 0,
   quarantined: 10,
+  erased: 0,
   checks: [
     {
       name: 'quarantine_rate',

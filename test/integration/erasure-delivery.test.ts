@@ -9,12 +9,14 @@ import type { Destination } from '../../src/destinations/destination';
 import { createLogger } from '../../src/log';
 import { eraseCustomer } from '../../src/privacy/erasure-removes';
 import { addCustomer } from '../support/cohort-data';
+import { testErasureKey } from '../support/erasure-key';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { startDeliveryReceiver } from '../support/delivery-receiver';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
 
 const SECRET = `whsec_${crypto.randomBytes(24).toString('base64')}`;
 const log = createLogger('silent');
+const erasureKey = testErasureKey();
 let test: TestDatabase;
 let folder: string;
 let receiver: Awaited<ReturnType<typeof startDeliveryReceiver>>;
@@ -91,7 +93,7 @@ describe('erasing a customer the destinations hold', () => {
     expect(await exported()).toContain('c002');
     expect(receiver.removes()).toEqual(['c001']); // v2: c001 left the cohort
     const report = await eraseCustomer(
-      { db: test.db, log, destinations },
+      { db: test.db, log, destinations, erasureKey },
       { customerId: 'c002', requestedBy: 'priya', reason: 'request #9' },
     );
     expect(report.removals).toEqual([
@@ -125,7 +127,7 @@ describe('erasing a customer the destinations hold', () => {
 
   it('sends nothing again when the erasure is repeated', async () => {
     const again = await eraseCustomer(
-      { db: test.db, log, destinations },
+      { db: test.db, log, destinations, erasureKey },
       { customerId: 'c002', requestedBy: 'priya', reason: 'duplicate' },
     );
     expect(again.alreadyErased).toBe(true);

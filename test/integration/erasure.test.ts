@@ -3,9 +3,11 @@ import { eraseCustomerData as eraseCustomer, erasedSubject, UnknownCustomer } fr
 import { verifyAuditChain } from '../../src/governance/audit-chain';
 import { addCustomer, addEvent, rebuildRollups } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
+import { testErasureKey } from '../support/erasure-key';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
 
 let test: TestDatabase;
+const erasureKey = testErasureKey();
 const members = customerIds('c', 1, 12); // c001 … c012; c001 is erased, c010 must stay untouched
 let old: string;
 let current: string;
@@ -73,11 +75,14 @@ describe('erasing a customer', () => {
         )
       ).rows.map((r) => [r.snapshot_id, r]),
     );
-    const report = await eraseCustomer(test.db, {
-      customerId: 'c001',
-      requestedBy: 'priya',
-      reason: 'GDPR art. 17 request #4411',
-    });
+    const report = await eraseCustomer(
+      { db: test.db, erasureKey },
+      {
+        customerId: 'c001',
+        requestedBy: 'priya',
+        reason: 'GDPR art. 17 request #4411',
+      },
+    );
     expect(report).toMatchObject({ customerId: 'c001', alreadyErased: false, snapshots: 2, removals: [] }); // no destination holds them yet (see erasure-delivery)
     expect(report.rowsDeleted).toMatchObject({
       events: 1,
@@ -146,18 +151,21 @@ describe('erasing a customer', () => {
   });
 
   it('changes nothing when the same customer is erased again, and says so', async () => {
-    const again = await eraseCustomer(test.db, {
-      customerId: 'c001',
-      requestedBy: 'priya',
-      reason: 'duplicate request',
-    });
+    const again = await eraseCustomer(
+      { db: test.db, erasureKey },
+      {
+        customerId: 'c001',
+        requestedBy: 'priya',
+        reason: 'duplicate request',
+      },
+    );
     expect(again).toMatchObject({ alreadyErased: true, snapshots: 2 });
     expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'privacy.erased'", [])).toBe(1);
   });
 
   it('refuses an unknown customer without changing anything', async () => {
     await expect(
-      eraseCustomer(test.db, { customerId: 'nobody', requestedBy: 'priya', reason: 'typo' }),
+      eraseCustomer({ db: test.db, erasureKey }, { customerId: 'nobody', requestedBy: 'priya', reason: 'typo' }),
     ).rejects.toThrow(new UnknownCustomer('no customer nobody; nothing was erased'));
   });
 });

@@ -35,7 +35,7 @@ describe('ingest of the four source kinds', () => {
     ...extra,
   });
 
-  it('accounts for every row: read = stored + duplicates + quarantined, per source and in total', async () => {
+  it('accounts for every row: read = stored + duplicates + quarantined + erased, per source and in total', async () => {
     write(
       'crm-0001.ndjson',
       lines([
@@ -50,8 +50,8 @@ describe('ingest of the four source kinds', () => {
       'event_id,user_id,anonymous_id,type,timestamp,properties\np1,u1,,login,2026-11-20T10:00:00Z,\np1,u1,,login,2026-11-20T10:00:00Z,\np2,u1,,Login!,2026-11-20T10:00:00Z,\np3,u1,,login,2026-11-20T10:00:00Z\n',
     );
     const s = await ingest();
-    expect(s.rowsRead).toBe(s.stored + s.duplicates + s.quarantined);
-    for (const r of s.sources) expect(r.rowsRead).toBe(r.stored + r.duplicates + r.quarantined);
+    expect(s.rowsRead).toBe(s.stored + s.duplicates + s.quarantined + s.erased);
+    for (const r of s.sources) expect(r.rowsRead).toBe(r.stored + r.duplicates + r.quarantined + r.erased);
     expect(s.sources.find((r) => r.source === 'crm')).toMatchObject({ rowsRead: 4, stored: 2, quarantined: 2 });
     expect(s.sources.find((r) => r.source === 'product')).toMatchObject({
       rowsRead: 4,

@@ -7,6 +7,7 @@ import type { Destination } from '../../src/destinations/destination';
 import { createLogger } from '../../src/log';
 import { generateSigningKeyPem, signingKeyFrom } from '../../src/governance/proof-keys';
 import { RefreshClient } from '../../src/temporal/refresh-client';
+import { testErasureKey } from './erasure-key';
 
 const TEST_API_SIGNER = signingKeyFrom(generateSigningKeyPem());
 
@@ -36,6 +37,8 @@ export async function testApi(
   destinations: Destination[] = [],
   beforeReady?: (app: FastifyInstance) => void,
   dashboard?: DashboardOptions,
+  /** 'none': an API process configured without an erasure key. */
+  erasureKey: 'none' | 'given' = 'given',
 ): Promise<TestApi> {
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
   const app = createApi({
@@ -45,6 +48,7 @@ export async function testApi(
     log: createLogger('silent'),
     destinations: () => destinations,
     dashboard,
+    ...(erasureKey === 'given' ? { erasureKey: testErasureKey() } : {}),
   });
   beforeReady?.(app);
   await app.ready();

@@ -66,6 +66,7 @@ export function fakeActivities(
       stored: 3,
       duplicates: 0,
       quarantined: 0,
+      erased: 0,
       lateAttributed: 0,
       watermarks: {},
       sources: [],
@@ -130,6 +131,9 @@ export function fakeActivities(
     recordOutcome: async () => undefined,
     audit: async () => undefined,
     notifyApprovers: async () => undefined,
+    // No schedules file and no freezes: every slot runs, every publish goes ahead.
+    judgeScheduledSlot: async () => ({ verdict: 'run' as const, reason: 'no schedules file' }),
+    freezeAtPublish: async () => ({ kind: 'publish' as const }),
   };
   const impl: Activities = { ...plain, ...opts.overrides?.(plain) };
   const calls = Object.fromEntries(Object.keys(impl).map((name) => [name, []])) as unknown as Calls;

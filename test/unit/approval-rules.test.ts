@@ -43,6 +43,7 @@ const source = (verdict: Verdict): SourceReport => ({
   stored: 1,
   duplicates: 0,
   quarantined: 0,
+  erased: 0,
 });
 const AT = '2026-11-23T10:00:00.000Z';
 

@@ -30,6 +30,7 @@ describe('loading the configuration', () => {
       approval: { approvers: [], deadline: '72h' },
       sourceDir: '/srv/cohortflow/.data/sources',
       catalogDir: '/srv/cohortflow/catalog',
+      calendar: { schedulesFile: '/srv/cohortflow/schedules.yaml', calendarsDir: '/srv/cohortflow/calendars' },
       webhook: undefined,
       logLevel: 'info',
     });

@@ -55,6 +55,7 @@ const waiting: RefreshStatus = {
     stored: 12_000,
     duplicates: 300,
     quarantined: 45,
+    erased: 0,
     lateAttributed: 0,
     watermarks: {},
     sources: [],
@@ -190,5 +191,38 @@ describe('refresh status as a summary', () => {
 
   it('is a few hundred bytes, not the whole document', () => {
     expect(lines.join('\n').length).toBeLessThan(1_500);
+  });
+});
+
+describe('refresh status of a run held by a freeze', () => {
+  const frozen: RefreshStatus = {
+    ...waiting,
+    stage: 'frozen',
+    slot: '2027-01-04T05:00:00.000Z',
+    pendingApproval: undefined,
+    freeze: {
+      policy: 'wait',
+      until: '2027-01-06T23:00:00.000Z',
+      freezes: [
+        {
+          name: 'quarter-close',
+          reason: 'Finance closes the quarter.',
+          onPublish: 'wait',
+          start: '2026-12-29T23:00:00.000Z',
+          end: '2027-01-06T23:00:00.000Z',
+        },
+      ],
+    },
+  };
+
+  it('says which freeze holds it, until when, and the slot it was scheduled for', () => {
+    const lines = renderRefreshStatus(frozen, report, NOW);
+    expect(lines[0]).toBe('refresh-adhoc-1: frozen');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '  scheduled slot: 2027-01-04T05:00:00.000Z',
+        '  frozen until 2027-01-06T23:00:00.000Z: quarter-close (Finance closes the quarter.)',
+      ]),
+    );
   });
 });

@@ -15,6 +15,7 @@ const report: RunReport = {
       stored: 9,
       duplicates: 0,
       quarantined: 1,
+      erased: 0,
       checks: [
         {
           name: 'quarantine_rate',
@@ -62,8 +63,8 @@ describe('cohortflow runs report', () => {
       'run run-mar, as of 2026-03-01T00:00:00.000Z',
       '',
       'sources:',
-      '  SOURCE  KIND  VERDICT  READ  STORED  QUARANTINED  FLAGGED',
-      '  crm     crm   warn     10    9       1            quarantine_rate: 1 of 10 rows quarantined (10%)',
+      '  SOURCE  KIND  VERDICT  READ  STORED  QUARANTINED  ERASED  FLAGGED',
+      '  crm     crm   warn     10    9       1            0       quarantine_rate: 1 of 10 rows quarantined (10%)',
       '',
       'payers (tactical): WARN — snapshot snap_new, compared with published version 4 (snap_old) and a trailing baseline of 3 published snapshot(s)',
       '  definition changed since the published version by: bob',

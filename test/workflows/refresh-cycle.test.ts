@@ -314,6 +314,7 @@ describe('refresh cycle', () => {
       stored: 80,
       duplicates: 0,
       quarantined: 20,
+      erased: 0,
       verdict: 'fail' as const,
       checks: [
         {
@@ -359,6 +360,7 @@ describe('refresh cycle', () => {
       stored: 100,
       duplicates: 0,
       quarantined: 0,
+      erased: 0,
       verdict: 'warn' as const,
       checks: [],
     };

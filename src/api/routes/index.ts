@@ -35,6 +35,9 @@ import listDestinations from './runs/destinations';
 import reconcileCohort from './runs/reconcile';
 import runReport from './runs/report';
 import runTimeline from './runs/timeline';
+import declareFreeze from './schedules/freeze';
+import listSchedules from './schedules/list';
+import pauseSchedule from './schedules/pause';
 import health from './service/health';
 import metrics from './service/metrics';
 import serviceIndex from './service/index';
@@ -83,6 +86,9 @@ export const ROUTES: RouteModule[] = [
   decideRollback,
   eraseCustomer,
   issueProofs,
+  listSchedules,
+  pauseSchedule,
+  declareFreeze,
   signIn,
   currentSession,
   signOut,

@@ -68,6 +68,8 @@ const IngestCounts = {
   stored: z.number(),
   duplicates: z.number(),
   quarantined: z.number(),
+  /** Refused: the row named an identifier of an erased customer. rowsRead = stored + duplicates + quarantined + erased. */
+  erased: z.number(),
 };
 
 export const SourceReport = z

@@ -17,7 +17,17 @@ export type TierScope = z.output<typeof TierScope>;
 export const RefreshStatus = z
   .object({
     runId: z.string(),
-    stage: z.enum(['queued', 'ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done']),
+    stage: z.enum([
+      'queued',
+      'ingest',
+      'compute',
+      'baseline-test',
+      'awaiting-approval',
+      'frozen',
+      'publish',
+      'watching',
+      'done',
+    ]),
     cadence: Cadence,
     tier: TierScope,
     requestedBy: z.string(),
@@ -48,16 +58,35 @@ export const RefreshStatus = z
     decision: ApprovalDecision.optional(),
     ignored: z.array(IgnoredMessage),
     outcome: z
-      .enum(['published', 'rolled-back', 'partly-rolled-back', 'rejected', 'changes-requested', 'expired', 'failed'])
+      .enum(['published', 'rolled-back', 'partly-rolled-back', 'rejected', 'changes-requested', 'expired', 'failed', 'skipped'])
       .optional(),
     failure: z
       .string()
       .optional()
       .meta({ description: "Why the run failed: the root cause's message (e.g. the definition file and field)." }),
     failedAt: z
-      .enum(['queued', 'ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done'])
+      .enum(['queued', 'ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'frozen', 'done'])
       .optional()
       .meta({ description: 'The stage the run failed in: where a re-run starts by default.' }),
+    slot: z.string().optional().meta({ description: 'A scheduled run: the slot it was started for.' }),
+    skipped: z.string().optional().meta({ description: 'Why the run ended without refreshing or publishing.' }),
+    freeze: z
+      .object({
+        policy: z.enum(['wait', 'skip']),
+        freezes: z.array(
+          z.object({
+            name: z.string(),
+            reason: z.string(),
+            onPublish: z.enum(['wait', 'skip']),
+            start: z.string(),
+            end: z.string(),
+          }),
+        ),
+        until: z.string().optional(),
+        clearedAt: z.string().optional(),
+      })
+      .optional()
+      .meta({ description: 'A freeze window that held the run at publish (stage frozen) or skipped its publish.' }),
     watch: z
       .object({
         window: z.string(),

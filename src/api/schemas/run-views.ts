@@ -16,6 +16,7 @@ const Outcome = z.enum([
   'changes-requested',
   'expired',
   'failed',
+  'skipped',
 ]);
 
 export const RunSummary = z

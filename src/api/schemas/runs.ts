@@ -141,7 +141,7 @@ export const eraseCustomer = route({
         reason: z.string().trim().min(5, 'say why, e.g. the request reference'),
       })
       .strict(),
-    response: { 200: ErasureReport, ...guarded, 404: ErrorBody },
+    response: { 200: ErasureReport, ...guarded, 404: ErrorBody, 409: ErrorBody },
   },
 });
 

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import type { Answer } from '../../../src/api/schemas/contract';
 import type { refreshStatus } from '../../../src/api/schemas/refreshes';
 import type { runTimeline } from '../../../src/api/schemas/run-views';
@@ -17,7 +18,21 @@ type Status = Answer<typeof refreshStatus>;
 type Timeline = Answer<typeof runTimeline>;
 
 /** A stage that is running: the page follows it every two seconds until the run waits or ends. */
-const moving = (s: Status) => !['awaiting-approval', 'watching', 'done'].includes(s.stage);
+const moving = (s: Status) => !['awaiting-approval', 'frozen', 'watching', 'done'].includes(s.stage);
+
+/** A freeze window holding the run before publish, or one that skipped its publish. */
+function FreezeNotice({ status }: { status: Status }) {
+  const f = status.freeze;
+  if (!f || f.clearedAt) return null;
+  const names = f.freezes.map((x) => `${x.name} (${x.reason})`).join('; ');
+  return (
+    <p role="status" class="freeze" data-testid="freeze">
+      {f.policy === 'wait'
+        ? `Frozen: approved, publishes when the freeze ends, ${dateTime(f.until)} — ${names}`
+        : `Not published: a freeze was in force — ${names}`}
+    </p>
+  );
+}
 
 /** A run registered a moment ago has no timeline yet: shown as nothing rather than an error. */
 const timelineOf = (runId: string) =>
@@ -64,6 +79,13 @@ export function RunPage({ runId }: { runId: string }) {
     status.reload();
     report.reload();
   };
+  // The gate closes as soon as the last waiting cohort is decided: the panel stays for the person
+  // who just decided, so the confirmation does not vanish with the stage.
+  const [decidedHere, setDecidedHere] = useState(false);
+  const decided = () => {
+    setDecidedHere(true);
+    reload();
+  };
 
   return (
     <>
@@ -76,7 +98,9 @@ export function RunPage({ runId }: { runId: string }) {
             <dl class="facts">
               <dt>Stage</dt>
               <dd>
-                <Badge tone={s.stage === 'awaiting-approval' ? 'attention' : 'neutral'}>{s.stage}</Badge>
+                <Badge tone={s.stage === 'awaiting-approval' || s.stage === 'frozen' ? 'attention' : 'neutral'}>
+                  {s.stage}
+                </Badge>
               </dd>
               <dt>Outcome</dt>
               <dd>{s.outcome ?? '–'}</dd>
@@ -88,6 +112,12 @@ export function RunPage({ runId }: { runId: string }) {
               </dd>
               <dt>As of</dt>
               <dd>{dateTime(s.asOf)}</dd>
+              {s.slot && (
+                <>
+                  <dt>Scheduled slot</dt>
+                  <dd>{dateTime(s.slot)}</dd>
+                </>
+              )}
               {session.temporalUi && (
                 <>
                   <dt>History</dt>
@@ -100,14 +130,16 @@ export function RunPage({ runId }: { runId: string }) {
               )}
             </dl>
             <Progress status={s} timeline={timeline.data ?? null} />
+            <FreezeNotice status={s} />
+            {s.skipped && !s.freeze && <p role="status">Skipped: {s.skipped}</p>}
             {s.failure && (
               <p role="alert" class="error">
                 {s.failure}
               </p>
             )}
             {timeline.data && <StageTimeline timeline={timeline.data} now={now} />}
-            {s.approval && s.stage === 'awaiting-approval' && (
-              <DecisionPanel runId={runId} gate={s.approval} now={now} decided={reload} />
+            {s.approval && (s.stage === 'awaiting-approval' || decidedHere) && (
+              <DecisionPanel runId={runId} gate={s.approval} now={now} decided={decided} />
             )}
             {s.decisions && s.decisions.length > 0 && (
               <section aria-labelledby="decisions-heading">

@@ -11,7 +11,7 @@ import { Badge, Loaded, PageTitle, TableBox } from '../ui';
 
 type Run = Answer<typeof listRefreshes>['runs'][number];
 
-const STAGES = ['ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done'];
+const STAGES = ['ingest', 'compute', 'baseline-test', 'awaiting-approval', 'frozen', 'publish', 'watching', 'done'];
 const OUTCOMES = [
   'published',
   'rolled-back',
@@ -20,6 +20,7 @@ const OUTCOMES = [
   'changes-requested',
   'expired',
   'failed',
+  'skipped',
 ];
 
 function Filters({ stage, outcome }: { stage: string; outcome: string }) {
