@@ -33,11 +33,12 @@ export async function reusedIngest(
     stored: string;
     duplicates: string;
     quarantined: string;
+    erased: string;
     newest_event: Date | null;
     checks: CheckResult[];
     files: number;
   }>(
-    `SELECT i.source, r.kind, i.rows_read, i.stored, i.duplicates, i.quarantined, i.newest_event, i.checks,
+    `SELECT i.source, r.kind, i.rows_read, i.stored, i.duplicates, i.quarantined, i.erased, i.newest_event, i.checks,
             (SELECT count(*)::int FROM ingested_files f WHERE f.run_id = i.run_id AND f.source = i.source) AS files
        FROM source_ingests i LEFT JOIN run_source_reports r ON r.run_id = i.run_id AND r.source = i.source
       WHERE i.run_id = $1 ORDER BY i.source`,
@@ -53,10 +54,11 @@ export async function reusedIngest(
     stored: Number(r.stored),
     duplicates: Number(r.duplicates),
     quarantined: Number(r.quarantined),
+    erased: Number(r.erased),
     verdict: worstVerdict(r.checks.map((c) => c.verdict)),
     checks: r.checks,
   }));
-  const sum = (k: 'filesRead' | 'rowsRead' | 'stored' | 'duplicates' | 'quarantined') =>
+  const sum = (k: 'filesRead' | 'rowsRead' | 'stored' | 'duplicates' | 'quarantined' | 'erased') =>
     sources.reduce((n, s) => n + s[k], 0);
   const run = await db.query<{ as_of: Date | null }>('SELECT as_of FROM runs WHERE run_id = $1', [runId]);
   const asOf = run.rows[0]?.as_of?.toISOString();
@@ -69,6 +71,7 @@ export async function reusedIngest(
       stored: sum('stored'),
       duplicates: sum('duplicates'),
       quarantined: sum('quarantined'),
+      erased: sum('erased'),
       lateAttributed: 0,
       watermarks: Object.fromEntries(
         rows.rows.filter((r) => r.newest_event).map((r) => [r.source, r.newest_event!.toISOString()]),

@@ -57,7 +57,14 @@ export type RefreshStage =
  * `rolled-back` (all of them) or `partly-rolled-back` in its status and search attribute.
  */
 export type RefreshOutcomeKind =
-  'published' | 'rolled-back' | 'partly-rolled-back' | 'rejected' | 'changes-requested' | 'expired' | 'failed' | 'skipped';
+  | 'published'
+  | 'rolled-back'
+  | 'partly-rolled-back'
+  | 'rejected'
+  | 'changes-requested'
+  | 'expired'
+  | 'failed'
+  | 'skipped';
 
 /** A freeze window in force when the run reached publish (instants, ISO). */
 export interface FreezeInForce {

@@ -80,6 +80,7 @@ export function fakeActivities(
         stored: 3,
         duplicates: 0,
         quarantined: 0,
+        erased: 0,
         lateAttributed: 0,
         watermarks: {},
         sources: [],

@@ -58,14 +58,33 @@ export const RefreshStatus = z
     decision: ApprovalDecision.optional(),
     ignored: z.array(IgnoredMessage),
     outcome: z
-      .enum(['published', 'rolled-back', 'partly-rolled-back', 'rejected', 'changes-requested', 'expired', 'failed', 'skipped'])
+      .enum([
+        'published',
+        'rolled-back',
+        'partly-rolled-back',
+        'rejected',
+        'changes-requested',
+        'expired',
+        'failed',
+        'skipped',
+      ])
       .optional(),
     failure: z
       .string()
       .optional()
       .meta({ description: "Why the run failed: the root cause's message (e.g. the definition file and field)." }),
     failedAt: z
-      .enum(['queued', 'ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'frozen', 'done'])
+      .enum([
+        'queued',
+        'ingest',
+        'compute',
+        'baseline-test',
+        'awaiting-approval',
+        'publish',
+        'watching',
+        'frozen',
+        'done',
+      ])
       .optional()
       .meta({ description: 'The stage the run failed in: where a re-run starts by default.' }),
     slot: z.string().optional().meta({ description: 'A scheduled run: the slot it was started for.' }),
