@@ -54,19 +54,29 @@ export async function mergeEvents(tx: Queryable, source: string): Promise<Merged
   return result.rows[0]!;
 }
 
-/** CRM records: the newest record of each contact wins; every identifier it carries is linked. */
+/** The fields of a contact's current state, each its newest non-empty value (crm_history, PK order). */
+const NEWEST_NON_EMPTY = ['email', 'plan', 'country', 'lifecycle_stage', 'signup_at', 'consent_marketing'];
+
+/**
+ * CRM records: every record is kept (crm_history), and each contact's current state is, field by
+ * field, the newest non-empty value among all of its records, whatever order they arrived in. Every
+ * identifier a record carries is linked to the contact.
+ */
 export async function mergeCrm(tx: Queryable): Promise<{ stored: number; duplicates: number }> {
   const counts = await tx.query<{ rows: number; distinct_rows: number }>(
     'SELECT count(*)::int AS rows, count(DISTINCT (crm_id, updated_at))::int AS distinct_rows FROM stage_crm',
   );
+  // Every record is kept, so traits can be read as of any moment.
+  await tx.query(`INSERT INTO crm_history (customer_id, updated_at, email, plan, country, lifecycle_stage, signup_at, consent_marketing)
+    SELECT DISTINCT ON (crm_id, updated_at) crm_id, updated_at, email, plan, country, lifecycle_stage, signup_at, consent_marketing
+    FROM stage_crm ORDER BY crm_id, updated_at, line DESC
+    ON CONFLICT DO NOTHING`);
   await tx.query(`INSERT INTO customers AS c (customer_id, email, plan, country, lifecycle_stage, signup_at, consent_marketing, crm_updated_at, first_seen_at, updated_at)
-    SELECT DISTINCT ON (crm_id) crm_id, email, plan, country, lifecycle_stage, signup_at, consent_marketing, updated_at, now(), now()
-    FROM stage_crm ORDER BY crm_id, updated_at DESC, line DESC
+    SELECT customer_id, ${NEWEST_NON_EMPTY.map((f) => `(array_agg(${f} ORDER BY updated_at DESC) FILTER (WHERE ${f} IS NOT NULL))[1]`).join(', ')},
+      max(updated_at), now(), now()
+    FROM crm_history WHERE customer_id IN (SELECT crm_id FROM stage_crm) GROUP BY customer_id
     ON CONFLICT (customer_id) DO UPDATE SET
-      email = COALESCE(EXCLUDED.email, c.email), plan = COALESCE(EXCLUDED.plan, c.plan), country = COALESCE(EXCLUDED.country, c.country),
-      lifecycle_stage = COALESCE(EXCLUDED.lifecycle_stage, c.lifecycle_stage), signup_at = COALESCE(EXCLUDED.signup_at, c.signup_at),
-      consent_marketing = COALESCE(EXCLUDED.consent_marketing, c.consent_marketing), crm_updated_at = EXCLUDED.crm_updated_at, updated_at = now()
-    WHERE c.crm_updated_at IS NULL OR EXCLUDED.crm_updated_at >= c.crm_updated_at`);
+      ${NEWEST_NON_EMPTY.map((f) => `${f} = EXCLUDED.${f}`).join(', ')}, crm_updated_at = EXCLUDED.crm_updated_at, updated_at = now()`);
   await tx.query(`INSERT INTO identities AS i (scheme, external_id, customer_id)
     SELECT DISTINCT ON (scheme, external_id) scheme, external_id, crm_id FROM (
       SELECT 'crm_id' AS scheme, crm_id AS external_id, crm_id, updated_at FROM stage_crm
@@ -75,11 +85,6 @@ export async function mergeCrm(tx: Queryable): Promise<{ stored: number; duplica
       UNION ALL SELECT 'billing_customer_id', billing_customer_id, crm_id, updated_at FROM stage_crm WHERE billing_customer_id IS NOT NULL
     ) links ORDER BY scheme, external_id, updated_at DESC
     ON CONFLICT (scheme, external_id) DO UPDATE SET customer_id = EXCLUDED.customer_id`);
-  // Every record is kept, so traits can be read as of any moment (the newest wins above).
-  await tx.query(`INSERT INTO crm_history (customer_id, updated_at, plan, country, lifecycle_stage, signup_at, consent_marketing)
-    SELECT DISTINCT ON (crm_id, updated_at) crm_id, updated_at, plan, country, lifecycle_stage, signup_at, consent_marketing
-    FROM stage_crm ORDER BY crm_id, updated_at, line DESC
-    ON CONFLICT DO NOTHING`);
   const c = counts.rows[0]!;
   return { stored: c.distinct_rows, duplicates: c.rows - c.distinct_rows };
 }

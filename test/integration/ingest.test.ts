@@ -247,6 +247,35 @@ describe('ingest of the four source kinds', () => {
     expect(await rows("SELECT plan FROM customers WHERE customer_id = 'c1'")).toEqual([{ plan: 'enterprise' }]);
   });
 
+  it('merges a contact field by field: each field keeps its newest non-empty value, within a file and across runs', async () => {
+    write(
+      'crm-0001.ndjson',
+      lines([crm('c1', { plan: 'pro', lifecycle_stage: 'trial', updated_at: '2026-09-01T00:00:00Z' })]),
+    );
+    await ingest();
+    write(
+      'crm-0002.ndjson',
+      lines([
+        // An older full record and a newer partial one for the same contact, in one file.
+        crm('c1', { plan: 'enterprise', lifecycle_stage: 'paid', country: 'DE', updated_at: '2026-10-01T00:00:00Z' }),
+        { crm_id: 'c1', country: 'FR', updated_at: '2026-11-01T00:00:00Z' },
+        crm('c2', { plan: 'enterprise', lifecycle_stage: 'paid', updated_at: '2026-10-01T00:00:00Z' }),
+        { crm_id: 'c2', country: 'GB', updated_at: '2026-11-01T00:00:00Z' },
+        // The newest record first, then an older one carrying a field the newest lacks.
+        { crm_id: 'c3', country: 'ES', updated_at: '2026-11-01T00:00:00Z' },
+        crm('c3', { plan: 'pro', country: 'PT', updated_at: '2026-10-01T00:00:00Z' }),
+      ]),
+    );
+    await ingest();
+    expect(
+      await rows('SELECT customer_id, email, plan, lifecycle_stage, country FROM customers ORDER BY customer_id'),
+    ).toEqual([
+      { customer_id: 'c1', email: 'c1@example.com', plan: 'enterprise', lifecycle_stage: 'paid', country: 'FR' },
+      { customer_id: 'c2', email: 'c2@example.com', plan: 'enterprise', lifecycle_stage: 'paid', country: 'GB' },
+      { customer_id: 'c3', email: 'c3@example.com', plan: 'pro', lifecycle_stage: null, country: 'ES' },
+    ]);
+  });
+
   it('reads zone-less timestamps in the source time zone and stores UTC', async () => {
     write('sources.yaml', 'sources:\n  - { name: app, kind: product, files: "app-*", timezone: Europe/Berlin }\n');
     write(
