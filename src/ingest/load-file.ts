@@ -10,8 +10,6 @@ import { copyLine, STAGE_COLUMNS, STAGE_DDL, stageRow, type Staged } from './sta
 
 /** Rows per transaction: big enough for set-based merges, small enough to resume cheaply. */
 export const CHUNK_ROWS = 50_000;
-/** Events stamped further ahead than this are clock errors, not data. */
-const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 
 export interface FileCounts {
   rowsRead: number;
@@ -82,7 +80,9 @@ export async function loadRows(
     unattributed: 0,
     newest: null,
   };
-  const latestMs = Date.now() + FUTURE_TOLERANCE_MS;
+  // A row stamped after the moment it is read is a clock error, not data: it goes to quarantine,
+  // so nothing stored ever lies ahead of its own ingestion (and no watermark ahead of now).
+  const latestMs = Date.now();
 
   let chunk: Chunk = { staged: [], bad: [], lastLine: resumeAfter, nullKeys: 0 };
   let inFlight: Promise<void> | undefined;

@@ -306,6 +306,27 @@ describe('ingest of the four source kinds', () => {
     ]);
   });
 
+  it('quarantines rows stamped later than the moment they are read, so no watermark passes the ingest clock', async () => {
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1' }), crm('c2', { updated_at: soon })]));
+    write(
+      'product-0001.ndjson',
+      lines([
+        { event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' },
+        { event_id: 'p2', user_id: 'u1', type: 'login', timestamp: soon },
+      ]),
+    );
+    await ingest();
+    const finished = Date.now();
+    expect(await rows('SELECT source, line, reason FROM quarantine ORDER BY source')).toEqual([
+      { source: 'crm', line: 2, reason: `updated_at: in the future (got "${soon}")` },
+      { source: 'product', line: 2, reason: `timestamp: in the future (got "${soon}")` },
+    ]);
+    expect(await rows('SELECT event_id FROM events')).toEqual([{ event_id: 'p1' }]);
+    for (const { watermark } of await rows('SELECT watermark FROM source_watermarks'))
+      expect((watermark as Date).getTime()).toBeLessThanOrEqual(finished);
+  });
+
   it('reads gzip-compressed files', async () => {
     write('product-0001.ndjson.gz', '');
     fs.writeFileSync(
