@@ -1,6 +1,6 @@
 import type { Queryable } from '../data/db';
 import { addDerived, derivedOf, emptyMeasureSet } from '../cohorts/measures';
-import { measuresQuery, Params, pointInTime } from '../cohorts/measures-sql';
+import { measuresQuery, Params, pointInTime, type PointInTime } from '../cohorts/measures-sql';
 import type { BucketCounts } from './statistics';
 
 // A snapshot's profile: how its members spread over the key attributes, and what they are worth,
@@ -36,18 +36,13 @@ export interface SnapshotProfile {
  * engine's rfm_score among every customer existing at asOf who has one ('none': no activity
  * yet). Bucket names are constants here, never data, except the trait values themselves.
  */
-function profileQuery(
-  asOf: Date,
-  snapshotIds: string[],
-  traitsFromHistory: boolean,
-  lateRows: boolean,
-): { sql: string; params: unknown[] } {
+function profileQuery(asOf: Date, snapshotIds: string[], pit: PointInTime): { sql: string; params: unknown[] } {
   const set = emptyMeasureSet();
   const monetary = addDerived(set, derivedOf('monetary'));
   const rfm = addDerived(set, derivedOf('rfm_score'));
   const tenure = addDerived(set, derivedOf('tenure_days'));
   const p = new Params(asOf);
-  const population = measuresQuery(set, p, { traitsFromHistory, lateRows });
+  const population = measuresQuery(set, p, pit);
   const ids = p.add(snapshotIds);
   const sql = `WITH population AS MATERIALIZED (${population.sql}),
     rfm_quintiles AS (
@@ -94,7 +89,7 @@ interface ProfileRow extends ValueSummary {
  */
 export async function computeProfiles(db: Queryable, asOf: Date, snapshotIds: string[]): Promise<SnapshotProfile[]> {
   const pit = await pointInTime(db, asOf);
-  const { sql, params } = profileQuery(asOf, snapshotIds, pit.traitsFromHistory, pit.lateRows);
+  const { sql, params } = profileQuery(asOf, snapshotIds, pit);
   const rows = (await db.query<ProfileRow>(sql, params)).rows;
   return rows.map((r) => {
     const buckets = Object.fromEntries(PROFILE_ATTRIBUTES.map((a) => [a, {} as Record<string, number>])) as Record<

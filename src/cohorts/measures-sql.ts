@@ -38,17 +38,26 @@ export interface PointInTime {
   lateRows: boolean;
   /** A CRM record newer than asOf: traits come from crm_history instead of customers. */
   traitsFromHistory: boolean;
+  /**
+   * Rows stored since the rollups were last derived (an ingest that stopped before its derivation,
+   * or one still running): the measures are read from the raw events instead.
+   */
+  fromEvents?: boolean;
 }
 
 /** Index lookups only (BRIN on events, btree on crm_history): cheap when asOf is now. */
 export async function pointInTime(db: Queryable, asOf: Date): Promise<PointInTime> {
-  const r = await db.query<{ late: boolean; crm: boolean }>(
+  const r = await db.query<{ late: boolean; crm: boolean; pending: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM events WHERE ingested_at > $1)
          OR EXISTS (SELECT 1 FROM events WHERE occurred_at > $1 AND occurred_at < (($1::timestamptz AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC') AS late,
-            EXISTS (SELECT 1 FROM crm_history WHERE ingested_at > $1) OR EXISTS (SELECT 1 FROM crm_history WHERE updated_at > $1) AS crm`,
+            EXISTS (SELECT 1 FROM crm_history WHERE ingested_at > $1) OR EXISTS (SELECT 1 FROM crm_history WHERE updated_at > $1) AS crm,
+            EXISTS (SELECT 1 FROM events WHERE ingested_at > (SELECT complete_until FROM derived_state WHERE name = 'customer_daily')) AS pending`,
     [asOf.toISOString()],
   );
-  return { lateRows: r.rows[0]!.late, traitsFromHistory: r.rows[0]!.crm };
+  const { late, crm, pending } = r.rows[0]!;
+  return pending
+    ? { lateRows: false, traitsFromHistory: crm, fromEvents: true }
+    : { lateRows: late, traitsFromHistory: crm };
 }
 
 export interface MeasureColumn {
@@ -187,6 +196,11 @@ function aggregates(events: Array<[string, EventMeasure]>, p: Params, pit: Point
   return ctes;
 }
 
+/** The rollups of the events asOf sees, aggregated from the raw events as the rollups are. */
+const VISIBLE_EVENTS = `(SELECT customer_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, cohortflow_rollup_dims(properties) AS dims,
+          count(*) AS events, COALESCE(sum(value), 0) AS value_sum
+        FROM events WHERE customer_id IS NOT NULL AND occurred_at <= ${AS_OF} AND ingested_at <= ${AS_OF} GROUP BY 1, 2, 3, 4)`;
+
 /** The CTE an event measure's column comes from (see aggregates). */
 const aggOf = (m: EventMeasure) => (m.agg === 'sum' ? 'am' : 'a');
 
@@ -225,7 +239,7 @@ function aggregatePart(
   const ctes = [
     `${rows} AS (
       SELECT d.customer_id, d.day, ${minus('events')} AS events, ${classified.join(', ')}
-      FROM customer_daily d${
+      FROM ${pit.fromEvents ? VISIBLE_EVENTS : 'customer_daily'} d${
         pit.lateRows
           ? `
       LEFT JOIN late l ON l.day = d.day AND l.customer_id = d.customer_id AND l.event_type = d.event_type AND l.dims = d.dims`

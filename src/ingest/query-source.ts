@@ -3,6 +3,7 @@ import Cursor from 'pg-cursor';
 import type { Db } from '../data/db';
 import type { SourceConfig } from '../sources/config';
 import { loadRows, type FileCounts } from './load-file';
+import type { IdentityCache } from './identity-cache';
 import type { RawRow } from './read-rows';
 
 const BATCH = 10_000;
@@ -28,6 +29,7 @@ export async function ingestQuerySource(
     env?: NodeJS.ProcessEnv;
     onChunk?: (rowsDone: number) => void;
     chunkRows?: number;
+    identities?: IdentityCache;
   },
 ): Promise<FileCounts & { from: string; cursor: string }> {
   const q = input.source.query!;
@@ -79,6 +81,7 @@ export async function ingestQuerySource(
       rows,
       onChunk: input.onChunk,
       chunkRows: input.chunkRows,
+      identities: input.identities,
     });
     const cursor = greatest ?? from;
     await db.query(

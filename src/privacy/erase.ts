@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { recountSnapshot } from '../cohorts/run-compute';
 import type { Db } from '../data/db';
+import { holdDerivedStateShared } from '../ingest/derived-state';
 
 export interface ErasureReport {
   customerId: string;
@@ -52,6 +53,8 @@ export async function eraseCustomerData(
   input: { customerId: string; requestedBy: string; reason: string },
 ): Promise<ErasureReport> {
   return db.transaction(async (tx) => {
+    // Not while the derived state is being brought up to date: it must never re-derive rows deleted here.
+    await holdDerivedStateShared(tx);
     const done = await tx.query<{ erased_at: Date; rows_deleted: Record<string, number>; snapshots: number }>(
       'SELECT erased_at, rows_deleted, snapshots FROM erasures WHERE customer_id = $1',
       [input.customerId],
