@@ -1,12 +1,14 @@
 import { benchBaseline } from './baseline';
 import { benchCompute } from './compute';
 import { benchIngest } from './ingest';
+import { benchScores } from './scores';
 
 // `npm run bench -- <name> [options]`: prints figures; asserts nothing (targets live in the README).
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   ingest: benchIngest,
   compute: benchCompute,
   baseline: benchBaseline,
+  scores: benchScores,
 };
 
 async function main(): Promise<void> {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { loadTemporalProfile, type TemporalProfile } from './temporal/client-profile';
 
 /**
  * Roles a bearer token can carry; see src/api/auth.ts for what each may do. viewer reads,
@@ -42,8 +43,8 @@ const EnvSchema = z.object({
   COHORTFLOW_HOME: z.string().default(process.cwd()),
   COHORTFLOW_DATA_DIR: z.string().optional(),
   DATABASE_URL: z.string().url().optional(),
-  TEMPORAL_ADDRESS: z.string().optional(),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE and
+  // TEMPORAL_CONFIG_FILE are Temporal's own client settings: loadTemporalProfile reads and checks them.
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_PORT: z.coerce.number().int().positive().default(7233),
   COHORTFLOW_TASK_QUEUE: z.string().default('cohortflow'),
@@ -79,7 +80,7 @@ const EnvSchema = z.object({
 
 export type Config = ReturnType<typeof buildConfig>;
 
-function buildConfig(env: z.infer<typeof EnvSchema>) {
+function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
   const home = path.resolve(env.COHORTFLOW_HOME);
   const dataDir = path.resolve(home, env.COHORTFLOW_DATA_DIR ?? '.data');
   const tokens = env.COHORTFLOW_TOKENS;
@@ -94,9 +95,13 @@ function buildConfig(env: z.infer<typeof EnvSchema>) {
     /** Unset: an embedded PGlite database under dataDir. */
     databaseUrl: env.DATABASE_URL,
     temporal: {
-      /** Unset: `npm start` runs the Temporal CLI's dev server. */
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
+      /** Unset (neither TEMPORAL_ADDRESS nor the profile names one): `npm start` runs the Temporal CLI's dev server. */
+      address: profile.address,
+      namespace: profile.namespace || 'default',
+      /** TLS, API key and gRPC headers for `address` (secrets: never logged); the dev server gets none. */
+      credentials: { tls: profile.tls, apiKey: profile.apiKey, metadata: profile.metadata },
+      /** Where the connection settings came from: a profile and its file, or the environment. */
+      source: profile.source,
       taskQueue: env.COHORTFLOW_TASK_QUEUE,
       port: env.TEMPORAL_PORT,
       uiPort: env.TEMPORAL_UI_PORT,
@@ -134,8 +139,9 @@ export class ConfigError extends Error {}
 /** Parses the environment once; a bad value names the variable and what it should be. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
+  const temporal = loadTemporalProfile(env);
+  if (!parsed.success || 'problems' in temporal) {
+    const lines = (parsed.error?.issues ?? []).map((i) => {
       const name = String(i.path[0]);
       const value = env[name];
       // Secrets are never echoed back, only named.
@@ -145,7 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : ` (got ${JSON.stringify(value)})`;
       return `  ${i.path.join('.')}: ${i.message}${shown}`;
     });
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const profileProblems = 'problems' in temporal ? temporal.problems.map((p) => `  ${p}`) : [];
+    throw new ConfigError(`invalid configuration:\n${[...lines, ...profileProblems].join('\n')}`);
   }
   if (parsed.data.WEBHOOK_URL && !parsed.data.WEBHOOK_SECRET) {
     throw new ConfigError('invalid configuration:\n  WEBHOOK_SECRET: required when WEBHOOK_URL is set');
@@ -153,5 +160,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.APPROVAL_NOTIFY_URL && !parsed.data.APPROVAL_NOTIFY_SECRET) {
     throw new ConfigError('invalid configuration:\n  APPROVAL_NOTIFY_SECRET: required when APPROVAL_NOTIFY_URL is set');
   }
-  return buildConfig(parsed.data);
+  return buildConfig(parsed.data, temporal.profile);
 }

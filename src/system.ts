@@ -13,6 +13,7 @@ import { demoTokens, demoWebhookSecret, ensureDemoSources, tokenOf } from './dem
 import { configuredDestinations } from './destinations/configured';
 import type { Destination } from './destinations/destination';
 import type { Logger } from './log';
+import { connectionOptions } from './temporal/connection';
 import { startDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
@@ -56,9 +57,9 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       log.info({ dir: config.sourceDir }, 'demo data set written');
     }
 
-    let temporalAddress = config.temporal.address;
+    let devServer: string | undefined;
     let uiUrl: string | undefined;
-    if (!temporalAddress) {
+    if (!config.temporal.address) {
       const dev = await startDevServer({
         dataDir: config.dataDir,
         port: config.temporal.port,
@@ -68,9 +69,10 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
         home: config.home,
       });
       stops.push(() => dev.stop());
-      temporalAddress = dev.address;
+      devServer = dev.address;
       uiUrl = dev.uiUrl;
     }
+    const temporal = connectionOptions(config.temporal, devServer);
 
     const tokens = config.tokens ?? demoTokens(config.dataDir);
     const approvers =
@@ -81,7 +83,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
             .map((g) => g.user);
     const policy = policyOf(config, approvers);
 
-    const clientConnection = await Connection.connect({ address: temporalAddress });
+    const clientConnection = await Connection.connect(temporal);
     stops.push(() => clientConnection.close());
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, log);
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
@@ -108,7 +110,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       demoSecret ? { name: 'demo-inbox', url: `${apiUrl}/demo/webhook-inbox`, secret: demoSecret } : undefined,
     );
 
-    const connection = await NativeConnection.connect({ address: temporalAddress });
+    const connection = await NativeConnection.connect(temporal);
     stops.push(() => connection.close());
     const worker = await createWorker({
       connection,
@@ -138,7 +140,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
         'demo tokens (in .data/demo-tokens.json)',
       );
     }
-    return { apiUrl, temporalAddress, uiUrl, stop };
+    return { apiUrl, temporalAddress: temporal.address, uiUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -7,6 +7,7 @@ import {
   planRun,
   type PlannedCohort,
 } from '../cohorts/run-compute';
+import { recordAsOf } from '../governance/run-record';
 import type { SnapshotRef, TierScope } from '../shared';
 import { activityLog, invalidInput } from './context';
 import type { ActivityDeps } from './deps';
@@ -38,7 +39,7 @@ export async function planCompute(
   deps: ActivityDeps,
   input: { runId: string; asOf: string; tier: TierScope; author: string; rationale: string },
 ): Promise<PlannedCohort[]> {
-  await deps.db.query('UPDATE runs SET as_of = $2 WHERE run_id = $1', [input.runId, input.asOf]);
+  await recordAsOf(deps.db, input.runId, input.asOf);
   const planned = await definitionsChecked(() => planRun(deps.db, deps.catalogDir, input));
   activityLog(deps.log, { runId: input.runId }).info({ cohorts: planned.length, tier: input.tier }, 'planned compute');
   return planned;

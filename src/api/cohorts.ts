@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InvalidDefinitionError, type CatalogEntry } from '../cohorts/catalog';
 import { compileCohort } from '../cohorts/compile';
-import { CohortDefinition, references } from '../cohorts/definition';
+import { CohortDefinition } from '../cohorts/definition';
+import { reachableCohorts, referencedCohorts } from '../cohorts/rule-walk';
 import {
   checkCatalog,
   declaredId,
@@ -187,20 +188,13 @@ export function registerCohortRoutes(
   const compilable = async (id: string) => {
     const { entry, entries, problems } = await cohortIn(id);
     const catalog = new Map(entries.map((e) => [e.definition.id, e.definition]));
-    const missing = new Set<string>();
-    const walk = (d: CohortDefinition, seen: Set<string>) => {
-      for (const ref of references(d.rule)) {
-        const other = catalog.get(ref);
-        if (!other) missing.add(ref);
-        else if (!seen.has(ref)) walk(other, new Set([...seen, ref]));
-      }
-    };
-    walk(entry.definition, new Set([id]));
-    if (missing.size > 0) {
+    const ruleOf = (ref: string) => (ref === id ? entry.definition.rule : catalog.get(ref)?.rule);
+    const { missing } = reachableCohorts([id], ruleOf);
+    if (missing.length > 0) {
       throw new ApiRefusal(
         400,
         'invalid_definition',
-        `${id} refers to ${[...missing].join(', ')}, not in the catalog (or not valid):\n  ${problems.join('\n  ')}`,
+        `${id} refers to ${missing.join(', ')}, not in the catalog (or not valid):\n  ${problems.join('\n  ')}`,
         { problems },
       );
     }
@@ -213,7 +207,7 @@ export function registerCohortRoutes(
         (e) =>
           e.definition.id !== id &&
           (!status || e.definition.status === status) &&
-          references(e.definition.rule).includes(id),
+          referencedCohorts(e.definition.rule).includes(id),
       )
       .map((e) => ({ id: e.definition.id, status: e.definition.status, file: e.file }));
 

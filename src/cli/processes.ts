@@ -7,6 +7,7 @@ import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
 import { configuredDestinations } from '../destinations/configured';
 import type { Logger } from '../log';
+import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
 import { ensureSchedules } from '../temporal/schedules';
@@ -21,13 +22,19 @@ function required<T>(value: T | undefined, name: string): T {
   return value;
 }
 
+/** The configured Temporal server; a profile (TEMPORAL_PROFILE) may name it instead of TEMPORAL_ADDRESS. */
+function sharedTemporal(config: Config) {
+  required(config.temporal.address, 'TEMPORAL_ADDRESS (or a Temporal profile with an address)');
+  return connectionOptions(config.temporal);
+}
+
 /** A worker process for the server deployment (docker-compose): scale by running more. */
 export async function runWorker(config: Config, log: Logger): Promise<() => Promise<void>> {
   installTemporalRuntime(log);
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
   const destinations = await configuredDestinations(config);
-  const connection = await NativeConnection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
+  const connection = await NativeConnection.connect(sharedTemporal(config));
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -42,7 +49,15 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
     },
   });
   const done = worker.run();
-  log.info({ taskQueue: config.temporal.taskQueue, destinations: destinations.map((d) => d.name) }, 'worker running');
+  const { address, namespace, source } = config.temporal;
+  log.info(
+    {
+      temporal: { address, namespace, source },
+      taskQueue: config.temporal.taskQueue,
+      destinations: destinations.map((d) => d.name),
+    },
+    'worker running',
+  );
   return async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await done;
@@ -59,7 +74,7 @@ export async function runServer(config: Config, log: Logger): Promise<() => Prom
   const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
   await migrate(db);
-  const connection = await Connection.connect({ address: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
+  const connection = await Connection.connect(sharedTemporal(config));
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const policy = policyOf(config);

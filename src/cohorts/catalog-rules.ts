@@ -1,6 +1,7 @@
 import { BILLING_TYPES } from '../sources/kinds';
 import type { CatalogEntry } from './catalog';
-import { leaves, references, type CohortDefinition, type MeasureName, type Rule } from './definition';
+import type { CohortDefinition, MeasureName, Rule } from './definition';
+import { conditions, referenceCycles, referencedCohorts } from './rule-walk';
 import { SUPPORT_TYPES } from './measures';
 
 // Rules about the catalog as a whole: what no single file can know on its own.
@@ -35,7 +36,7 @@ const sourceOfType = (type: string) =>
 /** The sources a rule reads, each with what made it needed (for the hint). */
 export function sourcesRead(rule: Rule): Map<string, string> {
   const needs = new Map<string, string>();
-  for (const { rule: r } of leaves(rule)) {
+  for (const { rule: r } of conditions(rule)) {
     if ('trait' in r) needs.set('crm', needs.get('crm') ?? `trait ${r.trait.name}`);
     if ('event' in r)
       for (const t of r.event.types ?? [r.event.type!])
@@ -58,7 +59,7 @@ export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTyp
   const ids = [...byId.keys()];
 
   for (const e of entries) {
-    for (const { rule, at } of leaves(e.definition.rule)) {
+    for (const { rule, at } of conditions(e.definition.rule)) {
       if ('in_cohort' in rule) {
         const target = byId.get(rule.in_cohort);
         if (!target)
@@ -91,31 +92,13 @@ export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTyp
     }
   }
 
-  for (const cycle of cycles(entries.map((e) => e.definition))) {
+  for (const cycle of referenceCycles(entries.map((e) => e.definition))) {
     const first = byId.get(cycle[0]!)!;
     problems.push(
       `${first.where(['rule'])}: cohorts refer to each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}; remove one in_cohort`,
     );
   }
   return problems;
-}
-
-/** Each cycle of in_cohort references once, as the ids along it. */
-export function cycles(definitions: CohortDefinition[]): string[][] {
-  const edges = new Map(definitions.map((d) => [d.id, references(d.rule)]));
-  const state = new Map<string, 'open' | 'done'>();
-  const found: string[][] = [];
-  const visit = (id: string, stack: string[]) => {
-    state.set(id, 'open');
-    for (const next of edges.get(id) ?? []) {
-      if (!edges.has(next)) continue;
-      if (state.get(next) === 'open') found.push(stack.slice(stack.indexOf(next)));
-      else if (!state.has(next)) visit(next, [...stack, next]);
-    }
-    state.set(id, 'done');
-  };
-  for (const id of [...edges.keys()].sort()) if (!state.has(id)) visit(id, [id]);
-  return found;
 }
 
 /**
@@ -127,7 +110,7 @@ export function dependencies(definitions: ReadonlyMap<string, CohortDefinition>,
   return new Map(
     ids.map((id) => [
       id,
-      references(definitions.get(id)!.rule)
+      referencedCohorts(definitions.get(id)!.rule)
         .filter((r) => inScope.has(r))
         .sort(),
     ]),

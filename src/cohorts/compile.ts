@@ -1,4 +1,4 @@
-import { references, windowDays, type CohortDefinition, type Rule } from './definition';
+import { windowDays, type CohortDefinition, type Rule } from './definition';
 import {
   collectMeasures,
   derivedColumn,
@@ -9,6 +9,7 @@ import {
   type MeasureSet,
 } from './measures';
 import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type PointInTime } from './measures-sql';
+import { combination, isCombination, reachableCohorts } from './rule-walk';
 
 /** How an in_cohort condition is tested: by a snapshot of the same run, or by the other cohort's own rule. */
 export type Reference = { snapshotId: string } | { rule: Rule };
@@ -16,9 +17,12 @@ export type Reference = { snapshotId: string } | { rule: Rule };
 /** A boolean SQL expression over the measures relation `m`; never NULL, so `none` negates cleanly. */
 export function predicate(rule: Rule, p: Params, reference: (cohortId: string) => Reference): string {
   const expr = (r: Rule): string => {
-    if ('all' in r) return `(${r.all.map(expr).join(' AND ')})`;
-    if ('any' in r) return `(${r.any.map(expr).join(' OR ')})`;
-    if ('none' in r) return `(NOT (${r.none.map(expr).join(' OR ')}))`;
+    if (isCombination(r)) {
+      const { kind, parts } = combination(r);
+      const exprs = parts.map(expr);
+      if (kind === 'all') return `(${exprs.join(' AND ')})`;
+      return kind === 'any' ? `(${exprs.join(' OR ')})` : `(NOT (${exprs.join(' OR ')}))`;
+    }
     if ('in_cohort' in r) {
       const ref = reference(r.in_cohort);
       if ('rule' in ref) return expr(ref.rule);
@@ -70,16 +74,9 @@ export function measuresOf(
   catalog: ReadonlyMap<string, CohortDefinition>,
   set: MeasureSet = emptyMeasureSet(),
 ): MeasureSet {
-  const visit = (d: CohortDefinition, seen: Set<string>) => {
-    if (seen.has(d.id)) return;
-    seen.add(d.id);
-    collectMeasures(d.rule, set);
-    for (const id of references(d.rule)) {
-      const other = catalog.get(id);
-      if (other) visit(other, seen);
-    }
-  };
-  visit(def, new Set());
+  const ruleOf = (id: string) => (id === def.id ? def.rule : catalog.get(id)?.rule);
+  collectMeasures(def.rule, set);
+  for (const id of reachableCohorts([def.id], ruleOf).reached) collectMeasures(ruleOf(id)!, set);
   return set;
 }
 

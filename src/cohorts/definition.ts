@@ -308,16 +308,3 @@ export const CohortDefinition = z
     }
   });
 export type CohortDefinition = z.infer<typeof CohortDefinition>;
-
-/** Walks a rule depth first; the visitor gets each leaf and its path in the document. */
-export function leaves(rule: Rule, at: (string | number)[] = ['rule']): Array<{ rule: Rule; at: (string | number)[] }> {
-  if ('all' in rule) return rule.all.flatMap((r, i) => leaves(r, [...at, 'all', i]));
-  if ('any' in rule) return rule.any.flatMap((r, i) => leaves(r, [...at, 'any', i]));
-  if ('none' in rule) return rule.none.flatMap((r, i) => leaves(r, [...at, 'none', i]));
-  return [{ rule, at }];
-}
-
-/** The cohorts a rule refers to with in_cohort. */
-export const references = (rule: Rule): string[] => [
-  ...new Set(leaves(rule).flatMap(({ rule: r }) => ('in_cohort' in r ? [r.in_cohort] : []))),
-];

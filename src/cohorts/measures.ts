@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { BILLING_TYPES } from '../sources/kinds';
 import { measureIsWindowed, windowDays, type EventCondition, type MeasureName, type Rule } from './definition';
 import { canonicalJson } from './canonical';
+import { conditions } from './rule-walk';
 
 // The measures a rule needs, named by their content: every cohort of a run asks for the same
 // measure by the same column, so one pass over the rollups serves the whole catalog.
@@ -139,13 +140,12 @@ export function addDerived(set: MeasureSet, m: DerivedMeasure): string {
 
 /** Adds every measure the rule reads (not those of the cohorts it refers to). */
 export function collectMeasures(rule: Rule, set: MeasureSet): MeasureSet {
-  if ('all' in rule) rule.all.forEach((r) => collectMeasures(r, set));
-  else if ('any' in rule) rule.any.forEach((r) => collectMeasures(r, set));
-  else if ('none' in rule) rule.none.forEach((r) => collectMeasures(r, set));
-  else if ('event' in rule) {
-    const m = eventMeasureOf(rule.event);
-    set.events.set(eventColumn(m), m);
-  } else if ('measure' in rule) addDerived(set, derivedOf(rule.measure.name, rule.measure.window));
+  for (const { rule: c } of conditions(rule)) {
+    if ('event' in c) {
+      const m = eventMeasureOf(c.event);
+      set.events.set(eventColumn(m), m);
+    } else if ('measure' in c) addDerived(set, derivedOf(c.measure.name, c.measure.window));
+  }
   return set;
 }
 

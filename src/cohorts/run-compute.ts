@@ -3,9 +3,10 @@ import type { Db, Queryable } from '../data/db';
 import { InvalidDefinitionError, loadCatalog } from './catalog';
 import { dependencies } from './catalog-rules';
 import { compileCohort, compileOverTable, measuresOf, type CompiledCohort, type Reference } from './compile';
-import { references, type CohortDefinition, type CohortTier } from './definition';
+import type { CohortDefinition, CohortTier } from './definition';
 import { emptyMeasureSet } from './measures';
 import { measuresQuery, Params, pointInTime, TRAIT_COLUMNS } from './measures-sql';
+import { reachableCohorts } from './rule-walk';
 import { missingFromCatalog, recordDefinition, recordDeletion } from './versions';
 
 // A run's compute, as library functions the activities wrap: plan (versions and order), one
@@ -70,10 +71,7 @@ export async function planRun(
     .filter((e) => e.definition.status === 'active' && (input.tier === 'all' || e.definition.tier === input.tier))
     .map((e) => e.definition.id);
   // Cohorts outside the scope that an in-scope one refers to are read (inlined), not published.
-  const referenced = new Set<string>();
-  const walk = (id: string) =>
-    references(definitions.get(id)!.rule).forEach((r) => !referenced.has(r) && (referenced.add(r), walk(r)));
-  inScope.forEach(walk);
+  const referenced = reachableCohorts(inScope, (id) => definitions.get(id)?.rule).reached;
   const deps = dependencies(definitions, inScope);
   await db.transaction(async (tx) => {
     for (const id of inScope) {
@@ -82,7 +80,7 @@ export async function planRun(
         [input.runId, id, versions.get(id), 'publish', deps.get(id)],
       );
     }
-    for (const id of [...referenced].filter((r) => !inScope.includes(r))) {
+    for (const id of referenced) {
       await tx.query(
         'INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
         [input.runId, id, versions.get(id), 'reference'],
@@ -127,11 +125,13 @@ async function runDefinitions(db: Queryable, runId: string, ids?: string[]): Pro
 /** A cohort's planned definition and those of every cohort it reaches through in_cohort: not the whole run's. */
 async function reachableDefinitions(db: Queryable, runId: string, cohortId: string): Promise<RunDefinitions> {
   const found: RunDefinitions = new Map();
+  const asked = new Set<string>();
+  // A level of references at a time: each round loads the cohorts the walk could not follow yet.
   for (let wanted = [cohortId]; wanted.length > 0;) {
-    const more = await runDefinitions(db, runId, wanted);
-    more.forEach((d, id) => found.set(id, d));
-    wanted = [...new Set([...more.values()].flatMap((d) => references(d.definition.rule)))].filter(
-      (id) => !found.has(id),
+    wanted.forEach((id) => asked.add(id));
+    (await runDefinitions(db, runId, wanted)).forEach((d, id) => found.set(id, d));
+    wanted = reachableCohorts([cohortId], (id) => found.get(id)?.definition.rule).missing.filter(
+      (id) => !asked.has(id),
     );
   }
   return found;
@@ -212,7 +212,7 @@ export async function computeSnapshot(
 ): Promise<ComputedSnapshot> {
   const snapshotId = snapshotIdOf(input.runId, input.cohortId);
   // One transaction, the read-back included: embedded PGlite serves concurrent connections
-  // safely only one transaction at a time (DESIGN.md, "Two ways to run").
+  // safely only one transaction at a time (docs/architecture.md, "Two ways to run").
   return db.transaction(async (tx) => {
     if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount)
       await computeInto(tx, snapshotId, input);

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../data/db';
+import { appendAudit } from '../data/audit';
 import type { CatalogEntry } from './catalog';
 import type { CohortDefinition, CohortTier } from './definition';
 
@@ -60,12 +61,12 @@ async function auditChange(
     rationale: string;
   },
 ): Promise<void> {
-  await tx.query(`INSERT INTO audit_log (key, actor, action, details) VALUES ($1, $2, $3, $4)`, [
-    `definition:${v.cohortId}:${v.version}`,
-    v.author,
-    `definition.${v.change}`,
-    { cohortId: v.cohortId, version: v.version, contentHash: v.contentHash, rationale: v.rationale },
-  ]);
+  await appendAudit(tx, {
+    key: `definition:${v.cohortId}:${v.version}`,
+    actor: v.author,
+    action: `definition.${v.change}`,
+    details: { cohortId: v.cohortId, version: v.version, contentHash: v.contentHash, rationale: v.rationale },
+  });
 }
 
 /** Records the definition as a new version unless it is the latest already; returns its version. */

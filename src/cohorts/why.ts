@@ -9,6 +9,7 @@ import {
 } from './definition';
 import { derivedColumn, derivedOf, eventColumn, eventMeasureOf } from './measures';
 import type { MeasureRow } from './member-measures';
+import { combination, isCombination } from './rule-walk';
 
 // Why a customer is (not) in a cohort: the rule tree evaluated in TypeScript against the
 // customer's measures row, with the same semantics as the SQL predicate (compile.ts): a missing
@@ -82,9 +83,8 @@ export function explainRule(
   at = 'rule',
   seen: ReadonlySet<string> = new Set(),
 ): WhyNode {
-  if ('all' in rule || 'any' in rule || 'none' in rule) {
-    const kind = 'all' in rule ? 'all' : 'any' in rule ? 'any' : 'none';
-    const parts = 'all' in rule ? rule.all : 'any' in rule ? rule.any : rule.none;
+  if (isCombination(rule)) {
+    const { kind, parts } = combination(rule);
     const children = parts.map((r, i) => explainRule(r, row, ctx, `${at}.${kind}.${i}`, seen));
     const held = children.filter((c) => c.holds).length;
     const holds = kind === 'all' ? held === children.length : kind === 'any' ? held > 0 : held === 0;

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../data/db';
+import { appendAudit } from '../data/audit';
 
 // The learnings library: what analysts and approvers noticed about a run or a cohort. Every
 // note is also an audit row, so the trail shows it even though notes themselves are plain rows.
@@ -51,15 +52,13 @@ export async function addNote(db: Db, subject: NoteSubject, note: { author: stri
       [runId, cohortId, note.author, note.text],
     );
     const added = noteOf(r.rows[0]!);
-    await tx.query(
-      `INSERT INTO audit_log (key, run_id, actor, action, details) VALUES ($1, $2, $3, 'note.added', $4)`,
-      [
-        `note:${added.id}`,
-        runId,
-        note.author,
-        { noteId: added.id, ...(cohortId ? { cohortId } : {}), text: note.text },
-      ],
-    );
+    await appendAudit(tx, {
+      key: `note:${added.id}`,
+      runId,
+      actor: note.author,
+      action: 'note.added',
+      details: { noteId: added.id, ...(cohortId ? { cohortId } : {}), text: note.text },
+    });
     return added;
   });
 }

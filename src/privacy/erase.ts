@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { recountSnapshot } from '../cohorts/run-compute';
 import type { Db } from '../data/db';
+import { appendAudit } from '../data/audit';
 import { holdDerivedStateShared } from '../ingest/derived-state';
 
 export interface ErasureReport {
@@ -138,11 +139,17 @@ export async function eraseCustomerData(
       [deliveries],
     );
     // Last in the transaction: the audit chain's lock is held until commit.
-    await tx.query(`INSERT INTO audit_log (key, actor, action, details) VALUES ($1, $2, 'privacy.erased', $3)`, [
-      `erasure:${erasedSubject(input.customerId)}`,
-      input.requestedBy,
-      { subject: erasedSubject(input.customerId), reason: input.reason, rowsDeleted, snapshots: touched.rowCount ?? 0 },
-    ]);
+    await appendAudit(tx, {
+      key: `erasure:${erasedSubject(input.customerId)}`,
+      actor: input.requestedBy,
+      action: 'privacy.erased',
+      details: {
+        subject: erasedSubject(input.customerId),
+        reason: input.reason,
+        rowsDeleted,
+        snapshots: touched.rowCount ?? 0,
+      },
+    });
     return erasureReport(tx, input.customerId, erased.rows[0]!, false);
   });
 }

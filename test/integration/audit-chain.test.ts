@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Db } from '../../src/data/db';
 import { migrate } from '../../src/data/migrate';
 import { canonicalText, chainHash, GENESIS, verifyAuditChain } from '../../src/governance/audit-chain';
+import { appendAudit } from '../../src/data/audit';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 // The audit log is append-only and hash-chained (migration 005); verifyAuditChain recomputes
@@ -116,13 +117,10 @@ describe('the audit chain', () => {
     expect(once.rowCount).toBe(1);
   });
 
-  it('lets a skipped ON CONFLICT insert leave only a gap in the ids', async () => {
-    const insert = () =>
-      test.db.query(
-        `INSERT INTO audit_log (key, actor, action) VALUES ('retried-activity', 'cohortflow', 'spec.retry') ON CONFLICT (key) DO NOTHING`,
-      );
-    expect((await insert()).rowCount).toBe(1);
-    expect((await insert()).rowCount).toBe(0);
+  it('appends a row once per key: a repeat writes nothing and leaves only a gap in the ids', async () => {
+    const insert = () => appendAudit(test.db, { key: 'retried-activity', actor: 'cohortflow', action: 'spec.retry' });
+    expect(await insert()).toBe(true);
+    expect(await insert()).toBe(false);
     await writeEntries(test.db, 1);
 
     const [retried, next] = (await idsOf(test.db)).slice(-2);
