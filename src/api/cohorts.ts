@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { InvalidDefinitionError, type CatalogEntry } from '../cohorts/catalog';
-import { compileCohort } from '../cohorts/compile';
+import { compileCohort, measuresOf } from '../cohorts/compile';
 import { CohortDefinition } from '../cohorts/definition';
 import { reachableCohorts, referencedCohorts } from '../cohorts/rule-walk';
 import {
@@ -17,7 +17,7 @@ import {
   writeAtomically,
   type FolderFile,
 } from '../cohorts/catalog-folder';
-import { pointInTime, type PointInTime } from '../cohorts/measures-sql';
+import { readPath } from '../cohorts/measures-sql';
 import { memberMeasures } from '../cohorts/member-measures';
 import { knownEventTypes } from '../cohorts/run-compute';
 import { definitionVersions, recordDefinition, recordDeletion, type DefinitionVersion } from '../cohorts/versions';
@@ -84,7 +84,8 @@ export interface ValidationAnswer {
 export interface ExplainAnswer {
   cohortId: string;
   asOf: string;
-  pointInTime: PointInTime;
+  /** Where the measures are read: the derived customer state, or the raw rows (an earlier asOf, rows not derived yet). */
+  readsFrom: 'state' | 'events';
   sql: string;
   params: unknown[];
   plan: string;
@@ -137,9 +138,10 @@ async function latestVersions(db: Queryable, id?: string): Promise<Map<string, L
 const summaryOf = ({ definition: _definition, ...version }: DefinitionVersion): VersionSummary => version;
 
 /** Inspection runs read-only and bounded: it can neither write nor hold the database for long. */
+/** One snapshot for the choice of read path and the read itself: REPEATABLE READ. */
 async function readOnly<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION READ ONLY');
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     await tx.query("SET LOCAL statement_timeout = '60s'");
     return fn(tx);
   });
@@ -426,13 +428,13 @@ export function registerCohortRoutes(
     const asOf = asOfOf(AsOfQuery.parse(request.query ?? {}).asOf);
     const { definition, catalog } = await compilable(id);
     return readOnly(db, async (tx): Promise<ExplainAnswer> => {
-      const pit = await pointInTime(tx, asOf);
-      const compiled = compileCohort(definition, catalog, asOf, pit);
+      const path = await readPath(tx, asOf, measuresOf(definition, catalog));
+      const compiled = compileCohort(definition, catalog, asOf, path);
       const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT) ${compiled.sql}`, compiled.params);
       return {
         cohortId: id,
         asOf: asOf.toISOString(),
-        pointInTime: pit,
+        readsFrom: path.from,
         sql: compiled.sql,
         params: compiled.params,
         plan: plan.rows.map((r) => r['QUERY PLAN']).join('\n'),
@@ -446,7 +448,8 @@ export function registerCohortRoutes(
     const asOf = asOfOf(query.asOf);
     const { definition, catalog } = await compilable(id);
     return readOnly(db, async (tx): Promise<PreviewAnswer> => {
-      const compiled = compileCohort(definition, catalog, asOf, await pointInTime(tx, asOf));
+      const path = await readPath(tx, asOf, measuresOf(definition, catalog));
+      const compiled = compileCohort(definition, catalog, asOf, path);
       const limit = `$${compiled.params.length + 1}`;
       const r = await tx.query<{ size: number; sample: string[] }>(
         `WITH members AS (${compiled.sql})
@@ -467,9 +470,9 @@ export function registerCohortRoutes(
         [customerId],
       );
       if (!customer.rows[0]) throw new ApiRefusal(404, 'not_found', `no customer "${customerId}"`);
-      const pit = await pointInTime(tx, asOf);
-      const row = await memberMeasures(tx, definition, catalog, asOf, pit, customerId);
-      const compiled = compileCohort(definition, catalog, asOf, pit, customerId);
+      const path = await readPath(tx, asOf, measuresOf(definition, catalog));
+      const row = await memberMeasures(tx, definition, catalog, asOf, path, customerId);
+      const compiled = compileCohort(definition, catalog, asOf, path, customerId);
       const member = ((await tx.query(compiled.sql, compiled.params)).rowCount ?? 0) > 0;
       const rule = row ? explainRule(definition.rule, row, { asOf, catalog }) : null;
       const published = await publishedMembership(tx, id, customer.rows[0].customer_no);

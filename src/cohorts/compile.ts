@@ -8,7 +8,7 @@ import {
   eventMeasureOf,
   type MeasureSet,
 } from './measures';
-import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type PointInTime } from './measures-sql';
+import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type ReadPath } from './measures-sql';
 import { combination, isCombination, reachableCohorts } from './rule-walk';
 
 /** How an in_cohort condition is tested: by a snapshot of the same run, or by the other cohort's own rule. */
@@ -87,18 +87,18 @@ export interface CompiledCohort {
 }
 
 /**
- * One self-contained statement: the measures this cohort needs (over the rollups), then its rule,
- * with referenced cohorts' rules inlined. What preview, explain and why run.
+ * One self-contained statement: the measures this cohort needs (from where `path` says), then
+ * its rule, with referenced cohorts' rules inlined. What preview, explain and why run.
  */
 export function compileCohort(
   def: CohortDefinition,
   catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  pit: PointInTime,
+  path: ReadPath,
   customerId?: string,
 ): CompiledCohort & { columns: MeasureColumn[] } {
   const p = new Params(asOf);
-  const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
+  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, customerId);
   const where = predicate(def.rule, p, (id) => ({ rule: catalog.get(id)!.rule }));
   return {
     sql: `WITH measures AS (${measures.sql})\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`,

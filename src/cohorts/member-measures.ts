@@ -1,7 +1,7 @@
 import type { Queryable } from '../data/db';
 import { measuresOf } from './compile';
 import type { CohortDefinition } from './definition';
-import { measuresQuery, Params, type PointInTime } from './measures-sql';
+import { measuresQuery, Params, type ReadPath } from './measures-sql';
 
 /** One customer's row of a cohort's measures relation: traits and measure columns by name. */
 export type MeasureRow = Record<string, unknown>;
@@ -15,11 +15,11 @@ export function memberMeasuresQuery(
   def: CohortDefinition,
   catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  pit: PointInTime,
+  path: ReadPath,
   customerId: string,
 ): { sql: string; params: unknown[] } {
   const p = new Params(asOf);
-  const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
+  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, customerId);
   // Column names come from an enum or a hash (measures.ts), never from user text.
   const select = measures.columns.map((c) =>
     c.type === 'date' ? `to_char(x.${c.name}, 'YYYY-MM-DD') AS ${c.name}` : `x.${c.name}`,
@@ -33,9 +33,9 @@ export async function memberMeasures(
   def: CohortDefinition,
   catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  pit: PointInTime,
+  path: ReadPath,
   customerId: string,
 ): Promise<MeasureRow | undefined> {
-  const { sql, params } = memberMeasuresQuery(def, catalog, asOf, pit, customerId);
+  const { sql, params } = memberMeasuresQuery(def, catalog, asOf, path, customerId);
   return (await db.query<MeasureRow>(sql, params)).rows[0];
 }

@@ -5,7 +5,9 @@ import { dependencies } from './catalog-rules';
 import { compileCohort, compileOverTable, measuresOf, type CompiledCohort, type Reference } from './compile';
 import type { CohortDefinition, CohortTier } from './definition';
 import { emptyMeasureSet } from './measures';
-import { measuresQuery, Params, pointInTime, TRAIT_COLUMNS } from './measures-sql';
+import { keepFeatures } from './customer-state';
+import { featuresOf } from './features';
+import { measuresQuery, Params, readPath, TRAIT_COLUMNS } from './measures-sql';
 import { reachableCohorts } from './rule-walk';
 import { missingFromCatalog, recordDefinition, recordDeletion } from './versions';
 
@@ -141,36 +143,44 @@ export const measuresTableOf = (runId: string) =>
   `measures_${crypto.createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
 
 /**
- * One pass over the rollups for every measure the run's cohorts need, into a table of one row
- * per customer existing at asOf. Rebuilt from scratch on a retry, so a half-built table never counts.
+ * One pass for every measure the run's cohorts need, into a table of one row per customer
+ * existing at asOf: over the derived customer state when it holds what asOf sees (the features
+ * the catalog reads are kept there first: built from the events once, when a definition starts
+ * reading one), else over the raw rows. Rebuilt from scratch on a retry, so a half-built table
+ * never counts. UNLOGGED: a crash empties it, and computeSnapshot then builds it again.
  */
 export async function materialiseMeasures(
   db: Db,
   input: { runId: string; asOf: string },
-): Promise<{ table: string; rows: number; measures: number }> {
+): Promise<{ table: string; rows: number; measures: number; readsFrom?: 'state' | 'events' }> {
   const table = measuresTableOf(input.runId);
-  const done = await db.query<{ rows: number; measures: number }>(
-    'SELECT rows, measures FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL',
-    [table],
-  );
-  if (done.rows[0]) return { table, ...done.rows[0] };
+  if (await measuresTableReady(db, table)) {
+    const done = await db.query<{ rows: number; measures: number }>(
+      'SELECT rows, measures FROM measure_tables WHERE table_name = $1',
+      [table],
+    );
+    return { table, ...done.rows[0]! };
+  }
 
   const definitions = await runDefinitions(db, input.runId);
   const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
   const set = emptyMeasureSet();
   for (const d of catalog.values()) measuresOf(d, catalog, set);
+  await keepFeatures(db, featuresOf(set));
   const asOf = new Date(input.asOf);
-  const pit = await pointInTime(db, asOf);
-  const p = new Params(asOf);
-  const query = measuresQuery(set, p, pit);
-  const measures = query.columns.length - TRAIT_COLUMNS.length;
-  const rows = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
+    // One snapshot for the choice of read path and the read itself.
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    const path = await readPath(tx, asOf, set);
+    const p = new Params(asOf);
+    const query = measuresQuery(set, p, path, asOf);
+    const measures = query.columns.length - TRAIT_COLUMNS.length;
     await tx.query(`DROP TABLE IF EXISTS ${table}`);
     await tx.query(
       'INSERT INTO measure_tables (table_name, run_id, as_of) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET built_at = NULL',
       [table, input.runId, input.asOf],
     );
-    await tx.query(`CREATE TABLE ${table} (${query.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
+    await tx.query(`CREATE UNLOGGED TABLE ${table} (${query.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
     await tx.query("SET LOCAL work_mem = '256MB'");
     const inserted = await tx.query(`INSERT INTO ${table} ${query.sql}`, p.values);
     await tx.query(`ANALYZE ${table}`);
@@ -179,9 +189,18 @@ export async function materialiseMeasures(
       inserted.rowCount,
       measures,
     ]);
-    return inserted.rowCount ?? 0;
+    return { table, rows: inserted.rowCount ?? 0, measures, readsFrom: path.from };
   });
-  return { table, rows, measures };
+}
+
+/** Built and still holding its rows: an unlogged table comes back empty after a crash. */
+async function measuresTableReady(db: Queryable, table: string): Promise<boolean> {
+  const r = await db.query<{ ready: boolean }>(
+    `SELECT (m.rows = 0 OR pg_relation_size(to_regclass(m.table_name)) > 0) AS ready
+     FROM measure_tables m WHERE m.table_name = $1 AND m.built_at IS NOT NULL AND to_regclass(m.table_name) IS NOT NULL`,
+    [table],
+  );
+  return r.rows[0]?.ready ?? false;
 }
 
 export async function dropMeasures(db: Db, input: { runId: string }): Promise<void> {
@@ -204,7 +223,7 @@ export interface ComputedSnapshot {
 
 /**
  * Evaluates one cohort of the run into an immutable snapshot, in one transaction: over the run's
- * measures table when it was built, else self-contained over the rollups. Idempotent per (run, cohort).
+ * measures table when it was built, else self-contained (derived state or raw rows). Idempotent per (run, cohort).
  */
 export async function computeSnapshot(
   db: Db,
@@ -214,6 +233,8 @@ export async function computeSnapshot(
   // One transaction, the read-back included: embedded PGlite serves concurrent connections
   // safely only one transaction at a time (docs/architecture.md, "Two ways to run").
   return db.transaction(async (tx) => {
+    // One snapshot for the choice of read path and the read itself.
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount)
       await computeInto(tx, snapshotId, input);
     const r = await tx.query<{ size: number; content_hash: string; definition_version: number; tier: CohortTier }>(
@@ -242,8 +263,7 @@ async function computeInto(
   const own =
     definitions.get(input.cohortId)?.definition ?? (await definitionAt(tx, input.cohortId, input.definitionVersion));
   const table = measuresTableOf(input.runId);
-  const built = (await tx.query('SELECT 1 FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table]))
-    .rowCount;
+  const built = await measuresTableReady(tx, table);
   let compiled: CompiledCohort;
   if (built) {
     const reference = (id: string): Reference => {
@@ -254,7 +274,7 @@ async function computeInto(
     compiled = compileOverTable(own, table, asOf, reference);
   } else {
     const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
-    compiled = compileCohort(own, catalog, asOf, await pointInTime(tx, asOf));
+    compiled = compileCohort(own, catalog, asOf, await readPath(tx, asOf, measuresOf(own, catalog)));
   }
   await tx.query(
     `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)

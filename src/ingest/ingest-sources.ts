@@ -11,7 +11,7 @@ import { IdentityCache } from './identity-cache';
 import { loadFile } from './load-file';
 import { ingestQuerySource } from './query-source';
 import { attributeLateEvents } from './merge';
-import { deriveState, holdDerivedStateShared } from './derived-state';
+import { deriveState, holdDerivedStateShared } from '../cohorts/customer-state';
 import { qualityChecks } from './quality';
 
 async function hashFile(file: string): Promise<string> {
@@ -131,7 +131,7 @@ export async function ingestSources(
     return attributeLateEvents(tx);
   });
   const derived = await deriveState(deps.db);
-  deps.log.info({ events: derived.events }, 'derived the state compute reads');
+  deps.log.info({ traits: derived.traits, customers: derived.customers }, 'derived the state compute reads');
   const now = input.now ?? new Date();
   for (const source of sources)
     await judge(deps.db, input.runId, source, reports.get(source.name)!, nullKeys.get(source.name)!, now);

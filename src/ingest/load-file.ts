@@ -1,6 +1,6 @@
 import type { Db } from '../data/db';
 import type { SourceConfig } from '../sources/config';
-import { holdDerivedStateShared } from './derived-state';
+import { holdDerivedStateShared } from '../cohorts/customer-state';
 import { IdentityCache } from './identity-cache';
 import { mergeCrm, storeEvents } from './merge';
 import { readRowBatches, recordOf, type RawRow } from './read-rows';

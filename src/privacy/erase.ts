@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { recountSnapshot } from '../cohorts/run-compute';
 import type { Db } from '../data/db';
 import { appendAudit } from '../data/audit';
-import { holdDerivedStateShared } from '../ingest/derived-state';
+import { holdDerivedStateShared } from '../cohorts/customer-state';
 
 export interface ErasureReport {
   customerId: string;
@@ -21,14 +21,14 @@ export class UnknownCustomer extends Error {}
 export const erasedSubject = (customerId: string) =>
   `sha256:${crypto.createHash('sha256').update(customerId).digest('hex')}`;
 
-// Personal data by table, deleted by customer id. customer_daily and crm_history are keyed by it;
+// Personal data by table, deleted by customer id. customer_state and crm_history are keyed by it;
 // events also keep rows not yet attributed, matched through the customer's identities.
 const DELETIONS: Array<[table: string, sql: string]> = [
   [
     'events',
     'DELETE FROM events WHERE customer_id = $1 OR (customer_id IS NULL AND (identity_scheme, identity_value) IN (SELECT scheme, external_id FROM identities WHERE customer_id = $1))',
   ],
-  ['customer_daily', 'DELETE FROM customer_daily WHERE customer_id = $1'],
+  ['customer_state', 'DELETE FROM customer_state WHERE customer_id = $1'],
   ['crm_history', 'DELETE FROM crm_history WHERE customer_id = $1'],
   [
     'identity_aliases',
