@@ -8,14 +8,20 @@ import {
   eventMeasureOf,
   type MeasureSet,
 } from './measures';
-import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type ReadPath } from './measures-sql';
+import {
+  AS_OF,
+  AS_OF_DAY,
+  measuresQuery,
+  overMeasures,
+  Params,
+  type MeasureColumn,
+  type MeasuresOptions,
+  type ReadPath,
+} from './measures-sql';
 import { combination, isCombination, reachableCohorts } from './rule-walk';
 
-/** How an in_cohort condition is tested: by a snapshot of the same run, or by the other cohort's own rule. */
-export type Reference = { snapshotId: string } | { rule: Rule };
-
 /** A boolean SQL expression over the measures relation `m`; never NULL, so `none` negates cleanly. */
-export function predicate(rule: Rule, p: Params, reference: (cohortId: string) => Reference): string {
+export function predicate(rule: Rule, p: Params, referenced: (cohortId: string) => Rule): string {
   const expr = (r: Rule): string => {
     if (isCombination(r)) {
       const { kind, parts } = combination(r);
@@ -23,11 +29,8 @@ export function predicate(rule: Rule, p: Params, reference: (cohortId: string) =
       if (kind === 'all') return `(${exprs.join(' AND ')})`;
       return kind === 'any' ? `(${exprs.join(' OR ')})` : `(NOT (${exprs.join(' OR ')}))`;
     }
-    if ('in_cohort' in r) {
-      const ref = reference(r.in_cohort);
-      if ('rule' in ref) return expr(ref.rule);
-      return `(m.customer_no IN (SELECT unnest(members) FROM snapshot_chunks WHERE snapshot_id = ${p.add(ref.snapshotId)}))`;
-    }
+    // The referenced cohort's rule at the same asOf: what its snapshot of the same run holds.
+    if ('in_cohort' in r) return expr(referenced(r.in_cohort));
     if ('event' in r) {
       const m = eventMeasureOf(r.event);
       const col = `m.${eventColumn(m)}`;
@@ -98,34 +101,43 @@ export function compileCohort(
   customerId?: string,
 ): CompiledCohort & { columns: MeasureColumn[] } {
   const p = new Params(asOf);
-  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, customerId);
-  const where = predicate(def.rule, p, (id) => ({ rule: catalog.get(id)!.rule }));
+  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, { customerId });
+  const where = predicate(def.rule, p, (id) => catalog.get(id)!.rule);
   return {
-    sql: `WITH measures AS (${measures.sql})\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`,
+    sql: overMeasures(measures, (m) => `SELECT m.customer_id, m.customer_no FROM ${m} WHERE ${where}`),
     params: p.values,
     columns: measures.columns,
   };
 }
 
-/** The measures tables compute builds are named only by this pattern: an allow-list for an identifier. */
-export const MEASURES_TABLE = /^measures_[0-9a-f]{16}$/;
+/** The measures a run's cohorts read, with those of the cohorts they refer to. */
+export function runMeasures(
+  cohorts: Array<{ definition: CohortDefinition }>,
+  catalog: ReadonlyMap<string, CohortDefinition>,
+): MeasureSet {
+  const set = emptyMeasureSet();
+  for (const c of cohorts) measuresOf(c.definition, catalog, set);
+  return set;
+}
 
 /**
- * The cohort over a run's materialised measures table: referenced cohorts computed in the same
- * run are read from their snapshots; others are inlined.
+ * Every cohort of a run in one statement: per customer existing at asOf, one boolean column per
+ * cohort (`column` names it), each its rule over the measures all of them need. in_cohort is the
+ * referenced cohort's rule at the same asOf: what its snapshot of the same run holds. A condition
+ * that fails first spares the measures the rest of the rule reads.
  */
-export function compileOverTable(
-  def: CohortDefinition,
-  table: string,
+export function compileRunCohorts(
+  cohorts: Array<{ column: string; definition: CohortDefinition }>,
+  catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  reference: (cohortId: string) => Reference,
+  path: ReadPath,
+  options: Pick<MeasuresOptions, 'part' | 'ranks'> = {},
 ): CompiledCohort {
-  if (!MEASURES_TABLE.test(table)) throw new Error(`not a measures table: ${table}`);
   const p = new Params(asOf);
-  const where = predicate(def.rule, p, reference);
-  // asOf ($1) is always a parameter; a rule that does not use it still types it here.
+  const measures = measuresQuery(runMeasures(cohorts, catalog), p, path, asOf, options);
+  const flags = cohorts.map((c) => `${predicate(c.definition.rule, p, (id) => catalog.get(id)!.rule)} AS ${c.column}`);
   return {
-    sql: `SELECT m.customer_id, m.customer_no, $1::timestamptz AS as_of FROM ${table} m WHERE ${where}`,
+    sql: overMeasures(measures, (m) => `SELECT m.customer_id, m.customer_no, ${flags.join(', ')} FROM ${m}`),
     params: p.values,
   };
 }

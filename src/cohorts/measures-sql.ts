@@ -4,7 +4,7 @@ import { featuresOf, type StateFeature } from './features';
 import { derivedColumn, derivedParts, eventColumn, type DerivedMeasure, type MeasureSet } from './measures';
 import { baseFromEvents } from './measures-from-events';
 import { baseFromState } from './measures-from-state';
-import { AS_OF_DAY, type Params } from './sql-params';
+import { AS_OF_DAY, Params } from './sql-params';
 
 export { AS_OF, AS_OF_DAY, Params } from './sql-params';
 
@@ -21,13 +21,16 @@ export type ReadPath = { from: 'state'; features: ReadonlyMap<string, StateFeatu
  * the REPEATABLE READ transaction that then reads, so that no derivation lands in between.
  */
 export async function readPath(db: Queryable, asOf: Date, set: MeasureSet): Promise<ReadPath> {
+  const mark = await db.query<{ until: Date }>(
+    `SELECT complete_until AS until FROM derived_state WHERE name = 'customer_state'`,
+  );
+  // Both moments as values of their own: a moment read from a row in the same statement would be
+  // planned as unknown, and the events scanned whole instead of through their BRIN index.
   const r = await db.query<{ complete: boolean; later: boolean }>(
-    `SELECT NOT EXISTS (SELECT 1 FROM events WHERE ingested_at > d.complete_until)
-        AND NOT EXISTS (SELECT 1 FROM crm_history WHERE ingested_at > d.complete_until) AS complete,
+    `SELECT NOT EXISTS (SELECT 1 FROM events WHERE ingested_at > $2) AND NOT EXISTS (SELECT 1 FROM crm_history WHERE ingested_at > $2) AS complete,
             EXISTS (SELECT 1 FROM events WHERE ingested_at > $1) OR EXISTS (SELECT 1 FROM events WHERE occurred_at > $1)
-         OR EXISTS (SELECT 1 FROM crm_history WHERE ingested_at > $1) OR EXISTS (SELECT 1 FROM crm_history WHERE updated_at > $1) AS later
-     FROM derived_state d WHERE d.name = 'customer_state'`,
-    [asOf.toISOString()],
+         OR EXISTS (SELECT 1 FROM crm_history WHERE ingested_at > $1) OR EXISTS (SELECT 1 FROM crm_history WHERE updated_at > $1) AS later`,
+    [asOf.toISOString(), mark.rows[0]!.until.toISOString()],
   );
   const { complete, later } = r.rows[0]!;
   if (!complete || later) return { from: 'events' };
@@ -58,8 +61,29 @@ export const TRAIT_COLUMNS: MeasureColumn[] = [
 ];
 
 export interface MeasuresQuery {
+  /** The whole statement. */
   sql: string;
+  /** Its parts, for statements that select from the relation: CTEs at their top level let Postgres
+   * fold the relation into them and compute a measure only where a condition reads it. */
+  ctes: string[];
+  relation: string;
   columns: MeasureColumn[];
+}
+
+/** A statement over a measures query's relation as `m`: its CTEs first, at the top level. */
+export const overMeasures = (q: MeasuresQuery, select: (m: string) => string): string =>
+  `${q.ctes.length > 0 ? `WITH ${q.ctes.join(',\n    ')}\n    ` : ''}${select(`(${q.relation}) m`)}`;
+
+/** Each rank's sorted distinct values and their scores, computed beforehand (rankArrays). */
+export type RankArrays = Array<{ vals: unknown[] | null; scores: number[] | null }>;
+
+export interface MeasuresOptions {
+  /** Only this customer's row (ranks still place it among everyone). */
+  customerId?: string;
+  /** Only the customers whose number is `index` modulo `of`: one of several statements run side by side. */
+  part?: { of: number; index: number };
+  /** The ranks' values and scores as parameters instead of computed in the statement. */
+  ranks?: RankArrays;
 }
 
 /**
@@ -72,14 +96,19 @@ export function measuresQuery(
   p: Params,
   path: ReadPath,
   asOf: Date,
-  customerId?: string,
+  options: MeasuresOptions = {},
 ): MeasuresQuery {
+  const { customerId, part } = options;
   const events = [...set.events.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  // Ranks compare a customer with everyone: then one customer is picked only at the end.
-  const ranked = [...set.derived.values()].some((m) => m.name.startsWith('rfm_'));
-  const early = customerId !== undefined && !ranked ? customerId : undefined;
-  const base =
-    path.from === 'state' ? baseFromState(events, p, path.features, asOf, early) : baseFromEvents(events, p, early);
+  const derived = [...set.derived.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  if (part && path.from !== 'state') throw new Error('only the derived state is read in parts');
+  const baseOf = (one?: string, only?: MeasuresOptions['part']) =>
+    path.from === 'state' ? baseFromState(events, p, path.features, asOf, one, only) : baseFromEvents(events, p, one);
+  // Ranks compare a customer with everyone. From the state, the one customer's row is picked early
+  // and everyone's figures read apart; from the raw rows (aggregates named once) only at the end.
+  const ranks = rankedMeasures(derived);
+  const early = path.from === 'state' || ranks.length === 0 ? customerId : undefined;
+  const base = baseOf(early, part);
   const ctes = [...base.ctes];
   const columns: MeasureColumn[] = [
     ...TRAIT_COLUMNS,
@@ -88,43 +117,108 @@ export function measuresQuery(
       type: m.agg === 'first' || m.agg === 'last' ? 'date' : 'numeric',
     })),
   ];
-  let relation = base.relation;
 
   // Derived measures: from the aggregates; then ranks among everyone; then combinations of ranks.
-  const derived = [...set.derived.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  const step = (exprOf: (m: DerivedMeasure) => string | undefined) => {
-    const cols = derived.flatMap(([col, m]) => {
-      const expr = exprOf(m);
-      if (expr === undefined) return [];
-      columns.push({ name: col, type: 'numeric' });
-      return [`${expr} AS ${col}`];
+  const step = (relation: string, exprOf: (m: DerivedMeasure) => string | undefined) =>
+    withDerived(relation, derived, exprOf, (col) => columns.push({ name: col, type: 'numeric' }));
+  let relation = step(base.relation, simpleExpr);
+  if (ranks.length > 0) {
+    // A customer's score is a binary search (width_bucket) in its rank's sorted values: the exact
+    // position of its own value, whose score was computed from everyone's (rankCtes).
+    let arrays: Array<{ vals: string; scores: string }>;
+    if (options.ranks) {
+      const given = options.ranks;
+      arrays = ranks.map((_, i) => ({
+        vals: `${p.add(given[i]!.vals)}::numeric[]`,
+        scores: `${p.add(given[i]!.scores)}::int[]`,
+      }));
+    } else {
+      const everyone = early === undefined && part === undefined ? base : baseOf();
+      ctes.push(...rankCtes(ranks, withDerived(everyone.relation, derived, simpleExpr)));
+      arrays = ranks.map((_, i) => ({ vals: `r${i}.vals`, scores: `r${i}.scores` }));
+    }
+    const picks = ranks.map((r, i) => {
+      columns.push({ name: r.col, type: 'numeric' });
+      const v = `x.${r.source}::numeric`;
+      return `CASE WHEN ${r.has(`x.${r.source}`)} THEN (${arrays[i]!.scores})[width_bucket(${v}, ${arrays[i]!.vals})] ELSE 0 END AS ${r.col}`;
     });
-    if (cols.length > 0) relation = `SELECT x.*, ${cols.join(', ')} FROM (${relation}) x`;
+    const joins = options.ranks ? '' : ranks.map((_, i) => ` CROSS JOIN rank_${i} r${i}`).join('');
+    relation = `SELECT x.*, ${picks.join(', ')} FROM (${relation}) x${joins}`;
+  }
+  relation = step(relation, combinedExpr);
+  if (customerId !== undefined && early === undefined)
+    relation = `SELECT x.* FROM (${relation}) x WHERE x.customer_id = ${p.add(customerId)}`;
+  return {
+    sql: ctes.length > 0 ? `WITH ${ctes.join(',\n    ')}\n    ${relation}` : relation,
+    ctes,
+    relation,
+    columns,
   };
-  step(simpleExpr);
-  const ranks = derived.flatMap(([col, m]) => {
+}
+
+/**
+ * The ranks' sorted distinct values and scores, computed once over everyone existing at asOf, for
+ * statements that then read in parts (measuresQuery's `ranks`). Empty without ranks.
+ */
+export async function rankArrays(db: Queryable, set: MeasureSet, path: ReadPath, asOf: Date): Promise<RankArrays> {
+  const derived = [...set.derived.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const ranks = rankedMeasures(derived);
+  if (ranks.length === 0) return [];
+  const events = [...set.events.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const p = new Params(asOf);
+  const base = path.from === 'state' ? baseFromState(events, p, path.features, asOf) : baseFromEvents(events, p);
+  const ctes = [...base.ctes, ...rankCtes(ranks, withDerived(base.relation, derived, simpleExpr))];
+  const r = await db.query<Record<string, unknown[] | null>>(
+    `WITH ${ctes.join(',\n    ')}
+     SELECT ${ranks.map((_, i) => `r${i}.vals::numeric[] AS v${i}, r${i}.scores AS s${i}`).join(', ')}
+     FROM ${ranks.map((_, i) => `rank_${i} r${i}`).join(' CROSS JOIN ')}`,
+    p.values,
+  );
+  const row = r.rows[0]!;
+  return ranks.map((_, i) => ({ vals: row[`v${i}`] ?? null, scores: (row[`s${i}`] as number[] | null) ?? null }));
+}
+
+type Rank = { col: string; source: string; has: (v: string) => string; order: 'ASC' | 'DESC' };
+
+const rankedMeasures = (derived: Array<[string, DerivedMeasure]>): Rank[] =>
+  derived.flatMap(([col, m]) => {
     const rank = rankSource(m);
     return rank ? [{ col, ...rank }] : [];
   });
-  if (ranks.length > 0) {
-    // A quintile is 5 × cume_dist, computed from the distribution of values (a few hundred distinct
-    // ones) instead of sorting every customer: the same figure, ties alike, no 1M-row sort.
-    ctes.push(`scored AS MATERIALIZED (${relation})`);
-    const joins = ranks.map((r, i) => {
-      ctes.push(`rank_${i} AS (SELECT v, ceil(5 * ((sum(n) OVER (ORDER BY v ${r.order}))::float8 / (sum(n) OVER ())::float8))::int AS score
-      FROM (SELECT x.${r.source} AS v, count(*) AS n FROM scored x WHERE ${r.has(`x.${r.source}`)} GROUP BY 1) g)`);
-      columns.push({ name: r.col, type: 'numeric' });
-      return {
-        select: `COALESCE(r${i}.score, 0) AS ${r.col}`,
-        join: `LEFT JOIN rank_${i} r${i} ON r${i}.v = x.${r.source}`,
-      };
-    });
-    relation = `SELECT x.*, ${joins.map((j) => j.select).join(', ')} FROM scored x ${joins.map((j) => j.join).join(' ')}`;
-  }
-  step(combinedExpr);
-  if (customerId !== undefined && early === undefined)
-    relation = `SELECT x.* FROM (${relation}) x WHERE x.customer_id = ${p.add(customerId)}`;
-  return { sql: ctes.length > 0 ? `WITH ${ctes.join(',\n    ')}\n    ${relation}` : relation, columns };
+
+/** The relation with one step of derived measures added as columns (none: the relation itself). */
+function withDerived(
+  relation: string,
+  derived: Array<[string, DerivedMeasure]>,
+  exprOf: (m: DerivedMeasure) => string | undefined,
+  onColumn?: (col: string) => void,
+): string {
+  const cols = derived.flatMap(([col, m]) => {
+    const expr = exprOf(m);
+    if (expr === undefined) return [];
+    onColumn?.(col);
+    return [`${expr} AS ${col}`];
+  });
+  return cols.length > 0 ? `SELECT x.*, ${cols.join(', ')} FROM (${relation}) x` : relation;
+}
+
+/**
+ * Ranks place a customer among everyone existing at asOf: the figures the ranks read are read
+ * once for all of them (the rest of the relation is not computed there), then each rank is its
+ * sorted distinct values with a score each — 5 × cume_dist from the distribution of values (a few
+ * hundred), the same figure with ties alike and no sort of every customer.
+ */
+function rankCtes(ranks: Rank[], everyone: string): string[] {
+  const sources = [...new Set(ranks.map((r) => r.source))];
+  return [
+    `rank_sources AS MATERIALIZED (SELECT ${sources.map((c) => `x.${c}`).join(', ')} FROM (${everyone}) x)`,
+    ...ranks.map(
+      (r, i) => `rank_${i} AS (
+      SELECT array_agg(v ORDER BY v)::numeric[] AS vals, array_agg(score ORDER BY v) AS scores FROM (
+        SELECT v, ceil(5 * ((sum(n) OVER (ORDER BY v ${r.order}))::float8 / (sum(n) OVER ())::float8))::int AS score
+        FROM (SELECT x.${r.source}::numeric AS v, count(*) AS n FROM rank_sources x WHERE ${r.has(`x.${r.source}`)} GROUP BY 1) g) s)`,
+    ),
+  ];
 }
 
 /**

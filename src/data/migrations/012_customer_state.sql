@@ -38,3 +38,6 @@ CREATE TABLE state_features (
 UPDATE derived_state SET name = 'customer_state', complete_until = now() WHERE name = 'customer_daily';
 DROP TABLE customer_daily;
 DROP FUNCTION cohortflow_rollup_dims(jsonb);
+
+-- A run's one pass now writes a membership flag per cohort; each cohort's column is named here.
+ALTER TABLE measure_tables ADD COLUMN cohort_columns jsonb;
