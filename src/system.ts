@@ -7,47 +7,73 @@ import { createApi } from './api/server';
 import { registerDemoInbox } from './api/demo-inbox';
 import type { Config } from './config';
 import { connect } from './data/db';
-import { startEmbeddedPostgres } from './data/embedded';
+import { startEmbeddedPostgres } from './data/embedded-postgres';
 import { migrate } from './data/migrate';
 import { demoTokens, demoWebhookSecret, ensureDemoSources, tokenOf } from './demo-setup';
 import { configuredDestinations } from './destinations/configured';
 import type { Destination } from './destinations/destination';
 import type { Logger } from './log';
 import { connectionOptions } from './temporal/connection';
+import { watchdogGuard, type ChildGuard } from './instance/guard';
+import { startWatchdog } from './instance/watchdog';
 import { startDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from './temporal/refresh-client';
 import { ensureSchedules } from './temporal/schedules';
 import { installTemporalRuntime } from './worker/runtime';
+import { makeCurrent } from './worker/deployment';
 import { createWorker } from './worker/worker';
 
 export interface RunningSystem {
   apiUrl: string;
   temporalAddress: string;
   uiUrl?: string;
+  /** The embedded PostgreSQL's address for people and tools (no password in it). */
+  postgresUrl?: string;
+  /** Settles when an embedded server (PostgreSQL, the dev server) ends on its own. */
+  failed?: Promise<Error>;
   stop(): Promise<void>;
 }
 
 /**
- * Everything in one process: Postgres (server or embedded PGlite), Temporal (a server or the
- * CLI's dev server), migrations, demo data, the worker, the HTTP API and the schedules.
- * Stops in reverse order of start.
+ * Everything in one process: Postgres (a server, or the embedded PostgreSQL), Temporal (a server
+ * or the CLI's dev server), migrations, demo data, the worker, the HTTP API and the schedules.
+ * Stops in reverse order of start. The embedded servers are registered with the guard; without
+ * one, a watchdog of its own keeps them from outliving this process.
  */
-export async function startSystem(config: Config, log: Logger): Promise<RunningSystem> {
+export async function startSystem(config: Config, log: Logger, given?: ChildGuard): Promise<RunningSystem> {
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log.warn({ err }, 'error during shutdown'));
   };
+  const failures: Array<Promise<Error>> = [];
+  let guard = given;
+  if (!guard && (!config.databaseUrl || !config.temporal.address)) {
+    const watchdog = startWatchdog();
+    stops.push(async () => watchdog.close());
+    guard = watchdogGuard(watchdog);
+  }
   installTemporalRuntime(log);
   try {
     let databaseUrl = config.databaseUrl;
+    let postgresUrl: string | undefined;
     if (!databaseUrl) {
-      const pglite = await startEmbeddedPostgres(path.join(config.dataDir, 'pglite'));
-      stops.push(() => pglite.stop());
-      databaseUrl = pglite.url;
-      log.info({ dir: path.join(config.dataDir, 'pglite') }, 'embedded PGlite database ready');
+      const dir = path.join(config.dataDir, 'postgres');
+      const embedded = await startEmbeddedPostgres({
+        dir,
+        passwordFile: path.join(config.dataDir, 'postgres-password'),
+        logFile: path.join(config.dataDir, 'postgres.log'),
+        port: config.embeddedPostgresPort,
+        guard: guard!,
+        log,
+      });
+      stops.push(() => embedded.stop());
+      failures.push(embedded.exited);
+      databaseUrl = embedded.url;
+      postgresUrl = embedded.tcpUrl;
+      log.info({ dir, url: postgresUrl }, 'embedded PostgreSQL ready');
     }
-    const db = connect(databaseUrl, { embedded: !config.databaseUrl });
+    const db = connect(databaseUrl);
     stops.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length) log.info({ applied }, 'migrations applied');
@@ -67,8 +93,10 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
         namespace: config.temporal.namespace,
         log,
         home: config.home,
+        guard: guard!,
       });
       stops.push(() => dev.stop());
+      failures.push(dev.exited);
       devServer = dev.address;
       uiUrl = dev.uiUrl;
     }
@@ -112,7 +140,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     const connection = await NativeConnection.connect(temporal);
     stops.push(() => connection.close());
-    const worker = await createWorker({
+    const { worker, version } = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
@@ -130,6 +158,9 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone;
     });
+    // This process is the only worker it runs: new runs start on its build. Runs pinned to an
+    // earlier build wait for a worker of that build (docs/upgrading.md).
+    await makeCurrent(connection.workflowService, config.temporal.namespace, version, { log });
 
     const schedules = await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
     log.info({ schedules }, 'schedules up to date');
@@ -140,7 +171,8 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
         'demo tokens (in .data/demo-tokens.json)',
       );
     }
-    return { apiUrl, temporalAddress: temporal.address, uiUrl, stop };
+    const failed = failures.length ? Promise.race(failures) : undefined;
+    return { apiUrl, temporalAddress: temporal.address, uiUrl, postgresUrl, failed, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { deliverRunVersion, NothingToDeliver } from '../delivery/deliver-run';
-import { embeddedSafe } from '../delivery/embedded-safe';
 import { publishSnapshots as publishRunSnapshots, PublishRefused, type PublishedVersion } from '../publishing/publish';
 import type { DeliveryResult } from '../shared';
 import { activityLog, invalidInput } from './context';
@@ -35,7 +34,7 @@ export async function deliverCohort(
 ): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
   return publishingChecked(() =>
-    deliverRunVersion({ db: embeddedSafe(deps.db), log }, deps.destinations, input, {
+    deliverRunVersion({ db: deps.db, log }, deps.destinations, input, {
       heartbeat: (progress) => Context.current().heartbeat(progress),
     }),
   );

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Role, TokenGrant } from '../config';
+import { ERRORS } from './errors';
 
 export interface Caller {
   user: string;
@@ -24,28 +25,24 @@ export function authenticate(tokens: Record<string, TokenGrant>, header: string 
   return undefined;
 }
 
-/** A preHandler that lets the request through only for a caller with the role. */
-export function requireRole(tokens: Record<string, TokenGrant>, role: Role) {
-  return requireAnyRole(tokens, [role]);
-}
-
-/** A preHandler for routes several roles may use (a note: an analyst or an approver). */
+/**
+ * An onRequest hook that lets the request through only for a caller with one of the roles. It
+ * runs before the body is parsed and validated: a caller without the role learns nothing about
+ * what a valid request looks like.
+ */
 export function requireAnyRole(tokens: Record<string, TokenGrant>, roles: readonly Role[]) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return async (request: FastifyRequest) => {
     const caller = authenticate(tokens, request.headers.authorization);
-    if (!caller) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'unauthorized', message: 'send Authorization: Bearer <token>' });
-    }
-    if (!roles.some((role) => hasRole(caller, role))) {
-      return reply
-        .code(403)
-        .send({ error: 'forbidden', message: `${caller.user} lacks the ${roles.join(' or ')} role` });
-    }
+    if (!caller) throw ERRORS.unauthorized();
+    if (!roles.some((role) => hasRole(caller, role))) throw ERRORS.forbidden(caller.user, roles);
     request.caller = caller;
   };
+}
+
+/** The authenticated caller of a route that has a role; a route without one has no caller. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new Error(`${request.method} ${request.url}: no caller; the route declares no role`);
+  return request.caller;
 }
 
 declare module 'fastify' {

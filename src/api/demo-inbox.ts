@@ -1,6 +1,12 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { signWebhook } from '../destinations/webhook';
+
+/** What the inbox reads of a delivery; anything else in it is kept out of the summary. */
+const Delivery = z.looseObject({
+  data: z.looseObject({ cohortId: z.string(), adds: z.array(z.string()), removes: z.array(z.string()) }),
+});
 
 interface Received {
   webhookId: string;
@@ -27,7 +33,7 @@ export function registerDemoInbox(app: FastifyInstance, secret: string): void {
       done(err as Error, undefined);
     }
   });
-  app.post('/demo/webhook-inbox', async (request, reply) => {
+  app.post('/demo/webhook-inbox', { schema: { body: Delivery, hide: true } }, async (request, reply) => {
     const id = String(request.headers['webhook-id'] ?? '');
     const timestamp = Number(request.headers['webhook-timestamp']);
     const signatures = String(request.headers['webhook-signature'] ?? '').split(' ');
@@ -37,7 +43,7 @@ export function registerDemoInbox(app: FastifyInstance, secret: string): void {
     );
     if (!id || !valid || Math.abs(Date.now() / 1000 - timestamp) > 300)
       return reply.code(401).send({ error: 'bad signature' });
-    const data = (request.body as { data: { cohortId: string; adds: string[]; removes: string[] } }).data;
+    const { data } = request.body as z.output<typeof Delivery>;
     received.unshift({
       webhookId: id,
       receivedAt: new Date().toISOString(),
@@ -50,5 +56,5 @@ export function registerDemoInbox(app: FastifyInstance, secret: string): void {
     received.splice(100);
     return reply.code(204).send();
   });
-  app.get('/demo/webhook-inbox', async () => received);
+  app.get('/demo/webhook-inbox', { schema: { hide: true } }, async () => received);
 }

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import type { StringValue } from '@temporalio/common';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { lineOf } from '../cohorts/catalog';
+import { duration } from '../config';
 import type { ApprovalPolicy, CohortTier, TierApproval } from '../shared';
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 90s, 30m, 72h or 7d');
 const user = z.string().regex(/^[A-Za-z0-9._@-]+$/, 'a user name');
 /** A user, or `group:<name>` for every member of a group. */
 const approverRef = z.string().regex(/^(group:)?[A-Za-z0-9._@-]+$/, 'a user name or group:<name>');
@@ -37,8 +38,8 @@ export class PolicyError extends Error {}
 /** Defaults from the environment: every approver for both tiers, one approval each. */
 export interface PolicyDefaults {
   approvers: string[];
-  deadline: string;
-  reminders: string[];
+  deadline: StringValue;
+  reminders: StringValue[];
   strategicApprovals: number;
 }
 

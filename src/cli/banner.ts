@@ -5,9 +5,13 @@ export function printBanner(config: Config, system: RunningSystem): void {
   const lines = [
     '',
     'cohortflow is running',
-    `  API          ${system.apiUrl}`,
+    `  API          ${system.apiUrl}  (reference: ${system.apiUrl}/docs, ${system.apiUrl}/openapi.json)`,
     `  Temporal UI  ${system.uiUrl ?? '(external server at ' + system.temporalAddress + ')'}`,
-    `  Postgres     ${config.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${config.dataDir}/pglite`}`,
+    `  Postgres     ${
+      system.postgresUrl
+        ? `${system.postgresUrl} (embedded, in ${config.dataDir}/postgres; password in ${config.dataDir}/postgres-password)`
+        : 'DATABASE_URL'
+    }`,
     '',
     'Try next (in another terminal):',
     ...(config.tokens

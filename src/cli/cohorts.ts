@@ -1,27 +1,24 @@
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import type {
-  AppliedVersion,
-  CohortListing,
-  ExplainAnswer,
-  PreviewAnswer,
-  ValidationAnswer,
-  VersionSummary,
-  WhyAnswer,
-} from '../api/cohorts';
+import {
+  applyCohort,
+  cohortVersion,
+  cohortVersions,
+  deleteCohort,
+  deprecateCohort,
+  listCohorts,
+  showCohort,
+  validateCohorts,
+} from '../api/schemas/cohorts';
+import type { Answer } from '../api/schemas/contract';
+import { explainCohort, previewCohort, whyMember } from '../api/schemas/inspect';
 import { renderWhy } from '../cohorts/why';
-import { callApi as cohortApi } from './api-client';
+import { callRoute } from './api-client';
 import { print, table, write } from './output';
 
 // `cohortflow cohorts …`: every command goes through the HTTP API with COHORTFLOW_TOKEN, so the
 // CLI obeys the same roles, validation and guardrails as any other caller.
-
-const cohortPath = (id: string) => `/cohorts/${encodeURIComponent(id)}`;
-const query = (params: Record<string, string | undefined>) => {
-  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
-  return q.size ? `?${q}` : '';
-};
 
 function idOfFile(file: string, text: string): string {
   const id = (YAML.parseDocument(text).toJS() as { id?: unknown } | null)?.id;
@@ -38,8 +35,8 @@ export function registerCohortCommands(program: Command): void {
     .command('list')
     .description("the catalog folder's cohorts and their latest recorded versions")
     .action(async () => {
-      const listing = await cohortApi<CohortListing>('GET', '/cohorts');
-      const version = (c: CohortListing['cohorts'][number]) =>
+      const listing = await callRoute(listCohorts, {});
+      const version = (c: Answer<typeof listCohorts>['cohorts'][number]) =>
         c.latestVersion ? `${c.latestVersion.version}${c.recorded ? '' : ' (file changed)'}` : '-';
       write(
         table(
@@ -57,10 +54,9 @@ export function registerCohortCommands(program: Command): void {
     .option('--version <n>', 'a recorded version')
     .action(async (id: string, o: { version?: string }) => {
       print(
-        await cohortApi(
-          'GET',
-          o.version ? `${cohortPath(id)}/versions/${encodeURIComponent(o.version)}` : cohortPath(id),
-        ),
+        o.version
+          ? await callRoute(cohortVersion, { params: { id, n: o.version } })
+          : await callRoute(showCohort, { params: { id } }),
       );
     });
 
@@ -68,7 +64,7 @@ export function registerCohortCommands(program: Command): void {
     .command('versions <id>')
     .description('every recorded version of a cohort')
     .action(async (id: string) => {
-      const { versions } = await cohortApi<{ versions: VersionSummary[] }>('GET', `${cohortPath(id)}/versions`);
+      const { versions } = await callRoute(cohortVersions, { params: { id } });
       write(
         table(
           ['VERSION', 'CHANGE', 'AUTHOR', 'TIME', 'HASH', 'RATIONALE'],
@@ -88,11 +84,9 @@ export function registerCohortCommands(program: Command): void {
     .command('validate [file]')
     .description('check the catalog folder, with the file added or replacing its cohort; changes nothing')
     .action(async (file?: string) => {
-      const answer = await cohortApi<ValidationAnswer>(
-        'POST',
-        '/cohorts/validate',
-        file ? { yaml: await fs.readFile(file, 'utf8') } : undefined,
-      );
+      const answer = await callRoute(validateCohorts, {
+        body: file ? { yaml: await fs.readFile(file, 'utf8') } : {},
+      });
       if (answer.valid)
         write([`valid: ${answer.cohorts} cohort(s)${answer.candidate ? `, with ${file} as ${answer.candidate}` : ''}`]);
       else {
@@ -107,7 +101,9 @@ export function registerCohortCommands(program: Command): void {
     .requiredOption('--rationale <text>', 'why the change is needed (recorded with the version)')
     .action(async (file: string, o: { rationale: string }) => {
       const yaml = await fs.readFile(file, 'utf8');
-      print(await cohortApi<AppliedVersion>('PUT', cohortPath(idOfFile(file, yaml)), { yaml, rationale: o.rationale }));
+      print(
+        await callRoute(applyCohort, { params: { id: idOfFile(file, yaml) }, body: { yaml, rationale: o.rationale } }),
+      );
     });
 
   cohorts
@@ -115,7 +111,7 @@ export function registerCohortCommands(program: Command): void {
     .description('mark a cohort deprecated (a strategic one needs a reason)')
     .option('--reason <text>', 'why it is deprecated (recorded in the file and the version)')
     .action(async (id: string, o: { reason?: string }) =>
-      print(await cohortApi<AppliedVersion>('POST', `${cohortPath(id)}/deprecate`, { reason: o.reason })),
+      print(await callRoute(deprecateCohort, { params: { id }, body: { reason: o.reason } })),
     );
 
   cohorts
@@ -123,7 +119,7 @@ export function registerCohortCommands(program: Command): void {
     .description('record the deletion, then remove the file (a strategic cohort needs a reason)')
     .option('--reason <text>', 'why it is deleted (recorded with the tombstone version)')
     .action(async (id: string, o: { reason?: string }) =>
-      print(await cohortApi('DELETE', cohortPath(id), { reason: o.reason })),
+      print(await callRoute(deleteCohort, { params: { id }, body: { reason: o.reason } })),
     );
 
   cohorts
@@ -131,7 +127,7 @@ export function registerCohortCommands(program: Command): void {
     .description("the cohort's compiled SQL, its parameters and Postgres's plan (not executed)")
     .option('--as-of <iso>', 'compile as of this moment (default: now)')
     .action(async (id: string, o: { asOf?: string }) => {
-      const a = await cohortApi<ExplainAnswer>('GET', `${cohortPath(id)}/explain${query({ asOf: o.asOf })}`);
+      const a = await callRoute(explainCohort, { params: { id }, query: { asOf: o.asOf } });
       write([
         `${a.cohortId} as of ${a.asOf} (measures read from ${a.readsFrom === 'state' ? 'the derived customer state' : 'the raw rows'})`,
         '',
@@ -152,10 +148,7 @@ export function registerCohortCommands(program: Command): void {
     .option('--as-of <iso>', 'compute as of this moment (default: now)')
     .option('--sample <n>', 'how many member ids to show', '20')
     .action(async (id: string, o: { asOf?: string; sample: string }) => {
-      const a = await cohortApi<PreviewAnswer>(
-        'GET',
-        `${cohortPath(id)}/preview${query({ asOf: o.asOf, sample: o.sample })}`,
-      );
+      const a = await callRoute(previewCohort, { params: { id }, query: { asOf: o.asOf, sample: o.sample } });
       write([
         `${a.cohortId} as of ${a.asOf}: ${a.size} member(s)`,
         ...(a.sample.length ? [`first ${a.sample.length} by customer id:`, ...a.sample.map((c) => `  ${c}`)] : []),
@@ -167,10 +160,7 @@ export function registerCohortCommands(program: Command): void {
     .description('whether a customer is a member, with the figures that decided each condition')
     .option('--as-of <iso>', 'as of this moment (default: now)')
     .action(async (cohort: string, customer: string, o: { asOf?: string }) => {
-      const a = await cohortApi<WhyAnswer>(
-        'GET',
-        `${cohortPath(cohort)}/why/${encodeURIComponent(customer)}${query({ asOf: o.asOf })}`,
-      );
+      const a = await callRoute(whyMember, { params: { id: cohort, customerId: customer }, query: { asOf: o.asOf } });
       const p = a.published;
       write([
         `${a.customerId} is ${a.member ? '' : 'not '}a member of ${a.cohortId} as of ${a.asOf}`,

@@ -1,25 +1,25 @@
 import type { Command } from 'commander';
-import type { AuditListing, AuditVerifyAnswer, CohortHistoryAnswer, NotesAnswer } from '../api/governance';
-import type { PublishedVersionEntry } from '../governance/cohort-history';
-import type { Note } from '../governance/learnings';
-import { callApi } from './api-client';
+import type { Answer } from '../api/schemas/contract';
+import {
+  cohortHistory,
+  cohortNotes,
+  listAudit,
+  runNotes,
+  verifyAudit,
+  type Note,
+  type PublishedVersionEntry,
+} from '../api/schemas/governance';
+import { callRoute } from './api-client';
 import { print, table, write } from './output';
 
 // `cohortflow audit …`, `notes …` and `cohorts history`: the governance trail, through the HTTP
 // API with COHORTFLOW_TOKEN like every other command.
 
-const query = (params: Record<string, string | undefined>) => {
-  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
-  return q.size ? `?${q}` : '';
-};
-
-/** The notes route of exactly one of --run and --cohort. */
-function notesRoute(o: { run?: string; cohort?: string }): string {
+/** The notes routes of exactly one of --run and --cohort, with the id they are about. */
+function notesOf(o: { run?: string; cohort?: string }) {
   if ((o.run === undefined) === (o.cohort === undefined))
     throw new Error('name what the note is about: --run <id> or --cohort <id> (one of them)');
-  return o.run !== undefined
-    ? `/runs/${encodeURIComponent(o.run)}/notes`
-    : `/cohorts/${encodeURIComponent(o.cohort!)}/notes`;
+  return o.run !== undefined ? { routes: runNotes, id: o.run } : { routes: cohortNotes, id: o.cohort! };
 }
 
 const noteLines = (notes: Note[], indent = '') => notes.map((n) => `${indent}${n.at} ${n.author}: ${n.text}`);
@@ -73,7 +73,7 @@ export function registerGovernanceCommands(program: Command): void {
     .description('recompute every hash of the audit chain; exit code 1 when it is broken')
     .option('--json', 'the report as JSON')
     .action(async (o: { json?: boolean }) => {
-      const report = await callApi<AuditVerifyAnswer>('GET', '/audit/verify');
+      const report = await callRoute(verifyAudit, {});
       if (o.json) print(report);
       else if (report.ok) write([`audit chain intact: ${report.rows} rows`]);
       else {
@@ -95,7 +95,7 @@ export function registerGovernanceCommands(program: Command): void {
     .option('--limit <n>', 'how many entries', '100')
     .option('--json', 'the entries as JSON')
     .action(async (o: { run?: string; limit: string; json?: boolean }) => {
-      const { entries } = await callApi<AuditListing>('GET', `/audit${query({ run: o.run, limit: o.limit })}`);
+      const { entries } = await callRoute(listAudit, { query: { run: o.run, limit: o.limit } });
       if (o.json) print(entries);
       else
         write(
@@ -117,7 +117,8 @@ export function registerGovernanceCommands(program: Command): void {
     .option('--cohort <id>', 'the cohort the note is about')
     .requiredOption('--text <text>', 'the note, up to 4000 characters')
     .action(async (o: { run?: string; cohort?: string; text: string }) => {
-      const note = await callApi<Note>('POST', notesRoute(o), { text: o.text });
+      const { routes, id } = notesOf(o);
+      const note = await callRoute(routes.add, { params: { id }, body: { text: o.text } });
       write([`note ${note.id} added by ${note.author} at ${note.at}`]);
     });
 
@@ -128,7 +129,8 @@ export function registerGovernanceCommands(program: Command): void {
     .option('--cohort <id>', 'notes on this cohort')
     .option('--json', 'the notes as JSON')
     .action(async (o: { run?: string; cohort?: string; json?: boolean }) => {
-      const answer = await callApi<NotesAnswer>('GET', notesRoute(o));
+      const { routes, id } = notesOf(o);
+      const answer = await callRoute(routes.list, { params: { id } });
       if (o.json) print(answer.notes);
       else write(answer.notes.length ? noteLines(answer.notes) : ['no notes yet']);
     });
@@ -143,10 +145,10 @@ export function registerGovernanceCommands(program: Command): void {
     .option('--limit <n>', 'how many versions', '20')
     .option('--json', 'the history as JSON')
     .action(async (id: string, o: { limit: string; json?: boolean }) => {
-      const history = await callApi<CohortHistoryAnswer>(
-        'GET',
-        `/cohorts/${encodeURIComponent(id)}/history${query({ limit: o.limit })}`,
-      );
+      const history: Answer<typeof cohortHistory> = await callRoute(cohortHistory, {
+        params: { id },
+        query: { limit: o.limit },
+      });
       if (o.json) print(history);
       else if (history.versions.length === 0) write([`${id} has no published version yet`]);
       else write(history.versions.flatMap((v, i) => [...(i ? [''] : []), ...renderVersion(id, v)]));

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadConfig } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
@@ -6,19 +6,26 @@ import { generateSources } from '../sources/generate';
 import { createLogger } from '../log';
 import { replayRun } from '../temporal/replay';
 import { SCHEDULES } from '../temporal/schedules';
-import type { ApprovalDecision, RefreshStatus } from '../shared';
-import { callApi } from './api-client';
-import { printBanner } from './banner';
+import {
+  approveRefresh,
+  Cadence,
+  refreshStatus,
+  rejectRefresh,
+  requestChanges,
+  startRefresh,
+  TierScope,
+} from '../api/schemas/refreshes';
+import { callRoute } from './api-client';
 import { print } from './output';
 import { registerCohortCommands } from './cohorts';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
+import { runStart } from './start';
 import { registerRollbackCommands } from './rollback';
 import { registerPublishCommands } from './publish';
 import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
-import { startSystem } from '../system';
 
 const log = createLogger();
 
@@ -43,14 +50,9 @@ const program = new Command('cohortflow').description(
 program
   .command('start')
   .description(
-    'run the whole system embedded: Temporal dev server, Postgres (PGlite unless DATABASE_URL), worker, API, schedules',
+    'run the whole system embedded: Temporal dev server, PostgreSQL (unless DATABASE_URL), worker, API, schedules',
   )
-  .action(async () => {
-    const config = loadConfig();
-    const system = await startSystem(config, log);
-    printBanner(config, system);
-    await untilSignal(system.stop);
-  });
+  .action(() => runStart(log));
 
 program
   .command('worker')
@@ -85,37 +87,34 @@ const refresh = program
   .description('start, inspect and decide refresh runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
 refresh
   .command('start')
-  .option('--cadence <cadence>', 'monthly | quarterly | adhoc', 'adhoc')
-  .option('--tier <tier>', 'tactical | strategic | all', 'all')
+  .addOption(new Option('--cadence <cadence>', 'how the run is filed').choices(Cadence.options).default('adhoc'))
+  .addOption(new Option('--tier <tier>', 'which cohorts it refreshes').choices(TierScope.options).default('all'))
   .requiredOption('--rationale <text>', 'why this refresh is needed (recorded in the audit log)')
   .option('--as-of <iso>', 'compute cohorts as of this moment')
-  .action(async (o: { cadence: string; tier: string; rationale: string; asOf?: string }) => {
+  .action(async (o: { cadence: Cadence; tier: TierScope; rationale: string; asOf?: string }) => {
     print(
-      await callApi('POST', '/refreshes', { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf }),
+      await callRoute(startRefresh, {
+        body: { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf },
+      }),
     );
   });
 refresh
   .command('status <workflowId>')
-  .action(async (id: string) => print(await callApi<RefreshStatus>('GET', `/refreshes/${encodeURIComponent(id)}`)));
+  .action(async (id: string) => print(await callRoute(refreshStatus, { params: { id } })));
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const decisions = {
-  approve: 'approve cohorts of the run (default: every cohort still waiting)',
-  reject: 'hold back the named cohorts, or reject the whole run when none are named',
-  'request-changes': 'send the run back: nothing is published; --comment says what to change',
-} as const;
-for (const [decision, description] of Object.entries(decisions)) {
+const decisions = [
+  ['approve', approveRefresh, 'approve cohorts of the run (default: every cohort still waiting)'],
+  ['reject', rejectRefresh, 'hold back the named cohorts, or reject the whole run when none are named'],
+  ['request-changes', requestChanges, 'send the run back: nothing is published; --comment says what to change'],
+] as const;
+for (const [decision, contract, description] of decisions) {
   refresh
     .command(`${decision} <workflowId>`)
     .description(description)
     .option('--cohort <id>', 'a cohort this decision covers (repeat for several)', collect)
     .option('--comment <text>', 'recorded with the decision')
     .action(async (id: string, o: { comment?: string; cohort?: string[] }) =>
-      print(
-        await callApi<ApprovalDecision>('POST', `/refreshes/${encodeURIComponent(id)}/${decision}`, {
-          comment: o.comment,
-          cohorts: o.cohort,
-        }),
-      ),
+      print(await callRoute(contract, { params: { id }, body: { comment: o.comment, cohorts: o.cohort } })),
     );
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { ErasureReport } from '../api/privacy';
-import { callApi } from './api-client';
+import { eraseCustomer, type ErasureReport } from '../api/schemas/runs';
+import { callRoute } from './api-client';
 import { show } from './output';
 
 // `cohortflow privacy erase <customer>`: through the API with an admin token, like every command.
@@ -32,7 +32,7 @@ export function registerPrivacyCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why, e.g. the request reference (audited)')
     .option('--json', 'the report as JSON')
     .action(async (customerId: string, o: { reason: string; json?: boolean }) => {
-      const report = await callApi<ErasureReport>('POST', '/privacy/erasures', { customerId, reason: o.reason });
+      const report = await callRoute(eraseCustomer, { body: { customerId, reason: o.reason } });
       show(report, o.json, renderErasure);
     });
 }

@@ -12,6 +12,7 @@ import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
 import { ensureSchedules } from '../temporal/schedules';
 import { installTemporalRuntime } from '../worker/runtime';
+import { makeCurrent } from '../worker/deployment';
 import { createWorker } from '../worker/worker';
 
 function required<T>(value: T | undefined, name: string): T {
@@ -35,7 +36,7 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   await migrate(db);
   const destinations = await configuredDestinations(config);
   const connection = await NativeConnection.connect(sharedTemporal(config));
-  const worker = await createWorker({
+  const { worker, version } = await createWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -49,12 +50,21 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
     },
   });
   const done = worker.run();
+  // The first build of an installation becomes current by itself; promoting a later one is a
+  // deliberate step of the rollout (docs/upgrading.md), taken once its workers poll.
+  const current = await makeCurrent(connection.workflowService, config.temporal.namespace, version, {
+    unlessSet: true,
+    log,
+  });
   const { address, namespace, source } = config.temporal;
   log.info(
     {
       temporal: { address, namespace, source },
       taskQueue: config.temporal.taskQueue,
       destinations: destinations.map((d) => d.name),
+      deploymentName: version.deploymentName,
+      buildId: version.buildId,
+      current: current.buildId === version.buildId,
     },
     'worker running',
   );

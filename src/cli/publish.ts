@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import type { DeliveryStatus } from '../api/deliveries';
-import type { VersionDelivery } from '../delivery/deliver-version';
-import { callApi } from './api-client';
+import { reconcileCohort, runDeliveries, type DeliveryStatus } from '../api/schemas/runs';
+import { callRoute } from './api-client';
 import { show, table } from './output';
 
 // `cohortflow publish status|reconcile`: where each published version stands at each destination.
@@ -61,7 +60,7 @@ export function registerPublishCommands(program: Command): void {
     )
     .option('--json', 'everything as JSON')
     .action(async (runId: string, o: { json?: boolean }) => {
-      const status = await callApi<DeliveryStatus>('GET', `/runs/${encodeURIComponent(runId)}/deliveries`);
+      const status = await callRoute(runDeliveries, { params: { id: runId } });
       show(status, o.json, renderDeliveryStatus);
     });
   publish
@@ -71,11 +70,10 @@ export function registerPublishCommands(program: Command): void {
     )
     .option('--destination <name>', 'only this destination')
     .action(async (cohortId: string, o: { destination?: string }) => {
-      const result = await callApi<{ deliveries: VersionDelivery[] }>(
-        'POST',
-        `/cohorts/${encodeURIComponent(cohortId)}/reconcile`,
-        o.destination ? { destination: o.destination } : {},
-      );
+      const result = await callRoute(reconcileCohort, {
+        params: { id: cohortId },
+        body: o.destination ? { destination: o.destination } : {},
+      });
       for (const d of result.deliveries)
         process.stdout.write(
           `${d.destination}: ${d.alreadyDelivered ? 'nothing to send' : `+${d.adds} -${d.removes}, ${d.suppressed} held back`}\n`,

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
-import type { ApprovalDecision, CohortRollbackStatus, RollbackRecord } from '../shared';
-import { callApi } from './api-client';
+import {
+  approveRollback,
+  rejectRollback,
+  rollbackRefresh,
+  rollbackStatus,
+  startCohortRollback,
+} from '../api/schemas/rollbacks';
+import { callRoute } from './api-client';
 import { print } from './output';
 
 // Rollback commands (through the HTTP API): during a run's watch window, and after it.
@@ -18,12 +24,7 @@ export function registerRollbackCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why; recorded with the rollback')
     .option('--cohort <id>', 'a cohort to roll back (repeat for several)', collect)
     .action(async (id: string, o: { reason: string; cohort?: string[] }) =>
-      print(
-        await callApi<RollbackRecord>('POST', `/refreshes/${encodeURIComponent(id)}/rollback`, {
-          reason: o.reason,
-          cohorts: o.cohort,
-        }),
-      ),
+      print(await callRoute(rollbackRefresh, { params: { id }, body: { reason: o.reason, cohorts: o.cohort } })),
     );
 
   find('cohorts')
@@ -34,9 +35,7 @@ export function registerRollbackCommands(program: Command): void {
     .requiredOption('--to <version>', 'the published version to restore', (v) => Number.parseInt(v, 10))
     .requiredOption('--reason <text>', 'why; recorded with the rollback')
     .action(async (id: string, o: { to: number; reason: string }) =>
-      print(
-        await callApi('POST', `/cohorts/${encodeURIComponent(id)}/rollback`, { toVersion: o.to, reason: o.reason }),
-      ),
+      print(await callRoute(startCohortRollback, { params: { id }, body: { toVersion: o.to, reason: o.reason } })),
     );
 
   const rollbacks = program
@@ -44,20 +43,17 @@ export function registerRollbackCommands(program: Command): void {
     .description('inspect and decide rollback runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
   rollbacks
     .command('status <workflowId>')
-    .action(async (id: string) =>
-      print(await callApi<CohortRollbackStatus>('GET', `/rollbacks/${encodeURIComponent(id)}`)),
-    );
-  for (const decision of ['approve', 'reject'] as const) {
+    .action(async (id: string) => print(await callRoute(rollbackStatus, { params: { id } })));
+  for (const [decision, contract] of [
+    ['approve', approveRollback],
+    ['reject', rejectRollback],
+  ] as const) {
     rollbacks
       .command(`${decision} <workflowId>`)
       .description(`${decision} a rollback run (four eyes: not the person who asked for it)`)
       .option('--comment <text>', 'recorded with the decision')
       .action(async (id: string, o: { comment?: string }) =>
-        print(
-          await callApi<ApprovalDecision>('POST', `/rollbacks/${encodeURIComponent(id)}/${decision}`, {
-            comment: o.comment,
-          }),
-        ),
+        print(await callRoute(contract, { params: { id }, body: { comment: o.comment } })),
       );
   }
 }

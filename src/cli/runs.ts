@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import type { RunReport } from '../api/runs';
-import type { CheckName, CheckResult } from '../shared';
-import { callApi } from './api-client';
+import type { CheckResult } from '../api/schemas/checks';
+import { runReport, type RunReport } from '../api/schemas/runs';
+import type { CheckName } from '../shared';
+import { callRoute } from './api-client';
 import { show, table } from './output';
 
 // `cohortflow runs report <id>`: what a run's baseline tests and ingest checks found, as the
@@ -81,7 +82,7 @@ export function registerRunCommands(program: Command): void {
     .description("the run's baseline report: source verdicts, then every check of every cohort with its figures")
     .option('--json', 'the whole report as JSON, every figure, threshold and detail')
     .action(async (id: string, o: { json?: boolean }) => {
-      const report = await callApi<RunReport>('GET', `/runs/${encodeURIComponent(id)}/report`);
+      const report = await callRoute(runReport, { params: { id } });
       show(report, o.json, renderRunReport);
     });
 }

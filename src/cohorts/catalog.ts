@@ -9,9 +9,36 @@ import { CohortDefinition } from './definition';
 export { canonicalJson } from './canonical';
 
 export class InvalidDefinitionError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid cohort definitions:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  constructor(
+    readonly problems: string[],
+    message = `invalid cohort definitions:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+  ) {
+    super(message);
     this.name = 'InvalidDefinitionError';
+  }
+}
+
+/** A cohort that refers to another one through in_cohort, as a refusal names it. */
+export interface Referrer {
+  id: string;
+  status: 'active' | 'deprecated';
+  file: string;
+}
+
+export type CatalogRefusalKind =
+  | { kind: 'not_found' }
+  | { kind: 'referenced'; referrers: Referrer[] }
+  | { kind: 'already_deprecated' }
+  | { kind: 'file_not_removed'; version: number };
+
+/** A change or a read of the catalog refused with a reason a person can act on. */
+export class CatalogRefusal extends Error {
+  constructor(
+    readonly refusal: CatalogRefusalKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CatalogRefusal';
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GUARDRAIL_REASON_MIN } from './guardrail';
 
 // The cohort definition language (docs/cohorts.md). Every name a rule can use is in an enum
 // here; compile.ts maps each to the one column or expression it means.
@@ -284,7 +285,7 @@ export const CohortDefinition = z
     tier: CohortTier,
     status: z.enum(['active', 'deprecated']).default('active'),
     /** Required to deprecate a strategic cohort: the guardrail. */
-    deprecationReason: z.string().trim().min(10, 'say why, in a sentence').optional(),
+    deprecationReason: z.string().trim().min(GUARDRAIL_REASON_MIN, 'say why, in a sentence').optional(),
     rule: Rule,
     /** The sources the rule reads; checked against the rule (catalog-rules.ts). */
     sources: z

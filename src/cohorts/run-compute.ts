@@ -191,8 +191,7 @@ export async function materialiseMeasures(
       const compiled = compileRunCohorts(published, catalog, asOf, path, options);
       return (await q.query(`INSERT INTO ${table} ${compiled.sql}`, compiled.params)).rowCount ?? 0;
     };
-    // Embedded PGlite runs one transaction at a time: one statement there.
-    if (path.from !== 'state' || db.embedded) return { rows: await insert(tx, {}), readsFrom: path.from };
+    if (path.from !== 'state') return { rows: await insert(tx, {}), readsFrom: path.from };
     // Every customer's row is read on its own: the customers are split by number into parts that
     // run side by side, one connection each, as a sharded database would run them per shard.
     const snapshot = (await tx.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
@@ -262,8 +261,6 @@ export async function computeSnapshot(
   input: { runId: string; cohortId: string; definitionVersion: number; asOf: string },
 ): Promise<ComputedSnapshot> {
   const snapshotId = snapshotIdOf(input.runId, input.cohortId);
-  // One transaction, the read-back included: embedded PGlite serves concurrent connections
-  // safely only one transaction at a time (docs/architecture.md, "Two ways to run").
   return db.transaction(async (tx) => {
     // One snapshot for the choice of read path and the read itself.
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');

@@ -2,6 +2,9 @@ import type { Db, Queryable } from '../data/db';
 import { appendAudit } from '../data/audit';
 import type { CatalogEntry } from './catalog';
 import type { CohortDefinition, CohortTier } from './definition';
+import { enforceGuardrail, GuardrailRefused } from './guardrail';
+
+export { GuardrailRefused };
 
 // Every change to a definition is a version: created, updated, deprecated or deleted, with its
 // content hash, author, rationale and time. Old versions stay readable for ever.
@@ -18,14 +21,6 @@ export interface DefinitionVersion {
   rationale: string;
   createdAt: string;
   definition: CohortDefinition | null;
-}
-
-/** A change the guardrail refuses: a strategic cohort deprecated or deleted without a reason. */
-export class GuardrailRefused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GuardrailRefused';
-  }
 }
 
 interface Latest {
@@ -113,11 +108,7 @@ export async function recordDeletion(
     if (!latest || latest.change === 'delete')
       throw new GuardrailRefused(`cohort ${cohortId} has no live version to delete`);
     const reason = by.reason?.trim();
-    if (latest.tier === 'strategic' && (!reason || reason.length < 10)) {
-      throw new GuardrailRefused(
-        `${cohortId} is a strategic cohort: deleting it needs a reason of a sentence (--reason "…")`,
-      );
-    }
+    enforceGuardrail({ id: cohortId, tier: latest.tier }, 'delete', reason);
     const version = latest.version + 1;
     const tombstone = {
       cohortId,

@@ -9,27 +9,21 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-/** The one handle on PostgreSQL (a server, or embedded PGlite behind a socket). */
+/** The one handle on PostgreSQL (a server, or the embedded one `npm start` runs). */
 export interface Db {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
-  /**
-   * Runs fn in one transaction on one connection. In embedded mode a transaction holds every
-   * other connection's queries, so fn must only use the client it is given.
-   */
+  /** Runs fn in one transaction on one connection: fn uses the client it is given. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   readonly url: string;
-  /** Embedded PGlite: no COPY FROM STDIN over its socket, and one transaction at a time. */
-  readonly embedded: boolean;
 }
 
-export function connect(url: string, options: { max?: number; embedded?: boolean } = {}): Db {
+export function connect(url: string, options: { max?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return {
     url,
-    embedded: options.embedded ?? false,
     query: (text, params) => pool.query(text, params as unknown[]),
     async transaction(fn) {
       const client = await pool.connect();

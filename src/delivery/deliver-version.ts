@@ -2,7 +2,6 @@ import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
 import type { Logger } from '../log';
 import type { DeliveryBatch } from './batch-rows';
-import { embeddedSafe } from './embedded-safe';
 import { exportCohortFiles } from './file-export';
 import { planDelivery, type DeliveryTarget } from './plan';
 import { DestinationGone, sendWebhookBatch } from './send-webhook';
@@ -50,8 +49,7 @@ export async function deliverVersion(
   target: Omit<DeliveryTarget, 'from' | 'label'> & { label?: string },
   hooks: DeliveryHooks,
 ): Promise<VersionDelivery> {
-  const { log } = deps;
-  const db = embeddedSafe(deps.db);
+  const { log, db } = deps;
   const label = target.label ?? '';
   const cursor = await cursorOf(db, destination.name, target.cohortId);
   if (!label && cursor && cursor.version >= target.version) {

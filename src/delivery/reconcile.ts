@@ -1,7 +1,6 @@
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
 import type { Logger } from '../log';
-import { embeddedSafe } from './embedded-safe';
 import { cursorOf, deliverVersion, isDisabled, type VersionDelivery } from './deliver-version';
 
 export class NothingToReconcile extends Error {}
@@ -13,11 +12,10 @@ export class NothingToReconcile extends Error {}
  * already on it gets a new `reconcile-<n>` delivery, and an unfinished reconcile is resumed.
  */
 export async function reconcileCohort(
-  given: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger },
   destinations: Destination[],
   input: { cohortId: string; destination?: string },
 ): Promise<VersionDelivery[]> {
-  const deps = { ...given, db: embeddedSafe(given.db) };
   const current = await deps.db.query<{ version: number; snapshot_id: string; run_id: string }>(
     `SELECT v.version, v.snapshot_id, v.run_id FROM cohort_current c
      JOIN published_versions v ON v.cohort_id = c.cohort_id AND v.snapshot_id = c.snapshot_id

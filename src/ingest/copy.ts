@@ -16,12 +16,3 @@ export async function copyInto(
   if (pieces.length === 0) return;
   await pipeline(Readable.from(pieces), tx.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
 }
-
-/** The same on embedded PGlite (no COPY over its socket), in batched INSERTs. */
-export async function insertInto(tx: pg.PoolClient, table: string, rows: object[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 5_000) {
-    await tx.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, $1::json)`, [
-      JSON.stringify(rows.slice(i, i + 5_000)),
-    ]);
-  }
-}

@@ -4,7 +4,7 @@ import { holdDerivedStateShared } from '../cohorts/customer-state';
 import { IdentityCache } from './identity-cache';
 import { mergeCrm, storeEvents } from './merge';
 import { readRowBatches, recordOf, type RawRow } from './read-rows';
-import { copyInto, insertInto } from './copy';
+import { copyInto } from './copy';
 import { copyLine, eventCopyLine, plainProduct, STAGE_COLUMNS, STAGE_DDL, stageRow, type Staged } from './staging';
 import type { StagedCrm, StagedEvent } from './staging';
 
@@ -27,8 +27,6 @@ export interface FileCounts {
 
 /** A chunk as it is read: events as COPY text of the events table, CRM records as rows. */
 export interface Chunk {
-  /** Embedded PGlite takes no COPY over its socket: there, events stay rows. */
-  rows?: Array<{ customer: string | null; event: StagedEvent }>;
   /** Encoded at once: a piece kept as text would keep every source line it was cut from alive. */
   pieces: Buffer[];
   piece: string;
@@ -50,8 +48,7 @@ export interface Chunk {
   newestMs: number;
 }
 
-const emptyChunk = (lastLine: number, embedded: boolean): Chunk => ({
-  ...(embedded ? { rows: [] } : {}),
+const emptyChunk = (lastLine: number): Chunk => ({
   pieces: [],
   piece: '',
   events: 0,
@@ -127,7 +124,7 @@ export async function loadRows(
     encodePending(input.source.name, identities, chunk);
   };
 
-  let chunk = emptyChunk(resumeAfter, db.embedded);
+  let chunk = emptyChunk(resumeAfter);
   let previousIds = new Set<string>();
   let inFlight: Promise<void> | undefined;
   for await (const batch of input.rows(resumeAfter)) {
@@ -141,7 +138,7 @@ export async function loadRows(
         inFlight = commitChunk(db, input, chunk, totals);
         inFlight.catch(() => undefined); // its failure surfaces at the next await
         previousIds = chunk.ids;
-        chunk = emptyChunk(chunk.lastLine, db.embedded);
+        chunk = emptyChunk(chunk.lastLine);
       }
     }
   }
@@ -210,10 +207,6 @@ function encodePending(source: string, identities: IdentityCache, chunk: Chunk):
     chunk.types.add(e.event_type);
     const ms = Date.parse(e.occurred_at);
     if (ms > chunk.newestMs) chunk.newestMs = ms;
-    if (chunk.rows) {
-      chunk.rows.push({ customer, event: e });
-      continue;
-    }
     chunk.piece += eventCopyLine(source, customer, e);
     if (chunk.piece.length >= PIECE_CHARS) {
       chunk.pieces.push(Buffer.from(chunk.piece));
@@ -237,11 +230,9 @@ async function commitChunk(db: Db, input: LoadInput, chunk: Chunk, totals: FileC
     if (crm) {
       await tx.query(STAGE_DDL.stage_crm);
       const columns = STAGE_COLUMNS.stage_crm;
-      if (db.embedded) await insertInto(tx, 'stage_crm', chunk.crm);
-      else
-        await copyInto(tx, 'stage_crm', columns, [
-          Buffer.from(chunk.crm.map((r) => copyLine(columns.map((c) => r[c]))).join('')),
-        ]);
+      await copyInto(tx, 'stage_crm', columns, [
+        Buffer.from(chunk.crm.map((r) => copyLine(columns.map((c) => r[c]))).join('')),
+      ]);
       await tx.query('ANALYZE stage_crm');
       stored = (await mergeCrm(tx)).stored;
     } else if (chunk.events > 0) {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../data/db';
 import type pg from 'pg';
-import { copyInto, insertInto } from './copy';
+import { copyInto } from './copy';
 import type { Chunk } from './load-file';
 import { EVENT_COPY_COLUMNS } from './staging';
 
@@ -48,35 +48,17 @@ export async function storeEvents(
   await tx.query('INSERT INTO event_types (event_type) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [
     [...chunk.types],
   ]);
-  if (!chunk.rows) {
-    await tx.query('SAVEPOINT events_copy');
-    try {
-      await copyInto(tx, 'events', EVENT_COPY_COLUMNS, chunk.pieces);
-      await tx.query('RELEASE SAVEPOINT events_copy');
-      return { stored: chunk.events, unattributed: chunk.unattributed };
-    } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
-      await tx.query('ROLLBACK TO SAVEPOINT events_copy');
-    }
+  await tx.query('SAVEPOINT events_copy');
+  try {
+    await copyInto(tx, 'events', EVENT_COPY_COLUMNS, chunk.pieces);
+    await tx.query('RELEASE SAVEPOINT events_copy');
+    return { stored: chunk.events, unattributed: chunk.unattributed };
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT events_copy');
   }
   await tx.query(STAGE_STORED);
-  if (chunk.rows)
-    await insertInto(
-      tx,
-      'stage_stored',
-      chunk.rows.map(({ customer, event: e }) => ({
-        source,
-        event_id: e.event_id,
-        customer_id: customer,
-        identity_scheme: e.id_scheme,
-        identity_value: e.id_value,
-        event_type: e.event_type,
-        occurred_at: e.occurred_at,
-        value: e.value,
-        properties: JSON.parse(e.properties) as unknown,
-      })),
-    );
-  else await copyInto(tx, 'stage_stored', EVENT_COPY_COLUMNS, chunk.pieces);
+  await copyInto(tx, 'stage_stored', EVENT_COPY_COLUMNS, chunk.pieces);
   const r = await tx.query<{ stored: number; unattributed: number }>(
     `WITH changed AS (
        INSERT INTO events (${EVENT_COPY_COLUMNS.join(', ')}, ingested_at)

@@ -1,4 +1,5 @@
 // The approval policy, the decisions people take, and the gate's state.
+import type { StringValue } from '@temporalio/common';
 import type { Verdict } from './checks';
 
 export type CohortTier = 'strategic' | 'tactical';
@@ -14,10 +15,10 @@ export interface TierApproval {
  * decides by the rules of its start and the history shows them.
  */
 export interface ApprovalPolicy {
-  /** Users who may approve; the requester never may (four eyes). Runs before the governed gate read only this and `deadline`. */
+  /** Users who may approve any tier `tiers` does not name; the requester never may (four eyes). */
   approvers: string[];
   /** How long the gate waits, e.g. '72h'; then the run expires and nothing is published. */
-  deadline: string;
+  deadline: StringValue;
   /** Tiers whose cohorts always need a human (default: strategic). */
   alwaysFor?: CohortTier[];
   /** Verdicts that make any cohort need a human (default: warn, fail). */
@@ -25,7 +26,7 @@ export interface ApprovalPolicy {
   /** Per tier: approvers and approvals needed (default: `approvers`, 1). */
   tiers?: Partial<Record<CohortTier, TierApproval>>;
   /** When to remind approvers, counted from the gate's opening, e.g. ['24h', '48h']. */
-  reminders?: string[];
+  reminders?: StringValue[];
 }
 
 /** reject holds back the named cohorts, or the whole run when none are named. */
@@ -48,7 +49,7 @@ export interface ApprovalDecision {
   comment?: string;
   /** 'policy' when no human was needed. */
   via: 'update' | 'signal' | 'policy' | 'deadline';
-  /** The cohorts this decision covered (governed gate). */
+  /** The cohorts this decision covered. */
   cohorts?: string[];
   /** Cohorts still waiting after this decision, with the approvals they still need. */
   waiting?: Array<{ cohortId: string; approvalsNeeded: number }>;

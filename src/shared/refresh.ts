@@ -1,5 +1,6 @@
 // Types that cross the workflow boundary. Only references and small figures: ids, counts,
 // hashes, verdicts. Member lists never leave Postgres.
+import type { StringValue } from '@temporalio/common';
 import type { ApprovalDecision, ApprovalGateStatus, ApprovalPolicy, CohortTier, IgnoredMessage } from './approval';
 import type { CohortReport, Verdict } from './checks';
 import type { IngestSummary } from './ingest';
@@ -17,7 +18,7 @@ export interface RefreshInput {
   asOf?: string;
   policy: ApprovalPolicy;
   /** How long after publishing the run stays open for a rollback, e.g. '7d'; '0s' closes it at once. */
-  watchWindow?: string;
+  watchWindow?: StringValue;
 }
 
 export interface SnapshotRef {
@@ -46,9 +47,9 @@ export interface RefreshStatus {
   cohorts: Array<SnapshotRef & { verdict?: Verdict }>;
   reports: CohortReport[];
   pendingApproval?: { since: string; deadline: string; approvers: string[]; reason: string };
-  /** The governed gate's per-cohort state; it stays after the gate closes. */
+  /** The gate's per-cohort state; it stays after the gate closes. */
   approval?: ApprovalGateStatus;
-  /** Every decision taken, in order (governed gate). */
+  /** Every decision taken, in order. */
   decisions?: ApprovalDecision[];
   decision?: ApprovalDecision;
   ignored: IgnoredMessage[];

@@ -29,8 +29,6 @@ export interface RollbackRecord {
   cohorts: string[];
   versions: RolledBackVersion[];
   deliveries: DeliveryResult[];
-  /** Rollbacks taken during the watch window; the outcome stays 'published'. */
-  rolledBack?: RollbackRecord[];
 }
 
 export interface WatchWindowStatus {

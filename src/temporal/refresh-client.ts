@@ -51,7 +51,7 @@ export class RefreshClient {
     private readonly taskQueue: string,
     private readonly policy: ApprovalPolicy,
     /** Unset: the workflow's default (7d); config ROLLBACK_WATCH_WINDOW. */
-    private readonly watchWindow?: string,
+    private readonly watchWindow?: RefreshInput['watchWindow'],
   ) {}
 
   async start(request: StartRefresh): Promise<{ workflowId: string; runId: string }> {

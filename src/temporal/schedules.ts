@@ -24,7 +24,7 @@ function scheduleOptions(
   s: (typeof SCHEDULES)[number],
   taskQueue: string,
   policy: ApprovalPolicy,
-  watchWindow?: string,
+  watchWindow?: RefreshInput['watchWindow'],
 ): ScheduleOptions {
   const input: RefreshInput = {
     cadence: s.cadence,
@@ -60,7 +60,7 @@ export async function ensureSchedules(
   client: Client,
   taskQueue: string,
   policy: ApprovalPolicy,
-  watchWindow?: string,
+  watchWindow?: RefreshInput['watchWindow'],
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const s of SCHEDULES) {

@@ -1,4 +1,5 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { stages } from './activities';
 import {
   applyDecision,
@@ -11,8 +12,6 @@ import {
   waiting,
   type GateState,
 } from './approval-rules';
-import { durationMs } from './duration';
-import { approveSignal, decide, rejectSignal, requestChangesSignal } from './messages';
 import type { RefreshState } from './refresh-state';
 import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SnapshotRef, SourceReport } from '../shared';
 
@@ -31,8 +30,8 @@ const DECISIONS: ReadonlyArray<DecisionInput['decision']> = ['approve', 'reject'
  * The approval gate: each cohort the policy flags waits for its tier's approvers (distinct
  * people, as many as the tier needs), reminders go out on the policy's schedule, and at the
  * deadline the run expires with nothing published. Decisions arrive as Updates (answered with a
- * reason when refused) or signals (ignored and audited when invalid), and are live for the
- * whole run so that one sent at the wrong time is answered instead of vanishing.
+ * reason when refused) or signals (ignored and audited when invalid); the workflow routes them
+ * here for its whole life, so one sent at the wrong time is answered instead of vanishing.
  */
 export class ApprovalGate {
   private gate?: GateState;
@@ -40,14 +39,10 @@ export class ApprovalGate {
   constructor(
     private readonly state: RefreshState,
     private readonly input: RefreshInput,
-  ) {
-    setHandler(decide, (d) => this.take(d, 'update'), { validator: (d) => this.validate(d) });
-    setHandler(approveSignal, (d) => this.signalled({ ...d, decision: 'approve' }));
-    setHandler(rejectSignal, (d) => this.signalled({ ...d, decision: 'reject' }));
-    setHandler(requestChangesSignal, (d) => this.signalled({ ...d, decision: 'request-changes' }));
-  }
+  ) {}
 
-  async decide(snapshots: SnapshotRef[], reports: CohortReport[], sources: SourceReport[]): Promise<GateOutcome> {
+  /** Opens the gate for what the policy flags and waits until it closes or expires. */
+  async wait(snapshots: SnapshotRef[], reports: CohortReport[], sources: SourceReport[]): Promise<GateOutcome> {
     const { status } = this.state;
     const gate = openGate(status.runId, this.input.requestedBy, this.input.policy, snapshots, reports, sources);
     const flagged = waiting(gate);
@@ -55,7 +50,7 @@ export class ApprovalGate {
       this.gate = gate;
       return this.close();
     }
-    const timeout = durationMs(this.input.policy.deadline);
+    const timeout = msToNumber(this.input.policy.deadline);
     const since = Date.now();
     const deadline = new Date(since + timeout).toISOString();
     const reason = flagged.map((c) => `${c.cohortId}: ${c.reason}`).join(' | ');
@@ -89,7 +84,7 @@ export class ApprovalGate {
     await this.notify('opened');
 
     const reminders = (this.input.policy.reminders ?? [])
-      .map(durationMs)
+      .map((r) => msToNumber(r))
       .filter((ms) => ms < timeout)
       .sort((a, b) => a - b);
     for (;;) {
@@ -168,7 +163,8 @@ export class ApprovalGate {
     return refusal(this.gate, d);
   }
 
-  private validate(d: DecisionInput): void {
+  /** The Update's validator: a refused decision is answered at once and never enters the history. */
+  validate(d: DecisionInput): void {
     if (!DECISIONS.includes(d.decision))
       throw new Error(`decision must be one of ${DECISIONS.join(', ')}, got "${String(d.decision)}"`);
     if (d.cohorts !== undefined && (!Array.isArray(d.cohorts) || d.cohorts.some((c) => typeof c !== 'string')))
@@ -177,7 +173,7 @@ export class ApprovalGate {
     if (why) throw new Error(why);
   }
 
-  private async take(d: DecisionInput, via: ApprovalDecision['via']): Promise<ApprovalDecision> {
+  async take(d: DecisionInput, via: ApprovalDecision['via']): Promise<ApprovalDecision> {
     // Checked again: another decision may have been applied since this one was validated.
     const why = this.refusalNow(d);
     if (why) throw ApplicationFailure.nonRetryable(why, 'DecisionRefused');
@@ -201,7 +197,8 @@ export class ApprovalGate {
     return decision;
   }
 
-  private async signalled(d: DecisionInput): Promise<void> {
+  /** A signal has no caller to answer: an invalid one is ignored, shown in the status and audited. */
+  async takeSignal(d: DecisionInput): Promise<void> {
     const why = DECISIONS.includes(d.decision) ? this.refusalNow(d) : `unknown decision ${String(d.decision)}`;
     if (!why) {
       await this.take(d, 'signal');

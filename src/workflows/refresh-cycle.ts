@@ -1,42 +1,56 @@
-import { allHandlersFinished, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import { deliveries, stages } from './activities';
-import { ApprovalGate } from './approval-gate';
-import { installLegacyDecisionHandlers, legacyApprovalGate } from './approval-gate-v1';
+import { ApprovalGate, type GateOutcome } from './approval-gate';
 import { inDependencyOrder } from './compute-order';
+import {
+  approveSignal,
+  decide,
+  rejectSignal,
+  requestChangesSignal,
+  rollback,
+  rollbackSignal,
+  status,
+} from './messages';
 import { RefreshState } from './refresh-state';
 import { WatchWindow } from './watch-window';
-import type { ApprovalDecision, IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef } from '../shared';
+import type { IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef, SourceReport } from '../shared';
 
 /** One refresh cycle: ingest → compute → baseline-test → approval gate → publish → watch window (rollback). */
 export async function refreshCycle(input: RefreshInput): Promise<RefreshOutcome> {
-  const runId = workflowInfo().workflowId;
-  // Runs started before the governed gate keep the single-decision gate they began with.
-  const governed = patched('governed-approval-gate');
   const state = new RefreshState(input);
-  const gate = governed ? new ApprovalGate(state, input) : undefined;
-  if (!gate) installLegacyDecisionHandlers(state, input);
-  // Runs started before rollback existed end right after publish, as they began.
-  const watch = patched('rollback-watch-window') ? new WatchWindow(state, input) : undefined;
+  const gate = new ApprovalGate(state, input);
+  const watch = new WatchWindow(state, input);
+
+  // Everything people and systems may send a run, answered for its whole life: a decision or a
+  // rollback sent at the wrong time is refused with the reason, never lost.
+  setHandler(status, () => state.status);
+  setHandler(decide, (d) => gate.take(d, 'update'), { validator: (d) => gate.validate(d) });
+  setHandler(approveSignal, (d) => gate.takeSignal({ ...d, decision: 'approve' }));
+  setHandler(rejectSignal, (d) => gate.takeSignal({ ...d, decision: 'reject' }));
+  setHandler(requestChangesSignal, (d) => gate.takeSignal({ ...d, decision: 'request-changes' }));
+  setHandler(rollback, (r) => watch.take(r), { validator: (r) => watch.validate(r) });
+  setHandler(rollbackSignal, (r) => watch.takeSignal(r));
+
   try {
-    return await refresh(runId, input, state, gate, watch);
+    return await refresh(input, state, gate, watch);
   } catch (err) {
     // A stage that cannot go on (invalid definitions, exhausted retries) still closes the run
     // as failed, visibly, in the status, the search attributes and the runs table.
     if (isCancellation(err)) throw err;
     state.status.failure = (err as Error).message;
-    await stages.recordOutcome({ runId, outcome: 'failed' });
+    await stages.recordOutcome({ runId: state.runId, outcome: 'failed' });
     state.finish('failed');
     throw err;
   }
 }
 
 async function refresh(
-  runId: string,
   input: RefreshInput,
   state: RefreshState,
-  gate: ApprovalGate | undefined,
-  watch: WatchWindow | undefined,
+  gate: ApprovalGate,
+  watch: WatchWindow,
 ): Promise<RefreshOutcome> {
+  const { runId } = state;
   await stages.registerRun({
     runId,
     cadence: input.cadence,
@@ -44,114 +58,42 @@ async function refresh(
     requestedBy: input.requestedBy,
     rationale: input.rationale,
   });
-  const ingest = await stages.ingestSources({ runId });
-  state.status.ingest = ingest;
-  if (gate) await stages.audit({ runId, actor: 'cohortflow', action: 'stage.ingest', details: countsOf(ingest) });
-  const qualityFailure = failedQuality(ingest);
+  const ingest = await ingestSources(state);
+  const qualityFailure = failedQuality(ingest.sources);
   if (qualityFailure) {
     // A data-quality failure never flows on unseen: stop before compute, say why.
     state.status.failure = `data quality failed before compute — ${qualityFailure.reason}`;
     await stages.audit({ runId, actor: 'cohortflow', action: 'ingest.quality_failed', details: qualityFailure });
-    return finish(state, 'failed');
+    return finish(state, { outcome: 'failed' });
   }
 
   // "Now" means after this run's ingest, so the rows it just stored count (ingested_at <= asOf).
   const asOf = input.asOf ?? new Date().toISOString();
   state.status.asOf = asOf;
-  state.enter('compute');
-  const snapshots = await computeCohorts(runId, input, asOf);
-  state.status.cohorts = snapshots;
-  if (gate)
-    await stages.audit({
-      runId,
-      actor: 'cohortflow',
-      action: 'stage.compute',
-      details: {
-        asOf,
-        cohorts: snapshots.map((s) => ({
-          cohortId: s.cohortId,
-          snapshotId: s.snapshotId,
-          definitionVersion: s.definitionVersion,
-          size: s.size,
-        })),
-      },
-    });
+  const snapshots = await computeCohorts(state, input, asOf);
+  await testAgainstBaselines(state, snapshots, ingest.sources);
 
-  state.enter('baseline-test');
-  const snapshotIds = snapshots.map((s) => s.snapshotId);
-  const sources = ingest.sources ?? [];
-  state.status.reports = await stages.testAgainstBaselines(
-    gate ? { runId, snapshotIds, sources } : { runId, snapshotIds },
-  );
-  for (const c of state.status.cohorts)
-    c.verdict = state.status.reports.find((r) => r.cohortId === c.cohortId)?.verdict;
-  if (gate)
-    await stages.audit({
-      runId,
-      actor: 'cohortflow',
-      action: 'stage.baseline-test',
-      details: { verdicts: Object.fromEntries(state.status.reports.map((r) => [r.cohortId, r.verdict])) },
-    });
+  const approval = await gate.wait(snapshots, state.status.reports, ingest.sources);
+  const { decision, heldBack } = approval;
+  if (decision.kind !== 'approved') return finish(state, { outcome: decision.kind, decision, heldBack });
 
-  if (!gate) {
-    const decision = await legacyApprovalGate(state, input, state.status.reports);
-    if (decision.kind !== 'approved') return finish(state, decision.kind, decision);
-    return publish(runId, state, snapshots, decision, watch);
-  }
-  const {
-    decision,
-    publish: approved,
-    heldBack,
-    approvedBy,
-  } = await gate.decide(snapshots, state.status.reports, sources);
-  if (decision.kind !== 'approved') return finish(state, decision.kind, decision, [], [], heldBack);
-  return publish(
-    runId,
+  const { published, delivered } = await publish(
     state,
-    snapshots.filter((s) => approved.includes(s.cohortId)),
-    decision,
-    watch,
-    heldBack,
-    approvedBy,
+    snapshots.filter((s) => approval.publish.includes(s.cohortId)),
+    approval,
   );
-}
-
-async function publish(
-  runId: string,
-  state: RefreshState,
-  snapshots: SnapshotRef[],
-  decision: ApprovalDecision,
-  watch: WatchWindow | undefined,
-  heldBack: string[] = [],
-  approvedBy?: Record<string, string>,
-): Promise<RefreshOutcome> {
-  state.enter('publish');
-  const published = await stages.publishSnapshots({
-    runId,
-    snapshotIds: snapshots.map((s) => s.snapshotId),
-    approvedBy: decision.by,
-    ...(approvedBy ? { approvals: approvedBy } : {}),
-  });
-  const delivered = (
-    await Promise.all(published.map((p) => deliveries.deliverCohort({ runId, cohortId: p.cohortId })))
-  ).flat();
-  if (!watch) return finish(state, 'published', decision, published, delivered, heldBack);
-
   // Published is the outcome from here on; the run stays open for its watch window.
   await stages.recordOutcome({ runId, outcome: 'published' });
   state.settle('published');
   const rolledBack = await watch.keepOpen(published, snapshots);
-  state.finish('published');
-  await condition(allHandlersFinished);
-  return {
-    runId,
-    outcome: 'published',
-    decision,
-    published,
-    deliveries: delivered,
-    ...(heldBack.length ? { heldBack } : {}),
-    ...(rolledBack.length ? { rolledBack } : {}),
-  };
+  return finish(state, { outcome: 'published', decision, published, deliveries: delivered, heldBack, rolledBack });
+}
+
+async function ingestSources(state: RefreshState): Promise<IngestSummary> {
+  const ingest = await stages.ingestSources({ runId: state.runId });
+  state.status.ingest = ingest;
+  await stages.audit({ runId: state.runId, actor: 'cohortflow', action: 'stage.ingest', details: countsOf(ingest) });
+  return ingest;
 }
 
 const countsOf = ({
@@ -164,9 +106,8 @@ const countsOf = ({
   lateAttributed,
 }: IngestSummary) => ({ filesRead, filesSkipped, rowsRead, stored, duplicates, quarantined, lateAttributed });
 
-function failedQuality(ingest: IngestSummary): { sources: string[]; reason: string } | undefined {
-  // Runs whose ingest completed before per-source verdicts existed have none (replay-safe).
-  const failed = (ingest.sources ?? []).filter((s) => s.verdict === 'fail');
+function failedQuality(sources: SourceReport[]): { sources: string[]; reason: string } | undefined {
+  const failed = sources.filter((s) => s.verdict === 'fail');
   if (failed.length === 0) return undefined;
   const reason = failed
     .map(
@@ -183,7 +124,9 @@ function failedQuality(ingest: IngestSummary): { sources: string[]; reason: stri
 /** Cohorts computed at once: enough to keep Postgres busy, few enough not to swamp it. */
 const COMPUTE_PARALLELISM = 4;
 
-async function computeCohorts(runId: string, input: RefreshInput, asOf: string): Promise<SnapshotRef[]> {
+async function computeCohorts(state: RefreshState, input: RefreshInput, asOf: string): Promise<SnapshotRef[]> {
+  const { runId } = state;
+  state.enter('compute');
   const planned = await stages.planCompute({
     runId,
     asOf,
@@ -191,40 +134,74 @@ async function computeCohorts(runId: string, input: RefreshInput, asOf: string):
     author: input.requestedBy,
     rationale: input.rationale,
   });
-  if (!patched('compute-over-measures')) {
-    return Promise.all(
-      planned.map((p) =>
-        stages.computeCohort({ runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }),
-      ),
-    );
-  }
   // Every measure of every cohort in one pass, then each cohort after those it refers to.
   await stages.materialiseRunMeasures({ runId, asOf });
   const snapshots = await inDependencyOrder(planned, COMPUTE_PARALLELISM, (p) =>
     stages.computeCohort({ runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }),
   );
   await stages.dropRunMeasures({ runId });
+  state.status.cohorts = snapshots;
+  const computed = snapshots.map(({ cohortId, snapshotId, definitionVersion, size }) => ({
+    cohortId,
+    snapshotId,
+    definitionVersion,
+    size,
+  }));
+  await stages.audit({ runId, actor: 'cohortflow', action: 'stage.compute', details: { asOf, cohorts: computed } });
   return snapshots;
+}
+
+async function testAgainstBaselines(
+  state: RefreshState,
+  snapshots: SnapshotRef[],
+  sources: SourceReport[],
+): Promise<void> {
+  const { runId } = state;
+  state.enter('baseline-test');
+  const reports = await stages.testAgainstBaselines({
+    runId,
+    snapshotIds: snapshots.map((s) => s.snapshotId),
+    sources,
+  });
+  state.status.reports = reports;
+  for (const c of state.status.cohorts) c.verdict = reports.find((r) => r.cohortId === c.cohortId)?.verdict;
+  const verdicts = Object.fromEntries(reports.map((r) => [r.cohortId, r.verdict]));
+  await stages.audit({ runId, actor: 'cohortflow', action: 'stage.baseline-test', details: { verdicts } });
+}
+
+/** Moves the approved cohorts' current pointers in one step, then delivers each cohort's diff. */
+async function publish(state: RefreshState, snapshots: SnapshotRef[], approval: GateOutcome) {
+  const { runId } = state;
+  state.enter('publish');
+  const published = await stages.publishSnapshots({
+    runId,
+    snapshotIds: snapshots.map((s) => s.snapshotId),
+    approvedBy: approval.decision.by,
+    approvals: approval.approvedBy,
+  });
+  const delivered = (
+    await Promise.all(published.map((p) => deliveries.deliverCohort({ runId, cohortId: p.cohortId })))
+  ).flat();
+  return { published, delivered };
 }
 
 async function finish(
   state: RefreshState,
-  outcome: RefreshOutcome['outcome'],
-  decision?: ApprovalDecision,
-  published: RefreshOutcome['published'] = [],
-  delivered: RefreshOutcome['deliveries'] = [],
-  heldBack: string[] = [],
+  result: Pick<RefreshOutcome, 'outcome'> & Partial<Omit<RefreshOutcome, 'runId' | 'outcome'>>,
 ): Promise<RefreshOutcome> {
-  await stages.recordOutcome({ runId: state.status.runId, outcome });
+  const { outcome, decision, published = [], deliveries = [], heldBack = [], rolledBack = [] } = result;
+  // A published run recorded its outcome when publishing ended; the others record it now.
+  if (outcome !== 'published') await stages.recordOutcome({ runId: state.runId, outcome });
   state.finish(outcome);
-  // Let a decision handler that is still auditing finish before the run closes.
+  // Let a handler that is still auditing finish before the run closes.
   await condition(allHandlersFinished);
   return {
-    runId: state.status.runId,
+    runId: state.runId,
     outcome,
     decision,
     published,
-    deliveries: delivered,
+    deliveries,
     ...(heldBack.length ? { heldBack } : {}),
+    ...(rolledBack.length ? { rolledBack } : {}),
   };
 }

@@ -1,15 +1,16 @@
-import { setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { status } from './messages';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { Cadence, CohortTier, RefreshOutcome, RefreshStage } from './search-attributes';
 import type { RefreshInput, RefreshOutcomeKind, RefreshStage as Stage, RefreshStatus } from '../shared';
 
 /** What the `status` query shows, kept in step with the search attributes ops filter by. */
 export class RefreshState {
+  /** The id every activity, audit row and published version of the run carries. */
+  readonly runId = workflowInfo().workflowId;
   readonly status: RefreshStatus;
 
   constructor(input: RefreshInput) {
     this.status = {
-      runId: workflowInfo().workflowId,
+      runId: this.runId,
       stage: 'ingest',
       cadence: input.cadence,
       tier: input.tier,
@@ -19,7 +20,6 @@ export class RefreshState {
       reports: [],
       ignored: [],
     };
-    setHandler(status, () => this.status);
     upsertSearchAttributes([
       { key: Cadence, value: input.cadence },
       { key: CohortTier, value: input.tier },

@@ -1,7 +1,7 @@
+import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { deliveries, stages } from './activities';
 import { tierRule } from './approval-rules';
-import { durationMs } from './duration';
 import { decide, rollbackStatus } from './messages';
 import type {
   ApprovalDecision,
@@ -52,7 +52,7 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
   status.approvers = tierRule(input.policy, status.tier)
     .approvers.filter((a) => a !== input.requestedBy)
     .sort();
-  status.deadline = new Date(Date.now() + durationMs(input.policy.deadline)).toISOString();
+  status.deadline = new Date(Date.now() + msToNumber(input.policy.deadline)).toISOString();
   status.stage = 'awaiting-approval';
   await stages.audit({
     runId: rollbackId,
@@ -84,7 +84,7 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
     ],
   });
 
-  if (!(await condition(() => status.decision !== undefined, durationMs(input.policy.deadline)))) {
+  if (!(await condition(() => status.decision !== undefined, input.policy.deadline))) {
     status.decision = {
       kind: 'expired',
       by: 'deadline',

@@ -48,7 +48,7 @@ export function rollbackRefusal(w: WatchState, r: RollbackInput): string | undef
   const tiers = [...new Set(w.published.filter((p) => targets.includes(p.cohortId)).map((p) => p.tier))];
   const beyond = tiers.filter((t) => !tierRule(w.policy, t).approvers.includes(r.requestedBy));
   if (beyond.length > 0) {
-    return `${r.requestedBy} may not roll back ${tiers.join(', ')} cohorts (rollback needs an approver of the tier — ${beyond.map((t) => `${t}: ${tierRule(w.policy, t).approvers.join(', ') || 'nobody configured'}`).join('; ')})`;
+    return `${r.requestedBy} may not roll back ${beyond.join(', ')} cohorts (rollback needs an approver of the tier — ${beyond.map((t) => `${t}: ${tierRule(w.policy, t).approvers.join(', ') || 'nobody configured'}`).join('; ')})`;
   }
   return undefined;
 }

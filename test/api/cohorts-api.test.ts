@@ -6,7 +6,7 @@ import { loadCatalog } from '../../src/cohorts/catalog';
 import { measuresOf } from '../../src/cohorts/compile';
 import { keepFeatures } from '../../src/cohorts/customer-state';
 import { featuresOf } from '../../src/cohorts/features';
-import { listenApi, type ListeningApi } from '../support/api';
+import { testApi, type TestApi } from '../support/api';
 import { rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
@@ -88,26 +88,14 @@ limitations: Logins only.
 
 let test: TestDatabase;
 let catalogDir: string;
-let server: ListeningApi;
-let base: string;
+let server: TestApi;
 
-async function call(
+const call = (
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   route: string,
   token: string | null = TOKENS.analyst,
   body?: unknown,
-) {
-  const response = await fetch(`${base}${route}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  // Answers are asserted on as a client sees them: untyped JSON.
-  return { status: response.status, body: (await response.json()) as any };
-}
+) => server.call(method, route, token, body);
 
 const folder = () =>
   Object.fromEntries(
@@ -153,14 +141,13 @@ beforeAll(async () => {
   await rebuildDerivedState(test.db);
 
   // The refresh routes are not exercised here: a lazy Temporal connection is never dialled.
-  server = await listenApi(
+  server = await testApi(
     { db: test.db, catalogDir },
     {
       [TOKENS.analyst]: { user: 'ana', roles: ['analyst', 'viewer'] },
       [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
     },
   );
-  base = server.base;
 });
 
 afterAll(async () => {

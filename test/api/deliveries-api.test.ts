@@ -6,7 +6,7 @@ import type { Destination } from '../../src/destinations/destination';
 import { parseDestinations, unknownDestinations } from '../../src/destinations/destinations-file';
 import { loadCatalog } from '../../src/cohorts/catalog';
 import { createLogger } from '../../src/log';
-import { listenApi, type ListeningApi } from '../support/api';
+import { testApi, type TestApi } from '../support/api';
 import { addCustomer } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { startDeliveryReceiver } from '../support/delivery-receiver';
@@ -18,18 +18,12 @@ const TOKENS = {
   'operator-token-012345678': { user: 'olivia', roles: ['operator' as const] },
 };
 let test: TestDatabase;
-let api: ListeningApi;
+let api: TestApi;
 let receiver: Awaited<ReturnType<typeof startDeliveryReceiver>>;
 let destinations: Destination[];
 
-const call = async (method: string, route: string, token: string, body?: unknown) => {
-  const r = await fetch(`${api.base}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: r.status, body: (await r.json()) as Record<string, any> };
-};
+const call = (method: 'GET' | 'POST', route: string, token: string, body?: unknown) =>
+  api.call(method, route, token, body);
 
 beforeAll(async () => {
   test = await freshDatabase('deliveries_api');
@@ -40,7 +34,7 @@ beforeAll(async () => {
     `destinations:\n  - name: crm\n    kind: webhook\n    purpose: marketing\n    url: ${receiver.url}\n    secretsEnv: [CRM_SECRET]\n    allowPrivateNetwork: true\n`,
     { CRM_SECRET: SECRET },
   );
-  api = await listenApi({ db: test.db, catalogDir: '' }, TOKENS, destinations);
+  api = await testApi({ db: test.db, catalogDir: '' }, TOKENS, destinations);
   await registerRun(test.db, 'run-1', '2026-06-01T00:00:00Z');
   await recordVersion(test.db, 'loyal', 1, { destinations: ['crm'] }, { author: 'dana' });
   await publish(

@@ -24,18 +24,10 @@ let catalogDir: string;
 let server: ListeningApi;
 let base: string;
 
-async function call(method: 'GET' | 'POST', route: string, token: string | null = TOKENS.viewer, body?: unknown) {
-  const response = await fetch(`${base}${route}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  // Answers are asserted on as a client sees them: untyped JSON.
-  return { status: response.status, body: (await response.json()) as any };
-}
+const call = async (method: 'GET' | 'POST', route: string, token: string | null = TOKENS.viewer, body?: unknown) => {
+  const { status, body: answer } = await server.call(method, route, token, body);
+  return { status, body: answer };
+};
 
 /** The CLI as a person runs it, against this API. */
 function cli(args: string[], token = TOKENS.viewer): Promise<{ code: number; stdout: string; stderr: string }> {

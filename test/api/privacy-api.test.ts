@@ -1,25 +1,19 @@
 import crypto from 'node:crypto';
 import { addCustomer } from '../support/cohort-data';
-import { listenApi, type ListeningApi } from '../support/api';
+import { testApi, type TestApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 const TOKENS = { admin: crypto.randomBytes(24).toString('hex'), approver: crypto.randomBytes(24).toString('hex') };
 let test: TestDatabase;
-let server: ListeningApi;
+let server: TestApi;
 
-async function erase(body: unknown, token: string | null = TOKENS.admin) {
-  const response = await fetch(`${server.base}/privacy/erasures`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
+const erase = (body: unknown, token: string | null = TOKENS.admin) =>
+  server.call('POST', '/privacy/erasures', token, body);
 
 beforeAll(async () => {
   test = await freshDatabase('privacy_api');
   await addCustomer(test.db, 'c-77', { plan: 'pro' });
-  server = await listenApi(
+  server = await testApi(
     { db: test.db, catalogDir: '/nonexistent' },
     {
       [TOKENS.admin]: { user: 'priya', roles: ['admin'] },

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { listenApi, type ListeningApi } from '../support/api';
+import { testApi, type TestApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 // The rollback routes' edges, answered before any workflow is touched: roles, bodies, versions.
@@ -11,20 +11,16 @@ const TOKENS = {
 };
 
 let test: TestDatabase;
-let server: ListeningApi;
+let server: TestApi;
 
-async function post(route: string, token: string, body: unknown) {
-  const response = await fetch(`${server.base}${route}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+const post = async (route: string, token: string, body: unknown) => {
+  const { status, body: answer } = await server.call('POST', route, token, body);
+  return { status, body: answer };
+};
 
 beforeAll(async () => {
   test = await freshDatabase('rollback_api');
-  server = await listenApi(
+  server = await testApi(
     { db: test.db, catalogDir: '/nonexistent' },
     {
       [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { testRunAgainstBaselines } from '../../src/baseline/baseline-run';
 import type { SourceReport } from '../../src/shared';
 import { addCustomer } from '../support/cohort-data';
-import { listenApi, type ListeningApi } from '../support/api';
+import { testApi, type TestApi } from '../support/api';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
 
@@ -45,13 +45,12 @@ const SOURCES: SourceReport[] = [
 ];
 
 let test: TestDatabase;
-let server: ListeningApi;
-let base: string;
+let server: TestApi;
 
-async function call(route: string, token: string | null = TOKENS.viewer) {
-  const response = await fetch(`${base}${route}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: response.status, body: (await response.json()) as any };
-}
+const call = async (route: string, token: string | null = TOKENS.viewer) => {
+  const { status, body } = await server.call('GET', route, token);
+  return { status, body };
+};
 
 beforeAll(async () => {
   test = await freshDatabase('runs_api');
@@ -85,14 +84,13 @@ beforeAll(async () => {
   await testRunAgainstBaselines(test.db, { runId: 'run-mar', snapshotIds: [snapshotId], sources: SOURCES });
   await registerRun(test.db, 'run-apr', '2026-04-01T00:00:00.000Z');
 
-  server = await listenApi(
+  server = await testApi(
     { db: test.db, catalogDir: '/nonexistent' },
     {
       [TOKENS.viewer]: { user: 'vera', roles: ['viewer'] },
       [TOKENS.operator]: { user: 'olivia', roles: ['operator'] },
     },
   );
-  base = server.base;
 });
 
 afterAll(async () => {

@@ -1,35 +1,21 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { devServerEnv } from '../support/temporal';
 import { eventually, startTestSystem, TOKENS } from '../support/system';
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { temporalCliPath } from '../../src/temporal/binaries';
+import { recordHistory } from '../support/record-history';
 import { replayRun } from '../../src/temporal/replay';
 import type { RefreshStatus } from '../../src/shared';
-
-/** RECORD_HISTORIES=1 writes the run's history under test/fixtures/histories for replay tests. */
-export function recordHistory(env: TestWorkflowEnvironment, workflowId: string, name: string): void {
-  // The CLI's JSON is the format Temporal's UI downloads and the replayer reads.
-  const json = execFileSync(
-    temporalCliPath(),
-    ['workflow', 'show', '--address', env.connection.options.address, '--workflow-id', workflowId, '--output', 'json'],
-    { encoding: 'utf8' },
-  );
-  fs.writeFileSync(path.join(__dirname, '../fixtures/histories', `${name}.json`), json);
-}
 
 type Harness = Awaited<ReturnType<typeof startTestSystem>>;
 
 /**
  * A refresh started through the HTTP API, approved through the API by a second person, and
  * delivered to a webhook receiver: once per cohort, each signature checked independently.
- * Shared by the Postgres-server and embedded-PGlite suites.
+ * Shared by the Postgres-server and embedded-PostgreSQL suites.
  */
 export function describeRefreshThroughApi(
   mode: string,
   database: () => Promise<{ url?: string; drop(): Promise<void> }>,
-  options: { asChildProcess?: boolean } = {},
+  options: { asChildProcess?: boolean; recordAs?: string } = {},
 ): void {
   describe(`refresh through the HTTP API (${mode})`, () => {
     let env: TestWorkflowEnvironment;
@@ -106,7 +92,7 @@ export function describeRefreshThroughApi(
 
       // The finished run replays against the current code, as `cohortflow replay` does.
       expect(await replayRun(env.client, id)).toEqual({ ok: true });
-      if (process.env.RECORD_HISTORIES) recordHistory(env, id, `refresh-approved-${mode.split(' ')[0]!.toLowerCase()}`);
+      if (options.recordAs) recordHistory(env, id, options.recordAs);
     });
 
     it('refuses requests without a token (401) and callers without the role (403)', async () => {

@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { eventually, startTestSystem, TOKENS } from '../support/system';
 import { devServerEnv } from '../support/temporal';
-import { recordHistory } from './refresh-scenario';
+import { recordHistory } from '../support/record-history';
 import { replayRun } from '../../src/temporal/replay';
 import type { CohortRollbackStatus, RefreshStatus, RollbackRecord } from '../../src/shared';
 
@@ -143,9 +143,7 @@ describe('rollback through the HTTP API (PostgreSQL server, Temporal dev server)
     // Both replay against the current code: the refresh run up to its rollback, and the rollback run.
     expect(await replayRun(env.client, id)).toEqual({ ok: true });
     expect(await replayRun(env.client, rollbackId)).toEqual({ ok: true });
-    if (process.env.RECORD_HISTORIES) {
-      recordHistory(env, id, 'refresh-rolled-back-in-window-postgresql');
-      recordHistory(env, rollbackId, 'cohort-rollback-approved-postgresql');
-    }
+    recordHistory(env, id, 'refresh-rolled-back-in-window');
+    recordHistory(env, rollbackId, 'rollback-run-restored');
   });
 });

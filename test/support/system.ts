@@ -17,15 +17,19 @@ export const TOKENS = {
 
 /**
  * The whole system as `npm start` composes it, against the given Temporal and Postgres (or
- * embedded PGlite when databaseUrl is undefined), publishing to a verifying webhook receiver.
+ * the embedded PostgreSQL when databaseUrl is undefined), publishing to a verifying webhook receiver.
  */
 export async function startTestSystem(options: {
   temporalAddress: string;
   databaseUrl?: string;
   asChildProcess?: boolean;
   watchWindow?: string;
+  /** More environment, e.g. a short APPROVAL_DEADLINE. */
+  env?: Record<string, string>;
 }) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-e2e-'));
+  // Passable like a home folder: as root, the embedded PostgreSQL runs as the `postgres` account.
+  fs.chmodSync(home, 0o711);
   const sourceDir = path.join(home, 'sources');
   await generateSources(sourceDir, { customers: 200, days: 60, seed: 7 });
   const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
@@ -47,6 +51,7 @@ export async function startTestSystem(options: {
     WEBHOOK_URL: receiver.url,
     WEBHOOK_SECRET: secret,
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...options.env,
   };
   const system = options.asChildProcess
     ? await spawnStart(env)

@@ -2,11 +2,12 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSchedules, SCHEDULES } from '../../src/temporal/schedules';
 import { Cadence } from '../../src/workflows/search-attributes';
 import { devServerEnv } from '../support/temporal';
+import type { ApprovalPolicy } from '../../src/shared';
 import { eventually } from '../support/system';
 
 describe('refresh schedules', () => {
   let env: TestWorkflowEnvironment;
-  const policy = { approvers: ['arthur'], deadline: '72h' };
+  const policy: ApprovalPolicy = { approvers: ['arthur'], deadline: '72h' };
 
   beforeAll(async () => {
     env = await devServerEnv();

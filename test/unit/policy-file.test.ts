@@ -1,9 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadPolicyFile, PolicyError } from '../../src/approval/policy-file';
+import { loadPolicyFile, PolicyError, type PolicyDefaults } from '../../src/approval/policy-file';
 
-const defaults = { approvers: ['bob', 'carol'], deadline: '72h', reminders: ['24h'], strategicApprovals: 1 };
+const defaults: PolicyDefaults = {
+  approvers: ['bob', 'carol'],
+  deadline: '72h',
+  reminders: ['24h'],
+  strategicApprovals: 1,
+};
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-policy-'));
 let n = 0;
 function policyFile(text: string): string {

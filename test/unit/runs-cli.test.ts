@@ -1,5 +1,5 @@
 import { renderRunReport } from '../../src/cli/runs';
-import type { RunReport } from '../../src/api/runs';
+import type { RunReport } from '../../src/api/schemas/runs';
 
 const report: RunReport = {
   runId: 'run-mar',

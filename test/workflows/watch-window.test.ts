@@ -1,11 +1,13 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { RefreshClient, RollbackRefused } from '../../src/temporal/refresh-client';
 import { rollback, rollbackSignal, status } from '../../src/workflows/messages';
 import type { RollbackInput } from '../../src/shared';
 import {
   APPROVER,
+  REQUESTER,
   awaitingApproval,
   fakeActivities,
+  gate,
   refreshInput,
   statusWhen,
   terminateWhenIdle,
@@ -84,6 +86,58 @@ describe('watch window', () => {
         ),
       );
       expect(fakes.calls.restorePrevious).toHaveLength(1);
+      return run.result();
+    });
+  });
+
+  it('takes two queued rollbacks of the same cohort one at a time: the second sees the first and is refused', async () => {
+    // Both requests for power-users wait while a rollback of lapsed-buyers is still delivering.
+    const restoring = gate();
+    const fakes = fakeActivities({
+      overrides: (plain) => ({
+        planCompute: async (input) => [
+          ...(await plain.planCompute(input)),
+          { cohortId: 'power-users', definitionVersion: 1, dependsOn: [] },
+        ],
+        computeCohort: async (input) => ({ ...(await plain.computeCohort(input)), tier: 'tactical' }),
+        restorePrevious: async (input) => {
+          if (input.cohorts.includes('lapsed-buyers')) await restoring.opened;
+          return plain.restorePrevious(input);
+        },
+      }),
+    });
+    await withRefresh(refreshInput('tactical'), fakes, async (run) => {
+      await watching(run);
+      const request = (cohort: string, requestedBy: string) => ({
+        args: [{ requestedBy, reason: REASON, cohorts: [cohort] }] as [RollbackInput],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+      const first = await run.startUpdate(rollback, request('lapsed-buyers', APPROVER));
+      await statusWhen(run, () => fakes.calls.restorePrevious.length === 1, 'the first rollback in flight');
+      const second = await run.startUpdate(rollback, request('power-users', APPROVER));
+      const third = await run.startUpdate(rollback, request('power-users', REQUESTER));
+      restoring.open();
+
+      expect(await first.result()).toMatchObject({ cohorts: ['lapsed-buyers'] });
+      expect(await second.result()).toMatchObject({
+        rollbackId: `${run.workflowId}:rollback:2`,
+        cohorts: ['power-users'],
+      });
+      const refused = await third.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toMatch(
+        new RegExp(
+          `^already rolled back: power-users by alex at .* \\(${run.workflowId}:rollback:2\\); nothing changed$`,
+        ),
+      );
+      expect(fakes.calls.restorePrevious.map((r) => r.cohorts)).toEqual([['lapsed-buyers'], ['power-users']]);
+      expect((await run.query(status)).rollbacks?.map((r) => r.rollbackId)).toEqual([
+        `${run.workflowId}:rollback:1`,
+        `${run.workflowId}:rollback:2`,
+      ]);
       return run.result();
     });
   });

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import type { RefreshStatus as RefreshStatusType } from '../../shared';
+import { ApprovalDecision, ApprovalGateStatus, CohortTier, DecisionBody, IgnoredMessage } from './approval';
+import { CohortReport, IngestSummary, Verdict } from './checks';
+import { ErrorBody, guarded, RunParams, same, type Same } from './common';
+import { route } from './contract';
+import { RollbackRecord } from './rollbacks';
+
+// Refresh runs: start one, read its status (the workflow's `status` query), decide it.
+
+export const Cadence = z.enum(['monthly', 'quarterly', 'adhoc']);
+export type Cadence = z.output<typeof Cadence>;
+export const TierScope = z.enum(['tactical', 'strategic', 'all']);
+export type TierScope = z.output<typeof TierScope>;
+
+export const RefreshStatus = z
+  .object({
+    runId: z.string(),
+    stage: z.enum(['ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done']),
+    cadence: Cadence,
+    tier: TierScope,
+    requestedBy: z.string(),
+    asOf: z.string().optional(),
+    ingest: IngestSummary.optional(),
+    cohorts: z.array(
+      z.object({
+        cohortId: z.string(),
+        snapshotId: z.string(),
+        definitionVersion: z.number(),
+        tier: CohortTier,
+        size: z.number(),
+        contentHash: z.string(),
+        verdict: Verdict.optional(),
+      }),
+    ),
+    reports: z.array(CohortReport),
+    pendingApproval: z
+      .object({ since: z.string(), deadline: z.string(), approvers: z.array(z.string()), reason: z.string() })
+      .optional(),
+    approval: ApprovalGateStatus.optional(),
+    decisions: z.array(ApprovalDecision).optional(),
+    decision: ApprovalDecision.optional(),
+    ignored: z.array(IgnoredMessage),
+    outcome: z.enum(['published', 'rejected', 'changes-requested', 'expired', 'failed']).optional(),
+    failure: z.string().optional(),
+    watch: z.object({ window: z.string(), closesAt: z.string(), closed: z.boolean().optional() }).optional(),
+    rollbacks: z.array(RollbackRecord).optional(),
+  })
+  .meta({ id: 'RefreshStatus' });
+
+export const startRefresh = route({
+  method: 'POST',
+  url: '/refreshes',
+  roles: ['operator'],
+  tags: ['refreshes'],
+  summary: 'Start a refresh run',
+  schema: {
+    body: z
+      .object({
+        cadence: Cadence.default('adhoc'),
+        tier: TierScope.default('all'),
+        rationale: z.string().trim().min(3, 'say why this refresh is needed'),
+        asOf: z.iso.datetime({ offset: true }).optional(),
+      })
+      .strict(),
+    response: { 202: z.object({ workflowId: z.string(), runId: z.string() }), ...guarded },
+  },
+});
+
+export const refreshStatus = route({
+  method: 'GET',
+  url: '/refreshes/:id',
+  roles: ['viewer'],
+  tags: ['refreshes'],
+  summary: "A run's stage, ingest summary, cohorts, reports, pending approval, decision, outcome",
+  schema: { params: RunParams, response: { 200: RefreshStatus, ...guarded, 404: ErrorBody } },
+});
+
+const DECISIONS = {
+  approve: 'Approve the named cohorts, or every cohort still waiting',
+  reject: 'Hold back the named cohorts, or reject the whole run when none are named',
+  'request-changes': 'Send the run back: it ends and nothing is published',
+} as const;
+
+const decideRefresh = (decision: keyof typeof DECISIONS) =>
+  route({
+    method: 'POST',
+    url: `/refreshes/:id/${decision}`,
+    roles: ['approver'],
+    tags: ['refreshes'],
+    summary: DECISIONS[decision],
+    description:
+      'The decision and what is still waiting. 409 with the reason when refused (four eyes: never the requester or the author of a changed definition).',
+    schema: {
+      params: RunParams,
+      body: DecisionBody,
+      response: { 200: ApprovalDecision, ...guarded, 404: ErrorBody, 409: ErrorBody },
+    },
+  });
+export const approveRefresh = decideRefresh('approve');
+export const rejectRefresh = decideRefresh('reject');
+export const requestChanges = decideRefresh('request-changes');
+
+same<Same<z.output<typeof RefreshStatus>, RefreshStatusType>>(true);
