@@ -2,110 +2,156 @@ import type { Queryable } from '../data/db';
 import { featureColumns, typeMatchSql, whereMatchSql, type StateFeature } from './features';
 
 // The set-based statements that bring customer_state's feature columns up to date with the
-// events ingested since a moment, or build a new feature from all events. Every statement reads
-// and writes per customer: none joins one customer's rows with another's.
+// events ingested since a moment, or build features from all events. Every statement reads and
+// writes per customer: none joins one customer's rows with another's. The work tables are
+// UNLOGGED (written without WAL, and readable by parallel workers), created and dropped inside
+// the derivation's transaction.
 
 /** Day number (days since 1970-01-01) of an event's UTC date. */
 const DAY = `((e.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')`;
-/** An event's value for sums: money in USD through fx_rates (no rate: nothing), others as they are. */
-const VALUE = `(CASE WHEN e.properties->>'currency' IS NOT NULL THEN e.value / fx.per_usd ELSE e.value END)`;
 
 /**
- * Adds the events ingested after `since` to the features' columns, for every customer they
- * belong to. Each feature's days are appended when the new ones all come after the kept ones
- * (the usual case: a new day of data), and re-sorted with them otherwise (late rows, late
- * attribution). Returns how many customers' rows changed.
+ * Adds the events ingested after `since` (all events when null) to the features' columns, for
+ * every customer they belong to: first each customer-day's events and values per feature (one
+ * pass over the events, one row per customer and day), then per customer the new days appended
+ * after the kept ones with running totals continuing from the kept ones (the usual case: new days
+ * of data), or, for a customer with a new day among its kept ones (late rows, late attribution),
+ * its kept days unrolled and every feature's days and totals built again. Returns how many
+ * customers' rows changed.
  */
 export async function deriveFeatures(tx: Queryable, features: StateFeature[], since: Date | null): Promise<number> {
   if (features.length === 0) return 0;
+  await dropWorkTables(tx);
   const params: unknown[] = [];
   const param = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
   };
-  const sinceParam = since === null ? 'NULL' : param(since);
-  const sums = features.filter((f) => f.sums).map((f) => f.id);
-  // Which feature each event belongs to: event types first (a small join over the known types),
-  // then each feature's property filters on the events its types let through.
-  const byType = features.map((f) => `(${f.id}, ${f.sums}, ${typeMatchSql(f.spec, 't', param)})`);
-  const filters = features
-    .filter((f) => f.spec.where.length > 0)
-    .map((f) => `(ft.feature <> ${f.id} OR (${whereMatchSql(f.spec, 'e', param)}))`);
-  const delta = await tx.query(
-    `CREATE TEMP TABLE state_delta ON COMMIT DROP AS
-     WITH ft AS (
-       SELECT t.event_type, f.feature, f.sums FROM event_types t
-       CROSS JOIN LATERAL (VALUES ${byType.join(', ')}) AS f (feature, sums, hit) WHERE f.hit)
-     SELECT e.customer_id, ft.feature, ${DAY} AS day, count(*)::int AS n,
-            COALESCE(sum(CASE WHEN ft.sums THEN ${VALUE} END), 0) AS v
-     FROM events e JOIN ft ON ft.event_type = e.event_type
-     ${sums.length > 0 ? `LEFT JOIN fx_rates fx ON fx.currency = e.properties->>'currency'` : `CROSS JOIN (SELECT NULL::numeric AS per_usd) fx`}
-     WHERE e.customer_id IS NOT NULL${since === null ? '' : ` AND e.ingested_at > ${sinceParam}`}
-       ${filters.map((f) => `AND ${f}`).join(' ')}
-     GROUP BY 1, 2, 3`,
+  // Each event classified once: which feature's types and filters it passes, then one aggregate
+  // per customer-day whose FILTERs read those flags.
+  const matches = features.map(
+    (f) => `(${typeMatchSql(f.spec, 'e', param)}) AND (${whereMatchSql(f.spec, 'e', param)}) AS m${f.id}`,
+  );
+  const money = features.some((f) => f.sums);
+  const day = await tx.query(
+    `CREATE UNLOGGED TABLE derive_days AS
+     SELECT x.customer_id, x.day,
+       ${features.map((f) => `count(*) FILTER (WHERE x.m${f.id})::int AS n${f.id}`).join(', ')}
+       ${features
+         .filter((f) => f.sums)
+         .map((f) => `, COALESCE(sum(x.v) FILTER (WHERE x.m${f.id}), 0) AS v${f.id}`)
+         .join('')}
+     FROM (SELECT e.customer_id, ${DAY} AS day, ${matches.join(', ')}${
+       money
+         ? // Money in USD through fx_rates (no rate: nothing), other values as they are.
+           `, CASE WHEN e.properties->>'currency' IS NULL THEN e.value
+                   ELSE e.value / (SELECT fx.per_usd FROM fx_rates fx WHERE fx.currency = e.properties->>'currency') END AS v`
+         : ''
+     }
+           FROM events e WHERE e.customer_id IS NOT NULL${since === null ? '' : ` AND e.ingested_at > ${param(since)}`}) x
+     WHERE ${features.map((f) => `x.m${f.id}`).join(' OR ')}
+     GROUP BY 1, 2`,
     params,
   );
-  if ((delta.rowCount ?? 0) === 0) {
-    await tx.query('DROP TABLE state_delta');
+  if ((day.rowCount ?? 0) === 0) {
+    await dropWorkTables(tx);
     return 0;
   }
-  await tx.query('ANALYZE state_delta');
+  await tx.query('ANALYZE derive_days');
 
-  const pick = (column: 'days' | 'counts' | 'values') =>
-    `CASE o.feature ${features
-      .filter((f) => column !== 'values' || f.sums)
-      .map((f) => `WHEN ${f.id} THEN cs.${featureColumns(f.id)[column]}`)
-      .join(' ')} END`;
-  await tx.query(`CREATE TEMP TABLE state_old ON COMMIT DROP AS
-    SELECT o.customer_id, o.feature, o.first_day, kept.d, kept.n, kept.v,
-           COALESCE(kept.n[cardinality(kept.n)], 0) AS last_n, COALESCE(kept.v[cardinality(kept.v)], 0) AS last_v,
-           (kept.d IS NULL OR o.first_day > kept.d[cardinality(kept.d)]) AS appends
-    FROM (SELECT customer_id, feature, min(day) AS first_day FROM state_delta GROUP BY 1, 2) o
-    LEFT JOIN customer_state cs ON cs.customer_id = o.customer_id
-    CROSS JOIN LATERAL (SELECT ${pick('days')} AS d, ${pick('counts')} AS n, ${sums.length > 0 ? pick('values') : 'NULL::numeric[]'} AS v) kept`);
-  // New days after the kept ones: running totals continue from the last kept ones.
-  await tx.query(`CREATE TEMP TABLE state_merged ON COMMIT DROP AS
-    SELECT a.customer_id, a.feature, COALESCE(o.d, '{}') || a.d AS d, COALESCE(o.n, '{0}') || a.n AS n, COALESCE(o.v, '{0}') || a.v AS v
-    FROM (SELECT customer_id, feature, array_agg(day ORDER BY day) AS d, array_agg(cn ORDER BY day) AS n, array_agg(cv ORDER BY day) AS v
-          FROM (SELECT s.customer_id, s.feature, s.day, o.last_n + sum(s.n) OVER w AS cn, o.last_v + sum(s.v) OVER w AS cv
-                FROM state_delta s JOIN state_old o USING (customer_id, feature) WHERE o.appends
-                WINDOW w AS (PARTITION BY s.customer_id, s.feature ORDER BY s.day)) x
-          GROUP BY 1, 2) a
-    JOIN state_old o USING (customer_id, feature)`);
-  // New days among the kept ones: the kept days unrolled, the new ones added, totals run again.
-  await tx.query(`INSERT INTO state_merged (customer_id, feature, d, n, v)
-    SELECT customer_id, feature, array_agg(day ORDER BY day), '{0}' || array_agg(cn ORDER BY day), '{0}' || array_agg(cv ORDER BY day)
-    FROM (SELECT customer_id, feature, day, sum(n) OVER w AS cn, sum(v) OVER w AS cv
-          FROM (SELECT customer_id, feature, day, sum(n) AS n, sum(v) AS v FROM (
-                  SELECT o.customer_id, o.feature, o.d[i] AS day, o.n[i + 1] - o.n[i] AS n, COALESCE(o.v[i + 1] - o.v[i], 0) AS v
-                  FROM state_old o CROSS JOIN LATERAL generate_subscripts(o.d, 1) AS i WHERE NOT o.appends
-                  UNION ALL
-                  SELECT s.customer_id, s.feature, s.day, s.n, s.v FROM state_delta s JOIN state_old o USING (customer_id, feature)
-                  WHERE NOT o.appends) u
-                GROUP BY 1, 2, 3) g
-          WINDOW w AS (PARTITION BY customer_id, feature ORDER BY day)) x
-    GROUP BY 1, 2`);
-  // One new version of each touched customer's row, every touched feature at once.
-  const sets = features.flatMap((f) => {
-    const c = featureColumns(f.id);
-    return [
-      `${c.days} = COALESCE(u.${c.days}, cs.${c.days})`,
-      `${c.counts} = COALESCE(u.${c.counts}, cs.${c.counts})`,
-      ...(f.sums ? [`${c.values} = COALESCE(u.${c.values}, cs.${c.values})`] : []),
-    ];
-  });
-  const pivot = features.flatMap((f) => {
-    const c = featureColumns(f.id);
-    return [
-      `max(d) FILTER (WHERE feature = ${f.id}) AS ${c.days}`,
-      `max(n) FILTER (WHERE feature = ${f.id}) AS ${c.counts}`,
-      ...(f.sums ? [`max(v) FILTER (WHERE feature = ${f.id}) AS ${c.values}`] : []),
-    ];
-  });
-  await tx.query(`UPDATE customer_state cs SET ${sets.join(', ')}
-    FROM (SELECT customer_id, ${pivot.join(', ')} FROM state_merged GROUP BY customer_id) u
-    WHERE cs.customer_id = u.customer_id`);
-  const changed = await tx.query<{ n: number }>('SELECT count(DISTINCT customer_id)::int AS n FROM state_merged');
-  await tx.query('DROP TABLE state_delta, state_old, state_merged');
-  return changed.rows[0]!.n;
+  // Per touched customer: each feature's first new day and the kept one's last day and totals.
+  const c = (f: StateFeature) => featureColumns(f.id);
+  const last = (array: string) => `cs.${array}[cardinality(cs.${array})]`;
+  await tx.query(`CREATE UNLOGGED TABLE derive_kept AS
+    SELECT k.customer_id, ${features
+      .map(
+        (f) =>
+          `COALESCE(${last(c(f).counts)}, 0) AS last_n${f.id}${f.sums ? `, COALESCE(${last(c(f).values)}, 0) AS last_v${f.id}` : ''}`,
+      )
+      .join(', ')},
+      ${features.map((f) => `(k.first_${f.id} IS NULL OR cs.${c(f).days} IS NULL OR k.first_${f.id} > ${last(c(f).days)})`).join(' AND ')} AS appends
+    FROM (SELECT customer_id, ${features.map((f) => `min(day) FILTER (WHERE n${f.id} > 0) AS first_${f.id}`).join(', ')}
+          FROM derive_days GROUP BY 1) k
+    JOIN customer_state cs ON cs.customer_id = k.customer_id`);
+
+  // Customers whose new days all come after their kept ones: new days appended.
+  await tx.query(`CREATE UNLOGGED TABLE derive_appended AS
+    SELECT d.customer_id, ${features
+      .map(
+        (f) =>
+          `array_agg(d.day ORDER BY d.day) FILTER (WHERE d.n${f.id} > 0) AS d${f.id}, ` +
+          `array_agg((k.last_n${f.id} + d.c${f.id})::int ORDER BY d.day) FILTER (WHERE d.n${f.id} > 0) AS n${f.id}` +
+          (f.sums
+            ? `, array_agg(k.last_v${f.id} + d.cv${f.id} ORDER BY d.day) FILTER (WHERE d.n${f.id} > 0) AS v${f.id}`
+            : ''),
+      )
+      .join(', ')}
+    FROM (SELECT *, ${runningTotals(features)} FROM derive_days WINDOW w AS (PARTITION BY customer_id ORDER BY day)) d
+    JOIN derive_kept k ON k.customer_id = d.customer_id AND k.appends
+    GROUP BY d.customer_id`);
+  const appended = await tx.query(`UPDATE customer_state cs SET ${features
+    .flatMap((f) => [
+      `${c(f).days} = CASE WHEN a.d${f.id} IS NULL THEN cs.${c(f).days} ELSE COALESCE(cs.${c(f).days}, '{}') || a.d${f.id} END`,
+      `${c(f).counts} = CASE WHEN a.n${f.id} IS NULL THEN cs.${c(f).counts} ELSE COALESCE(cs.${c(f).counts}, '{0}') || a.n${f.id} END`,
+      ...(f.sums
+        ? [
+            `${c(f).values} = CASE WHEN a.v${f.id} IS NULL THEN cs.${c(f).values} ELSE COALESCE(cs.${c(f).values}, '{0}') || a.v${f.id} END`,
+          ]
+        : []),
+    ])
+    .join(', ')}
+    FROM derive_appended a WHERE cs.customer_id = a.customer_id`);
+
+  // The others: their kept days unrolled, the new ones added, every feature built again from 0.
+  const unrolled = features.map(
+    (f) =>
+      `SELECT cs.customer_id, cs.${c(f).days}[i] AS day, ${features
+        .map((g) => `${g.id === f.id ? `cs.${c(f).counts}[i + 1] - cs.${c(f).counts}[i]` : '0'} AS n${g.id}`)
+        .join(', ')}${features
+        .filter((g) => g.sums)
+        .map((g) => `, ${g.id === f.id ? `cs.${c(f).values}[i + 1] - cs.${c(f).values}[i]` : '0'} AS v${g.id}`)
+        .join('')}
+       FROM customer_state cs JOIN derive_kept k ON k.customer_id = cs.customer_id AND NOT k.appends
+       CROSS JOIN LATERAL generate_subscripts(cs.${c(f).days}, 1) AS i`,
+  );
+  const columns = [...features.map((f) => `n${f.id}`), ...features.filter((f) => f.sums).map((f) => `v${f.id}`)];
+  await tx.query(`CREATE UNLOGGED TABLE derive_rebuilt AS
+    SELECT customer_id, ${features
+      .map(
+        (f) =>
+          `array_agg(day ORDER BY day) FILTER (WHERE n${f.id} > 0) AS d${f.id}, ` +
+          `'{0}' || array_agg(c${f.id}::int ORDER BY day) FILTER (WHERE n${f.id} > 0) AS n${f.id}` +
+          (f.sums ? `, '{0}' || array_agg(cv${f.id} ORDER BY day) FILTER (WHERE n${f.id} > 0) AS v${f.id}` : ''),
+      )
+      .join(', ')}
+    FROM (SELECT *, ${runningTotals(features)} FROM (
+            SELECT customer_id, day, ${columns.map((col) => `sum(${col}) AS ${col}`).join(', ')} FROM (
+              ${unrolled.join('\n UNION ALL ')}
+              UNION ALL SELECT d.customer_id, d.day, ${columns.map((col) => `d.${col}`).join(', ')}
+              FROM derive_days d JOIN derive_kept k ON k.customer_id = d.customer_id AND NOT k.appends) u
+            GROUP BY 1, 2) g
+          WINDOW w AS (PARTITION BY customer_id ORDER BY day)) x
+    GROUP BY customer_id`);
+  const rebuilt = await tx.query(`UPDATE customer_state cs SET ${features
+    .flatMap((f) => [
+      `${c(f).days} = r.d${f.id}`,
+      // An array of '{0}' alone: the feature never matched this customer.
+      `${c(f).counts} = CASE WHEN r.d${f.id} IS NULL THEN NULL ELSE r.n${f.id} END`,
+      ...(f.sums ? [`${c(f).values} = CASE WHEN r.d${f.id} IS NULL THEN NULL ELSE r.v${f.id} END`] : []),
+    ])
+    .join(', ')}
+    FROM derive_rebuilt r WHERE cs.customer_id = r.customer_id`);
+  await dropWorkTables(tx);
+  return (appended.rowCount ?? 0) + (rebuilt.rowCount ?? 0);
+}
+
+/** Running totals per feature over a customer's days, in day order (window `w`). */
+const runningTotals = (features: StateFeature[]) =>
+  [
+    ...features.map((f) => `sum(n${f.id}) OVER w AS c${f.id}`),
+    ...features.filter((f) => f.sums).map((f) => `sum(v${f.id}) OVER w AS cv${f.id}`),
+  ].join(', ');
+
+async function dropWorkTables(tx: Queryable): Promise<void> {
+  await tx.query('DROP TABLE IF EXISTS derive_days, derive_kept, derive_appended, derive_rebuilt');
 }
