@@ -20,13 +20,33 @@ export interface BenchData {
   db: Db;
   /** The files of the day after the history: what "one new day of data" ingests. */
   newDayDir: string;
+  /** The files of every day after the history (HELD_DAYS): what a refresh's new data ingests. */
+  heldDir: string;
+  /** How the template was built, when that was recorded. */
+  build: TemplateBuild | null;
   /** When the history was loaded: an asOf that sees all of it, with windows ending where the data ends. */
   loadedAt: Date;
   url: string;
   drop(): Promise<void>;
 }
 
+/** What building a template took, in seconds, and the history rows it ingested. */
+export interface TemplateBuild {
+  generate: number;
+  split: number;
+  ingest: number;
+  historyRows: number;
+  derive: number;
+  vacuum: number;
+  total: number;
+}
+
 const DAY_MS = 86_400_000;
+/**
+ * Days held back from the template: a refresh ingests them. At 1M customers the generator writes
+ * about 580k events a day, so a week is the ~4M events of the issue's monthly refresh.
+ */
+export const HELD_DAYS = 7;
 const CATALOG = path.resolve(__dirname, '../catalog');
 
 /** The features the default catalog reads, kept in customer_state (built from the events once). */
@@ -47,9 +67,10 @@ export async function benchData(
   scale: { customers: number; days: number; seed: number },
   cacheDir: string,
 ): Promise<BenchData> {
-  const template = `cf_bench_tpl_${scale.customers}_${scale.days}_${scale.seed}`;
+  const template = `cf_bench_tpl_${scale.customers}_${scale.days}_${scale.seed}_held${HELD_DAYS}`;
   const dir = path.join(cacheDir, template);
   const newDayDir = path.join(dir, 'new-day');
+  const heldDir = path.join(dir, 'held');
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   const urlOf = (name: string) => Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
@@ -79,9 +100,12 @@ export async function benchData(
     await admin.query(`CREATE DATABASE ${copy} TEMPLATE ${template}`);
     process.stderr.write(`bench: copied the loaded template in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const db = connect(urlOf(copy));
+    const built = path.join(dir, 'build.json');
     return {
       db,
       newDayDir,
+      heldDir,
+      build: fs.existsSync(built) ? (JSON.parse(fs.readFileSync(built, 'utf8')) as TemplateBuild) : null,
       loadedAt: new Date(fs.readFileSync(path.join(dir, 'loaded'), 'utf8')),
       url: urlOf(copy),
       async drop() {
@@ -98,23 +122,32 @@ export async function benchData(
 }
 
 async function load(url: string, scale: { customers: number; days: number; seed: number }, dir: string): Promise<void> {
+  const started = Date.now();
   fs.rmSync(dir, { recursive: true, force: true });
   const all = path.join(dir, 'all');
   const history = path.join(dir, 'history');
+  const held = path.join(dir, 'held');
   const newDay = path.join(dir, 'new-day');
-  for (const d of [all, history, newDay]) fs.mkdirSync(d, { recursive: true });
-  // The world ends when the load starts: ingested just after it, the history is visible at once,
-  // as a live system's would be (asOf = load time), and its last day arrives afterwards.
+  for (const d of [all, history, held, newDay]) fs.mkdirSync(d, { recursive: true });
+  // The world ends when the load starts; the last HELD_DAYS are held back for the benches to
+  // ingest (the first of them alone: "one new day"), so the history stops HELD_DAYS earlier.
   const now = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  const since = (t: number) => Math.round((Date.now() - t) / 100) / 10;
+  const build: Partial<TemplateBuild> = {};
   let t0 = Date.now();
   await generateSources(all, { ...scale, now, format: 'csv', badRowRate: 0 });
-  process.stderr.write(
-    `bench: generated ${scale.customers} customers × ${scale.days} days in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
-  );
-  const cut = now.getTime() - DAY_MS;
+  build.generate = since(t0);
+  process.stderr.write(`bench: generated ${scale.customers} customers × ${scale.days} days in ${build.generate} s\n`);
+  t0 = Date.now();
+  const cut = now.getTime() - HELD_DAYS * DAY_MS;
   for (const name of fs.readdirSync(all))
-    await splitAt(path.join(all, name), cut, path.join(history, name), path.join(newDay, name));
+    await splitAt(path.join(all, name), cut, {
+      before: path.join(history, name),
+      after: path.join(held, name),
+      firstDay: path.join(newDay, name),
+    });
   fs.rmSync(all, { recursive: true, force: true });
+  build.split = since(t0);
   const db = connect(url);
   try {
     await migrate(db);
@@ -123,42 +156,55 @@ async function load(url: string, scale: { customers: number; days: number; seed:
       { db, log: createLogger('warn') },
       { runId: 'bench-history', sourceDir: history, now: new Date(cut) },
     );
-    process.stderr.write(
-      `bench: ingested ${summary.rowsRead} history rows in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
-    );
+    build.ingest = since(t0);
+    build.historyRows = summary.rowsRead;
+    process.stderr.write(`bench: ingested ${summary.rowsRead} history rows in ${build.ingest} s\n`);
+    t0 = Date.now();
+    await keepCatalogFeatures(db);
+    build.derive = since(t0);
+    process.stderr.write(`bench: the catalog's features derived in ${build.derive} s\n`);
+    t0 = Date.now();
     await db.query('VACUUM ANALYZE');
+    build.vacuum = since(t0);
   } finally {
     await db.close();
   }
   fs.rmSync(history, { recursive: true, force: true });
+  build.total = since(started);
+  fs.writeFileSync(path.join(dir, 'build.json'), JSON.stringify(build));
+  process.stderr.write(`bench: template built in ${build.total} s ${JSON.stringify(build)}\n`);
   fs.writeFileSync(path.join(dir, 'loaded'), new Date().toISOString());
-  // The bench's asOf is the load time: the rows held back for the new day must come after it.
 }
 
-/** Rows whose time (`timestamp`, or a CRM record's `updated_at`) is before `cut` go to one file, the rest to the other. */
-async function splitAt(file: string, cut: number, before: string, after: string): Promise<void> {
+/**
+ * Rows whose time (`timestamp`, or a CRM record's `updated_at`) is before `cut` go to one file, the
+ * rest to another, and those of the rest within a day of `cut` also to a third.
+ */
+async function splitAt(file: string, cut: number, out: { before: string; after: string; firstDay: string }) {
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  const outBefore = fs.createWriteStream(before);
-  const outAfter = fs.createWriteStream(after);
+  const [before, after, firstDay] = [out.before, out.after, out.firstDay].map((f) => fs.createWriteStream(f));
+  const write = async (stream: fs.WriteStream, line: string) => {
+    if (!stream.write(`${line}\n`)) await new Promise<void>((r) => stream.once('drain', () => r()));
+  };
   let column = -1;
   for await (const line of lines) {
     if (column < 0) {
       const header = line.split(',');
       column = header.includes('timestamp') ? header.indexOf('timestamp') : header.indexOf('updated_at');
       if (column < 0) throw new Error(`${file}: no timestamp column`);
-      outBefore.write(`${line}\n`);
-      outAfter.write(`${line}\n`);
+      for (const stream of [before!, after!, firstDay!]) await write(stream, line);
       continue;
     }
     const fields = csvFields(line);
     if (!Array.isArray(fields)) throw new Error(`${file}: a record over several lines; the bench data has none`);
-    const out = Date.parse(fields[column]!) < cut ? outBefore : outAfter;
-    if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    const at = Date.parse(fields[column]!);
+    if (at < cut) await write(before!, line);
+    else {
+      await write(after!, line);
+      if (at < cut + DAY_MS) await write(firstDay!, line);
+    }
   }
-  await Promise.all([
-    new Promise<void>((r) => outBefore.end(() => r())),
-    new Promise<void>((r) => outAfter.end(() => r())),
-  ]);
+  await Promise.all([before!, after!, firstDay!].map((s) => new Promise<void>((r) => s.end(() => r()))));
 }
 
 /**
