@@ -213,17 +213,20 @@ async function splitAt(file: string, cut: number, out: { before: string; after: 
  */
 export async function benchDataFromArgs(
   args: string[],
-): Promise<BenchData & { scale: { customers: number; days: number; seed: number } }> {
+  more: Record<string, { type: 'string'; default: string }> = {},
+): Promise<BenchData & { scale: { customers: number; days: number; seed: number }; options: Record<string, string> }> {
   const { values } = parseArgs({
     args,
     options: {
       customers: { type: 'string', default: '20000' },
       days: { type: 'string', default: '90' },
       seed: { type: 'string', default: '1' },
+      ...more,
     },
   });
   const adminUrl = process.env.BENCH_DATABASE_URL;
   if (!adminUrl) throw new Error('BENCH_DATABASE_URL is not set (bench/main.ts sets it)');
   const scale = { customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed) };
-  return { ...(await benchData(adminUrl, scale, path.resolve(__dirname, '../.bench-cache'))), scale };
+  const options = values as Record<string, string>;
+  return { ...(await benchData(adminUrl, scale, path.resolve(__dirname, '../.bench-cache'))), scale, options };
 }

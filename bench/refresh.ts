@@ -9,11 +9,14 @@ import { createLogger } from '../src/log';
 import type { RefreshStatus } from '../src/shared';
 import { startSystem } from '../src/system';
 import { benchDataFromArgs, HELD_DAYS } from './compute-data';
+import { startExtraWorkers, type ExtraWorkers } from './extra-workers';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 interface Interval {
   type: string;
+  /** The worker that ran it (its identity, pid@host). */
+  worker: string;
   start: number;
   end: number;
 }
@@ -26,7 +29,8 @@ interface Interval {
  * reports the run's history and this process's peak RSS (the worker runs in it).
  */
 export async function benchRefresh(args: string[]): Promise<void> {
-  const data = await benchDataFromArgs(args);
+  const data = await benchDataFromArgs(args, { workers: { type: 'string', default: '1' } });
+  const workers = Number(data.options.workers);
   // The template's history came in one ingest; a live installation refreshing weekly would have
   // had weekly ingests, which the volume check compares the new week with. Scaled to one week.
   const weeks = (data.scale.days - HELD_DAYS) / HELD_DAYS;
@@ -36,25 +40,25 @@ export async function benchRefresh(args: string[]): Promise<void> {
   const operator = crypto.randomBytes(24).toString('hex');
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-  const system = await startSystem(
-    loadConfig({
-      COHORTFLOW_HOME: path.resolve(__dirname, '..'),
-      COHORTFLOW_DATA_DIR: path.join(home, 'data'),
-      COHORTFLOW_SOURCE_DIR: data.heldDir,
-      DATABASE_URL: data.url,
-      TEMPORAL_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      COHORTFLOW_TASK_QUEUE: `bench-${crypto.randomBytes(4).toString('hex')}`,
-      API_PORT: '0',
-      ROLLBACK_WATCH_WINDOW: '0s',
-      COHORTFLOW_TOKENS: JSON.stringify({ [operator]: { user: 'olivia', roles: ['operator', 'viewer'] } }),
-      WEBHOOK_URL: 'http://127.0.0.1:9/unused',
-      WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
-    }),
-    createLogger('warn'),
-  );
+  const env: Record<string, string> = {
+    COHORTFLOW_HOME: path.resolve(__dirname, '..'),
+    COHORTFLOW_DATA_DIR: path.join(home, 'data'),
+    COHORTFLOW_SOURCE_DIR: data.heldDir,
+    DATABASE_URL: data.url,
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    COHORTFLOW_TASK_QUEUE: `bench-${crypto.randomBytes(4).toString('hex')}`,
+    API_PORT: '0',
+    ROLLBACK_WATCH_WINDOW: '0s',
+    COHORTFLOW_TOKENS: JSON.stringify({ [operator]: { user: 'olivia', roles: ['operator', 'viewer'] } }),
+    WEBHOOK_URL: 'http://127.0.0.1:9/unused',
+    WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
+  };
+  const system = await startSystem(loadConfig(env), createLogger('warn'));
   const connection = await Connection.connect({ address: system.temporalAddress });
+  let extra: ExtraWorkers | undefined;
   try {
+    if (workers > 1) extra = await startExtraWorkers(workers - 1, { ...env, TEMPORAL_ADDRESS: system.temporalAddress });
     const call = async (method: 'GET' | 'POST', route: string, body?: unknown) => {
       const response = await fetch(`${system.apiUrl}${route}`, {
         method,
@@ -89,6 +93,15 @@ export async function benchRefresh(args: string[]): Promise<void> {
     for (const a of activities) byType.set(a.type, (byType.get(a.type) ?? 0) + (a.end - a.start));
     const top = [...byType].sort((a, b) => b[1] - a[1]).slice(0, 4);
     const ingest = status.ingest!;
+    // The compute stage: the measures pass, then the cohort activities (spread over the workers).
+    const compute = activities.filter((a) => a.type === 'materialiseRunMeasures' || a.type === 'computeCohort');
+    const computeMs = Math.max(...compute.map((a) => a.end)) - Math.min(...compute.map((a) => a.start));
+    const perWorker = new Map<string, { count: number; ms: number }>();
+    for (const a of compute) {
+      const w = perWorker.get(a.worker) ?? { count: 0, ms: 0 };
+      perWorker.set(a.worker, { count: w.count + 1, ms: w.ms + a.end - a.start });
+    }
+    const extraRss = extra?.peakRss() ?? [];
     const n = (x: number) => Math.round(x).toLocaleString('en-US');
     const lines = [
       `refresh benchmark — ${n(data.scale.customers)} customers × ${data.scale.days} days, the last ${HELD_DAYS} held back and ingested by the refresh`,
@@ -96,12 +109,14 @@ export async function benchRefresh(args: string[]): Promise<void> {
       `  new data      ${n(ingest.rowsRead)} rows read, ${n(ingest.stored)} stored; ${status.cohorts.length} cohorts computed and tested`,
       `  activities    ${seconds(busyMs)} inside activities: ${top.map(([t, ms]) => `${t} ${seconds(ms)}`).join(', ')}`,
       `  overhead      ${seconds(wallMs - busyMs)} outside them (Temporal and polling; target < 2 s: ${((wallMs - busyMs) / 2000).toFixed(2)}×)`,
+      `  compute       ${seconds(computeMs)} measures pass and cohort activities, on ${workers} worker process${workers > 1 ? 'es' : ''}: ${[...perWorker].map(([w, x]) => `${w} ran ${x.count} (${seconds(x.ms)})`).join(', ')}`,
       `  history       ${events.length} events, ${(bytes / 1024).toFixed(0)} KB at the gate (targets ≤ 200 events: ${(events.length / 200).toFixed(2)}×, ≤ 1 MB: ${(bytes / 2 ** 20).toFixed(2)}×)`,
-      `  peak RSS      ${(peakRss / 2 ** 20).toFixed(0)} MiB in the process running the worker and the API (target ≤ 1 GiB: ${(peakRss / 2 ** 30).toFixed(2)}×)`,
+      `  peak RSS      ${(peakRss / 2 ** 20).toFixed(0)} MiB in the process running the worker and the API (target ≤ 1 GiB: ${(peakRss / 2 ** 30).toFixed(2)}×)${extraRss.length ? `; the other workers ${extraRss.map((b) => `${(b / 2 ** 20).toFixed(0)} MiB`).join(', ')}` : ''}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     clearInterval(sampler);
+    await extra?.stop();
     await connection.close();
     await system.stop();
     await data.drop();
@@ -118,23 +133,25 @@ const millis = (t: HistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 
 /** Each activity attempt's start → end, by its scheduled event. */
 function activityIntervals(events: HistoryEvent[]): Interval[] {
   const scheduled = new Map<string, string>();
-  const starts = new Map<string, number>();
+  const starts = new Map<string, { at: number; worker: string }>();
   const out: Interval[] = [];
   for (const e of events) {
     const id = String(e.eventId);
     if (e.activityTaskScheduledEventAttributes)
       scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
     const s = e.activityTaskStartedEventAttributes;
-    if (s) starts.set(String(s.scheduledEventId), millis(e.eventTime));
+    if (s) starts.set(String(s.scheduledEventId), { at: millis(e.eventTime), worker: s.identity ?? '?' });
     const done =
       e.activityTaskCompletedEventAttributes ??
       e.activityTaskFailedEventAttributes ??
       e.activityTaskTimedOutEventAttributes;
     if (done) {
       const key = String(done.scheduledEventId);
+      const start = starts.get(key);
       out.push({
         type: scheduled.get(key) ?? '?',
-        start: starts.get(key) ?? millis(e.eventTime),
+        worker: start?.worker ?? '?',
+        start: start?.at ?? millis(e.eventTime),
         end: millis(e.eventTime),
       });
     }
