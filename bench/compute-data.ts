@@ -208,8 +208,9 @@ async function splitAt(file: string, cut: number, out: { before: string; after: 
 }
 
 /**
- * The generated data set a bench's command line asks for (--customers, --days, --seed), from
- * BENCH_DATABASE_URL, loaded once and cached as a template database.
+ * The generated data set a bench's command line asks for (--customers, default 1M; --days,
+ * default 90: about 52M rows; --seed), from BENCH_DATABASE_URL, loaded once and cached as a
+ * template database. `more` adds a bench's own options (or another default).
  */
 export async function benchDataFromArgs(
   args: string[],
@@ -218,7 +219,7 @@ export async function benchDataFromArgs(
   const { values } = parseArgs({
     args,
     options: {
-      customers: { type: 'string', default: '20000' },
+      customers: { type: 'string', default: '1000000' },
       days: { type: 'string', default: '90' },
       seed: { type: 'string', default: '1' },
       ...more,

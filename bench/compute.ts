@@ -58,7 +58,7 @@ export async function benchCompute(args: string[]): Promise<void> {
       `SELECT (SELECT count(*) FROM events) AS events, pg_size_pretty(pg_total_relation_size('customer_state')) AS state, (SELECT count(*) FROM customers) AS customers,
               current_setting('server_version') AS pg, current_setting('max_parallel_workers_per_gather') AS workers`,
     );
-    // Everything in the template was ingested by then, and its windows end where the data ends.
+    // Everything in the template was ingested by then; its data ends HELD_DAYS before (held back).
     const asOf = data.loadedAt.toISOString();
     const catalog = await loadCatalog(CATALOG, { eventTypes: await knownEventTypes(db) });
 

@@ -126,12 +126,22 @@ export async function ingestSources(
     input.loaders ?? DEFAULT_LOADERS,
   );
 
+  const loaded = Date.now();
   const lateAttributed = await deps.db.transaction(async (tx) => {
     await holdDerivedStateShared(tx);
     return attributeLateEvents(tx);
   });
+  const attributed = Date.now();
   const derived = await deriveState(deps.db);
-  deps.log.info({ traits: derived.traits, customers: derived.customers }, 'derived the state compute reads');
+  deps.log.info(
+    {
+      traits: derived.traits,
+      customers: derived.customers,
+      attributeMs: attributed - loaded,
+      deriveMs: Date.now() - attributed,
+    },
+    'derived the state compute reads',
+  );
   const now = input.now ?? new Date();
   for (const source of sources)
     await judge(deps.db, input.runId, source, reports.get(source.name)!, nullKeys.get(source.name)!, now);
