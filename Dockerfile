@@ -28,10 +28,13 @@ RUN npm ci --omit=dev \
 COPY tsconfig.json ./
 COPY src/ ./src/
 COPY catalog/ ./catalog/
+# The dashboard, built from web/ and committed: the API serves it at /.
+COPY web/build/ ./web/build/
 
 # Code and dependencies stay root-owned (read-only to the app); only the working-data
-# folder belongs to the unprivileged `node` user (uid 1000) the containers run as.
-RUN mkdir -p /app/.data && chown node:node /app/.data
+# folder belongs to the unprivileged `node` user (uid 1000) the containers run as. The audit
+# folder exists in the image so the volume mounted there starts out owned by that user.
+RUN mkdir -p /app/.data/audit && chown -R node:node /app/.data
 USER node
 
 EXPOSE 3000

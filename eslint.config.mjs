@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', '.bench-cache/', 'dist/', 'coverage/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', '.bench-cache/', 'dist/', 'coverage/', 'web/build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,6 +23,11 @@ export default tseslint.config(
     // Tests assert on answers as a client sees them: untyped JSON.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The dashboard runs in the browser.
+    files: ['web/**/*.ts', 'web/**/*.tsx', 'web/**/*.mts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['bin/*.js'],

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { StringValue } from '@temporalio/common';
 import { z } from 'zod';
+import { KeyringDocument } from './governance/proof-keys';
 import { loadTemporalProfile, type TemporalProfile } from './temporal/client-profile';
 
 /**
@@ -36,6 +37,12 @@ const webhookSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_ followed by base64');
 
+/** "true" or "false"; anything else is refused rather than read as false. */
+const flag = z
+  .enum(['true', 'false'], 'true or false')
+  .default('false')
+  .transform((v) => v === 'true');
+
 const csv = z.string().transform((s) =>
   s
     .split(',')
@@ -57,6 +64,20 @@ const EnvSchema = z.object({
   COHORTFLOW_TASK_QUEUE: z.string().default('cohortflow'),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().nonnegative().default(3000),
+  /** Where a worker serves Prometheus metrics: host:port (port 0: a free one, logged), or off. */
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5})$/, 'host:port (port 0: a free one), or off')
+    .default('127.0.0.1:0'),
+  /** Whose X-Forwarded-Proto to believe (a session cookie is Secure behind a TLS proxy): true, or addresses/CIDRs. */
+  API_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'true, false, or comma-separated addresses/CIDRs')
+    .optional(),
+  /** How long a dashboard sign-in lasts. */
+  DASHBOARD_SESSION_TTL: duration.default('8h'),
+  /** The Temporal Web UI, for links from the dashboard; npm start sets its dev server's. */
+  TEMPORAL_UI_URL: z.string().url().optional(),
   COHORTFLOW_TOKENS: jsonFromEnv(z.record(z.string().min(16), TokenGrant)).optional(),
   COHORTFLOW_APPROVERS: csv.optional(),
   APPROVAL_DEADLINE: duration.default('72h'),
@@ -76,16 +97,36 @@ const EnvSchema = z.object({
   APPROVAL_OUTBOX_DIR: z.string().optional(),
   APPROVAL_NOTIFY_URL: z.string().url().optional(),
   APPROVAL_NOTIFY_SECRET: webhookSecret.optional(),
+  /** Lets APPROVAL_NOTIFY_URL reach loopback, private, unique-local and CGNAT addresses. */
+  APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK: flag,
   COHORTFLOW_SOURCE_DIR: z.string().optional(),
   COHORTFLOW_CATALOG_DIR: z.string().optional(),
   /** YAML naming webhook, file and sql destinations (docs/destinations.md); unset: WEBHOOK_URL. */
   COHORTFLOW_DESTINATIONS_FILE: z.string().optional(),
   WEBHOOK_URL: z.string().url().optional(),
   WEBHOOK_SECRET: webhookSecret.optional(),
+  /** The API's Ed25519 private key (PEM) that signs proofs of starts and decisions; `npm start` makes one. */
+  DECISION_SIGNING_KEY_FILE: z.string().optional(),
+  /** The workers' keyring: JSON { "<key id>": { "publicKey": "<base64url>", "notAfter"?: "<ISO time>" } }. */
+  DECISION_VERIFY_KEYS: jsonFromEnv(KeyringDocument).optional(),
+  /** Lets WEBHOOK_URL reach loopback, private, unique-local and CGNAT addresses. */
+  WEBHOOK_ALLOW_PRIVATE_NETWORK: flag,
+  /** Ed25519 private key (PEM) that signs audit checkpoints; never stored in the database. */
+  AUDIT_SIGNING_KEY_FILE: z.string().optional(),
+  /** Earlier public keys (PEM files, comma-separated) whose checkpoints still verify after a rotation. */
+  AUDIT_PUBLIC_KEY_FILES: csv.optional(),
+  /** Where signed checkpoints of the audit log's head are appended, outside the database. */
+  AUDIT_CHECKPOINT_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
+
+/** Fastify's trustProxy: whom to believe about the client's address and protocol. */
+function trustProxyOf(text: string | undefined): boolean | string {
+  if (text === undefined || text === 'false') return false;
+  return text === 'true' ? true : text;
+}
 
 function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
   const home = path.resolve(env.COHORTFLOW_HOME);
@@ -114,7 +155,10 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       port: env.TEMPORAL_PORT,
       uiPort: env.TEMPORAL_UI_PORT,
     },
-    api: { host: env.API_HOST, port: env.API_PORT },
+    /** Unset: the worker exports no metrics. */
+    workerMetricsAddress: env.WORKER_METRICS_ADDRESS === 'off' ? undefined : env.WORKER_METRICS_ADDRESS,
+    api: { host: env.API_HOST, port: env.API_PORT, trustProxy: trustProxyOf(env.API_TRUST_PROXY) },
+    dashboard: { sessionTtl: env.DASHBOARD_SESSION_TTL, temporalUiUrl: env.TEMPORAL_UI_URL },
     /** Unset: `npm start` makes demo tokens under dataDir (never in the repo). */
     tokens,
     approval: {
@@ -127,7 +171,11 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
       outboxDir: path.resolve(home, env.APPROVAL_OUTBOX_DIR ?? path.join(dataDir, 'outbox')),
       notifyWebhook:
         env.APPROVAL_NOTIFY_URL && env.APPROVAL_NOTIFY_SECRET
-          ? { url: env.APPROVAL_NOTIFY_URL, secret: env.APPROVAL_NOTIFY_SECRET }
+          ? {
+              url: env.APPROVAL_NOTIFY_URL,
+              secret: env.APPROVAL_NOTIFY_SECRET,
+              allowPrivateNetwork: env.APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK,
+            }
           : undefined,
     },
     /** How long a refresh run stays open after publish to take a rollback (docs/rollback.md). */
@@ -137,7 +185,23 @@ function buildConfig(env: z.infer<typeof EnvSchema>, profile: TemporalProfile) {
     destinationsFile: env.COHORTFLOW_DESTINATIONS_FILE
       ? path.resolve(home, env.COHORTFLOW_DESTINATIONS_FILE)
       : undefined,
-    webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
+    /** Who signs and who checks proofs of decisions (docs/security.md). */
+    proofs: {
+      /** Unset: `npm start` keeps one in dataDir; an `api` process refuses to start. */
+      signingKeyFile: env.DECISION_SIGNING_KEY_FILE ? path.resolve(home, env.DECISION_SIGNING_KEY_FILE) : undefined,
+      /** Unset: `npm start` trusts its own key; a `worker` process refuses to start. */
+      verifyKeys: env.DECISION_VERIFY_KEYS,
+    },
+    webhook:
+      env.WEBHOOK_URL && env.WEBHOOK_SECRET
+        ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, allowPrivateNetwork: env.WEBHOOK_ALLOW_PRIVATE_NETWORK }
+        : undefined,
+    /** The audit log's signed checkpoints (docs/audit-trail.md): key files and the checkpoint file, outside the database. */
+    audit: {
+      signingKeyFile: path.resolve(home, env.AUDIT_SIGNING_KEY_FILE ?? path.join(dataDir, 'audit-signing-key.pem')),
+      publicKeyFiles: (env.AUDIT_PUBLIC_KEY_FILES ?? []).map((f) => path.resolve(home, f)),
+      checkpointFile: path.resolve(home, env.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

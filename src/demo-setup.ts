@@ -23,9 +23,6 @@ export function demoTokens(dataDir: string): Record<string, TokenGrant> {
   return tokens;
 }
 
-export const tokenOf = (tokens: Record<string, TokenGrant>, user: string) =>
-  Object.entries(tokens).find(([, g]) => g.user === user)?.[0];
-
 /** A Standard Webhooks secret for the built-in demo receiver, kept beside the demo tokens. */
 export function demoWebhookSecret(dataDir: string): string {
   const file = path.join(dataDir, 'demo-webhook-secret');

@@ -1,6 +1,5 @@
-import YAML from 'yaml';
 import { type z } from 'zod';
-import { lineOf } from './cohorts/catalog';
+import { lineOf, readYamlDocument } from './yaml-document';
 
 // One way to read a YAML input file against its zod schema, so every such file (calendars,
 // experiments, schedules) reports problems alike: `file:line: path: message (got value)`.
@@ -35,17 +34,13 @@ export function parseYamlInput<S extends z.ZodType>(
   file: string,
   what: string,
 ): ParsedInput<z.infer<S>> {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0)
-    throw new InvalidInputError(
-      what,
-      doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? 1}: ${e.message.split('\n')[0]}`),
-    );
+  const read = readYamlDocument(text, file);
+  if (read.problems) throw new InvalidInputError(what, read.problems);
+  const { doc, raw } = read;
   const where = (at: PropertyKey[]) => {
     const line = lineOf(doc, text, at);
     return `${file}${line ? `:${line}` : ''}: ${at.map(String).join('.') || '(document)'}`;
   };
-  const raw = doc.toJS() as unknown;
   const parsed = schema.safeParse(raw);
   if (!parsed.success)
     throw new InvalidInputError(

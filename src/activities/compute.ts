@@ -10,6 +10,7 @@ import {
 import { recordAsOf } from '../governance/run-record';
 import type { SnapshotRef, TierScope } from '../shared';
 import { activityLog, invalidInput } from './context';
+import { countComputed } from './metrics';
 import type { ActivityDeps } from './deps';
 
 export type { PlannedCohort };
@@ -67,6 +68,7 @@ export async function computeCohort(
 ): Promise<SnapshotRef> {
   const t0 = Date.now();
   const s = await heartbeating(() => definitionsChecked(() => computeSnapshot(deps.db, input)));
+  countComputed(input.cohortId, s.size);
   activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId }).info(
     { snapshotId: s.snapshotId, size: s.size, contentHash: s.contentHash, ms: Date.now() - t0 },
     'computed cohort',

@@ -1,15 +1,32 @@
 import { Context } from '@temporalio/activity';
 import { ingestSources as ingestAll } from '../ingest/ingest-sources';
-import type { IngestSummary } from '../shared';
+import type { IngestHeartbeat, IngestSummary } from '../shared';
 import { activityLog } from './context';
+import { countIngested } from './metrics';
 import type { ActivityDeps } from './deps';
 
 export async function ingestSources(deps: ActivityDeps, input: { runId: string }): Promise<IngestSummary> {
   const log = activityLog(deps.log, { runId: input.runId });
+  const startedAt = new Date().toISOString();
+  // Rows done per file (the loader reports them per file): their sum is the attempt's rows.
+  const rowsByFile = new Map<string, number>();
+  let chunks = 0;
   const summary = await ingestAll(
     { db: deps.db, log },
-    { runId: input.runId, sourceDir: deps.sourceDir, heartbeat: (d) => Context.current().heartbeat(d) },
+    {
+      runId: input.runId,
+      sourceDir: deps.sourceDir,
+      heartbeat: ({ source, file, rowsDone, chunk, files }) => {
+        const key = `${source}\n${file ?? ''}`;
+        if (chunk) chunks += 1;
+        rowsByFile.set(key, Math.max(rowsDone, rowsByFile.get(key) ?? 0));
+        const rows = [...rowsByFile.values()].reduce((n, r) => n + r, 0);
+        const detail: IngestHeartbeat = { kind: 'ingest', source, file, files, rows, chunks, startedAt };
+        Context.current().heartbeat(detail);
+      },
+    },
   );
+  countIngested(summary);
   log.info(
     { ...summary, sources: summary.sources.map((s) => ({ source: s.source, verdict: s.verdict, rows: s.rowsRead })) },
     'ingest done',

@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { deliverRunVersion, NothingToDeliver } from '../delivery/deliver-run';
 import { publishSnapshots as publishRunSnapshots, PublishRefused, type PublishedVersion } from '../publishing/publish';
-import type { DeliveryResult } from '../shared';
+import type { DeliveryHeartbeat, DeliveryResult } from '../shared';
 import { activityLog, invalidInput } from './context';
+import { countBatchDelivered } from './metrics';
 import type { ActivityDeps } from './deps';
 
 export type { PublishedVersion };
@@ -34,8 +35,17 @@ export async function deliverCohort(
 ): Promise<DeliveryResult[]> {
   const log = activityLog(deps.log, { runId: input.runId, cohortId: input.cohortId });
   return publishingChecked(() =>
-    deliverRunVersion({ db: deps.db, log }, deps.destinations, input, {
-      heartbeat: (progress) => Context.current().heartbeat(progress),
+    deliverRunVersion({ db: deps.db, log, http: deps.http }, deps.destinations, input, {
+      heartbeat: ({ destination, batch, batches }) => {
+        const detail: DeliveryHeartbeat = {
+          kind: 'delivery',
+          cohortId: input.cohortId,
+          destination,
+          batches: { done: batch, total: batches },
+        };
+        Context.current().heartbeat(detail);
+        countBatchDelivered(destination);
+      },
     }),
   );
 }

@@ -1,7 +1,9 @@
 import { appendAudit } from '../data/audit';
 import { recordOutcome as recordRunOutcome, registerRun as recordRun, type RunRequest } from '../governance/run-record';
-import type { RefreshOutcomeKind } from '../shared';
+import { claimSlots, type SlotClaim } from '../governance/refresh-slots';
+import type { RefreshOutcomeKind, TierScope } from '../shared';
 import { activityKey, activityLog } from './context';
+import { countRunFinished } from './metrics';
 import type { ActivityDeps } from './deps';
 
 /** Records who asked for the run and why; a retry finds the row and changes nothing. */
@@ -26,10 +28,21 @@ export async function audit(deps: ActivityDeps, input: AuditInput): Promise<void
   );
 }
 
+/** Claims the run's tiers (one active refresh per tier); names the active run holding one. */
+export async function claimRefreshSlots(
+  deps: ActivityDeps,
+  input: { runId: string; scope: TierScope },
+): Promise<SlotClaim> {
+  const claim = await claimSlots(deps.db, { ...input, isRunOpen: deps.isRunOpen });
+  activityLog(deps.log, { runId: input.runId }).info(claim, 'refresh slots');
+  return claim;
+}
+
 export async function recordOutcome(
   deps: ActivityDeps,
   input: { runId: string; outcome: RefreshOutcomeKind },
 ): Promise<void> {
   await recordRunOutcome(deps.db, input.runId, input.outcome);
+  countRunFinished(input.outcome);
   activityLog(deps.log, { runId: input.runId }).info({ outcome: input.outcome }, 'run finished');
 }

@@ -28,11 +28,13 @@ export function authenticate(tokens: Record<string, TokenGrant>, header: string 
 /**
  * An onRequest hook that lets the request through only for a caller with one of the roles. It
  * runs before the body is parsed and validated: a caller without the role learns nothing about
- * what a valid request looks like.
+ * what a valid request looks like. The caller is the bearer token's, or without Authorization the
+ * dashboard session's (its CSRF token already checked by the session plugin).
  */
 export function requireAnyRole(tokens: Record<string, TokenGrant>, roles: readonly Role[]) {
   return async (request: FastifyRequest) => {
-    const caller = authenticate(tokens, request.headers.authorization);
+    const header = request.headers.authorization;
+    const caller = header ? authenticate(tokens, header) : request.session?.caller;
     if (!caller) throw ERRORS.unauthorized();
     if (!roles.some((role) => hasRole(caller, role))) throw ERRORS.forbidden(caller.user, roles);
     request.caller = caller;

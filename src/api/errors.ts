@@ -7,6 +7,7 @@ import { NothingToReconcile } from '../delivery/reconcile';
 import { UnknownCustomer } from '../privacy/erase';
 import { DecisionRefused, RollbackRefused } from '../temporal/refresh-client';
 import type { ErrorBody } from './schemas/common';
+import { awayDependency } from './unavailable';
 
 // Every error the API answers, by code: one factory each, one renderer. Routes throw these;
 // errors of the modules below are translated once, here, so no route re-spells a status.
@@ -53,6 +54,18 @@ export const ERRORS = {
     new ApiError(401, 'unauthorized', 'send Authorization: Bearer <token>', {}, { 'www-authenticate': 'Bearer' }),
   forbidden: (user: string, roles: readonly string[]) =>
     new ApiError(403, 'forbidden', `${user} lacks the ${roles.join(' or ')} role`),
+  unknownToken: () => new ApiError(401, 'unauthorized', 'no such token; ask an administrator for yours'),
+  notSignedIn: () => new ApiError(401, 'unauthorized', 'not signed in: POST /session with your API token'),
+  /** A state change made with the dashboard's session cookie but without its CSRF token. */
+  csrfFailed: () =>
+    new ApiError(
+      403,
+      'csrf_failed',
+      "a change made with a dashboard session must carry the session's X-CSRF-Token header; reload the page and try again",
+    ),
+  /** Signing in from a page of another origin (login CSRF). */
+  crossOrigin: (origin: string) =>
+    new ApiError(403, 'cross_origin', `sign-in from another origin (${origin}) is refused`),
   notFound: (message: string) => new ApiError(404, 'not_found', message),
   noRoute: (method: string, url: string) =>
     new ApiError(404, 'not_found', `no route ${method} ${url.split('?')[0]}; the routes are listed at /docs`),
@@ -61,9 +74,22 @@ export const ERRORS = {
   alreadyDeprecated: (message: string) => new ApiError(409, 'already_deprecated', message),
   decisionRefused: (message: string) => new ApiError(409, 'decision_refused', message),
   rollbackRefused: (message: string) => new ApiError(409, 'rollback_refused', message),
+  /** One active refresh per tier: the run holding it, to follow or wait for (`queue: true`). */
+  refreshRunning: (message: string, runId: string) => new ApiError(409, 'refresh_running', message, { runId }),
+  /** Something this process was not configured to do, e.g. sign audit checkpoints without a key. */
+  notConfigured: (message: string) => new ApiError(409, 'not_configured', message),
   fileNotRemoved: (message: string, version: number) => new ApiError(500, 'file_not_removed', message, { version }),
   /** A destination still failing: the delivery stays pending and the next reconcile resumes it. */
   destinationFailed: (message: string) => new ApiError(502, 'destination_failed', message),
+  /** A dependency is away (restarting, an outage): the same call works once it is back. */
+  unavailable: (what: 'PostgreSQL' | 'Temporal') =>
+    new ApiError(
+      503,
+      what === 'Temporal' ? 'temporal_unavailable' : 'database_unavailable',
+      `${what} does not answer right now; try again shortly (GET /health shows what is missing)`,
+      {},
+      { 'retry-after': '5' },
+    ),
   internal: () => new ApiError(500, 'internal', 'internal error; see the server log'),
 };
 
@@ -92,6 +118,8 @@ function fromDomain(err: unknown): ApiError | undefined {
   // Fastify's own refusals: a body that is not JSON, an unsupported media type, a body too large.
   const status = (err as FastifyError).statusCode;
   if (status && status >= 400 && status < 500) return ERRORS.badRequest(status, (err as Error).message);
+  const away = awayDependency(err);
+  if (away) return ERRORS.unavailable(away);
   return undefined;
 }
 

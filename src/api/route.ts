@@ -5,9 +5,11 @@ import type { CatalogService } from '../cohorts/catalog-service';
 import type { TokenGrant } from '../config';
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
+import type { AuditCheckpointStore } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import type { RefreshClient } from '../temporal/refresh-client';
 import { requireAnyRole } from './auth';
+import type { SessionStore } from './session/store';
 import type { RouteContract, RouteSchemas } from './schemas/contract';
 
 /** The API's Fastify instance: handlers see the types of their routes' zod schemas. */
@@ -56,6 +58,12 @@ export interface ApiDeps {
   log: Logger;
   /** The worker's destinations; read when asked, since `npm start` builds them after the API listens. */
   destinations: () => Destination[];
+  /** Signed checkpoints of the audit log: what /audit/verify checks against and /audit/checkpoints writes. */
+  auditCheckpoints?: AuditCheckpointStore;
+  /** Dashboard sessions (sign-in, sign-out). */
+  sessions: SessionStore;
+  /** The Temporal Web UI, for links to runs; unset: none. */
+  temporalUiUrl?: string;
 }
 
 /** One route (or one family of identical routes), registered from its contract. */

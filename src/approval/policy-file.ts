@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import type { StringValue } from '@temporalio/common';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { lineOf } from '../cohorts/catalog';
 import { duration } from '../config';
+import { lineOf, readYamlDocument } from '../yaml-document';
 import type { ApprovalPolicy, CohortTier, TierApproval } from '../shared';
 
 const user = z.string().regex(/^[A-Za-z0-9._@-]+$/, 'a user name');
@@ -68,11 +67,11 @@ export function loadPolicyFile(file: string, defaults: PolicyDefaults): Approval
   } catch (err) {
     throw new PolicyError(`approval policy ${file}: cannot read it (${(err as Error).message})`);
   }
-  const doc = YAML.parseDocument(text);
-  if (doc.errors.length > 0)
-    throw new PolicyError(doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message}`).join('\n'));
+  const read = readYamlDocument(text, file);
+  if (read.problems) throw new PolicyError(read.problems.join('\n'));
+  const { doc } = read;
   const at = (p: PropertyKey[]) => `${file}:${lineOf(doc, text, p) ?? 1}: ${p.join('.') || '(file)'}`;
-  const parsed = PolicyFile.safeParse(doc.toJS() ?? {});
+  const parsed = PolicyFile.safeParse(read.raw ?? {});
   if (!parsed.success) throw new PolicyError(parsed.error.issues.map((i) => `${at(i.path)}: ${i.message}`).join('\n'));
   const policy = parsed.data;
 

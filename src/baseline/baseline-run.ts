@@ -5,6 +5,7 @@ import { profilesOf } from './profile-store';
 import { storeCohortReport, storedCohortReports, storeSourceReports } from './report-store';
 import { definitionHistory, membershipOverlap, snapshotsUnderTest, trailingBaselines } from './snapshot-history';
 import { thresholdsOf } from './thresholds';
+import { upstreamChanges } from './upstream-changes';
 
 /** Snapshot ids that are not the run's own: a caller's mistake no retry fixes. */
 export class UnknownSnapshots extends Error {}
@@ -54,6 +55,7 @@ export async function testRunAgainstBaselines(db: Db, input: BaselineTestInput):
         p && p.definitionVersion !== s.definitionVersion
           ? await definitionHistory(db, s.cohortId, p.definitionVersion, s.definitionVersion)
           : null,
+      upstream: p ? await upstreamChanges(db, input.runId, s.cohortId, p.snapshotId) : [],
     });
     await storeCohortReport(db, input.runId, report);
     stored.set(s.cohortId, report);

@@ -1,5 +1,5 @@
 import { worstVerdict } from '../ingest/verdicts';
-import type { CheckResult, CohortReport, Verdict } from '../shared';
+import type { CheckResult, CohortReport, UpstreamChange, Verdict } from '../shared';
 import { authorsOf, definitionChangeCheck, type DefinitionHistory } from './definition-checks';
 import { driftChecks, valueShiftCheck } from './drift-checks';
 import { blastRadiusCheck, churnCheck, type MembershipOverlap } from './membership-checks';
@@ -30,6 +30,8 @@ export interface CohortEvidence {
   profile: SnapshotProfile;
   publishedProfile: SnapshotProfile | null;
   definition: DefinitionHistory | null;
+  /** Cohorts it refers to whose definitions changed since its published snapshot. */
+  upstream?: UpstreamChange[];
 }
 
 export function cohortReport(e: CohortEvidence): CohortBaselineReport {
@@ -48,7 +50,7 @@ export function cohortReport(e: CohortEvidence): CohortBaselineReport {
     blastRadiusCheck(e.overlap, t),
     ...driftChecks(e.publishedProfile, e.profile, t),
     valueShiftCheck(e.publishedProfile?.value ?? null, e.profile.value, t),
-    definitionChangeCheck(s.definitionVersion, s.published?.definitionVersion ?? null, e.definition),
+    definitionChangeCheck(s.definitionVersion, s.published?.definitionVersion ?? null, e.definition, e.upstream),
   ];
   return {
     cohortId: s.cohortId,
@@ -71,6 +73,17 @@ export function workflowReport(r: CohortBaselineReport): CohortReport {
     );
   // A version recorded by a run from an edited file reads "rita (file by growth, recorded by run …)":
   // the user is the leading name, and four eyes needs users.
-  const changedBy = [...new Set(r.changedBy.map((a) => a.split(' (')[0]!.trim()))];
-  return { cohortId: r.cohortId, snapshotId: r.snapshotId, verdict: r.verdict, checks: flagged, changedBy };
+  const userOf = (author: string) => author.split(' (')[0]!.trim();
+  const changedBy = [...new Set(r.changedBy.map(userOf))];
+  // Kept in the stored check, so a retry that reads the stored report answers the same.
+  const upstream = r.checks.find((c) => c.name === 'definition_change')?.details?.upstream ?? [];
+  const upstreamChanges = upstream.map((u) => ({ cohortId: u.cohortId, authors: [...new Set(u.authors.map(userOf))] }));
+  return {
+    cohortId: r.cohortId,
+    snapshotId: r.snapshotId,
+    verdict: r.verdict,
+    checks: flagged,
+    changedBy,
+    ...(upstreamChanges.length ? { upstreamChanges } : {}),
+  };
 }

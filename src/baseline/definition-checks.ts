@@ -1,4 +1,4 @@
-import type { CheckResult } from '../shared';
+import type { CheckResult, UpstreamChange } from '../shared';
 import type { DefinitionChange } from '../cohorts/definition-diff';
 import { FIRST_PUBLISH } from './thresholds';
 
@@ -24,7 +24,16 @@ export function definitionChangeCheck(
   version: number,
   publishedVersion: number | null,
   history: DefinitionHistory | null,
+  upstream: UpstreamChange[] = [],
 ): CheckResult {
+  const upstreamText = upstream
+    .map(
+      (u) => `${u.cohortId} v${u.fromVersion ?? '–'}→v${u.toVersion} by ${u.authors.join(', ') || 'nobody recorded'}`,
+    )
+    .join('; ');
+  const upstreamFigures: Record<string, number | string> = upstream.length
+    ? { upstreamChanges: upstream.length, upstreamAuthors: [...new Set(upstream.flatMap((u) => u.authors))].join(', ') }
+    : {};
   if (publishedVersion === null)
     return {
       name: 'definition_change',
@@ -33,6 +42,17 @@ export function definitionChangeCheck(
       figures: { version, publishedVersion: null, changes: null },
       thresholds: {},
     };
+  if ((!history || version === publishedVersion) && upstream.length > 0) {
+    // Its own rule is the published one, but a cohort it refers to changed: members move all the same.
+    return {
+      name: 'definition_change',
+      verdict: 'warn',
+      reason: `definition version ${version} as published, but cohorts it refers to changed: ${upstreamText}`,
+      figures: { version, publishedVersion, changes: 0, ...upstreamFigures },
+      thresholds: {},
+      details: { upstream },
+    };
+  }
   if (!history || version === publishedVersion) {
     return {
       name: 'definition_change',
@@ -51,9 +71,9 @@ export function definitionChangeCheck(
   return {
     name: 'definition_change',
     verdict: 'warn',
-    reason: `definition version ${version} differs from the published version ${publishedVersion}: ${paths.length} change(s) (${shown}) by ${authors.join(', ') || 'nobody recorded'}`,
-    figures: { version, publishedVersion, changes: paths.length, authors: authors.join(', ') },
+    reason: `definition version ${version} differs from the published version ${publishedVersion}: ${paths.length} change(s) (${shown}) by ${authors.join(', ') || 'nobody recorded'}${upstream.length ? `; cohorts it refers to changed: ${upstreamText}` : ''}`,
+    figures: { version, publishedVersion, changes: paths.length, authors: authors.join(', '), ...upstreamFigures },
     thresholds: {},
-    details: { diff: history.diff, versions: history.versions },
+    details: { diff: history.diff, versions: history.versions, ...(upstream.length ? { upstream } : {}) },
   };
 }

@@ -9,13 +9,13 @@ import {
   deprecateCohort,
   listCohorts,
   showCohort,
-  validateCohorts,
 } from '../api/schemas/cohorts';
 import type { Answer } from '../api/schemas/contract';
 import { explainCohort, previewCohort, whyMember } from '../api/schemas/inspect';
 import { renderWhy } from '../cohorts/why';
 import { callRoute } from './api-client';
 import { print, table, write } from './output';
+import { registerValidateCommand } from './validate';
 
 // `cohortflow cohorts …`: every command goes through the HTTP API with COHORTFLOW_TOKEN, so the
 // CLI obeys the same roles, validation and guardrails as any other caller.
@@ -80,20 +80,7 @@ export function registerCohortCommands(program: Command): void {
       );
     });
 
-  cohorts
-    .command('validate [file]')
-    .description('check the catalog folder, with the file added or replacing its cohort; changes nothing')
-    .action(async (file?: string) => {
-      const answer = await callRoute(validateCohorts, {
-        body: file ? { yaml: await fs.readFile(file, 'utf8') } : {},
-      });
-      if (answer.valid)
-        write([`valid: ${answer.cohorts} cohort(s)${answer.candidate ? `, with ${file} as ${answer.candidate}` : ''}`]);
-      else {
-        write([`invalid: ${answer.problems.length} problem(s)`, ...answer.problems.map((p) => `  ${p}`)]);
-        process.exitCode = 1;
-      }
-    });
+  registerValidateCommand(cohorts);
 
   cohorts
     .command('apply <file>')
@@ -169,7 +156,9 @@ export function registerCohortCommands(program: Command): void {
         ...(a.warning ? [`warning: ${a.warning}`] : []),
         p
           ? `published: snapshot ${p.snapshotId} (run ${p.runId}, as of ${p.asOf}, published ${p.publishedAt}): ${p.member ? 'member' : 'not a member'}`
-          : 'published: no snapshot of this cohort is published yet',
+          : a.withdrawn
+            ? `published: none current — the cohort was withdrawn at ${a.withdrawn.at} by ${a.withdrawn.runId} (version ${a.withdrawn.version})${a.withdrawn.reason ? `: ${a.withdrawn.reason}` : ''}`
+            : 'published: no snapshot of this cohort is published yet',
       ]);
     });
 }

@@ -6,10 +6,13 @@ import {
   listAudit,
   runNotes,
   verifyAudit,
+  writeAuditCheckpoint,
   type Note,
   type PublishedVersionEntry,
 } from '../api/schemas/governance';
+import { generateAuditKey } from '../governance/audit-keys';
 import { callRoute } from './api-client';
+import { renderAuditReport } from './audit-report';
 import { print, table, write } from './output';
 
 // `cohortflow audit …`, `notes …` and `cohorts history`: the governance trail, through the HTTP
@@ -70,22 +73,43 @@ export function registerGovernanceCommands(program: Command): void {
 
   audit
     .command('verify')
-    .description('recompute every hash of the audit chain; exit code 1 when it is broken')
+    .description(
+      'recompute every hash of the audit chain and compare it with the signed checkpoints; exit code 1 when it is broken, rewritten or truncated',
+    )
     .option('--json', 'the report as JSON')
     .action(async (o: { json?: boolean }) => {
       const report = await callRoute(verifyAudit, {});
       if (o.json) print(report);
-      else if (report.ok) write([`audit chain intact: ${report.rows} rows`]);
+      else write(renderAuditReport(report));
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  audit
+    .command('checkpoint')
+    .description("sign the audit log's head now and append it to the checkpoint file (operator role)")
+    .option('--json', 'the checkpoint as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const answer = await callRoute(writeAuditCheckpoint, {});
+      if (o.json) print(answer);
+      else if (!answer.checkpoint) write(['the audit log is empty: nothing to sign']);
       else {
-        const b = report.brokenAt!;
+        const c = answer.checkpoint;
         write([
-          `audit chain BROKEN at row ${b.id}: ${b.reason}`,
-          `  expected ${b.expected}`,
-          `  found    ${b.found ?? '(none)'}`,
-          `  (${report.rows} rows read; the rows before ${b.id} verify)`,
+          `checkpoint: row ${c.rowId}, ${c.rows} rows, hash ${c.hash}, key ${c.keyId}, appended to ${answer.file}`,
         ]);
       }
-      if (!report.ok) process.exitCode = 1;
+    });
+
+  audit
+    .command('keygen')
+    .description('make an Ed25519 key for signing audit checkpoints (for AUDIT_SIGNING_KEY_FILE); never overwrites')
+    .requiredOption('--out <file>', 'where to write the private key (mode 0600); the public key goes to <file>.pub')
+    .action((o: { out: string }) => {
+      const { keyId } = generateAuditKey(o.out);
+      write([
+        `audit signing key ${keyId} written to ${o.out} (keep it secret, off the database host)`,
+        `public key in ${o.out}.pub: after a rotation, list it in AUDIT_PUBLIC_KEY_FILES so older checkpoints still verify`,
+      ]);
     });
 
   audit

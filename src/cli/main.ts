@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
@@ -6,24 +6,17 @@ import { generateSources } from '../sources/generate';
 import { createLogger } from '../log';
 import { replayRun } from '../temporal/replay';
 import { SCHEDULES } from '../temporal/schedules';
-import {
-  approveRefresh,
-  Cadence,
-  refreshStatus,
-  rejectRefresh,
-  requestChanges,
-  startRefresh,
-  TierScope,
-} from '../api/schemas/refreshes';
-import { callRoute } from './api-client';
-import { print } from './output';
+import { installTemporalRuntime } from '../worker/runtime';
+import { print, table, write } from './output';
 import { registerCohortCommands } from './cohorts';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
 import { runServer, runWorker } from './processes';
 import { runStart } from './start';
 import { registerRollbackCommands } from './rollback';
+import { registerProofCommands } from './proofs';
 import { registerPublishCommands } from './publish';
+import { registerRefreshCommands } from './refresh';
 import { registerRunCommands } from './runs';
 import { withTemporal } from './temporal';
 
@@ -82,48 +75,14 @@ program
     }
   });
 
-const refresh = program
-  .command('refresh')
-  .description('start, inspect and decide refresh runs (through the HTTP API; needs COHORTFLOW_TOKEN)');
-refresh
-  .command('start')
-  .addOption(new Option('--cadence <cadence>', 'how the run is filed').choices(Cadence.options).default('adhoc'))
-  .addOption(new Option('--tier <tier>', 'which cohorts it refreshes').choices(TierScope.options).default('all'))
-  .requiredOption('--rationale <text>', 'why this refresh is needed (recorded in the audit log)')
-  .option('--as-of <iso>', 'compute cohorts as of this moment')
-  .action(async (o: { cadence: Cadence; tier: TierScope; rationale: string; asOf?: string }) => {
-    print(
-      await callRoute(startRefresh, {
-        body: { cadence: o.cadence, tier: o.tier, rationale: o.rationale, asOf: o.asOf },
-      }),
-    );
-  });
-refresh
-  .command('status <workflowId>')
-  .action(async (id: string) => print(await callRoute(refreshStatus, { params: { id } })));
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-const decisions = [
-  ['approve', approveRefresh, 'approve cohorts of the run (default: every cohort still waiting)'],
-  ['reject', rejectRefresh, 'hold back the named cohorts, or reject the whole run when none are named'],
-  ['request-changes', requestChanges, 'send the run back: nothing is published; --comment says what to change'],
-] as const;
-for (const [decision, contract, description] of decisions) {
-  refresh
-    .command(`${decision} <workflowId>`)
-    .description(description)
-    .option('--cohort <id>', 'a cohort this decision covers (repeat for several)', collect)
-    .option('--comment <text>', 'recorded with the decision')
-    .action(async (id: string, o: { comment?: string; cohort?: string[] }) =>
-      print(await callRoute(contract, { params: { id }, body: { comment: o.comment, cohorts: o.cohort } })),
-    );
-}
-
+registerRefreshCommands(program);
 registerCohortCommands(program);
 registerGovernanceCommands(program);
 registerRunCommands(program);
 registerPrivacyCommands(program);
 registerRollbackCommands(program);
 registerPublishCommands(program);
+registerProofCommands(program);
 
 program
   .command('generate')
@@ -168,31 +127,51 @@ program
     },
   );
 
-program
-  .command('schedules')
-  .description('the refresh schedules')
+const schedules = program.command('schedules').description('the refresh schedules (reads Temporal directly)');
+schedules
   .command('list')
-  .action(async () => {
-    await withTemporal(loadConfig(), async (client) => {
-      for (const s of SCHEDULES) {
-        const d = await client.schedule.getHandle(s.id).describe();
-        print({
-          id: s.id,
-          cadence: s.cadence,
-          tier: s.tier,
-          cron: s.cron,
-          paused: d.state.paused,
-          nextActionTimes: d.info.nextActionTimes.slice(0, 3),
-          recentActions: d.info.recentActions.length,
-        });
-      }
-    });
+  .description('both schedules with their next run times')
+  .option('--json', 'one JSON document')
+  .action(async (o: { json?: boolean }) => {
+    const described = await withTemporal(loadConfig(), (client) =>
+      Promise.all(
+        SCHEDULES.map(async (s) => {
+          const d = await client.schedule.getHandle(s.id).describe();
+          return {
+            id: s.id,
+            cadence: s.cadence,
+            tier: s.tier,
+            cron: s.cron,
+            paused: d.state.paused,
+            nextActionTimes: d.info.nextActionTimes.slice(0, 3),
+            recentActions: d.info.recentActions.length,
+          };
+        }),
+      ),
+    );
+    if (o.json) return print(described);
+    write(
+      table(
+        ['SCHEDULE', 'CADENCE', 'TIER', 'CRON (UTC)', 'STATE', 'NEXT RUNS'],
+        described.map((s) => [
+          s.id,
+          s.cadence,
+          s.tier,
+          s.cron,
+          s.paused ? 'paused' : 'active',
+          s.nextActionTimes.map((t) => t.toISOString()).join(', '),
+        ]),
+      ),
+    );
   });
 
 program
   .command('replay <workflowId>')
   .description("replay a run's history from the server against the current workflow code; reports non-determinism")
-  .action(async (id: string) => {
+  .option('--verbose', "also show the SDK's and the bundler's own output")
+  .action(async (id: string, o: { verbose?: boolean }) => {
+    // Bundling the workflows logs a page of webpack output at info: only a --verbose reader wants it.
+    installTemporalRuntime(o.verbose ? log : createLogger('warn'), o.verbose ? 'INFO' : 'WARN');
     const verdict = await withTemporal(loadConfig(), (client) => replayRun(client, id));
     if (verdict.ok) {
       process.stdout.write(`replay of ${id}: ok, the current code reproduces its history\n`);

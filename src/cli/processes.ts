@@ -6,14 +6,17 @@ import type { Config } from '../config';
 import { connect } from '../data/db';
 import { migrate } from '../data/migrate';
 import { configuredDestinations } from '../destinations/configured';
+import { configuredCheckpoints } from '../governance/audit-checkpoints';
 import type { Logger } from '../log';
 import { connectionOptions } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
+import { keyringFrom, loadSigningKeyFile } from '../governance/proof-keys';
 import { policyOf, RefreshClient } from '../temporal/refresh-client';
 import { ensureSchedules } from '../temporal/schedules';
-import { installTemporalRuntime } from '../worker/runtime';
+import { untilAvailable } from '../retry';
+import { installTemporalRuntime, metricsAddressOf } from '../worker/runtime';
 import { makeCurrent } from '../worker/deployment';
-import { createWorker } from '../worker/worker';
+import { superviseWorker } from '../worker/supervisor';
 
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined)
@@ -29,17 +32,35 @@ function sharedTemporal(config: Config) {
   return connectionOptions(config.temporal);
 }
 
-/** A worker process for the server deployment (docker-compose): scale by running more. */
+/**
+ * A worker process for the server deployment (docker-compose): scale by running more. It waits
+ * for PostgreSQL and Temporal at start, and outlives their restarts afterwards: activities in
+ * flight fail and retry, polls resume when Temporal is back.
+ */
 export async function runWorker(config: Config, log: Logger): Promise<() => Promise<void>> {
-  installTemporalRuntime(log);
+  const { metricsAddress } = installTemporalRuntime(log, 'WARN', {
+    metricsAddress: await metricsAddressOf(config.workerMetricsAddress),
+  });
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
-  await migrate(db);
+  await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
   const destinations = await configuredDestinations(config);
-  const connection = await NativeConnection.connect(sharedTemporal(config));
-  const { worker, version } = await createWorker({
+  const keyring = keyringFrom(required(config.proofs.verifyKeys, 'DECISION_VERIFY_KEYS'));
+  // A deployment is given its signing key (AUDIT_SIGNING_KEY_FILE): never made up by one process.
+  const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
+  const temporal = sharedTemporal(config);
+  const connection = await untilAvailable(
+    `Temporal at ${temporal.address}`,
+    () => NativeConnection.connect(temporal),
+    log,
+  );
+  // A plain client beside the worker's connection: to ask whether a run holding a tier still runs.
+  const clientConnection = await Connection.connect(temporal);
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const worker = await superviseWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    log,
     deps: {
       db,
       log,
@@ -47,15 +68,20 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       catalogDir: config.catalogDir,
       destinations,
       notices: noticeChannels(config.approval),
+      keyring,
+      policy: policyOf(config),
+      isRunOpen: (id) => isRunOpen(client, id),
+      auditCheckpoints,
     },
   });
-  const done = worker.run();
+  const { version } = worker;
   // The first build of an installation becomes current by itself; promoting a later one is a
   // deliberate step of the rollout (docs/upgrading.md), taken once its workers poll.
-  const current = await makeCurrent(connection.workflowService, config.temporal.namespace, version, {
-    unlessSet: true,
+  const current = await untilAvailable(
+    'making the first build current',
+    () => makeCurrent(connection.workflowService, config.temporal.namespace, version, { unlessSet: true, log }),
     log,
-  });
+  );
   const { address, namespace, source } = config.temporal;
   log.info(
     {
@@ -65,15 +91,25 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
       deploymentName: version.deploymentName,
       buildId: version.buildId,
       current: current.buildId === version.buildId,
+      trustedKeys: [...keyring.keys()],
+      metrics: metricsAddress ? `http://${metricsAddress}/metrics` : 'off',
     },
     'worker running',
   );
   return async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await done;
+    await worker.stop();
     await connection.close();
+    await clientConnection.close();
     await db.close();
   };
+}
+
+export async function isRunOpen(client: Client, workflowId: string): Promise<boolean> {
+  const described = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
+  return described?.status.name === 'RUNNING';
 }
 
 /**
@@ -82,23 +118,38 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
  */
 export async function runServer(config: Config, log: Logger): Promise<() => Promise<void>> {
   const tokens = required(config.tokens, 'COHORTFLOW_TOKENS');
+  const signer = loadSigningKeyFile(required(config.proofs.signingKeyFile, 'DECISION_SIGNING_KEY_FILE'));
   const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
-  await migrate(db);
-  const connection = await Connection.connect(sharedTemporal(config));
-  await ensureSearchAttributes(connection, config.temporal.namespace, log);
+  await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
+  const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
+  const temporal = sharedTemporal(config);
+  const connection = await untilAvailable(`Temporal at ${temporal.address}`, () => Connection.connect(temporal), log);
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const policy = policyOf(config);
-  await ensureSchedules(client, config.temporal.taskQueue, policy, config.rollback.watchWindow);
+  await untilAvailable(
+    'search attributes and schedules',
+    async () => {
+      await ensureSearchAttributes(connection, config.temporal.namespace, log);
+      await ensureSchedules(client, config.temporal.taskQueue, signer, config.rollback.watchWindow);
+    },
+    log,
+  );
   // Reconcile sends from the API process, so it needs the same destinations as the workers.
   const destinations = await configuredDestinations(config);
   const api = createApi({
-    refreshes: new RefreshClient(client, config.temporal.taskQueue, policy, config.rollback.watchWindow),
+    refreshes: new RefreshClient(client, config.temporal.taskQueue, signer, config.rollback.watchWindow),
     cohorts: { db, catalogDir: config.catalogDir },
     tokens,
     log,
     destinations: () => destinations,
+    auditCheckpoints,
+    dashboard: {
+      sessionTtl: config.dashboard.sessionTtl,
+      temporalUiUrl: config.dashboard.temporalUiUrl,
+      trustProxy: config.api.trustProxy,
+    },
   });
   await api.listen({ host: config.api.host, port: config.api.port });
+  log.info({ signingKey: signer.kid }, 'api signs decision proofs');
   return async () => {
     await api.close();
     await connection.close();

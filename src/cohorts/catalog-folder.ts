@@ -2,8 +2,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { parseDefinition, type CatalogEntry } from './catalog';
+import { parseDefinition, type CatalogEntry, type PartialEntry } from './catalog';
 import { catalogProblems } from './catalog-rules';
+import { DEFINITION_LIMITS } from './limits';
+import { readYamlDocument } from '../yaml-document';
 
 // The catalog folder as the API changes it: candidates checked in memory before any write,
 // atomic writes, and YAML edits that keep every byte the analyst wrote except the one value.
@@ -22,30 +24,40 @@ export const readFolder = async (dir: string): Promise<FolderFile[]> => {
 export const withFile = (files: FolderFile[], name: string, text: string): FolderFile[] =>
   [...files.filter((f) => f.name !== name), { name, text }].sort((a, b) => (a.name < b.name ? -1 : 1));
 
+/**
+ * The folder with candidate files: each replaces the folder's file declaring the same cohort id
+ * (or is added), under its own name, so problems name the file the person edited.
+ */
+export function withCandidates(files: FolderFile[], candidates: FolderFile[]): FolderFile[] {
+  const ids = new Set(candidates.map((c) => declaredId(c.text)).filter((id): id is string => id !== undefined));
+  const names = new Set(candidates.map((c) => c.name));
+  const kept = files.filter((f) => !names.has(f.name) && !ids.has(declaredId(f.text) ?? ''));
+  return [...kept, ...candidates].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
 /** The catalog as loadCatalog checks it, over texts in memory (so a candidate is checked before it is written). */
 export function checkCatalog(
   files: FolderFile[],
   eventTypes?: ReadonlySet<string>,
 ): { entries: CatalogEntry[]; problems: string[] } {
   const entries: CatalogEntry[] = [];
+  const partials: PartialEntry[] = [];
   const problems: string[] = [];
   for (const f of files) {
     const parsed = parseDefinition(f.name, f.text);
     problems.push(...parsed.problems);
     if (parsed.entry) entries.push(parsed.entry);
+    if (parsed.partial) partials.push(parsed.partial);
   }
-  problems.push(...catalogProblems(entries, eventTypes ? { eventTypes } : undefined));
+  problems.push(...catalogProblems(entries, eventTypes ? { eventTypes } : undefined, partials));
   return { entries, problems };
 }
 
 /** The id a text declares, even when the definition is otherwise invalid. */
 export function declaredId(text: string): string | undefined {
-  try {
-    const raw = YAML.parseDocument(text).toJS() as { id?: unknown } | null;
-    return typeof raw?.id === 'string' ? raw.id : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = readYamlDocument(text, '(candidate)', DEFINITION_LIMITS.yaml);
+  const raw = read.problems ? undefined : (read.raw as { id?: unknown } | null);
+  return typeof raw?.id === 'string' ? raw.id : undefined;
 }
 
 /** The file that holds the cohort: the one declaring its id, else `<id>.yaml`. */

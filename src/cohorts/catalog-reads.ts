@@ -1,6 +1,14 @@
 import type { Db, Queryable } from '../data/db';
 import { CatalogRefusal, InvalidDefinitionError } from './catalog';
-import { checkCatalog, declaredId, fileOf, readFolder, withFile } from './catalog-folder';
+import {
+  checkCatalog,
+  declaredId,
+  fileOf,
+  readFolder,
+  withCandidates,
+  withFile,
+  type FolderFile,
+} from './catalog-folder';
 import type { CohortDefinition } from './definition';
 import { knownEventTypes } from './run-compute';
 import { definitionVersions, type DefinitionVersion } from './versions';
@@ -44,6 +52,8 @@ export interface ValidationAnswer {
   cohorts: number;
   /** The file name the candidate was checked as. */
   candidate?: string;
+  /** The files sent, by the names problems give them. */
+  candidates?: string[];
   problems: string[];
 }
 
@@ -140,8 +150,16 @@ export async function cohortVersion(db: Db, id: string, n: number): Promise<Defi
   return version;
 }
 
-/** Checks the folder, with the candidate added or replacing its cohort's file; writes nothing. */
-export async function validateCatalog(db: Queryable, catalogDir: string, yaml?: string): Promise<ValidationAnswer> {
+/**
+ * Checks the folder, with the candidate added or replacing its cohort's file, and with `sent`
+ * files added or replacing theirs under their own names; writes nothing.
+ */
+export async function validateCatalog(
+  db: Queryable,
+  catalogDir: string,
+  yaml?: string,
+  sent: FolderFile[] = [],
+): Promise<ValidationAnswer> {
   let files = await readFolder(catalogDir);
   let candidate: string | undefined;
   if (yaml !== undefined) {
@@ -149,6 +167,13 @@ export async function validateCatalog(db: Queryable, catalogDir: string, yaml?: 
     candidate = id ? fileOf(files, id) : '(candidate).yaml';
     files = withFile(files, candidate, yaml);
   }
+  if (sent.length) files = withCandidates(files, sent);
   const { entries, problems } = checkCatalog(files, await knownEventTypes(db));
-  return { valid: problems.length === 0, cohorts: entries.length, candidate, problems };
+  return {
+    valid: problems.length === 0,
+    cohorts: entries.length,
+    ...(candidate ? { candidate } : {}),
+    ...(sent.length ? { candidates: sent.map((f) => f.name) } : {}),
+    problems,
+  };
 }

@@ -1,8 +1,9 @@
 import { BILLING_TYPES } from '../sources/kinds';
-import type { CatalogEntry } from './catalog';
+import type { CatalogEntry, PartialEntry } from './catalog';
 import type { CohortDefinition, MeasureName, Rule } from './definition';
 import { conditions, referenceCycles, referencedCohorts } from './rule-walk';
-import { SUPPORT_TYPES } from './measures';
+import { DEFINITION_LIMITS } from './limits';
+import { collectMeasures, emptyMeasureSet, SUPPORT_TYPES } from './measures';
 
 // Rules about the catalog as a whole: what no single file can know on its own.
 
@@ -47,10 +48,30 @@ export function sourcesRead(rule: Rule): Map<string, string> {
   return needs;
 }
 
-/** Every problem with the catalog as a whole, each at its file, line and path, with a hint. */
-export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTypes: ReadonlySet<string> }): string[] {
+/**
+ * Every problem with the catalog as a whole, each at its file, line and path, with a hint.
+ * `partials` are files whose schema failed but whose id and rule parse: their references, event
+ * types and sources are checked too (their schema problems are reported on their own).
+ */
+export function catalogProblems(
+  complete: CatalogEntry[],
+  vocabulary?: { eventTypes: ReadonlySet<string> },
+  partials: PartialEntry[] = [],
+): string[] {
   const problems: string[] = [];
-  const byId = new Map<string, CatalogEntry>();
+  const entries: Array<CatalogEntry | PartialEntry> = [...complete, ...partials];
+  if (entries.length > DEFINITION_LIMITS.catalogCohorts)
+    problems.push(
+      `catalog: ${entries.length} cohort definitions; at most ${DEFINITION_LIMITS.catalogCohorts} are accepted in one catalog folder`,
+    );
+  const measures = emptyMeasureSet();
+  for (const e of complete) collectMeasures(e.definition.rule, measures);
+  const columns = measures.events.size + measures.derived.size;
+  if (columns > DEFINITION_LIMITS.catalogMeasures)
+    problems.push(
+      `catalog: the rules need ${columns} distinct measures (event aggregates and measures, each with its window and filters); at most ${DEFINITION_LIMITS.catalogMeasures} are computed in one pass`,
+    );
+  const byId = new Map<string, CatalogEntry | PartialEntry>();
   for (const e of entries) {
     const other = byId.get(e.definition.id);
     if (other) problems.push(`${e.where(['id'])}: "${e.definition.id}" is already defined in ${other.file}`);
@@ -68,7 +89,7 @@ export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTyp
           );
         else if (target.definition.status === 'deprecated' && e.definition.status === 'active') {
           problems.push(
-            `${e.where([...at, 'in_cohort'])}: "${rule.in_cohort}" is deprecated; an active cohort cannot build on it (${target.definition.deprecationReason ?? 'no reason given'})`,
+            `${e.where([...at, 'in_cohort'])}: "${rule.in_cohort}" is deprecated; an active cohort cannot build on it (${('deprecationReason' in target.definition && target.definition.deprecationReason) || 'no reason given'})`,
           );
         }
       }
@@ -83,7 +104,9 @@ export function catalogProblems(entries: CatalogEntry[], vocabulary?: { eventTyp
         });
       }
     }
-    const declared = new Set(e.definition.sources ?? []);
+    // A partial entry whose sources did not parse has its own problem there already.
+    if (!e.definition.sources) continue;
+    const declared = new Set(e.definition.sources);
     for (const [source, because] of sourcesRead(e.definition.rule)) {
       if (!declared.has(source as never))
         problems.push(

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
+import { lineOf, readYamlDocument } from '../yaml-document';
 import { canonicalJson } from './canonical';
 import { catalogProblems } from './catalog-rules';
-import { CohortDefinition } from './definition';
+import { CohortDefinition, DataSource, Rule } from './definition';
+import { DEFINITION_LIMITS } from './limits';
 
 export { canonicalJson } from './canonical';
 
@@ -51,16 +52,33 @@ export interface CatalogEntry {
   where(at: (string | number)[]): string;
 }
 
+/**
+ * The parts of a definition that failed its schema but still parse on their own (id, rule,
+ * sources): enough to check its references, event types and sources with the catalog, so a file
+ * is told every problem at once rather than its schema problems first and the rest next time.
+ */
+export interface PartialEntry {
+  definition: Pick<CohortDefinition, 'id' | 'rule' | 'status'> & Partial<Pick<CohortDefinition, 'sources'>>;
+  file: string;
+  where(at: (string | number)[]): string;
+}
+
 /** Parses one YAML document; every problem names the file, the path in the document and the value. */
-export function parseDefinition(file: string, text: string): { entry?: CatalogEntry; problems: string[] } {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    return { problems: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
-  }
-  const raw = doc.toJS() as unknown;
+export function parseDefinition(
+  file: string,
+  text: string,
+): { entry?: CatalogEntry; partial?: PartialEntry; problems: string[] } {
+  const read = readYamlDocument(text, file, DEFINITION_LIMITS.yaml);
+  if (read.problems) return { problems: read.problems };
+  const { doc, raw } = read;
+  const where = (at: (string | number)[]) => {
+    const line = lineOf(doc, text, at);
+    return `${file}${line ? `:${line}` : ''}: ${at.join('.')}`;
+  };
   const parsed = CohortDefinition.safeParse(raw);
   if (!parsed.success) {
     return {
+      partial: partialOf(raw, file, where),
       problems: parsed.error.issues.map((issue) => {
         const at = issue.path.join('.') || '(document)';
         const line = lineOf(doc, text, issue.path);
@@ -73,11 +91,25 @@ export function parseDefinition(file: string, text: string): { entry?: CatalogEn
   }
   const definition = parsed.data;
   const contentHash = crypto.createHash('sha256').update(canonicalJson(definition)).digest('hex');
-  const where = (at: (string | number)[]) => {
-    const line = lineOf(doc, text, at);
-    return `${file}${line ? `:${line}` : ''}: ${at.join('.')}`;
-  };
   return { entry: { definition, file, contentHash, where }, problems: [] };
+}
+
+function partialOf(raw: unknown, file: string, where: PartialEntry['where']): PartialEntry | undefined {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const id = CohortDefinition.shape.id.safeParse(r.id);
+  const rule = Rule.safeParse(r.rule);
+  if (!id.success || !rule.success) return undefined;
+  const sources = DataSource.array().safeParse(r.sources);
+  return {
+    definition: {
+      id: id.data,
+      rule: rule.data,
+      status: r.status === 'deprecated' ? 'deprecated' : 'active',
+      ...(sources.success ? { sources: sources.data } : {}),
+    },
+    file,
+    where,
+  };
 }
 
 function valueAt(root: unknown, at: PropertyKey[]): unknown {
@@ -87,13 +119,7 @@ function valueAt(root: unknown, at: PropertyKey[]): unknown {
   );
 }
 
-export function lineOf(doc: YAML.Document, text: string, issuePath: PropertyKey[]): number | undefined {
-  for (let depth = issuePath.length; depth > 0; depth -= 1) {
-    const node = doc.getIn(issuePath.slice(0, depth) as (string | number)[], true) as YAML.Node | undefined;
-    if (node?.range) return text.slice(0, node.range[0]).split('\n').length;
-  }
-  return undefined;
-}
+export { lineOf };
 
 /**
  * Loads every *.yaml / *.yml in the folder and checks the catalog as a whole (catalog-rules.ts);
@@ -105,14 +131,16 @@ export async function loadCatalog(
 ): Promise<CatalogEntry[]> {
   const files = (await fs.readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   const entries: CatalogEntry[] = [];
+  const partials: PartialEntry[] = [];
   const problems: string[] = [];
   for (const name of files) {
     const file = path.join(dir, name);
     const result = parseDefinition(file, await fs.readFile(file, 'utf8'));
     problems.push(...result.problems);
     if (result.entry) entries.push(result.entry);
+    if (result.partial) partials.push(result.partial);
   }
-  problems.push(...catalogProblems(entries, vocabulary));
+  problems.push(...catalogProblems(entries, vocabulary, partials));
   if (problems.length > 0) throw new InvalidDefinitionError(problems);
   return entries;
 }

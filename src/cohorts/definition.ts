@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GUARDRAIL_REASON_MIN } from './guardrail';
+import { ruleSizeProblems } from './limits';
 
 // The cohort definition language (docs/cohorts.md). Every name a rule can use is in an enum
 // here; compile.ts maps each to the one column or expression it means.
@@ -36,16 +37,22 @@ export const windowDays = (window: string) => Number(window.slice(0, -1));
 const EventType = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'an event type: lower case letters, digits, _ . -');
 const CohortId = z.string().regex(/^[a-z][a-z0-9-]{1,63}$/, 'a cohort id: lower-case letters, digits and dashes');
 
+const BOUND_KEYS = ['gte', 'gt', 'lte', 'lt'] as const;
+
+/**
+ * A bound on a figure that is never negative (a count, a number of days): a negative bound
+ * always holds or never does, so it is a mistake, refused with the figure it bounds.
+ */
+const nonNegative = (figure: string) =>
+  z.number().min(0, `${figure} is never negative: a bound below 0 always holds or never holds`);
+
 /** At least one bound; a value meets it when every bound given holds. */
-const Bounds = z
-  .object({
-    gte: z.number().optional(),
-    gt: z.number().optional(),
-    lte: z.number().optional(),
-    lt: z.number().optional(),
-  })
-  .strict()
-  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one of gte, gt, lte, lt');
+const boundsOf = (bound: z.ZodNumber) =>
+  z
+    .object({ gte: bound.optional(), gt: bound.optional(), lte: bound.optional(), lt: bound.optional() })
+    .strict()
+    .refine((b) => BOUND_KEYS.some((k) => b[k] !== undefined), 'give at least one of gte, gt, lte, lt');
+const Bounds = boundsOf(z.number());
 export type Bounds = z.infer<typeof Bounds>;
 
 /** first/last occurrence: `within: 14d` (inside the window) or `before: 30d` (earlier than the window). */
@@ -76,9 +83,9 @@ export const EventCondition = z
       })
       .optional(),
     within: Window.optional(),
-    count: Bounds.optional(),
+    count: boundsOf(nonNegative('a count')).optional(),
     sum: Bounds.optional(),
-    distinct_days: Bounds.optional(),
+    distinct_days: boundsOf(nonNegative('a number of days')).optional(),
     first: Occurrence.optional(),
     last: Occurrence.optional(),
   })
@@ -155,6 +162,9 @@ const WINDOWED: readonly MeasureName[] = [
 ];
 export const measureIsWindowed = (name: MeasureName) => WINDOWED.includes(name);
 
+/** Measures that can be negative: net revenue after refunds, and tenure of a signup dated after asOf. */
+const SIGNED: readonly MeasureName[] = ['monetary', 'tenure_days'];
+
 export const MeasureCondition = z
   .object({
     name: MeasureName,
@@ -170,6 +180,15 @@ export const MeasureCondition = z
       ctx.addIssue({ code: 'custom', message: 'give at least one of gte, gt, lte, lt' });
     if (m.window !== undefined && !measureIsWindowed(m.name))
       ctx.addIssue({ code: 'custom', path: ['window'], message: `${m.name} takes no window` });
+    if (SIGNED.includes(m.name)) return;
+    for (const k of BOUND_KEYS) {
+      if ((m[k] ?? 0) < 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `${m.name} is never negative: a bound below 0 always holds or never holds`,
+        });
+    }
   });
 export type MeasureCondition = z.infer<typeof MeasureCondition>;
 
@@ -300,6 +319,7 @@ export const CohortDefinition = z
   })
   .strict()
   .superRefine((d, ctx) => {
+    for (const p of ruleSizeProblems(d.rule)) ctx.addIssue({ code: 'custom', path: p.at, message: p.message });
     if (d.status === 'deprecated' && d.tier === 'strategic' && !d.deprecationReason) {
       ctx.addIssue({
         code: 'custom',

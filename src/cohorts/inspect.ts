@@ -35,6 +35,16 @@ export interface PublishedMembership {
   member: boolean;
 }
 
+/** The cohort was published and then withdrawn (its first publish rolled back): nothing is current. */
+export interface Withdrawal {
+  /** The published version that withdrew it. */
+  version: number;
+  /** The rollback that wrote it. */
+  runId: string;
+  at: string;
+  reason: string | null;
+}
+
 export interface WhyAnswer {
   cohortId: string;
   customerId: string;
@@ -43,7 +53,10 @@ export interface WhyAnswer {
   member: boolean;
   existedAtAsOf: boolean;
   rule: WhyNode | null;
+  /** The current published snapshot; null when none is (never published, or withdrawn). */
   published: PublishedMembership | null;
+  /** Set when no snapshot is current because the cohort was withdrawn. */
+  withdrawn: Withdrawal | null;
   warning?: string;
 }
 
@@ -132,6 +145,7 @@ export async function whyMember(
     const member = ((await tx.query(compiled.sql, compiled.params)).rowCount ?? 0) > 0;
     const rule = row ? explainRule(definition.rule, row, { asOf, catalog }) : null;
     const published = await publishedMembership(tx, id, customer.rows[0].customer_no);
+    const withdrawn = published ? null : await withdrawalOf(tx, id);
     return {
       cohortId: id,
       customerId,
@@ -140,6 +154,7 @@ export async function whyMember(
       existedAtAsOf: row !== undefined,
       rule,
       published,
+      withdrawn,
       // The evaluator mirrors compile.ts; if they ever disagree the SQL answer stands and this says so.
       ...(rule && rule.holds !== member
         ? {
@@ -172,4 +187,15 @@ async function publishedMembership(
         member: x.member,
       }
     : null;
+}
+
+/** The cohort's latest published version when it is a withdrawal (no snapshot); null otherwise. */
+async function withdrawalOf(db: Queryable, cohortId: string): Promise<Withdrawal | null> {
+  const r = await db.query<{ version: number; run_id: string; published_at: Date; reason: string | null }>(
+    `SELECT version, run_id, published_at, reason FROM published_versions
+     WHERE cohort_id = $1 AND version = (SELECT max(version) FROM published_versions WHERE cohort_id = $1) AND snapshot_id IS NULL`,
+    [cohortId],
+  );
+  const x = r.rows[0];
+  return x ? { version: x.version, runId: x.run_id, at: x.published_at.toISOString(), reason: x.reason } : null;
 }

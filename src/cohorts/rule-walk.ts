@@ -67,7 +67,7 @@ export function reachableCohorts(from: string[], ruleOf: (cohortId: string) => R
 }
 
 /** Each cycle of in_cohort references once, as the ids along it. */
-export function referenceCycles(definitions: CohortDefinition[]): string[][] {
+export function referenceCycles(definitions: Array<Pick<CohortDefinition, 'id' | 'rule'>>): string[][] {
   const edges = new Map(definitions.map((d) => [d.id, referencedCohorts(d.rule)]));
   const state = new Map<string, 'open' | 'done'>();
   const found: string[][] = [];

@@ -75,17 +75,22 @@ export interface WhyContext {
   catalog: ReadonlyMap<string, CohortDefinition>;
 }
 
-/** Evaluates the rule against one customer's measures row, every node with its deciding figures. */
+/**
+ * Evaluates the rule against one customer's measures row, every node with its deciding figures.
+ * A cohort reached through in_cohort more than once is explained at its first place only; later
+ * places refer back to it, so the tree grows with the cohorts, not with the paths between them.
+ */
 export function explainRule(
   rule: Rule,
   row: MeasureRow,
   ctx: WhyContext,
   at = 'rule',
   seen: ReadonlySet<string> = new Set(),
+  explained: Map<string, WhyNode> = new Map(),
 ): WhyNode {
   if (isCombination(rule)) {
     const { kind, parts } = combination(rule);
-    const children = parts.map((r, i) => explainRule(r, row, ctx, `${at}.${kind}.${i}`, seen));
+    const children = parts.map((r, i) => explainRule(r, row, ctx, `${at}.${kind}.${i}`, seen, explained));
     const held = children.filter((c) => c.holds).length;
     const holds = kind === 'all' ? held === children.length : kind === 'any' ? held > 0 : held === 0;
     return { at, kind, holds, text: `${kind} (${held} of ${children.length} hold)`, children };
@@ -101,8 +106,31 @@ export function explainRule(
         text: `in_cohort ${rule.in_cohort} (${target ? 'refers back to itself' : 'not in the catalog'})`,
       };
     }
-    const inner = explainRule(target.rule, row, ctx, `${rule.in_cohort}:rule`, new Set([...seen, rule.in_cohort]));
-    return { at, kind: 'in_cohort', holds: inner.holds, text: `in_cohort ${rule.in_cohort}`, children: [inner] };
+    const earlier = explained.get(rule.in_cohort);
+    if (earlier)
+      return {
+        at,
+        kind: 'in_cohort',
+        holds: earlier.holds,
+        text: `in_cohort ${rule.in_cohort} (explained above, at ${earlier.at})`,
+      };
+    const inner = explainRule(
+      target.rule,
+      row,
+      ctx,
+      `${rule.in_cohort}:rule`,
+      new Set([...seen, rule.in_cohort]),
+      explained,
+    );
+    const node: WhyNode = {
+      at,
+      kind: 'in_cohort',
+      holds: inner.holds,
+      text: `in_cohort ${rule.in_cohort}`,
+      children: [inner],
+    };
+    explained.set(rule.in_cohort, node);
+    return node;
   }
   if ('event' in rule) return { at, kind: 'event', ...explainEvent(rule.event, row, ctx.asOf) };
   if ('measure' in rule) return { at, kind: 'measure', ...explainMeasure(rule.measure, row) };

@@ -18,25 +18,46 @@ export interface Db {
   readonly url: string;
 }
 
+/** How long a new connection may take: an unreachable server fails a statement, it does not hang it. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A pool that outlives its server: a restart or an outage fails the statements in flight (the
+ * activity running them retries, the API answers an error) and the next statement reconnects.
+ * Nothing here may let a connection's 'error' event reach the process unhandled.
+ */
 export function connect(url: string, options: { max?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  // An idle client's error (server restart): the pool drops it; the next query reconnects.
   pool.on('error', () => undefined);
   return {
     url,
+    // pool.query listens for the client's errors itself while it holds one.
     query: (text, params) => pool.query(text, params as unknown[]),
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client has no listener of the pool's: its connection dying (the server
+      // stopped mid-transaction) would otherwise be an unhandled 'error' that ends the process.
+      let lost: Error | undefined;
+      const onError = (err: Error) => (lost ??= err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(client);
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!lost) await client.query('ROLLBACK').catch((rollbackFailed: Error) => (lost ??= rollbackFailed));
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A broken connection is destroyed, never handed to the next caller.
+        client.release(lost);
       }
     },
     close: () => pool.end(),

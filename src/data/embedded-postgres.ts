@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { POSTGRES_STOP, type ChildGuard } from '../instance/guard';
 import { lastLines } from '../instance/last-lines';
-import { commandOf, processRef, stopProcess } from '../instance/process-identity';
+import { commandOf, isRunning, processRef, stopProcess, type ProcessRef } from '../instance/process-identity';
 import type { Logger } from '../log';
 import { initCluster } from './init-cluster';
 import { letAccountReach, postgresAccount, postgresBinaries } from './postgres-runtime';
@@ -31,6 +31,11 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Speed over durability (no fsync): throwaway test and bench databases. */
   throwaway?: boolean;
+  /**
+   * When PostgreSQL ends, wait this long for another postmaster on the same folder (an operator's
+   * `pg_ctl restart`) and keep that one instead of reporting the end; 0 or unset: report at once.
+   */
+  adoptRestartsWithinMs?: number;
   guard: ChildGuard;
   log: Logger;
 }
@@ -93,14 +98,37 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
     child.once('error', (err) => resolve(`could not run ${binaries.postgres}: ${err.message}`));
   });
-  const exited = ended.then((how) => {
+  // The postmaster serving the folder now: our child, or one an operator restarted it as.
+  let current: ProcessRef | undefined = ref;
+  const exited = ended.then(async (how) => {
     if (ref) options.guard.untrack(ref.pid);
-    return new Error(`PostgreSQL exited (${how}); its log: ${options.logFile}\n${lastLines(options.logFile)}`);
+    for (let gone = ref; ;) {
+      const successor =
+        stopping || !options.adoptRestartsWithinMs
+          ? undefined
+          : await successorOf(dir, gone?.pid, options.adoptRestartsWithinMs, () => stopping);
+      if (!successor)
+        return new Error(`PostgreSQL exited (${how}); its log: ${options.logFile}\n${lastLines(options.logFile)}`);
+      // Not our child, but ours to stop: the guard stops it with the rest, as it would have ours.
+      options.guard.track('postgres', successor, POSTGRES_STOP);
+      current = successor;
+      options.log.warn(
+        { pid: successor.pid, dir },
+        'PostgreSQL was restarted outside cohortflow (pg_ctl restart?): keeping the new server; it stops with the rest',
+      );
+      while (isRunning(successor) && !stopping) await new Promise((r) => setTimeout(r, 500));
+      // stop() stops and untracks it itself, before the instance is released.
+      if (stopping) return new Error('stopped');
+      options.guard.untrack(successor.pid);
+      gone = successor;
+      how = `the restarted server (pid ${successor.pid}) ended`;
+    }
   });
   const stop = async () => {
     if (stopping) return ended.then(() => undefined);
     stopping = true;
-    if (ref) await stopProcess(ref, POSTGRES_STOP);
+    if (current) await stopProcess(current, POSTGRES_STOP);
+    if (current && current !== ref) options.guard.untrack(current.pid);
     await ended;
     if (socketDir !== dir) fs.rmSync(socketDir, { recursive: true, force: true });
   };
@@ -120,6 +148,31 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     exited: exited.then((err) => (stopping ? new Promise<Error>(() => undefined) : err)),
     stop,
   };
+}
+
+/**
+ * A postmaster serving `dir` other than `previous`, as postmaster.pid names it once it is up;
+ * undefined when none appears within `withinMs`. Its command line must name the folder, so a
+ * stale pid file is never taken for a server.
+ */
+async function successorOf(
+  dir: string,
+  previous: number | undefined,
+  withinMs: number,
+  cancelled: () => boolean,
+): Promise<ProcessRef | undefined> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline && !cancelled()) {
+    let pid: number | undefined;
+    try {
+      pid = Number(fs.readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      pid = undefined;
+    }
+    if (pid && pid !== previous && commandOf(pid)?.includes(`postgres -D ${dir} `)) return processRef(pid, dir);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return undefined;
 }
 
 /** A postmaster on this folder still running from a start that was killed: stopped knowingly. */

@@ -1,5 +1,6 @@
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
+import type { OutboundHttp } from '../destinations/outbound-http';
 import { unknownDestinations } from '../destinations/destinations-file';
 import type { Logger } from '../log';
 import type { DeliveryResult } from '../shared';
@@ -14,7 +15,7 @@ export class NothingToDeliver extends Error {}
  * last acknowledged. A retry resumes at the first unacknowledged batch.
  */
 export async function deliverRunVersion(
-  deps: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger; http?: OutboundHttp },
   configured: Destination[],
   input: { runId: string; cohortId: string },
   hooks: DeliveryHooks,

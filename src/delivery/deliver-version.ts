@@ -1,5 +1,6 @@
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
+import type { OutboundHttp } from '../destinations/outbound-http';
 import type { Logger } from '../log';
 import type { DeliveryBatch } from './batch-rows';
 import { exportCohortFiles } from './file-export';
@@ -44,7 +45,7 @@ export async function isDisabled(db: Db, destination: string): Promise<boolean> 
  * never sent again; the cursor moves only when every batch is acknowledged.
  */
 export async function deliverVersion(
-  deps: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger; http?: OutboundHttp },
   destination: Destination,
   target: Omit<DeliveryTarget, 'from' | 'label'> & { label?: string },
   hooks: DeliveryHooks,
@@ -100,12 +101,13 @@ export async function deliverVersion(
       let status = 200;
       if (destination.kind === 'webhook') {
         try {
-          status = await sendWebhookBatch(db, destination, batch, {
-            runId: target.runId,
-            cohortId: target.cohortId,
-            version: target.version,
-            batches: plan.batches,
-          });
+          status = await sendWebhookBatch(
+            db,
+            destination,
+            batch,
+            { runId: target.runId, cohortId: target.cohortId, version: target.version, batches: plan.batches },
+            deps.http,
+          );
         } catch (err) {
           if (!(err instanceof DestinationGone)) throw err;
           await db.query(

@@ -98,7 +98,11 @@ export async function planDelivery(
     destination.kind === 'webhook'
       ? await byteRanges(tx, deliveryId, destination.fields, destination.maxBatchBytes - ENVELOPE_BYTES)
       : [];
-  if (ranges.length === 0) ranges.push({ first: 1, last: items.rowCount ?? 0 });
+  // An unchanged cohort sends a webhook nothing: no batch, and the delivery is acknowledged at
+  // once (the cursor still moves to the new version). A file or the SQL table still gets its one
+  // batch: it writes the version's full state, which a reader of that version expects to find.
+  if (ranges.length === 0 && (destination.kind !== 'webhook' || (items.rowCount ?? 0) > 0))
+    ranges.push({ first: 1, last: items.rowCount ?? 0 });
   for (const [i, r] of ranges.entries()) {
     await tx.query(
       `INSERT INTO delivery_batches (delivery_id, cohort_id, version, destination, batch_no, id, first_seq, last_seq, adds, removes, status)

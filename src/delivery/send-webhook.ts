@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
-import { assertSafeUrl, UnsafeDestinationUrl } from '../destinations/network-guard';
+import { UnsafeDestinationUrl } from '../destinations/network-guard';
+import { defaultOutboundHttp, type OutboundHttp } from '../destinations/outbound-http';
 import { retryableStatus, sendSignedWebhook } from '../destinations/webhook';
 import { batchRows, type DeliveryBatch } from './batch-rows';
 
@@ -20,34 +21,35 @@ export class DestinationGone extends Error {}
 /**
  * Sends one batch. Resolves once the receiver acknowledged (2xx); otherwise throws an
  * ApplicationFailure Temporal understands: retryable for 5xx/408/429/timeouts (with Retry-After
- * as nextRetryDelay), non-retryable for other 4xx and refused URLs.
+ * as nextRetryDelay), non-retryable for other 4xx and for addresses refused when connecting.
  */
 export async function sendWebhookBatch(
   db: Db,
   destination: WebhookDestination,
   batch: DeliveryBatch,
   envelope: BatchEnvelope,
+  http: OutboundHttp = defaultOutboundHttp(),
 ): Promise<number> {
   const where = `${destination.name} batch ${batch.batchNo}/${envelope.batches} of ${envelope.cohortId} v${envelope.version} (${batch.id})`;
-  try {
-    await assertSafeUrl(destination.name, destination.url, destination.allowPrivateNetwork);
-  } catch (err) {
-    if (err instanceof UnsafeDestinationUrl) throw ApplicationFailure.nonRetryable(err.message, 'UnsafeDestinationUrl');
-    throw err;
-  }
   const { adds, removes } = await batchRows(db, destination, batch);
   const data = { ...envelope, destination: destination.name, batch: batch.batchNo, adds, removes };
   let answer: { status: number; retryAfterMs?: number };
   try {
-    answer = await sendSignedWebhook({
+    answer = await sendSignedWebhook(http, {
+      target: `destination ${destination.name}`,
       url: destination.url,
       secrets: destination.secrets,
       id: batch.id,
       type: 'cohort.delivery',
       data,
       timeoutMs: destination.timeoutMs,
+      allowPrivateNetwork: destination.allowPrivateNetwork,
     });
   } catch (err) {
+    if (err instanceof UnsafeDestinationUrl) {
+      await recordAttempt(db, batch, null, err.message);
+      throw ApplicationFailure.nonRetryable(err.message, 'UnsafeDestinationUrl');
+    }
     const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
     const message = timedOut
       ? `${where}: no answer within ${destination.timeoutMs} ms`

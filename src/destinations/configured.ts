@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { loadCatalog } from '../cohorts/catalog';
 import type { Destination } from './destination';
+import { assertSafeUrl } from './network-guard';
 import {
   InvalidDestinationsError,
   legacyWebhookDestination,
@@ -14,8 +15,12 @@ import {
  * fallback (the demo inbox in `npm start`, nothing for a bare worker).
  */
 export async function configuredDestinations(
-  config: { destinationsFile?: string; webhook?: { url: string; secret: string }; catalogDir: string },
-  fallback?: { name: string; url: string; secret: string },
+  config: {
+    destinationsFile?: string;
+    webhook?: { url: string; secret: string; allowPrivateNetwork: boolean };
+    catalogDir: string;
+  },
+  fallback?: { name: string; url: string; secret: string; allowPrivateNetwork: boolean },
 ): Promise<Destination[]> {
   if (config.destinationsFile) {
     const destinations = await loadDestinationsFile(config.destinationsFile);
@@ -29,6 +34,10 @@ export async function configuredDestinations(
     }
     return destinations;
   }
-  if (config.webhook) return [legacyWebhookDestination({ name: 'webhook', ...config.webhook })];
+  if (config.webhook) {
+    // Checked now for a clear error at start; the check that counts is made again at connect time.
+    await assertSafeUrl('webhook (WEBHOOK_URL)', config.webhook.url, config.webhook.allowPrivateNetwork);
+    return [legacyWebhookDestination({ name: 'webhook', ...config.webhook })];
+  }
   return fallback ? [legacyWebhookDestination(fallback)] : [];
 }

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { lineOf } from '../cohorts/catalog';
+import { lineOf, readYamlDocument } from '../yaml-document';
 import { DestinationConfig, type Destination } from './destination';
 import { assertSafeUrl, type HostLookup } from './network-guard';
 
@@ -43,10 +42,9 @@ export async function parseDestinations(
   env: NodeJS.ProcessEnv = process.env,
   lookup?: HostLookup,
 ): Promise<Destination[]> {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0)
-    throw new InvalidDestinationsError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
-  const raw = doc.toJS() as unknown;
+  const read = readYamlDocument(text, file);
+  if (read.problems) throw new InvalidDestinationsError(read.problems);
+  const { doc, raw } = read;
   const where = (at: PropertyKey[]) => {
     const line = lineOf(doc, text, at);
     return `${file}${line ? `:${line}` : ''}: ${at.join('.') || '(document)'}`;
@@ -113,7 +111,12 @@ export function unknownDestinations(
  * customer ids only, so it keeps receiving every member it always did; configure a file to
  * apply marketing consent.
  */
-export function legacyWebhookDestination(options: { name: string; url: string; secret: string }): Destination {
+export function legacyWebhookDestination(options: {
+  name: string;
+  url: string;
+  secret: string;
+  allowPrivateNetwork: boolean;
+}): Destination {
   return {
     kind: 'webhook',
     name: options.name,
@@ -125,8 +128,8 @@ export function legacyWebhookDestination(options: { name: string; url: string; s
     secrets: [options.secret],
     maxBatchBytes: 256 * 1024,
     timeoutMs: 30_000,
-    // The operator set this URL directly (or it is the built-in demo inbox on localhost).
-    allowPrivateNetwork: true,
+    // Only when WEBHOOK_ALLOW_PRIVATE_NETWORK says so, or for the built-in demo inbox (the API's own route).
+    allowPrivateNetwork: options.allowPrivateNetwork,
     catchAll: true,
   };
 }

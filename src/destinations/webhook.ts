@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { OutboundHttp } from './outbound-http';
 
 /**
  * Standard Webhooks signature: base64 HMAC-SHA256 over "id.timestamp.body", keyed with the
@@ -27,24 +28,32 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 /**
  * POSTs `{ type, timestamp, data }` signed per Standard Webhooks, with `id` as webhook-id (the
- * receiver's idempotency key). Resolves with the status and Retry-After once the body is drained.
+ * receiver's idempotency key), through the outbound client (its address checks apply at
+ * connect time). Resolves with the status and Retry-After once the body is drained.
  */
-export async function sendSignedWebhook(options: {
-  url: string;
-  secrets: string[];
-  id: string;
-  type: string;
-  data: unknown;
-  timeoutMs: number;
-}): Promise<{ status: number; retryAfterMs?: number }> {
+export async function sendSignedWebhook(
+  http: OutboundHttp,
+  options: {
+    /** Names the receiver in errors: a destination, or the approval notice webhook. */
+    target: string;
+    url: string;
+    secrets: string[];
+    id: string;
+    type: string;
+    data: unknown;
+    timeoutMs: number;
+    allowPrivateNetwork: boolean;
+  },
+): Promise<{ status: number; retryAfterMs?: number }> {
   const timestamp = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({
     type: options.type,
     timestamp: new Date(timestamp * 1000).toISOString(),
     data: options.data,
   });
-  const response = await fetch(options.url, {
-    method: 'POST',
+  const answer = await http.post({
+    target: options.target,
+    url: options.url,
     headers: {
       'content-type': 'application/json',
       'webhook-id': options.id,
@@ -52,21 +61,8 @@ export async function sendSignedWebhook(options: {
       'webhook-signature': signatureHeader(options.secrets, options.id, timestamp, body),
     },
     body,
-    redirect: 'manual', // a redirect could lead past the address checks
-    signal: AbortSignal.timeout(options.timeoutMs),
+    timeoutMs: options.timeoutMs,
+    allowPrivateNetwork: options.allowPrivateNetwork,
   });
-  await response.body?.cancel();
-  return { status: response.status, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
-}
-
-/** One secret, status only: for approval notices. */
-export async function postSignedWebhook(options: {
-  url: string;
-  secret: string;
-  id: string;
-  type: string;
-  data: unknown;
-  timeoutMs: number;
-}): Promise<number> {
-  return (await sendSignedWebhook({ ...options, secrets: [options.secret] })).status;
+  return { status: answer.status, retryAfterMs: retryAfterMs(answer.header('retry-after') ?? null) };
 }

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../data/db';
 import type { Cadence, RefreshOutcomeKind, TierScope } from '../shared';
 import { appendAudit } from '../data/audit';
+import { releaseSlots } from './refresh-slots';
 
 // A refresh run's own row in `runs`: who asked and why, the asOf it computed for, how it ended.
 // Every change to it is audited in the same transaction, keyed by the run so a retry adds nothing.
@@ -40,6 +41,8 @@ export async function recordAsOf(db: Queryable, runId: string, asOf: string): Pr
 export async function recordOutcome(db: Db, runId: string, outcome: RefreshOutcomeKind): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('UPDATE runs SET outcome = $2 WHERE run_id = $1 AND outcome IS DISTINCT FROM $2', [runId, outcome]);
+    // Settled: the tier's next refresh may start (its watch window does not hold the tier).
+    await releaseSlots(tx, runId);
     await appendAudit(tx, {
       key: `run:${runId}:outcome:${outcome}`,
       runId,

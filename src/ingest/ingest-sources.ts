@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Db } from '../data/db';
 import type { Logger } from '../log';
 import { filesOf, loadSources, type SourceConfig } from '../sources/config';
-import type { IngestCounts, IngestSummary, SourceReport } from '../shared';
+import type { Count, IngestCounts, IngestSummary, SourceReport } from '../shared';
 import { worstVerdict } from './verdicts';
 import { IdentityCache } from './identity-cache';
 import { loadFile } from './load-file';
@@ -34,7 +34,8 @@ export async function ingestSources(
   input: {
     runId: string;
     sourceDir: string;
-    heartbeat?: (detail: unknown) => void;
+    /** After every committed chunk (rowsDone: of the current file so far) and every file done or skipped. */
+    heartbeat?: (detail: { source: string; file?: string; rowsDone: number; chunk: boolean; files: Count }) => void;
     now?: Date;
     chunkRows?: number;
     loaders?: number;
@@ -45,6 +46,12 @@ export async function ingestSources(
   const reports = new Map<string, SourceReport>();
   const identities = new IdentityCache();
   const nullKeys = new Map<string, number>();
+  const files: Count = {
+    done: 0,
+    total: sources.reduce((n, s) => n + filesOf(s, names).length + (s.query ? 1 : 0), 0),
+  };
+  const beat = (source: string, file: string | undefined, rowsDone: number, chunk = false) =>
+    input.heartbeat?.({ source, ...(file ? { file } : {}), rowsDone, chunk, files: { ...files } });
   for (const source of sources) {
     reports.set(source.name, {
       source: source.name,
@@ -67,7 +74,7 @@ export async function ingestSources(
       source,
       chunkRows: input.chunkRows,
       identities,
-      onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, rowsDone }),
+      onChunk: (rowsDone) => beat(source.name, undefined, rowsDone, true),
     });
     nullKeys.set(source.name, nullKeys.get(source.name)! + counts.nullKeys);
     const key = `after:${counts.cursor}`;
@@ -81,6 +88,8 @@ export async function ingestSources(
       reports.get(source.name)!,
       `after:${counts.from}`,
     );
+    files.done += 1;
+    beat(source.name, undefined, counts.rowsRead);
     deps.log.info({ source: source.name, ...counts }, 'ingested query source');
   };
   const loadOne = async (source: SourceConfig, name: string) => {
@@ -93,6 +102,8 @@ export async function ingestSources(
     ]);
     if (seen.rowCount) {
       reports.get(source.name)!.filesSkipped += 1;
+      files.done += 1;
+      beat(source.name, name, 0);
       return;
     }
     const counts = await loadFile(deps.db, {
@@ -103,10 +114,12 @@ export async function ingestSources(
       sha256,
       chunkRows: input.chunkRows,
       identities,
-      onChunk: (rowsDone) => input.heartbeat?.({ source: source.name, file: name, rowsDone }),
+      onChunk: (rowsDone) => beat(source.name, name, rowsDone, true),
     });
     nullKeys.set(source.name, nullKeys.get(source.name)! + counts.nullKeys);
     await finishFile(deps.db, input.runId, source, name, sha256, counts.newest, reports.get(source.name)!);
+    files.done += 1;
+    beat(source.name, name, counts.rowsRead);
     deps.log.info({ source: source.name, file: name, ...counts }, 'ingested file');
   };
   const jobsOf = (kinds: (s: SourceConfig) => boolean) =>

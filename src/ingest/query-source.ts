@@ -42,6 +42,9 @@ export async function ingestQuerySource(
   let greatest: string | undefined;
 
   const client = new pg.Client({ connectionString: url });
+  // The source database restarting fails the read in flight (the activity retries); its
+  // 'error' event must not end the worker's process as well.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     async function* rows(after: number): AsyncGenerator<RawRow[]> {

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { postSignedWebhook, retryableStatus } from '../destinations/webhook';
+import { defaultOutboundHttp, type OutboundHttp } from '../destinations/outbound-http';
+import { retryableStatus, sendSignedWebhook } from '../destinations/webhook';
 
 /** What approvers are told when a gate opens, at each reminder, and when it expires. */
 export interface ApprovalNotice {
@@ -40,18 +41,30 @@ export function outboxChannel(dir: string): NoticeChannel {
   };
 }
 
-/** A Standard Webhooks POST; 5xx, 408 and 429 throw so the activity retries, other 4xx are logged by the caller. */
-export function webhookChannel(options: { url: string; secret: string; timeoutMs?: number }): NoticeChannel {
+/**
+ * A Standard Webhooks POST through the outbound client, whose address checks refuse a private or
+ * loopback receiver unless allowPrivateNetwork (APPROVAL_NOTIFY_ALLOW_PRIVATE_NETWORK) says so;
+ * 5xx, 408 and 429 throw so the activity retries, other 4xx are logged by the caller.
+ */
+export function webhookChannel(options: {
+  url: string;
+  secret: string;
+  timeoutMs?: number;
+  allowPrivateNetwork?: boolean;
+  http?: OutboundHttp;
+}): NoticeChannel {
   return {
     name: `webhook:${new URL(options.url).host}`,
     async send(notice) {
-      const status = await postSignedWebhook({
+      const { status } = await sendSignedWebhook(options.http ?? defaultOutboundHttp(), {
+        target: 'approval notice webhook',
         url: options.url,
-        secret: options.secret,
+        secrets: [options.secret],
         id: notice.id,
         type: 'approval.notice',
         data: notice,
         timeoutMs: options.timeoutMs ?? 10_000,
+        allowPrivateNetwork: options.allowPrivateNetwork ?? false,
       });
       if (status >= 200 && status < 300) return;
       throw Object.assign(new Error(`approval notice webhook answered ${status} for ${notice.id}`), {
@@ -64,7 +77,7 @@ export function webhookChannel(options: { url: string; secret: string; timeoutMs
 /** The configured channels: the file outbox always, the webhook when APPROVAL_NOTIFY_URL is set. */
 export function noticeChannels(approval: {
   outboxDir: string;
-  notifyWebhook?: { url: string; secret: string };
+  notifyWebhook?: { url: string; secret: string; allowPrivateNetwork: boolean };
 }): NoticeChannel[] {
   return [
     outboxChannel(approval.outboxDir),

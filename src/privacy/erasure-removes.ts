@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Db } from '../data/db';
 import { exportCohortFiles } from '../delivery/file-export';
 import type { Destination } from '../destinations/destination';
-import { assertSafeUrl } from '../destinations/network-guard';
+import { defaultOutboundHttp, type OutboundHttp } from '../destinations/outbound-http';
 import { sendSignedWebhook } from '../destinations/webhook';
 import type { Logger } from '../log';
 import { eraseCustomerData, erasedSubject, removalsOf, type ErasureReport } from './erase';
@@ -18,7 +18,7 @@ const removeIdOf = (customerId: string, cohortId: string, destination: string) =
  * running the erasure again retries it and changes nothing else.
  */
 export async function eraseCustomer(
-  deps: { db: Db; log: Logger; destinations: Destination[] },
+  deps: { db: Db; log: Logger; destinations: Destination[]; http?: OutboundHttp },
   input: { customerId: string; requestedBy: string; reason: string },
 ): Promise<ErasureReport> {
   const erased = await eraseCustomerData(deps.db, input);
@@ -27,7 +27,7 @@ export async function eraseCustomer(
     const destination = deps.destinations.find((d) => d.name === removal.destination);
     try {
       if (!destination) throw new Error(`destination ${removal.destination} is not configured here`);
-      await sendRemove(deps.db, destination, input.customerId, removal.cohortId);
+      await sendRemove(deps, destination, input.customerId, removal.cohortId);
       await deps.db.query(
         'UPDATE erasure_removals SET delivered_at = now(), last_error = NULL WHERE customer_id = $1 AND cohort_id = $2 AND destination = $3',
         [input.customerId, removal.cohortId, removal.destination],
@@ -47,7 +47,12 @@ export async function eraseCustomer(
   return { ...erased, removals: await removalsOf(deps.db, input.customerId) };
 }
 
-async function sendRemove(db: Db, destination: Destination, customerId: string, cohortId: string): Promise<void> {
+async function sendRemove(
+  { db, http }: { db: Db; http?: OutboundHttp },
+  destination: Destination,
+  customerId: string,
+  cohortId: string,
+): Promise<void> {
   if (destination.kind === 'sql') return; // its rows went in the erasure's transaction
   if (destination.kind === 'file') {
     // Every export of the cohort for this destination, rebuilt from the data without the customer.
@@ -73,9 +78,10 @@ async function sendRemove(db: Db, destination: Destination, customerId: string, 
     }
     return;
   }
-  await assertSafeUrl(destination.name, destination.url, destination.allowPrivateNetwork);
-  const answer = await sendSignedWebhook({
+  const answer = await sendSignedWebhook(http ?? defaultOutboundHttp(), {
+    target: `destination ${destination.name}`,
     url: destination.url,
+    allowPrivateNetwork: destination.allowPrivateNetwork,
     secrets: destination.secrets,
     id: removeIdOf(customerId, cohortId, destination.name),
     type: 'cohort.erasure',

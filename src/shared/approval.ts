@@ -11,8 +11,9 @@ export interface TierApproval {
 }
 
 /**
- * The approval policy a run was started with, groups already resolved to users, so the run
- * decides by the rules of its start and the history shows them.
+ * The approval policy a run decides by, groups already resolved to users: the server's
+ * configured policy, read by the worker when the run starts, so the history shows it and a later
+ * edit never changes a run already waiting. Never taken from a run's input.
  */
 export interface ApprovalPolicy {
   /** Users who may approve any tier `tiers` does not name; the requester never may (four eyes). */
@@ -40,6 +41,11 @@ export interface DecisionInput {
   cohorts?: string[];
   /** The run the approver means; a decision naming another run is refused. */
   runId?: string;
+  /**
+   * Proof that `approver` decided this, signed by the cohortflow API for this run, decision,
+   * cohorts and comment (`cohortflow refresh proof`); a decision without a valid one is refused.
+   */
+  proof?: string;
 }
 
 export interface ApprovalDecision {

@@ -37,8 +37,19 @@ export interface CheckDetails {
   diff?: Array<{ path: string; before?: unknown; after?: unknown }>;
   /** definition_change: the versions written after the published one, up to this one. */
   versions?: Array<{ version: number; author: string; change: string; rationale: string }>;
+  /** definition_change: cohorts referred to (in_cohort, transitively) whose definitions changed. */
+  upstream?: UpstreamChange[];
   /** drift: members per bucket in the published snapshot and in this one. */
   buckets?: Array<{ bucket: string; previous: number; current: number }>;
+}
+
+/** A cohort referred to whose definition changed since the published snapshot was computed. */
+export interface UpstreamChange {
+  cohortId: string;
+  /** The version the published snapshot used; null when the cohort did not exist then. */
+  fromVersion: number | null;
+  toVersion: number;
+  authors: string[];
 }
 
 export type FlaggedCheck = Pick<CheckResult, 'name' | 'subject' | 'verdict' | 'reason'>;
@@ -56,4 +67,6 @@ export interface CohortReport {
   checks: FlaggedCheck[];
   /** Users who wrote definition versions newer than the published one; they may not approve the run. */
   changedBy?: string[];
+  /** Cohorts it refers to whose definitions changed since its publish, with their authors (users): they may not approve it either. */
+  upstreamChanges?: Array<{ cohortId: string; authors: string[] }>;
 }

@@ -3,5 +3,7 @@
 export type * from './approval';
 export type * from './checks';
 export type * from './ingest';
+export type * from './progress';
 export type * from './refresh';
+export type * from './proof';
 export type * from './rollback';

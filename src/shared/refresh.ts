@@ -1,9 +1,10 @@
 // Types that cross the workflow boundary. Only references and small figures: ids, counts,
 // hashes, verdicts. Member lists never leave Postgres.
 import type { StringValue } from '@temporalio/common';
-import type { ApprovalDecision, ApprovalGateStatus, ApprovalPolicy, CohortTier, IgnoredMessage } from './approval';
+import type { ApprovalDecision, ApprovalGateStatus, CohortTier, IgnoredMessage } from './approval';
 import type { CohortReport, Verdict } from './checks';
 import type { IngestSummary } from './ingest';
+import type { RunProgress } from './progress';
 import type { RollbackRecord, WatchWindowStatus } from './rollback';
 
 export type Cadence = 'monthly' | 'quarterly' | 'adhoc';
@@ -16,9 +17,15 @@ export interface RefreshInput {
   rationale: string;
   /** ISO timestamp; defaults to the workflow's start time. */
   asOf?: string;
-  policy: ApprovalPolicy;
   /** How long after publishing the run stays open for a rollback, e.g. '7d'; '0s' closes it at once. */
   watchWindow?: StringValue;
+  /** Wait for the tier's active refresh to settle instead of being refused (stage `queued`). */
+  queue?: boolean;
+  /**
+   * Proof, signed by the cohortflow API (or, for a schedule, when the schedules were written),
+   * that `requestedBy` asked for exactly this input; a run without a valid one stops before ingest.
+   */
+  requestProof?: string;
 }
 
 export interface SnapshotRef {
@@ -31,7 +38,7 @@ export interface SnapshotRef {
 }
 
 export type RefreshStage =
-  'ingest' | 'compute' | 'baseline-test' | 'awaiting-approval' | 'publish' | 'watching' | 'done';
+  'queued' | 'ingest' | 'compute' | 'baseline-test' | 'awaiting-approval' | 'publish' | 'watching' | 'done';
 
 export type RefreshOutcomeKind = 'published' | 'rejected' | 'changes-requested' | 'expired' | 'failed';
 
@@ -41,6 +48,8 @@ export interface RefreshStatus {
   cadence: Cadence;
   tier: TierScope;
   requestedBy: string;
+  /** While queued: the active run of the tier this one waits for. */
+  queuedBehind?: string;
   /** Unset until ingest is done, when a run without a requested asOf fixes it. */
   asOf?: string;
   ingest?: IngestSummary;
@@ -58,6 +67,11 @@ export interface RefreshStatus {
   failure?: string;
   /** After publish: how long rollbacks are taken. */
   watch?: WatchWindowStatus;
+  /**
+   * How far the running stage has come: the workflow sets the step and its cohort counts; the
+   * client adds the activities' heartbeats (files, rows, batches) and an estimate of time left.
+   */
+  progress?: RunProgress;
   rollbacks?: RollbackRecord[];
 }
 

@@ -1,5 +1,5 @@
 // Rollbacks: during a run's watch window, and later by a rollback run.
-import type { ApprovalDecision, ApprovalPolicy, CohortTier, IgnoredMessage } from './approval';
+import type { ApprovalDecision, CohortTier, IgnoredMessage } from './approval';
 import type { DeliveryResult } from './refresh';
 
 /** A rollback of what the run published: who asked, why, and the cohorts to undo (default: all). */
@@ -7,6 +7,8 @@ export interface RollbackInput {
   requestedBy: string;
   reason: string;
   cohorts?: string[];
+  /** Proof that `requestedBy` asked for this rollback of these cohorts (see DecisionInput.proof). */
+  proof?: string;
 }
 
 /** One cohort's rollback: the new version written, and the version whose snapshot is current again. */
@@ -36,6 +38,8 @@ export interface WatchWindowStatus {
   closesAt: string;
   /** Set once the window has closed; no rollback is taken after it. */
   closed?: boolean;
+  /** The cohorts the run published: what a rollback naming none covers, less those rolled back. */
+  published?: string[];
 }
 
 /** A rollback after the watch window: restore one published version of a cohort as its current one. */
@@ -44,7 +48,8 @@ export interface CohortRollbackInput {
   toVersion: number;
   requestedBy: string;
   reason: string;
-  policy: ApprovalPolicy;
+  /** Proof that `requestedBy` asked for this rollback run (see RefreshInput.requestProof). */
+  requestProof?: string;
 }
 
 export type CohortRollbackOutcomeKind = 'restored' | 'rejected' | 'expired' | 'invalid';

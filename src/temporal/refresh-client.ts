@@ -22,6 +22,18 @@ import type {
   TierScope,
 } from '../shared';
 import type { refreshCycle } from '../workflows/refresh-cycle';
+import type { SigningKey } from '../governance/proof-keys';
+import {
+  rollbackCandidates,
+  signedDecision,
+  signedRefreshStart,
+  signedRollback,
+  signedRollbackDecision,
+  signedRollbackStart,
+  waitingCohorts,
+  type Signed,
+} from './signed-messages';
+import { pendingActivitiesOf, runProgress } from './run-progress';
 
 export interface StartRefresh {
   cadence: Cadence;
@@ -29,7 +41,12 @@ export interface StartRefresh {
   requestedBy: string;
   rationale: string;
   asOf?: string;
+  /** Wait for the tier's active refresh instead of stopping (the run's stage is `queued` meanwhile). */
+  queue?: boolean;
 }
+
+/** A decision as the API receives it: who (from the bearer token), what, on which cohorts. */
+export type DecisionRequest = Omit<DecisionInput, 'proof'>;
 
 /** The approval policy runs start with: the policy file when configured, else the environment's defaults. */
 export function policyOf(config: Config, approvers: string[] = config.approval.approvers): ApprovalPolicy {
@@ -44,24 +61,34 @@ export function policyOf(config: Config, approvers: string[] = config.approval.a
     : policyFromDefaults(defaults);
 }
 
-/** Starting, reading and deciding refresh runs: what the API, the CLI and schedules share. */
+/**
+ * Starting, reading and deciding refresh runs: what the API and the CLI share. Every message that
+ * changes what is published is signed here, for the authenticated user the caller names.
+ */
 export class RefreshClient {
   constructor(
     readonly client: Client,
-    private readonly taskQueue: string,
-    private readonly policy: ApprovalPolicy,
+    readonly taskQueue: string,
+    /** Signs proofs of starts and decisions; held by the API process only. */
+    private readonly signer: SigningKey,
     /** Unset: the workflow's default (7d); config ROLLBACK_WATCH_WINDOW. */
     private readonly watchWindow?: RefreshInput['watchWindow'],
   ) {}
 
-  async start(request: StartRefresh): Promise<{ workflowId: string; runId: string }> {
+  /** A new refresh's workflow id: `refresh-<cadence>-<time>-<hex>`. */
+  newRunId(cadence: Cadence): string {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-    const workflowId = `refresh-${request.cadence}-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
-    const input: RefreshInput = {
+    return `refresh-${cadence}-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
+  }
+
+  async start(
+    request: StartRefresh,
+    workflowId = this.newRunId(request.cadence),
+  ): Promise<{ workflowId: string; runId: string }> {
+    const input = signedRefreshStart(this.signer, workflowId, {
       ...request,
-      policy: this.policy,
       ...(this.watchWindow ? { watchWindow: this.watchWindow } : {}),
-    };
+    });
     const handle = await this.client.workflow.start<typeof refreshCycle>('refreshCycle', {
       taskQueue: this.taskQueue,
       workflowId,
@@ -75,14 +102,49 @@ export class RefreshClient {
     return this.client.workflow.getHandle<typeof refreshCycle>(workflowId);
   }
 
-  status(workflowId: string): Promise<RefreshStatus> {
-    return this.handle(workflowId).query(status);
+  /**
+   * The workflow's status, its progress completed with what Temporal knows of the activities
+   * the stage waits on (their heartbeats, attempts and failures) and an estimate of time left.
+   */
+  async status(workflowId: string): Promise<RefreshStatus> {
+    const handle = this.handle(workflowId);
+    const [current, described] = await Promise.all([handle.query(status), handle.describe()]);
+    if (!current.progress) return current;
+    const converter = this.client.options.loadedDataConverter.payloadConverter;
+    const pending = pendingActivitiesOf(described.raw.pendingActivities, converter);
+    return { ...current, progress: runProgress(current.progress, pending, new Date()) };
+  }
+
+  /** Whether the workflow is still running (not found: no). */
+  async isRunOpen(workflowId: string): Promise<boolean> {
+    const described = await this.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
+    return described?.status.name === 'RUNNING';
+  }
+
+  /** The decision with its proof; a decision naming no cohorts is bound to those waiting now. */
+  async signedDecision(workflowId: string, request: DecisionRequest): Promise<Signed<DecisionInput>> {
+    const waiting = request.cohorts?.length ? [] : waitingCohorts(await this.status(workflowId));
+    return signedDecision(this.signer, workflowId, waiting, request);
+  }
+
+  async signedRollback(workflowId: string, request: Omit<RollbackInput, 'proof'>): Promise<Signed<RollbackInput>> {
+    const candidates = request.cohorts?.length ? [] : rollbackCandidates(await this.status(workflowId));
+    return signedRollback(this.signer, workflowId, candidates, request);
+  }
+
+  async signedRollbackDecision(workflowId: string, request: DecisionRequest): Promise<Signed<DecisionInput>> {
+    const { cohortId } = await this.cohortRollbackStatus(workflowId);
+    return signedRollbackDecision(this.signer, workflowId, cohortId, request);
   }
 
   /** Sends the decision as an Update; a refusal comes back as DecisionRefused with its reason. */
-  async decide(workflowId: string, decision: DecisionInput): Promise<ApprovalDecision> {
+  async decide(workflowId: string, request: DecisionRequest): Promise<ApprovalDecision> {
+    const { message } = await this.signedDecision(workflowId, request);
     try {
-      return await this.handle(workflowId).executeUpdate(decide, { args: [decision] });
+      return await this.handle(workflowId).executeUpdate(decide, { args: [message] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefused(err.cause?.message ?? err.message);
       throw err;
@@ -93,10 +155,11 @@ export class RefreshClient {
    * Rolls back what the run published, during its watch window. A refusal, including a run
    * that has ended, comes back as RollbackRefused with its reason.
    */
-  async rollback(workflowId: string, request: RollbackInput): Promise<RollbackRecord> {
+  async rollback(workflowId: string, request: Omit<RollbackInput, 'proof'>): Promise<RollbackRecord> {
     const handle = this.handle(workflowId);
     try {
-      return await handle.executeUpdate(rollback, { args: [request] });
+      const { message } = await this.signedRollback(workflowId, request);
+      return await handle.executeUpdate(rollback, { args: [message] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new RollbackRefused(err.cause?.message ?? err.message);
       const ended = await this.whyEnded(handle);
@@ -122,7 +185,7 @@ export class RefreshClient {
         await this.client.workflow.start<typeof rollbackCohort>('rollbackCohort', {
           taskQueue: this.taskQueue,
           workflowId,
-          args: [{ ...request, policy: this.policy }],
+          args: [signedRollbackStart(this.signer, workflowId, request)],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           memo: { requestedBy: request.requestedBy, rationale: request.reason },
         });
@@ -140,11 +203,12 @@ export class RefreshClient {
   }
 
   /** Approves or rejects a rollback run; a refusal comes back as DecisionRefused with its reason. */
-  async decideCohortRollback(workflowId: string, decision: DecisionInput): Promise<ApprovalDecision> {
+  async decideCohortRollback(workflowId: string, request: DecisionRequest): Promise<ApprovalDecision> {
+    const { message } = await this.signedRollbackDecision(workflowId, request);
     try {
       return await this.client.workflow
         .getHandle<typeof rollbackCohort>(workflowId)
-        .executeUpdate(decide, { args: [decision] });
+        .executeUpdate(decide, { args: [message] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new DecisionRefused(err.cause?.message ?? err.message);
       throw err;

@@ -1,5 +1,7 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
-import type { ApprovalPolicy, RefreshInput } from '../shared';
+import type { SigningKey } from '../governance/proof-keys';
+import type { RefreshInput } from '../shared';
+import { signedScheduledStart } from './signed-messages';
 import { Cadence, CohortTier } from '../workflows/search-attributes';
 
 /** Tactical cohorts monthly, strategic ones quarterly; 06:00 UTC on the 1st. */
@@ -23,24 +25,25 @@ export const SCHEDULES = [
 function scheduleOptions(
   s: (typeof SCHEDULES)[number],
   taskQueue: string,
-  policy: ApprovalPolicy,
+  signer: SigningKey,
   watchWindow?: RefreshInput['watchWindow'],
 ): ScheduleOptions {
-  const input: RefreshInput = {
+  const workflowId = `refresh-${s.cadence}`;
+  // The schedule's identity is proven by a key only the server holds; the policy is the worker's.
+  const input = signedScheduledStart(signer, workflowId, {
     cadence: s.cadence,
     tier: s.tier,
     requestedBy: `schedule:${s.id}`,
     rationale: s.rationale,
-    policy,
     ...(watchWindow ? { watchWindow } : {}),
-  };
+  });
   return {
     scheduleId: s.id,
     spec: { cronExpressions: [s.cron] },
     action: {
       type: 'startWorkflow',
       workflowType: 'refreshCycle',
-      workflowId: `refresh-${s.cadence}`,
+      workflowId,
       taskQueue,
       args: [input],
       typedSearchAttributes: [
@@ -59,12 +62,12 @@ function scheduleOptions(
 export async function ensureSchedules(
   client: Client,
   taskQueue: string,
-  policy: ApprovalPolicy,
+  signer: SigningKey,
   watchWindow?: RefreshInput['watchWindow'],
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const s of SCHEDULES) {
-    const options = scheduleOptions(s, taskQueue, policy, watchWindow);
+    const options = scheduleOptions(s, taskQueue, signer, watchWindow);
     try {
       await client.schedule.create(options);
     } catch (err) {

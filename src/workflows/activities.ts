@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -28,4 +28,13 @@ export const deliveries = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   scheduleToCloseTimeout: '24 hours',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes },
+});
+
+/**
+ * Proof checks run as local activities: quick, in the worker that runs the workflow (node:crypto
+ * is not available in the workflow sandbox), and recorded, so a replay never checks again.
+ */
+export const proofChecks = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
 });

@@ -1,6 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, condition } from '@temporalio/workflow';
-import { stages } from './activities';
+import { proofChecks, stages } from './activities';
 import {
   applyDecision,
   eligibleApprovers,
@@ -12,8 +12,18 @@ import {
   waiting,
   type GateState,
 } from './approval-rules';
+import { sameCohorts, sortedUnique } from './proof-rules';
 import type { RefreshState } from './refresh-state';
-import type { ApprovalDecision, CohortReport, DecisionInput, RefreshInput, SnapshotRef, SourceReport } from '../shared';
+import type {
+  ApprovalDecision,
+  ApprovalPolicy,
+  CohortReport,
+  DecisionInput,
+  ProofExpectation,
+  RefreshInput,
+  SnapshotRef,
+  SourceReport,
+} from '../shared';
 
 export interface GateOutcome {
   decision: ApprovalDecision;
@@ -35,6 +45,9 @@ const DECISIONS: ReadonlyArray<DecisionInput['decision']> = ['approve', 'reject'
  */
 export class ApprovalGate {
   private gate?: GateState;
+  private policy!: ApprovalPolicy;
+  /** Nonces of the proofs already used: each proof decides once. */
+  private readonly usedProofs = new Set<string>();
 
   constructor(
     private readonly state: RefreshState,
@@ -42,15 +55,21 @@ export class ApprovalGate {
   ) {}
 
   /** Opens the gate for what the policy flags and waits until it closes or expires. */
-  async wait(snapshots: SnapshotRef[], reports: CohortReport[], sources: SourceReport[]): Promise<GateOutcome> {
+  async wait(
+    policy: ApprovalPolicy,
+    snapshots: SnapshotRef[],
+    reports: CohortReport[],
+    sources: SourceReport[],
+  ): Promise<GateOutcome> {
     const { status } = this.state;
-    const gate = openGate(status.runId, this.input.requestedBy, this.input.policy, snapshots, reports, sources);
+    this.policy = policy;
+    const gate = openGate(status.runId, this.input.requestedBy, policy, snapshots, reports, sources);
     const flagged = waiting(gate);
     if (flagged.length === 0) {
       this.gate = gate;
       return this.close();
     }
-    const timeout = msToNumber(this.input.policy.deadline);
+    const timeout = msToNumber(this.policy.deadline);
     const since = Date.now();
     const deadline = new Date(since + timeout).toISOString();
     const reason = flagged.map((c) => `${c.cohortId}: ${c.reason}`).join(' | ');
@@ -83,7 +102,7 @@ export class ApprovalGate {
     });
     await this.notify('opened');
 
-    const reminders = (this.input.policy.reminders ?? [])
+    const reminders = (this.policy.reminders ?? [])
       .map((r) => msToNumber(r))
       .filter((ms) => ms < timeout)
       .sort((a, b) => a - b);
@@ -118,16 +137,16 @@ export class ApprovalGate {
       by: 'deadline',
       at: new Date().toISOString(),
       via: 'deadline',
-      comment: `no decision within ${this.input.policy.deadline}`,
+      comment: `no decision within ${this.policy.deadline}`,
     };
     status.pendingApproval = undefined;
     status.decision = decision;
-    status.failure = `the approval deadline (${this.input.policy.deadline}) passed with ${left.join(', ')} still waiting; nothing was published`;
+    status.failure = `the approval deadline (${this.policy.deadline}) passed with ${left.join(', ')} still waiting; nothing was published`;
     await stages.audit({
       runId: status.runId,
       actor: 'cohortflow',
       action: 'decision.expired',
-      details: { deadline: this.input.policy.deadline, waiting: left },
+      details: { deadline: this.policy.deadline, waiting: left },
     });
     await this.notify('expired');
     return { decision, publish: [], heldBack: [], approvedBy: {} };
@@ -153,30 +172,77 @@ export class ApprovalGate {
     });
   }
 
-  /** Why the decision cannot be taken now, or undefined when it can. */
-  private refusalNow(d: DecisionInput): string | undefined {
+  /** Why no decision can be taken now (the gate is not open), or undefined. */
+  private closedNow(): string | undefined {
     const { status } = this.state;
     if (status.decision)
       return `run ${status.runId} is no longer awaiting approval: it was ${status.decision.kind} by ${status.decision.by} at ${status.decision.at}; nothing changed`;
     if (!this.gate || status.stage !== 'awaiting-approval' || gateClosed(this.gate))
       return `run ${status.runId} is not awaiting approval (stage: ${status.stage})`;
-    return refusal(this.gate, d);
+    return undefined;
+  }
+
+  /** Why the decision cannot be taken now, or undefined when it can. */
+  private refusalNow(d: DecisionInput): string | undefined {
+    return this.closedNow() ?? refusal(this.gate!, d);
   }
 
   /** The Update's validator: a refused decision is answered at once and never enters the history. */
   validate(d: DecisionInput): void {
-    if (!DECISIONS.includes(d.decision))
-      throw new Error(`decision must be one of ${DECISIONS.join(', ')}, got "${String(d.decision)}"`);
-    if (d.cohorts !== undefined && (!Array.isArray(d.cohorts) || d.cohorts.some((c) => typeof c !== 'string')))
-      throw new Error('cohorts must be a list of cohort ids');
-    const why = this.refusalNow(d);
+    const why = malformed(d) ?? this.refusalNow(d);
     if (why) throw new Error(why);
+    // Checking the signature needs node:crypto (a local activity): the handler does it.
+    if (typeof d.proof !== 'string' || !d.proof)
+      throw new Error(
+        `the decision carries no proof that ${d.approver} sent it; ask the cohortflow API for one (cohortflow refresh proof)`,
+      );
+  }
+
+  /** What the decision's proof must cover: its approver, decision, this run, its cohorts, its comment. */
+  private expectation(d: DecisionInput): ProofExpectation {
+    const runWide = !d.cohorts?.length;
+    return {
+      user: d.approver,
+      action: d.decision,
+      workflowId: this.state.runId,
+      cohorts: runWide ? waiting(this.gate!).map((c) => c.cohortId) : sortedUnique(d.cohorts!),
+      runWide,
+      text: d.comment ?? '',
+    };
+  }
+
+  /**
+   * Why the decision cannot be taken, or undefined once its proof checked out and nothing
+   * changed meanwhile; `proven` says whether the approver's name can be believed.
+   */
+  private async admit(d: DecisionInput): Promise<{ why?: string; proven: boolean }> {
+    const before = malformed(d) ?? this.closedNow();
+    if (before) return { why: before, proven: false };
+    // The proof first, so that a refusal names a sender it can believe.
+    const expected = this.expectation(d);
+    const check = await proofChecks.verifyProof({ proof: d.proof, expected });
+    if (!check.valid) return { why: `unproven decision: ${check.reason}`, proven: false };
+    // After the await: another decision may have been taken meanwhile.
+    const after = this.refusalNow(d);
+    if (after) return { why: after, proven: true };
+    if (!sameCohorts(this.expectation(d).cohorts, expected.cohorts))
+      return { why: 'the cohorts waiting changed while its proof was checked; ask for a new proof', proven: true };
+    if (check.nonce && this.usedProofs.has(check.nonce))
+      return { why: 'unproven decision: its proof was used already; each proof decides once', proven: false };
+    if (check.nonce) this.usedProofs.add(check.nonce);
+    return { proven: true };
   }
 
   async take(d: DecisionInput, via: ApprovalDecision['via']): Promise<ApprovalDecision> {
-    // Checked again: another decision may have been applied since this one was validated.
-    const why = this.refusalNow(d);
-    if (why) throw ApplicationFailure.nonRetryable(why, 'DecisionRefused');
+    const { why, proven } = await this.admit(d);
+    if (why) {
+      if (!proven) await this.auditRefused(d, 'decision.unproven', via, why);
+      throw ApplicationFailure.nonRetryable(why, proven ? 'DecisionRefused' : 'DecisionUnproven');
+    }
+    return this.apply(d, via);
+  }
+
+  private async apply(d: DecisionInput, via: ApprovalDecision['via']): Promise<ApprovalDecision> {
     const decision = applyDecision(this.gate!, d, new Date().toISOString(), via);
     const approval = this.state.status.approval!;
     approval.approvers = eligibleApprovers(this.gate!);
@@ -197,19 +263,49 @@ export class ApprovalGate {
     return decision;
   }
 
-  /** A signal has no caller to answer: an invalid one is ignored, shown in the status and audited. */
+  /** A signal has no caller to answer: an invalid or unproven one is ignored, shown in the status and audited. */
   async takeSignal(d: DecisionInput): Promise<void> {
-    const why = DECISIONS.includes(d.decision) ? this.refusalNow(d) : `unknown decision ${String(d.decision)}`;
+    const { why, proven } = await this.admit(d);
     if (!why) {
-      await this.take(d, 'signal');
+      await this.apply(d, 'signal');
       return;
     }
-    this.state.status.ignored.push({ name: d.decision, from: d.approver, reason: why, at: new Date().toISOString() });
-    await stages.audit({
+    const from = proven ? d.approver : `${String(d?.approver)} (unproven)`;
+    this.state.status.ignored.push({ name: String(d?.decision), from, reason: why, at: new Date().toISOString() });
+    await this.auditRefused(d, 'decision.ignored', 'signal', why, proven);
+  }
+
+  /** An unproven name is never recorded as the actor: it is only what the message claimed. */
+  private auditRefused(
+    d: DecisionInput,
+    action: string,
+    via: ApprovalDecision['via'],
+    reason: string,
+    proven = false,
+  ): Promise<void> {
+    return stages.audit({
       runId: this.state.status.runId,
-      actor: d.approver,
-      action: 'decision.ignored',
-      details: { via: 'signal', decision: d.decision, cohorts: d.cohorts ?? null, reason: why },
+      actor: proven ? d.approver : 'unproven',
+      action,
+      details: {
+        via,
+        decision: typeof d?.decision === 'string' ? d.decision : null,
+        claimedBy: typeof d?.approver === 'string' ? d.approver : null,
+        cohorts: Array.isArray(d?.cohorts) ? d.cohorts : null,
+        reason,
+      },
     });
   }
+}
+
+/** A message that is not a decision at all: said before anything else is checked. */
+function malformed(d: DecisionInput): string | undefined {
+  if (typeof d !== 'object' || d === null) return 'a decision is an object: { approver, decision, proof, … }';
+  if (!DECISIONS.includes(d.decision))
+    return `decision must be one of ${DECISIONS.join(', ')}, got "${String(d.decision)}"`;
+  if (typeof d.approver !== 'string' || !d.approver) return 'a decision names its approver';
+  if (d.cohorts !== undefined && (!Array.isArray(d.cohorts) || d.cohorts.some((c) => typeof c !== 'string')))
+    return 'cohorts must be a list of cohort ids';
+  if (d.comment !== undefined && typeof d.comment !== 'string') return 'comment must be text';
+  return undefined;
 }

@@ -24,6 +24,8 @@ export interface GateState {
   policy: ApprovalPolicy;
   /** Authors of definition versions changed since the last publish, by cohort. */
   authors: Map<string, string[]>;
+  /** By cohort: the cohorts it refers to whose definitions changed since its publish, and their authors. */
+  upstream: Map<string, Array<{ cohortId: string; authors: string[] }>>;
   cohorts: CohortApproval[];
   /** Every decision taken, in order. */
   decisions: ApprovalDecision[];
@@ -48,11 +50,18 @@ export function openGate(
   const verdicts = policy.verdicts ?? DEFAULT_VERDICTS;
   const degraded = sources.filter((s) => s.verdict !== 'pass').map((s) => `source ${s.source} ${s.verdict}s`);
   const authors = new Map<string, string[]>();
+  const upstream = new Map<string, Array<{ cohortId: string; authors: string[] }>>();
   const cohorts = snapshots.map((s): CohortApproval => {
     const report = reports.find((r) => r.cohortId === s.cohortId);
     if (report?.changedBy?.length) authors.set(s.cohortId, report.changedBy);
+    if (report?.upstreamChanges?.length) upstream.set(s.cohortId, report.upstreamChanges);
     const reasons: string[] = [];
     if (alwaysFor.includes(s.tier)) reasons.push(`${s.tier} cohort`);
+    // A changed definition, its own or one it refers to, moves members by rule: a second person
+    // reads it, whatever the verdicts the policy flags.
+    if (report?.upstreamChanges?.length && !verdicts.includes(report.verdict))
+      reasons.push(`cohorts it refers to changed: ${report.upstreamChanges.map((u) => u.cohortId).join(', ')}`);
+    if (report?.changedBy?.length && !verdicts.includes(report.verdict)) reasons.push('its definition changed');
     if (report && verdicts.includes(report.verdict)) {
       const flagged = report.checks
         .filter((c) => c.verdict !== 'pass')
@@ -72,15 +81,16 @@ export function openGate(
       failed: report?.verdict === 'fail',
     };
   });
-  return { runId, requestedBy, policy, authors, cohorts, decisions: [] };
+  return { runId, requestedBy, policy, authors, upstream, cohorts, decisions: [] };
 }
 
 export const waiting = (gate: GateState) => gate.cohorts.filter((c) => c.state === 'waiting');
 export const gateClosed = (gate: GateState) => gate.runDecision !== undefined || waiting(gate).length === 0;
 
-/** The requester and every author of a changed definition: four eyes keeps them out. */
+/** The requester and every author of a changed definition, or of one a cohort refers to: four eyes keeps them out. */
 export function excluded(gate: GateState): string[] {
-  return [...new Set([gate.requestedBy, ...[...gate.authors.values()].flat()])];
+  const upstreamAuthors = [...gate.upstream.values()].flat().flatMap((u) => u.authors);
+  return [...new Set([gate.requestedBy, ...[...gate.authors.values()].flat(), ...upstreamAuthors])];
 }
 
 /** Who may still decide the waiting cohorts; the people reminders go to. */
@@ -115,8 +125,15 @@ export function refusal(gate: GateState, d: DecisionInput): string | undefined {
     return `this decision names run ${d.runId}, but this is run ${gate.runId}; nothing changed`;
   if (d.approver === gate.requestedBy) return `${d.approver} requested this run and cannot decide it (four eyes)`;
   const wrote = [...gate.authors].filter(([, authors]) => authors.includes(d.approver)).map(([id]) => id);
-  if (wrote.length > 0)
-    return `${d.approver} wrote the changed definition of ${wrote.join(', ')} in this run and cannot decide it (four eyes)`;
+  const referrers = new Map<string, string[]>();
+  for (const [id, changes] of gate.upstream)
+    for (const u of changes.filter((c) => c.authors.includes(d.approver)))
+      referrers.set(u.cohortId, [...(referrers.get(u.cohortId) ?? []), id]);
+  const wroteUpstream = [...referrers].map(
+    ([upstream, ids]) => `${upstream} (which ${ids.join(', ')} ${ids.length === 1 ? 'refers' : 'refer'} to)`,
+  );
+  if (wrote.length + wroteUpstream.length > 0)
+    return `${d.approver} wrote the changed definition of ${[...new Set([...wrote, ...wroteUpstream])].join(', ')} in this run and cannot decide it (four eyes)`;
   if (d.decision === 'request-changes') {
     if (d.cohorts?.length) return 'request-changes applies to the whole run; name no cohorts';
     if (!d.comment?.trim()) return 'request-changes needs a comment that says what to change';

@@ -1,5 +1,5 @@
-import { allHandlersFinished, condition, isCancellation, setHandler } from '@temporalio/workflow';
-import { deliveries, stages } from './activities';
+import { allHandlersFinished, condition, isCancellation, setHandler, sleep } from '@temporalio/workflow';
+import { deliveries, proofChecks, stages } from './activities';
 import { ApprovalGate, type GateOutcome } from './approval-gate';
 import { inDependencyOrder } from './compute-order';
 import {
@@ -11,6 +11,7 @@ import {
   rollbackSignal,
   status,
 } from './messages';
+import { refreshStartExpectation } from './proof-rules';
 import { RefreshState } from './refresh-state';
 import { WatchWindow } from './watch-window';
 import type { IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef, SourceReport } from '../shared';
@@ -51,6 +52,26 @@ async function refresh(
   watch: WatchWindow,
 ): Promise<RefreshOutcome> {
   const { runId } = state;
+  // Who asked and by which rules are proven before anything runs: a forged start stops here.
+  const refused = await startRefusal(input, runId);
+  if (refused) {
+    state.status.requestedBy = `${input.requestedBy} (unproven)`;
+    state.status.failure = `start refused before ingest — ${refused}`;
+    await stages.audit({
+      runId,
+      actor: 'unproven',
+      action: 'run.refused',
+      details: { claimedBy: input.requestedBy, reason: refused },
+    });
+    return finish(state, { outcome: 'failed' });
+  }
+  const busy = await claimTier(state, input);
+  if (busy) {
+    state.status.failure = busy;
+    await stages.audit({ runId, actor: 'cohortflow', action: 'run.tier_busy', details: { reason: busy } });
+    return finish(state, { outcome: 'failed' });
+  }
+  const policy = await stages.approvalPolicy({ runId });
   await stages.registerRun({
     runId,
     cadence: input.cadence,
@@ -73,7 +94,7 @@ async function refresh(
   const snapshots = await computeCohorts(state, input, asOf);
   await testAgainstBaselines(state, snapshots, ingest.sources);
 
-  const approval = await gate.wait(snapshots, state.status.reports, ingest.sources);
+  const approval = await gate.wait(policy, snapshots, state.status.reports, ingest.sources);
   const { decision, heldBack } = approval;
   if (decision.kind !== 'approved') return finish(state, { outcome: decision.kind, decision, heldBack });
 
@@ -85,8 +106,44 @@ async function refresh(
   // Published is the outcome from here on; the run stays open for its watch window.
   await stages.recordOutcome({ runId, outcome: 'published' });
   state.settle('published');
-  const rolledBack = await watch.keepOpen(published, snapshots);
+  const rolledBack = await watch.keepOpen(policy, published, snapshots);
   return finish(state, { outcome: 'published', decision, published, deliveries: delivered, heldBack, rolledBack });
+}
+
+/** Why the run may not start: a policy in its input (runs decide by the server's), or no valid proof of its requester. */
+async function startRefusal(input: RefreshInput, runId: string): Promise<string | undefined> {
+  if ('policy' in input)
+    return 'forged policy: the start input carries an approval policy, but a run decides only by the policy the server is configured with';
+  const check = await proofChecks.verifyStart({
+    proof: input.requestProof,
+    expected: refreshStartExpectation(input, runId),
+  });
+  return check.valid ? undefined : `unproven start: ${check.reason}`;
+}
+
+/** The first and longest wait between queue polls; a queued run waits for another run's approval, often hours. */
+const QUEUE_POLL = { first: 30_000, longest: 10 * 60_000 };
+
+/**
+ * One active refresh per tier: claims the run's tiers, or, when another run holds one, waits
+ * for it (a queued start) or says which run holds it.
+ */
+async function claimTier(state: RefreshState, input: RefreshInput): Promise<string | undefined> {
+  const claim = () => stages.claimRefreshSlots({ runId: state.runId, scope: input.tier });
+  let held = await claim();
+  if (held.claimed) return undefined;
+  if (!input.queue)
+    return `another ${held.tier} refresh is active (${held.heldBy}); this run stops before ingest — start it with queue to wait for its turn`;
+  state.enter('queued');
+  state.status.queuedBehind = held.heldBy;
+  for (let wait = QUEUE_POLL.first; !held.claimed; wait = Math.min(wait * 2, QUEUE_POLL.longest)) {
+    await sleep(wait);
+    held = await claim();
+    if (!held.claimed) state.status.queuedBehind = held.heldBy;
+  }
+  state.status.queuedBehind = undefined;
+  state.enter('ingest');
+  return undefined;
 }
 
 async function ingestSources(state: RefreshState): Promise<IngestSummary> {
@@ -127,6 +184,7 @@ const COMPUTE_PARALLELISM = 4;
 async function computeCohorts(state: RefreshState, input: RefreshInput, asOf: string): Promise<SnapshotRef[]> {
   const { runId } = state;
   state.enter('compute');
+  state.step('plan');
   const planned = await stages.planCompute({
     runId,
     asOf,
@@ -135,10 +193,19 @@ async function computeCohorts(state: RefreshState, input: RefreshInput, asOf: st
     rationale: input.rationale,
   });
   // Every measure of every cohort in one pass, then each cohort after those it refers to.
+  state.step('measures');
   await stages.materialiseRunMeasures({ runId, asOf });
-  const snapshots = await inDependencyOrder(planned, COMPUTE_PARALLELISM, (p) =>
-    stages.computeCohort({ runId, cohortId: p.cohortId, definitionVersion: p.definitionVersion, asOf }),
-  );
+  state.step('cohorts', { done: 0, total: planned.length });
+  const snapshots = await inDependencyOrder(planned, COMPUTE_PARALLELISM, async (p) => {
+    const snapshot = await stages.computeCohort({
+      runId,
+      cohortId: p.cohortId,
+      definitionVersion: p.definitionVersion,
+      asOf,
+    });
+    state.cohortDone();
+    return snapshot;
+  });
   await stages.dropRunMeasures({ runId });
   state.status.cohorts = snapshots;
   const computed = snapshots.map(({ cohortId, snapshotId, definitionVersion, size }) => ({
@@ -179,8 +246,15 @@ async function publish(state: RefreshState, snapshots: SnapshotRef[], approval: 
     approvedBy: approval.decision.by,
     approvals: approval.approvedBy,
   });
+  state.step('deliver', { done: 0, total: published.length });
   const delivered = (
-    await Promise.all(published.map((p) => deliveries.deliverCohort({ runId, cohortId: p.cohortId })))
+    await Promise.all(
+      published.map(async (p) => {
+        const results = await deliveries.deliverCohort({ runId, cohortId: p.cohortId });
+        state.cohortDone();
+        return results;
+      }),
+    )
   ).flat();
   return { published, delivered };
 }

@@ -1,10 +1,12 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
-import { deliveries, stages } from './activities';
+import { deliveries, proofChecks, stages } from './activities';
 import { tierRule } from './approval-rules';
 import { decide, rollbackStatus } from './messages';
+import { rollbackStartExpectation } from './proof-rules';
 import type {
   ApprovalDecision,
+  ApprovalPolicy,
   CohortRollbackInput,
   CohortRollbackOutcomeKind,
   CohortRollbackStatus,
@@ -28,9 +30,23 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
     approvers: [],
     ignored: [],
   };
+  const used = new Set<string>();
   setHandler(rollbackStatus, () => status);
-  setHandler(decide, (d) => take(status, d), { validator: (d) => refuseIf(refusal(status, d)) });
+  setHandler(decide, (d) => take(status, d, used), { validator: (d) => refuseIf(refusal(status, d) ?? noProof(d)) });
 
+  // Who asked and by which rules are proven before anyone is asked: a forged start stops here.
+  const refused = await startRefusal(input, rollbackId);
+  if (refused) {
+    status.requestedBy = `${input.requestedBy} (unproven)`;
+    await stages.audit({
+      runId: rollbackId,
+      actor: 'unproven',
+      action: 'rollback.refused',
+      details: { claimedBy: input.requestedBy, reason: refused },
+    });
+    return finish(status, 'invalid', `start refused — ${refused}`);
+  }
+  const policy: ApprovalPolicy = await stages.approvalPolicy({ runId: rollbackId });
   const target = await stages.rollbackTarget({ cohortId: input.cohortId });
   if (!target.versions.includes(input.toVersion)) {
     const known = target.versions.length
@@ -49,10 +65,10 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
       `version ${input.toVersion} of ${input.cohortId} is already its newest version; nothing restored`,
     );
   status.tier = target.tier ?? 'strategic';
-  status.approvers = tierRule(input.policy, status.tier)
+  status.approvers = tierRule(policy, status.tier)
     .approvers.filter((a) => a !== input.requestedBy)
     .sort();
-  status.deadline = new Date(Date.now() + msToNumber(input.policy.deadline)).toISOString();
+  status.deadline = new Date(Date.now() + msToNumber(policy.deadline)).toISOString();
   status.stage = 'awaiting-approval';
   await stages.audit({
     runId: rollbackId,
@@ -84,21 +100,21 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
     ],
   });
 
-  if (!(await condition(() => status.decision !== undefined, input.policy.deadline))) {
+  if (!(await condition(() => status.decision !== undefined, policy.deadline))) {
     status.decision = {
       kind: 'expired',
       by: 'deadline',
       at: new Date().toISOString(),
       via: 'deadline',
-      comment: `no decision within ${input.policy.deadline}`,
+      comment: `no decision within ${policy.deadline}`,
     };
     await stages.audit({
       runId: rollbackId,
       actor: 'cohortflow',
       action: 'decision.expired',
-      details: { deadline: input.policy.deadline },
+      details: { deadline: policy.deadline },
     });
-    return finish(status, 'expired', `no approver decided within ${input.policy.deadline}; nothing restored`);
+    return finish(status, 'expired', `no approver decided within ${policy.deadline}; nothing restored`);
   }
   if (status.decision!.kind !== 'approved')
     return finish(status, 'rejected', `rejected by ${status.decision!.by}; nothing restored`);
@@ -117,8 +133,26 @@ export async function rollbackCohort(input: CohortRollbackInput): Promise<Cohort
   return finish(status, 'restored');
 }
 
+async function startRefusal(input: CohortRollbackInput, rollbackId: string): Promise<string | undefined> {
+  if ('policy' in input)
+    return 'forged policy: the start input carries an approval policy, but a run decides only by the policy the server is configured with';
+  const check = await proofChecks.verifyStart({
+    proof: input.requestProof,
+    expected: rollbackStartExpectation(input, rollbackId),
+  });
+  return check.valid ? undefined : `unproven start: ${check.reason}`;
+}
+
+const noProof = (d: DecisionInput): string | undefined =>
+  typeof d.proof === 'string' && d.proof
+    ? undefined
+    : `the decision carries no proof that ${d.approver} sent it; ask the cohortflow API for one (cohortflow rollbacks proof)`;
+
 /** Why this decision cannot be taken, or undefined. One approval of the tier decides (four eyes). */
 function refusal(status: CohortRollbackStatus, d: DecisionInput): string | undefined {
+  if (typeof d !== 'object' || d === null || typeof d.approver !== 'string' || !d.approver)
+    return 'a decision is an object naming its approver: { approver, decision, proof, comment? }';
+  if (d.comment !== undefined && typeof d.comment !== 'string') return 'comment must be text';
   if (status.stage !== 'awaiting-approval' || status.decision)
     return `rollback ${status.rollbackId} is not awaiting approval (stage: ${status.stage}${status.decision ? `, ${status.decision.kind} by ${status.decision.by}` : ''})`;
   if (d.decision !== 'approve' && d.decision !== 'reject')
@@ -134,7 +168,36 @@ function refuseIf(why: string | undefined): void {
   if (why) throw new Error(why);
 }
 
-async function take(status: CohortRollbackStatus, d: DecisionInput): Promise<ApprovalDecision> {
+async function take(status: CohortRollbackStatus, d: DecisionInput, used: Set<string>): Promise<ApprovalDecision> {
+  const before = refusal(status, d);
+  if (before) throw ApplicationFailure.nonRetryable(before, 'DecisionRefused');
+  const check = await proofChecks.verifyProof({
+    proof: d.proof,
+    expected: {
+      user: d.approver,
+      action: d.decision === 'approve' ? 'rollback-approve' : 'rollback-reject',
+      workflowId: status.rollbackId,
+      cohorts: [status.cohortId],
+      runWide: false,
+      text: d.comment ?? '',
+    },
+  });
+  const unproven = !check.valid
+    ? `unproven decision: ${check.reason}`
+    : check.nonce && used.has(check.nonce)
+      ? 'unproven decision: its proof was used already; each proof decides once'
+      : undefined;
+  if (unproven) {
+    await stages.audit({
+      runId: status.rollbackId,
+      actor: 'unproven',
+      action: 'decision.unproven',
+      details: { claimedBy: d.approver, decision: d.decision, reason: unproven },
+    });
+    throw ApplicationFailure.nonRetryable(unproven, 'DecisionUnproven');
+  }
+  if (check.valid && check.nonce) used.add(check.nonce);
+  // Checked again after the await: another decision may have been taken meanwhile.
   const why = refusal(status, d);
   if (why) throw ApplicationFailure.nonRetryable(why, 'DecisionRefused');
   const decision: ApprovalDecision = {

@@ -10,7 +10,8 @@ import type { ApprovalPolicy, CohortTier, RollbackInput, RollbackRecord } from '
 
 export interface WatchState {
   runId: string;
-  policy: ApprovalPolicy;
+  /** The run's policy; set when the window opens (nothing is published before). */
+  policy?: ApprovalPolicy;
   /** What the run published, with each cohort's tier; empty when it published nothing. */
   published: Array<{ cohortId: string; tier: CohortTier }>;
   open: boolean;
@@ -25,13 +26,22 @@ export function rollbackTargets(w: WatchState, r: RollbackInput): string[] {
   return w.published.map((p) => p.cohortId).filter((c) => !done.has(c));
 }
 
-/** Why this rollback cannot be taken now, or undefined when it can. */
-export function rollbackRefusal(w: WatchState, r: RollbackInput): string | undefined {
+/** A message that is not a rollback at all: said before anything else is checked. */
+export function malformedRollback(r: RollbackInput): string | undefined {
+  if (typeof r !== 'object' || r === null) return 'a rollback is an object: { requestedBy, reason, proof, … }';
   if (typeof r.requestedBy !== 'string' || !r.requestedBy.trim()) return 'a rollback names who requests it';
   if (typeof r.reason !== 'string' || !r.reason.trim()) return 'a rollback needs a reason';
   if (r.cohorts !== undefined && (!Array.isArray(r.cohorts) || r.cohorts.some((c) => typeof c !== 'string')))
     return 'cohorts must be a list of cohort ids';
-  if (w.published.length === 0) return `run ${w.runId} has published nothing to roll back`;
+  return undefined;
+}
+
+/** Why this rollback cannot be taken now, or undefined when it can. */
+export function rollbackRefusal(w: WatchState, r: RollbackInput): string | undefined {
+  const shape = malformedRollback(r);
+  if (shape) return shape;
+  if (w.published.length === 0 || !w.policy) return `run ${w.runId} has published nothing to roll back`;
+  const policy = w.policy;
   if (!w.open)
     return `the run's watch window closed at ${w.closesAt}; restore an earlier version with \`cohortflow cohorts rollback <cohort> --to <version>\``;
   const unknown = (r.cohorts ?? []).filter((c) => !w.published.some((p) => p.cohortId === c));
@@ -46,9 +56,9 @@ export function rollbackRefusal(w: WatchState, r: RollbackInput): string | undef
     return `already rolled back: ${by}; nothing changed`;
   }
   const tiers = [...new Set(w.published.filter((p) => targets.includes(p.cohortId)).map((p) => p.tier))];
-  const beyond = tiers.filter((t) => !tierRule(w.policy, t).approvers.includes(r.requestedBy));
+  const beyond = tiers.filter((t) => !tierRule(policy, t).approvers.includes(r.requestedBy));
   if (beyond.length > 0) {
-    return `${r.requestedBy} may not roll back ${beyond.join(', ')} cohorts (rollback needs an approver of the tier — ${beyond.map((t) => `${t}: ${tierRule(w.policy, t).approvers.join(', ') || 'nobody configured'}`).join('; ')})`;
+    return `${r.requestedBy} may not roll back ${beyond.join(', ')} cohorts (rollback needs an approver of the tier — ${beyond.map((t) => `${t}: ${tierRule(policy, t).approvers.join(', ') || 'nobody configured'}`).join('; ')})`;
   }
   return undefined;
 }

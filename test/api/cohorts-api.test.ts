@@ -6,6 +6,8 @@ import { loadCatalog } from '../../src/cohorts/catalog';
 import { measuresOf } from '../../src/cohorts/compile';
 import { keepFeatures } from '../../src/cohorts/customer-state';
 import { featuresOf } from '../../src/cohorts/features';
+import { publishSnapshots } from '../../src/publishing/publish';
+import { restorePrevious } from '../../src/publishing/restore';
 import { testApi, type TestApi } from '../support/api';
 import { rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
@@ -581,6 +583,35 @@ describe('why a customer is or is not a member', () => {
       member: true,
     });
     expect((await why('cust_b')).body.published).toMatchObject({ snapshotId: 'snap-why', member: false });
+  });
+
+  it('says a cohort was withdrawn when its only publish was rolled back, rather than "not published yet"', async () => {
+    await call('PUT', '/cohorts/paying-customers', TOKENS.analyst, {
+      yaml: DEFINITIONS['paying-customers'],
+      rationale: 'recorded to publish and withdraw it in this test',
+    });
+    await test.db.query(
+      `INSERT INTO runs (run_id, cadence, tier, requested_by, rationale) VALUES ('run-withdrawn', 'adhoc', 'all', 'olivia', 'test')`,
+    );
+    await test.db.query(
+      `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)
+                         VALUES ('snap-withdrawn', 'run-withdrawn', 'paying-customers', 1, $1, '{}', 0, 'y')`,
+      [AS_OF],
+    );
+    await publishSnapshots(test.db, { runId: 'run-withdrawn', snapshotIds: ['snap-withdrawn'], approvedBy: 'arthur' });
+    await restorePrevious(test.db, {
+      runId: 'run-withdrawn',
+      rollbackId: 'run-withdrawn:rollback:1',
+      cohorts: ['paying-customers'],
+      requestedBy: 'arthur',
+      reason: 'published by mistake',
+    });
+    const { body } = await call('GET', `/cohorts/paying-customers/why/cust_a?asOf=${AS_OF}`, TOKENS.viewer);
+    expect(body).toMatchObject({
+      published: null,
+      withdrawn: { version: 2, runId: 'run-withdrawn:rollback:1', reason: 'published by mistake' },
+    });
+    expect((await why('cust_a')).body.withdrawn).toBeNull();
   });
 
   it.each(['cust_a', 'cust_b', 'cust_c'])('agrees with the SQL on every kind of condition: %s', async (customer) => {

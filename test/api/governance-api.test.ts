@@ -422,7 +422,9 @@ describe('the governance commands', () => {
   it('reports an intact chain, and a broken one with its row and exit code 1', async () => {
     const intact = await cli(['audit', 'verify']);
     expect(intact.code).toBe(0);
-    expect(intact.stdout).toMatch(/^audit chain intact: \d+ rows\n$/);
+    expect(intact.stdout).toMatch(/^audit chain intact: \d+ rows\n/);
+    // This API signs no checkpoints, and says what that leaves unseen.
+    expect(intact.stdout).toContain('no signed checkpoints were checked');
 
     // A superuser edits a row with the triggers off: the chain names it.
     const victim = (await test.db.query<{ id: number }>(`SELECT id FROM audit_log WHERE actor = 'carl'`)).rows[0]!.id;

@@ -73,8 +73,10 @@ describe('/openapi.json', () => {
     for (const { method, path, op } of operations()) {
       const success = Object.keys(op.responses).filter((code) => /^2/.test(code));
       expect([method, path, success.length > 0]).toEqual([method, path, true]);
+      // Prometheus reads text: /metrics says so, with its own content type.
+      const type = path === '/metrics' ? 'text/plain; version=0.0.4' : 'application/json';
       for (const code of success)
-        expect([method, path, code, op.responses[code]!.content?.['application/json']?.schema]).toEqual([
+        expect([method, path, code, op.responses[code]!.content?.[type]?.schema]).toEqual([
           method,
           path,
           code,
@@ -85,7 +87,13 @@ describe('/openapi.json', () => {
 
   it('declares bearer security and the roles on every route that needs a token, with its 401 and 403', () => {
     const open = operations().filter(({ op }) => !op.security);
-    expect(open.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['GET /', 'GET /health']);
+    expect(open.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+      'DELETE /session',
+      'GET /',
+      'GET /health',
+      'GET /session',
+      'POST /session',
+    ]);
     for (const { method, path, op } of operations().filter(({ op }) => op.security)) {
       expect([method, path, op.security, op['x-roles']?.length]).toEqual([
         method,
@@ -103,11 +111,20 @@ describe('/openapi.json', () => {
   });
 
   it('is true about security: each secured route refuses a call without a token, before reading anything', async () => {
+    // The open routes: the session's own answer a caller without one as they should.
+    const openAnswers: Record<string, number> = {
+      'GET /': 200,
+      // /health answers 503 here: this API has no database or Temporal (its own test checks it).
+      'GET /health': 503,
+      'GET /session': 401,
+      'POST /session': 400,
+      'DELETE /session': 200,
+    };
     for (const { method, path, op } of operations()) {
       const url = path.replace(/\{(\w+)\}/g, 'x1');
       const { status, body } = await api.call(method as 'GET', url, null, method === 'GET' ? undefined : {});
       if (op.security) expect([method, path, status, body.error]).toEqual([method, path, 401, 'unauthorized']);
-      else expect([method, path, status]).toEqual([method, path, 200]);
+      else expect([method, path, status]).toEqual([method, path, openAnswers[`${method} ${path}`]]);
     }
   });
 });
@@ -146,9 +163,24 @@ describe('the service root', () => {
   it('points to the reference, the document and the health check, each answering', async () => {
     const { status, body } = await api.call('GET', '/', null);
     expect(status).toBe(200);
-    expect(body.links).toEqual({ docs: '/docs', openapi: '/openapi.json', health: '/health' });
+    expect(body.links).toEqual({ docs: '/docs', openapi: '/openapi.json', health: '/health', dashboard: '/' });
     for (const link of Object.values(body.links as Record<string, string>))
       expect([link, (await api.app.inject({ method: 'GET', url: link })).statusCode]).toEqual([link, 200]);
+    // This API's database and Temporal are nowhere: the health check says so, with a 503, and
+    // names no address (the details go to the log).
+    const health = await api.call('GET', body.links.health, null);
+    expect(health).toMatchObject({
+      status: 503,
+      body: {
+        ok: false,
+        checks: {
+          postgres: { ok: false, detail: 'unreachable' },
+          temporal: { ok: false, detail: 'unreachable' },
+          worker: { ok: false },
+        },
+      },
+    });
+    expect(JSON.stringify(health.body)).not.toMatch(/127\.0\.0\.1|:1\b/);
   });
 
   it('answers an unknown route with a 404 in the error format', async () => {

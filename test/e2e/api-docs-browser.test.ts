@@ -1,21 +1,19 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Db } from '../../src/data/db';
 import { listenApi, type ListeningApi } from '../support/api';
+import { CHROMIUM, CHROMIUM_FLAGS, freshProfile } from '../support/browser';
 
 // The API reference in a real browser (Debian's Chromium, which CI installs): it renders every
 // route from /openapi.json, with every host but this one unresolvable, so a file fetched from a
 // CDN would leave the page blank.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let api: ListeningApi;
 let profile: string;
 
 beforeAll(async () => {
   api = await listenApi({ db: {} as Db, catalogDir: '/nonexistent' }, {});
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-chromium-'));
+  profile = freshProfile();
 });
 
 afterAll(async () => {
@@ -26,15 +24,8 @@ afterAll(async () => {
 function renderedDom(url: string): Promise<string> {
   const flags = [
     '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
+    ...CHROMIUM_FLAGS,
     `--user-data-dir=${profile}`,
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
     // Lets the page's scripts run to completion (fetching and rendering the document) before the DOM is dumped.
     '--virtual-time-budget=15000',
     '--dump-dom',

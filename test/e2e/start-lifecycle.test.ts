@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { InstanceRecord } from '../../src/instance/instance-file';
+import { postgresAccount, postgresBinaries } from '../../src/data/postgres-runtime';
 import { isRunning, stopProcess } from '../../src/instance/process-identity';
 import { eventually } from '../support/system';
 
@@ -68,7 +69,8 @@ describe('cohortflow start on a data folder', () => {
     const created = await fetch(`${api}/refreshes`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ rationale: 'is it up' }),
+      // Queued: a run of the instance before may still hold the tier at its approval gate.
+      body: JSON.stringify({ rationale: 'is it up', queue: true }),
     });
     expect(created.status).toBe(202);
     const { workflowId } = (await created.json()) as { workflowId: string };
@@ -109,8 +111,29 @@ describe('cohortflow start on a data folder', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
+  it("prints the exact exports another terminal needs, and serves the worker's metrics", async () => {
+    const s = await startHealthy();
+    // API_PORT is not where the CLI looks by default: the banner says where to look, exactly.
+    expect(s.output()).toContain(`  export COHORTFLOW_API_URL=${api}\n`);
+    expect(s.output()).toContain(`  export TEMPORAL_PORT=${env.TEMPORAL_PORT}\n`);
+    const metricsUrl = /worker (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(s.output())?.[1];
+    expect(metricsUrl).toBeDefined();
+    const metrics = await eventually(
+      async () => (await fetch(metricsUrl!)).text(),
+      (text) => /^temporal_/m.test(text) && /^cohortflow_stage_seconds/m.test(text),
+      "the SDK's and cohortflow's metrics on the worker",
+    );
+    expect(metrics).toMatch(/^temporal_worker_task_slots_available/m);
+    // Settled before the next test lists the folder: the run has told its approvers (the outbox).
+    await eventually(
+      async () => fs.existsSync(path.join(dataDir, 'outbox')) && fs.readdirSync(path.join(dataDir, 'outbox')).length,
+      (notices) => Boolean(notices),
+      'the approval notice in the outbox',
+      120_000,
+    );
+  });
+
   it('refuses a second start on the same folder, naming the running one, and changes nothing', async () => {
-    await startHealthy();
     // The running instance's own SQLite journal comes and goes; everything else must stay.
     const listing = () =>
       fs
@@ -148,6 +171,33 @@ describe('cohortflow start on a data folder', () => {
       expect(instance().owner.pid).toBe(started[started.length - 1]!.child.pid);
     },
   );
+
+  it("survives an operator's pg_ctl restart of its PostgreSQL: keeps the new server and stops it with the rest", async () => {
+    const running = started[started.length - 1]!;
+    const before = instance().children.find((c) => c.name === 'postgres')!;
+    const account = postgresAccount();
+    const pgCtl = path.join(path.dirname(postgresBinaries(account).postgres), 'pg_ctl');
+    // As the account PostgreSQL runs as (root cannot run pg_ctl), with the options it was started with.
+    const restart = spawn(pgCtl, ['restart', '-D', path.join(dataDir, 'postgres'), '-m', 'fast', '-w'], {
+      stdio: 'ignore',
+      ...(account ? { uid: account.uid, gid: account.gid } : {}),
+    });
+    expect(await new Promise((resolve) => restart.once('exit', resolve))).toBe(0);
+
+    const adopted = await eventually(
+      async () => instance().children.find((c) => c.name === 'postgres'),
+      (c) => c !== undefined && c.ref.pid !== before.ref.pid && isRunning(c.ref),
+      'the restarted PostgreSQL in the instance file',
+    );
+    expect(isRunning(before.ref)).toBe(false);
+    await eventually(
+      async () => (await fetch(`${api}/health`)).status,
+      (code) => code === 200,
+      '/health after the restart',
+    );
+    expect(running.child.exitCode).toBeNull();
+    expect(running.output()).toContain(`"pid":${adopted!.ref.pid}`);
+  });
 
   it('keeps everything under the data folder from other users, and TCP needs the password', async () => {
     const open: string[] = [];

@@ -50,9 +50,12 @@ describe('approval notices', () => {
   it('signs webhook notices so an independent Standard Webhooks library verifies them, with a stable id', async () => {
     const receiver = await startWebhookReceiver(secret);
     try {
-      await notify([webhookChannel({ url: receiver.url, secret })]);
-      await notify([webhookChannel({ url: receiver.url, secret })]);
-      await notify([webhookChannel({ url: receiver.url, secret })], { ...notice, reminder: 2 });
+      await notify([webhookChannel({ url: receiver.url, secret, allowPrivateNetwork: true })]);
+      await notify([webhookChannel({ url: receiver.url, secret, allowPrivateNetwork: true })]);
+      await notify([webhookChannel({ url: receiver.url, secret, allowPrivateNetwork: true })], {
+        ...notice,
+        reminder: 2,
+      });
       expect(receiver.received.map((r) => r.verified)).toEqual([true, true, true]);
       const ids = receiver.received.map((r) => r.id);
       expect(ids[0]).toBe(ids[1]); // a retry: the receiver drops the copy by webhook-id
@@ -71,10 +74,16 @@ describe('approval notices', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/notices`;
     try {
-      await expect(notify([webhookChannel({ url, secret })])).rejects.toThrow('approval notice webhook answered 503');
+      await expect(notify([webhookChannel({ url, secret, allowPrivateNetwork: true })])).rejects.toThrow(
+        'approval notice webhook answered 503',
+      );
       status = 404;
       await expect(
-        notify([webhookChannel({ url, secret }), outboxChannel(outbox)], { ...notice, event: 'expired', reminder: 2 }),
+        notify([webhookChannel({ url, secret, allowPrivateNetwork: true }), outboxChannel(outbox)], {
+          ...notice,
+          event: 'expired',
+          reminder: 2,
+        }),
       ).resolves.toBeUndefined();
       expect(fs.readdirSync(outbox)).toHaveLength(2); // the outbox still got the notice
     } finally {

@@ -149,6 +149,32 @@ describe('delivering a published version to webhooks', () => {
     await early.close();
   });
 
+  it('sends nothing for a version with the same members, and acknowledges it so the next change is a diff from it', async () => {
+    const receiver = await startDeliveryReceiver(OLD);
+    const destinations = [webhook('steady', receiver.url)];
+    await deliver(destinations, await publishVersion('steady', ['c001', 'c002']), 'steady');
+    expect(receiver.accepted.size).toBe(1);
+
+    const unchanged = await publishVersion('steady', ['c001', 'c002']);
+    expect(await deliver(destinations, unchanged, 'steady')).toEqual([
+      { cohortId: 'steady', destination: 'steady', adds: 0, removes: 0, delivered: true, alreadyDelivered: false },
+    ]);
+    expect(receiver.accepted.size).toBe(1);
+    const cursor = await test.db.query(
+      `SELECT c.version, d.batches, d.status FROM destination_cursors c JOIN destination_deliveries d USING (delivery_id)
+       WHERE c.destination = 'steady' AND c.cohort_id = 'steady'`,
+    );
+    expect(cursor.rows).toEqual([{ version: 2, batches: 0, status: 'acknowledged' }]);
+
+    await deliver(destinations, await publishVersion('steady', ['c002', 'c003']), 'steady');
+    const last = [...receiver.accepted.values()].at(-1)!;
+    expect({ adds: last.adds.map((a) => a.customer_id), removes: last.removes.map((r) => r.customer_id) }).toEqual({
+      adds: ['c003'],
+      removes: ['c001'],
+    });
+    await receiver.close();
+  });
+
   it('survives 503s: after the receiver recovers, every batch and customer arrives exactly once', async () => {
     const receiver = await startDeliveryReceiver(OLD, (n) => (n <= 3 ? { status: 503 } : { status: 204 }));
     const runId = await publishVersion('flaky', customerIds('c', 1, 40));
@@ -276,10 +302,10 @@ describe('delivering a published version to webhooks', () => {
 
 describe('refusing webhook URLs that reach private networks', () => {
   it.each([
-    ['http://localhost:9/hook', /resolves to 127\.0\.0\.1/],
-    ['http://10.1.2.3/hook', /10\.1\.2\.3 is a loopback, private/],
-    ['http://169.254.169.254/latest/meta-data', /169\.254\.169\.254/],
-    ['http://[::1]:8080/hook', /::1 is a loopback/],
+    ['http://localhost:9/hook', /localhost resolves to (127\.0\.0\.1|::1) \(loopback, not a public address\)/],
+    ['http://10.1.2.3/hook', /10\.1\.2\.3 \(private, not a public address\)/],
+    ['http://169.254.169.254/latest/meta-data', /169\.254\.169\.254 \(linkLocal, not a public address\)/],
+    ['http://[::1]:8080/hook', /::1 \(loopback, not a public address\)/],
     ['file:///etc/passwd', /only http and https/],
   ])('refuses %s', async (url, why) => {
     await expect(assertSafeUrl('crm', url, false)).rejects.toThrow(why);

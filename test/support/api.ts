@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { createApi, type CohortDeps } from '../../src/api/server';
+import { createApi, type CohortDeps, type DashboardOptions } from '../../src/api/server';
 import type { TokenGrant } from '../../src/config';
 import type { Destination } from '../../src/destinations/destination';
 import { createLogger } from '../../src/log';
+import { generateSigningKeyPem, signingKeyFrom } from '../../src/governance/proof-keys';
 import { RefreshClient } from '../../src/temporal/refresh-client';
+
+const TEST_API_SIGNER = signingKeyFrom(generateSigningKeyPem());
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -32,14 +35,16 @@ export async function testApi(
   tokens: Record<string, TokenGrant>,
   destinations: Destination[] = [],
   beforeReady?: (app: FastifyInstance) => void,
+  dashboard?: DashboardOptions,
 ): Promise<TestApi> {
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
   const app = createApi({
-    refreshes: new RefreshClient(new Client({ connection: temporal }), 'api-test', { approvers: [], deadline: '72h' }),
+    refreshes: new RefreshClient(new Client({ connection: temporal }), 'api-test', TEST_API_SIGNER),
     cohorts,
     tokens,
     log: createLogger('silent'),
     destinations: () => destinations,
+    dashboard,
   });
   beforeReady?.(app);
   await app.ready();

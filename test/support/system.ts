@@ -26,12 +26,14 @@ export async function startTestSystem(options: {
   watchWindow?: string;
   /** More environment, e.g. a short APPROVAL_DEADLINE. */
   env?: Record<string, string>;
+  /** Customers in the generated source data (default 200). */
+  customers?: number;
 }) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-e2e-'));
   // Passable like a home folder: as root, the embedded PostgreSQL runs as the `postgres` account.
   fs.chmodSync(home, 0o711);
   const sourceDir = path.join(home, 'sources');
-  await generateSources(sourceDir, { customers: 200, days: 60, seed: 7 });
+  await generateSources(sourceDir, { customers: options.customers ?? 200, days: 60, seed: 7 });
   const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
   const receiver = await startWebhookReceiver(secret);
   const env: Record<string, string> = {
@@ -50,6 +52,8 @@ export async function startTestSystem(options: {
     }),
     WEBHOOK_URL: receiver.url,
     WEBHOOK_SECRET: secret,
+    // The receiver listens on loopback: allowed only because this says so.
+    WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   };
@@ -71,6 +75,12 @@ export async function startTestSystem(options: {
     system,
     receiver,
     call,
+    /** The source folder the system ingests from; write new files here between runs. */
+    sourceDir,
+    /** False once `cohortflow start` run as a child process has exited (always true in-process). */
+    alive: () => (system as Partial<SpawnedSystem>).alive?.() ?? true,
+    /** What the child process printed so far. */
+    output: () => (system as Partial<SpawnedSystem>).output?.() ?? '',
     async stop() {
       await system.stop();
       await receiver.close();
@@ -79,11 +89,16 @@ export async function startTestSystem(options: {
   };
 }
 
+interface SpawnedSystem extends RunningSystem {
+  alive(): boolean;
+  output(): string;
+}
+
 /**
  * `npm start`'s command in a child process (as a user runs it), up once its banner names the
  * API; stop() sends SIGINT like Ctrl-C and fails unless the process exits cleanly.
  */
-async function spawnStart(env: Record<string, string>): Promise<RunningSystem> {
+async function spawnStart(env: Record<string, string>): Promise<SpawnedSystem> {
   const root = path.resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
     cwd: root,
@@ -104,6 +119,8 @@ async function spawnStart(env: Record<string, string>): Promise<RunningSystem> {
   return {
     apiUrl,
     temporalAddress: env.TEMPORAL_ADDRESS!,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    output: () => output,
     async stop() {
       child.kill('SIGINT');
       const code = await exited;

@@ -5,9 +5,26 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities';
+import { checkProof } from '../../src/governance/decision-proof';
+import { generateSigningKeyPem, keyringEntryOf, keyringFrom, signingKeyFrom } from '../../src/governance/proof-keys';
 import { refreshCycle } from '../../src/workflows';
-import { decide, status } from '../../src/workflows/messages';
-import type { DecisionInput, RefreshInput, RefreshStatus, TierScope, Verdict } from '../../src/shared';
+import { decide, rollback, status } from '../../src/workflows/messages';
+import {
+  rollbackCandidates,
+  signedDecision,
+  signedRefreshStart,
+  signedRollback,
+  waitingCohorts,
+} from '../../src/temporal/signed-messages';
+import type {
+  ApprovalPolicy,
+  DecisionInput,
+  RefreshInput,
+  RefreshStatus,
+  RollbackInput,
+  TierScope,
+  Verdict,
+} from '../../src/shared';
 import { timeSkippingEnv, workflowBundle } from './temporal';
 
 const { EventType } = temporal.api.enums.v1;
@@ -21,14 +38,26 @@ export type RefreshHandle = WorkflowHandle<typeof refreshCycle>;
 export const REQUESTER = 'rita';
 export const APPROVER = 'alex';
 
+/** The API's signing key in these tests, and the keyring the fake activities check proofs with. */
+export const TEST_SIGNER = signingKeyFrom(generateSigningKeyPem());
+export const TEST_KEYRING = keyringFrom(keyringEntryOf(TEST_SIGNER));
+const DEFAULT_POLICY: ApprovalPolicy = { approvers: [APPROVER, REQUESTER], deadline: '72h' };
+
 /** Activities that only hand back small fixed references, recording every call. */
 export function fakeActivities(
   opts: { verdict?: Verdict; overrides?: (plain: Activities) => Partial<Activities> } = {},
 ) {
   const cohortTier = (tier: TierScope) => (tier === 'tactical' ? 'tactical' : 'strategic');
   const tiers = new Map<string, 'tactical' | 'strategic'>();
+  // The configured policy the worker hands every run; withRefresh sets it from the test's input.
+  const configured = { policy: DEFAULT_POLICY };
   const plain: Activities = {
     registerRun: async () => undefined,
+    claimRefreshSlots: async () => ({ claimed: true }),
+    // Proofs are checked for real, as a worker does, against the key the test signs with.
+    verifyProof: async ({ proof, expected }) => checkProof(TEST_KEYRING, proof, expected),
+    verifyStart: async ({ proof, expected }) => checkProof(TEST_KEYRING, proof, expected),
+    approvalPolicy: async () => configured.policy,
     ingestSources: async ({ runId }) => ({
       runId,
       filesRead: 1,
@@ -99,18 +128,21 @@ export function fakeActivities(
     ]),
   ) as Activities;
   const audited = () => calls.audit.map((a) => a.action);
-  return { activities, calls, audited };
+  return { activities, calls, audited, configured };
 }
 export type Fakes = ReturnType<typeof fakeActivities>;
 
-export function refreshInput(tier: TierScope, overrides: Partial<RefreshInput> = {}): RefreshInput {
+/** A run's input before the API signs it, with the policy the worker is configured with. */
+export type TestRefresh = Omit<RefreshInput, 'requestProof'> & { policy: ApprovalPolicy };
+
+export function refreshInput(tier: TierScope, overrides: Partial<TestRefresh> = {}): TestRefresh {
   return {
     cadence: 'monthly',
     tier,
     requestedBy: REQUESTER,
     rationale: 'monthly refresh',
     asOf: '2025-01-31T00:00:00.000Z',
-    policy: { approvers: [APPROVER, REQUESTER], deadline: '72h' },
+    policy: DEFAULT_POLICY,
     ...overrides,
   };
 }
@@ -131,7 +163,7 @@ export function useTimeSkippingServer(): () => TestWorkflowEnvironment {
 
 /** Starts a refresh cycle on its own task queue and runs `scenario` while a worker serves it. */
 export async function withRefresh<T>(
-  input: RefreshInput,
+  { policy, ...input }: TestRefresh,
   fakes: Fakes,
   scenario: (run: RefreshHandle) => Promise<T>,
 ): Promise<T> {
@@ -142,11 +174,13 @@ export async function withRefresh<T>(
     workflowBundle: await workflowBundle(),
     activities: fakes.activities,
   });
+  fakes.configured.policy = policy;
   return worker.runUntil(async () => {
+    const workflowId = `refresh-test-${randomUUID()}`;
     const run = await env.client.workflow.start(refreshCycle, {
       taskQueue,
-      workflowId: `refresh-test-${randomUUID()}`,
-      args: [input],
+      workflowId,
+      args: [signedRefreshStart(TEST_SIGNER, workflowId, input)],
     });
     return scenario(run);
   });
@@ -204,12 +238,37 @@ export async function terminateWhenIdle(run: RefreshHandle): Promise<void> {
 export const awaitingApproval = (run: RefreshHandle) =>
   statusWhen(run, (s) => s.stage === 'awaiting-approval', 'awaiting-approval');
 
+/** The decision with its proof, signed as the API signs it for the authenticated approver. */
+export async function proven(run: RefreshHandle, d: Omit<DecisionInput, 'proof'>): Promise<DecisionInput> {
+  const waiting = d.cohorts?.length ? [] : waitingCohorts(await run.query(status));
+  return signedDecision(TEST_SIGNER, run.workflowId, waiting, d).message;
+}
+
+/** The rollback with its proof, signed as the API signs it for the authenticated requester. */
+export async function provenRollback(run: RefreshHandle, r: Omit<RollbackInput, 'proof'>): Promise<RollbackInput> {
+  const candidates = r.cohorts?.length ? [] : rollbackCandidates(await run.query(status));
+  return signedRollback(TEST_SIGNER, run.workflowId, candidates, r).message;
+}
+
+/** The decide Update, as the API sends it. */
+export const decideAs = async (run: RefreshHandle, d: Omit<DecisionInput, 'proof'>) =>
+  run.executeUpdate(decide, { args: [await proven(run, d)] });
+
+/** The rollback Update, as the API sends it. */
+export const rollBackAs = async (run: RefreshHandle, r: Omit<RollbackInput, 'proof'>) =>
+  run.executeUpdate(rollback, { args: [await provenRollback(run, r)] });
+
 export async function refusedUpdate(
   run: RefreshHandle,
   approver: string,
   decision: Partial<DecisionInput> = {},
 ): Promise<string> {
-  const err = await run.executeUpdate(decide, { args: [{ approver, decision: 'approve', ...decision }] }).then(
+  // An explicit `proof: undefined` sends the decision as a forger would: without one.
+  const send =
+    'proof' in decision && decision.proof === undefined
+      ? run.executeUpdate(decide, { args: [{ approver, decision: 'approve', ...decision }] })
+      : decideAs(run, { approver, decision: 'approve', ...decision });
+  const err = await send.then(
     () => undefined,
     (e: unknown) => e,
   );

@@ -2,12 +2,16 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSchedules, SCHEDULES } from '../../src/temporal/schedules';
 import { Cadence } from '../../src/workflows/search-attributes';
 import { devServerEnv } from '../support/temporal';
-import type { ApprovalPolicy } from '../../src/shared';
+import { checkProof } from '../../src/governance/decision-proof';
+import { generateSigningKeyPem, keyringEntryOf, keyringFrom, signingKeyFrom } from '../../src/governance/proof-keys';
+import { refreshStartExpectation } from '../../src/workflows/proof-rules';
+import type { RefreshInput } from '../../src/shared';
 import { eventually } from '../support/system';
 
 describe('refresh schedules', () => {
   let env: TestWorkflowEnvironment;
-  const policy: ApprovalPolicy = { approvers: ['arthur'], deadline: '72h' };
+  const oldKey = signingKeyFrom(generateSigningKeyPem());
+  const newKey = signingKeyFrom(generateSigningKeyPem());
 
   beforeAll(async () => {
     env = await devServerEnv();
@@ -16,15 +20,31 @@ describe('refresh schedules', () => {
     await env?.teardown();
   });
 
-  it('creates the monthly and quarterly schedules, and a second start only updates them', async () => {
-    await ensureSchedules(env.client, 'schedules-test', policy);
-    await ensureSchedules(env.client, 'schedules-test', { ...policy, approvers: ['arthur', 'beth'] });
+  it('creates the monthly and quarterly schedules; a second start re-signs them with the current key, and no policy', async () => {
+    await ensureSchedules(env.client, 'schedules-test', oldKey);
+    await ensureSchedules(env.client, 'schedules-test', newKey);
     const ids: string[] = [];
     for await (const s of env.client.schedule.list()) ids.push(s.scheduleId);
     expect(ids.sort()).toEqual(['cohortflow-monthly', 'cohortflow-quarterly']);
     const monthly = await env.client.schedule.getHandle('cohortflow-monthly').describe();
-    const input = (monthly.action as { args?: Array<{ policy: { approvers: string[] } }> }).args?.[0];
-    expect(input?.policy.approvers).toEqual(['arthur', 'beth']);
+    const input = (monthly.action as { args?: RefreshInput[] }).args![0]!;
+    expect(input).toMatchObject({ requestedBy: 'schedule:cohortflow-monthly', tier: 'tactical' });
+    expect(input).not.toHaveProperty('policy');
+    // The proof covers any run of the schedule with this input, signed by the key of the last start only.
+    const expected = refreshStartExpectation(input, 'refresh-monthly-2026-03-01T06:00:00Z');
+    expect(checkProof(keyringFrom(keyringEntryOf(newKey)), input.requestProof, expected)).toMatchObject({
+      valid: true,
+    });
+    expect(checkProof(keyringFrom(keyringEntryOf(oldKey)), input.requestProof, expected)).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/which this worker does not trust/),
+    });
+    expect(
+      checkProof(keyringFrom(keyringEntryOf(newKey)), input.requestProof, {
+        ...expected,
+        workflowId: 'refresh-adhoc-1',
+      }),
+    ).toMatchObject({ valid: false, reason: 'its proof is for refresh-monthly-*, not refresh-adhoc-1' });
   });
 
   it('runs tactical refreshes on the 1st of every month at 06:00 UTC', async () => {

@@ -5,8 +5,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createLogger } from '../../src/log';
 import { deploymentVersion, makeCurrent, pinnedTo } from '../../src/worker/deployment';
+import { signedRefreshStart } from '../../src/temporal/signed-messages';
 import { refreshCycle } from '../../src/workflows';
-import { decide } from '../../src/workflows/messages';
 import { version as packageVersion } from '../../package.json';
 import { devServerEnv, workflowBundle } from '../support/temporal';
 import {
@@ -16,6 +16,8 @@ import {
   statusWhen,
   type Fakes,
   type RefreshHandle,
+  decideAs,
+  TEST_SIGNER,
 } from '../support/workflow-harness';
 
 // Worker versioning on the Temporal CLI's dev server (the time-skipping test server has no
@@ -75,10 +77,13 @@ describe('worker versioning (dev server)', () => {
   }
 
   const startRefresh = async (): Promise<RefreshHandle> => {
+    const workflowId = `refresh-versioning-${randomUUID()}`;
+    // Signed as the API signs it; the policy is each worker's (fakeActivities' default).
+    const { policy: _policy, ...input } = refreshInput('strategic', { watchWindow: '0s' });
     const run = await env.client.workflow.start(refreshCycle, {
       taskQueue,
-      workflowId: `refresh-versioning-${randomUUID()}`,
-      args: [refreshInput('strategic', { watchWindow: '0s' })],
+      workflowId,
+      args: [signedRefreshStart(TEST_SIGNER, workflowId, input)],
     });
     await statusWhen(run, (s) => s.stage === 'awaiting-approval', 'the approval gate');
     return run;
@@ -96,7 +101,8 @@ describe('worker versioning (dev server)', () => {
     const startedOnA = await startRefresh();
 
     // A later build's worker does not take over by itself (what `cohortflow worker` does) …
-    const b = await startBuild(`${code}\n/* build B */\n`);
+    // Marked at the top: the SDK reads the bundle's source map from its last line.
+    const b = await startBuild(`/* build B */\n${code}`);
     expect(b.version.buildId).not.toBe(a.version.buildId);
     const unchanged = await makeCurrent(env.nativeConnection.workflowService, 'default', b.version, {
       log,
@@ -107,8 +113,7 @@ describe('worker versioning (dev server)', () => {
     await makeCurrent(env.nativeConnection.workflowService, 'default', b.version, { log });
     const startedOnB = await startRefresh();
 
-    for (const run of [startedOnA, startedOnB])
-      await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'approve' }] });
+    for (const run of [startedOnA, startedOnB]) await decideAs(run, { approver: APPROVER, decision: 'approve' });
     expect((await startedOnA.result()).outcome).toBe('published');
     expect((await startedOnB.result()).outcome).toBe('published');
 

@@ -110,6 +110,56 @@ describe('approval rules: what needs a human', () => {
   });
 });
 
+describe('approval rules: changed definitions upstream (in_cohort)', () => {
+  const withUpstream = (verdict: Verdict): CohortReport => ({
+    ...report('paying-pro', verdict),
+    upstreamChanges: [{ cohortId: 'paying-customers', authors: ['dana'] }],
+  });
+
+  it.each([
+    ['checks pass, default policy', policy, 'pass', 'cohorts it refers to changed: paying-customers'],
+    ['checks warn', policy, 'warn', 'checks warn: drift(plan)'],
+    [
+      'checks pass, a policy flagging only failures',
+      { ...policy, verdicts: ['fail'] } satisfies ApprovalPolicy,
+      'pass',
+      'cohorts it refers to changed: paying-customers',
+    ],
+  ] as const)('a tactical cohort whose upstream changed waits for a human: %s', (_name, p, verdict, reason) => {
+    const gate = openGate('run-1', 'rita', p, [snap('paying-pro', 'tactical')], [withUpstream(verdict)], []);
+    expect(gate.cohorts[0]).toMatchObject({ state: 'waiting', reason });
+  });
+
+  it.each([
+    [
+      'dana',
+      'approve',
+      'dana wrote the changed definition of paying-customers (which paying-pro refers to) in this run and cannot decide it (four eyes)',
+    ],
+    [
+      'dana',
+      'reject',
+      'dana wrote the changed definition of paying-customers (which paying-pro refers to) in this run and cannot decide it (four eyes)',
+    ],
+    ['eve', 'approve', undefined],
+  ] as const)('%s may %s it? %s', (approver, decision, refused) => {
+    const gate = openGate('run-1', 'rita', policy, [snap('paying-pro', 'tactical')], [withUpstream('pass')], []);
+    expect(refusal(gate, { approver, decision })).toBe(refused);
+  });
+
+  it('lists the upstream authors with the excluded and never reminds them', () => {
+    const gate = openGate(
+      'run-1',
+      'rita',
+      { ...policy, tiers: { ...policy.tiers, tactical: { approvers: ['dana', 'eve'], approvals: 1 } } },
+      [snap('paying-pro', 'tactical')],
+      [withUpstream('pass')],
+      [],
+    );
+    expect(eligibleApprovers(gate)).toEqual(['eve']);
+  });
+});
+
 describe('approval rules: who may decide', () => {
   const open = () =>
     openGate(

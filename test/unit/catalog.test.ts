@@ -102,11 +102,11 @@ rule:
     expect(problems).toEqual([expect.stringMatching(/^extra\.yaml.*colour/)]);
   });
 
-  it('reports a YAML syntax error with the file name', () => {
+  it('reports a YAML syntax error with the file name and line', () => {
     const { entry, problems } = parseDefinition('broken.yaml', 'id: [unclosed\nname: x\n');
 
     expect(entry).toBeUndefined();
-    expect(problems).toEqual([expect.stringMatching(/^broken\.yaml: /)]);
+    expect(problems).toEqual([expect.stringMatching(/^broken\.yaml:\d+: /)]);
   });
 
   it('rejects a trait condition that gives two of in, notIn and within', () => {
@@ -250,6 +250,27 @@ rule:
       expect.stringMatching(
         /ref\.yaml:\d+: rule\.all\.0\.in_cohort: no cohort "paid-login" in the catalog \(did you mean paid-logins\?\)/,
       ),
+    ]);
+  });
+
+  it("lists a file's schema problems and its reference and event-type problems together, not one kind at a time", async () => {
+    const dir = await catalogFolder({
+      'paid.yaml': valid('paid-logins'),
+      'ref.yaml': referring('refers', 'paid-login')
+        .replace('tier: tactical', 'tier: tacticle')
+        .replace(
+          '    - trait: { name: plan, in: [pro] }',
+          '    - event: { type: logn, within: 30d, count: { gte: 1 } }',
+        ),
+    });
+
+    expect(await problemsOf(dir, { eventTypes: PRODUCT_TYPES })).toEqual([
+      expect.stringMatching(/ref\.yaml:5: tier: Invalid option/),
+      expect.stringMatching(/ref\.yaml:\d+: rule\.all\.0\.in_cohort: no cohort "paid-login" in the catalog/),
+      expect.stringMatching(
+        /ref\.yaml:\d+: rule\.all\.1\.event\.type: unknown event type "logn" \(did you mean login\?\)/,
+      ),
+      expect.stringMatching(/ref\.yaml:\d+: sources: the rule reads product data \(event logn\) but sources lists crm/),
     ]);
   });
 

@@ -75,8 +75,36 @@ describe('loading the configuration', () => {
 
   it('configures the webhook when both URL and secret are given', () => {
     expect(loadConfig({ WEBHOOK_URL: 'https://hooks.example.com/cohortflow', WEBHOOK_SECRET: SECRET }).webhook).toEqual(
-      { url: 'https://hooks.example.com/cohortflow', secret: SECRET },
+      { url: 'https://hooks.example.com/cohortflow', secret: SECRET, allowPrivateNetwork: false },
     );
+  });
+
+  it('lets WEBHOOK_URL reach a private network only when WEBHOOK_ALLOW_PRIVATE_NETWORK is true', () => {
+    const env = { WEBHOOK_URL: 'http://10.0.0.7/hook', WEBHOOK_SECRET: SECRET };
+    expect(loadConfig({ ...env, WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true' }).webhook?.allowPrivateNetwork).toBe(true);
+    expect(configError({ ...env, WEBHOOK_ALLOW_PRIVATE_NETWORK: 'yes' }).message).toMatch(
+      /WEBHOOK_ALLOW_PRIVATE_NETWORK: true or false \(got "yes"\)/,
+    );
+  });
+
+  it('keeps the audit signing key and the checkpoint file under the data folder unless told otherwise', () => {
+    expect(loadConfig({ COHORTFLOW_HOME: '/srv/cohortflow' }).audit).toEqual({
+      signingKeyFile: '/srv/cohortflow/.data/audit-signing-key.pem',
+      publicKeyFiles: [],
+      checkpointFile: '/srv/cohortflow/.data/audit-checkpoints.jsonl',
+    });
+    expect(
+      loadConfig({
+        COHORTFLOW_HOME: '/srv/cohortflow',
+        AUDIT_SIGNING_KEY_FILE: '/run/secrets/audit.pem',
+        AUDIT_PUBLIC_KEY_FILES: 'keys/2025.pub, keys/2026.pub',
+        AUDIT_CHECKPOINT_FILE: '/var/lib/audit/checkpoints.jsonl',
+      }).audit,
+    ).toEqual({
+      signingKeyFile: '/run/secrets/audit.pem',
+      publicKeyFiles: ['/srv/cohortflow/keys/2025.pub', '/srv/cohortflow/keys/2026.pub'],
+      checkpointFile: '/var/lib/audit/checkpoints.jsonl',
+    });
   });
 
   it('rejects an approval deadline that is not a duration, naming APPROVAL_DEADLINE', () => {

@@ -1,4 +1,4 @@
-import { requestChangesSignal, decide, rejectSignal, status } from '../../src/workflows/messages';
+import { requestChangesSignal, rejectSignal, status } from '../../src/workflows/messages';
 import type { ApprovalPolicy, CohortReport, CohortTier, Verdict } from '../../src/shared';
 import {
   APPROVER,
@@ -13,6 +13,8 @@ import {
   useTimeSkippingServer,
   waitingOnTimer,
   withRefresh,
+  decideAs,
+  proven,
 } from '../support/workflow-harness';
 
 useTimeSkippingServer();
@@ -71,9 +73,7 @@ describe('approval gate', () => {
     const fakes = cohortsRun({ 'paying-enterprise': { tier: 'strategic' } });
     const outcome = await withRefresh(refreshInput('strategic', { policy: twoForStrategic }), fakes, async (run) => {
       await awaitingApproval(run);
-      const first = await run.executeUpdate(decide, {
-        args: [{ approver: APPROVER, decision: 'approve', comment: 'sizes fine' }],
-      });
+      const first = await decideAs(run, { approver: APPROVER, decision: 'approve', comment: 'sizes fine' });
       expect(first).toMatchObject({
         kind: 'approved',
         cohorts: ['paying-enterprise'],
@@ -86,7 +86,7 @@ describe('approval gate', () => {
         state: 'waiting',
         approvals: [{ by: APPROVER, comment: 'sizes fine' }],
       });
-      await run.executeUpdate(decide, { args: [{ approver: BEA, decision: 'approve' }] });
+      await decideAs(run, { approver: BEA, decision: 'approve' });
       return run.result();
     });
     expect(outcome).toMatchObject({ outcome: 'published', decision: { kind: 'approved', by: 'alex, bea' } });
@@ -108,9 +108,12 @@ describe('approval gate', () => {
         ['power-users', 'waiting'],
         ['trial-converting', 'auto'],
       ]);
-      await run.executeUpdate(decide, { args: [{ approver: ERIN, decision: 'approve', cohorts: ['at-risk'] }] });
-      await run.executeUpdate(decide, {
-        args: [{ approver: ERIN, decision: 'reject', cohorts: ['power-users'], comment: 'churn too high, look first' }],
+      await decideAs(run, { approver: ERIN, decision: 'approve', cohorts: ['at-risk'] });
+      await decideAs(run, {
+        approver: ERIN,
+        decision: 'reject',
+        cohorts: ['power-users'],
+        comment: 'churn too high, look first',
       });
       return run.result();
     });
@@ -160,8 +163,10 @@ describe('approval gate', () => {
       expect(await refusedUpdate(run, ERIN)).toBe(
         'at-risk failed a baseline check; approving needs a comment that says why',
       );
-      await run.executeUpdate(decide, {
-        args: [{ approver: ERIN, decision: 'approve', comment: 'the drop is the expected end of the promo' }],
+      await decideAs(run, {
+        approver: ERIN,
+        decision: 'approve',
+        comment: 'the drop is the expected end of the promo',
       });
       return run.result();
     });
@@ -178,7 +183,14 @@ describe('approval gate', () => {
       expect(await refusedUpdate(run, ERIN, { decision: 'request-changes' })).toBe(
         'request-changes needs a comment that says what to change',
       );
-      await run.signal(requestChangesSignal, { approver: ERIN, comment: 'exclude trial accounts from at-risk' });
+      await run.signal(
+        requestChangesSignal,
+        await proven(run, {
+          approver: ERIN,
+          comment: 'exclude trial accounts from at-risk',
+          decision: 'request-changes',
+        }),
+      );
       return run.result();
     });
     expect(outcome).toMatchObject({
@@ -244,7 +256,7 @@ describe('approval gate', () => {
         expect(await refusedUpdate(run, ERIN, { cohorts: ['nope'] })).toBe(
           `not part of run ${run.workflowId}: nope (its cohorts: at-risk)`,
         );
-        await run.signal(rejectSignal, { approver: 'mallory' });
+        await run.signal(rejectSignal, await proven(run, { approver: 'mallory', decision: 'reject' }));
         await statusWhen(run, (s) => s.ignored.length === 1, 'the ignored signal');
         await waitingOnTimer(run);
         const finished = run.result(); // waiting on the result lets the server skip time to the deadline

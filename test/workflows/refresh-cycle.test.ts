@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { approveSignal, decide, status } from '../../src/workflows/messages';
+import { approveSignal, status } from '../../src/workflows/messages';
 import {
   APPROVER,
   REQUESTER,
@@ -14,6 +14,8 @@ import {
   useTimeSkippingServer,
   waitingOnTimer,
   withRefresh,
+  decideAs,
+  proven,
 } from '../support/workflow-harness';
 
 useTimeSkippingServer();
@@ -27,9 +29,7 @@ describe('refresh cycle', () => {
         approvers: [APPROVER],
         reason: 'lapsed-buyers: strategic cohort',
       });
-      const decision = await run.executeUpdate(decide, {
-        args: [{ approver: APPROVER, decision: 'approve', comment: 'looks right' }],
-      });
+      const decision = await decideAs(run, { approver: APPROVER, decision: 'approve', comment: 'looks right' });
       expect(decision).toMatchObject({ kind: 'approved', by: APPROVER, via: 'update' });
       return run.result();
     });
@@ -48,9 +48,7 @@ describe('refresh cycle', () => {
     const fakes = fakeActivities();
     const outcome = await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       await awaitingApproval(run);
-      await run.executeUpdate(decide, {
-        args: [{ approver: APPROVER, decision: 'reject', comment: 'sizes look off' }],
-      });
+      await decideAs(run, { approver: APPROVER, decision: 'reject', comment: 'sizes look off' });
       return run.result();
     });
     expect(outcome).toMatchObject({
@@ -126,7 +124,7 @@ describe('refresh cycle', () => {
     const fakes = fakeActivities();
     const outcome = await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       await awaitingApproval(run);
-      await run.signal(approveSignal, { approver: REQUESTER });
+      await run.signal(approveSignal, await proven(run, { approver: REQUESTER, decision: 'approve' }));
       const after = await statusWhen(run, (s) => s.ignored.length > 0, 'an ignored signal');
       expect(after.ignored).toEqual([
         expect.objectContaining({ name: 'approve', from: REQUESTER, reason: expect.stringMatching(/four eyes/) }),
@@ -134,7 +132,7 @@ describe('refresh cycle', () => {
       expect(after.stage).toBe('awaiting-approval');
       expect(after.decision).toBeUndefined();
       await statusWhen(run, () => fakes.audited().includes('decision.ignored'), 'audit of the ignored signal');
-      await run.signal(approveSignal, { approver: APPROVER });
+      await run.signal(approveSignal, await proven(run, { approver: APPROVER, decision: 'approve' }));
       return run.result();
     });
     expect(outcome).toMatchObject({
@@ -142,6 +140,29 @@ describe('refresh cycle', () => {
       decision: { kind: 'approved', by: APPROVER, via: 'signal' },
     });
     expect(fakes.calls.publishSnapshots).toHaveLength(1);
+  });
+
+  it('ignores and audits approve signals and refuses an Update that name an approver without proof', async () => {
+    const fakes = fakeActivities();
+    await withRefresh(refreshInput('strategic'), fakes, async (run) => {
+      await awaitingApproval(run);
+      await run.signal(approveSignal, { approver: APPROVER });
+      await run.signal(approveSignal, { approver: 'bea' });
+      const after = await statusWhen(run, (s) => s.ignored.length > 1, 'two ignored signals');
+      expect(after.ignored.map((i) => [i.from, i.reason])).toEqual([
+        [`${APPROVER} (unproven)`, expect.stringMatching(/^unproven decision: it carries no proof of who sent it/)],
+        ['bea (unproven)', expect.stringMatching(/^unproven decision: it carries no proof of who sent it/)],
+      ]);
+      expect(await refusedUpdate(run, APPROVER, { proof: undefined })).toBe(
+        `the decision carries no proof that ${APPROVER} sent it; ask the cohortflow API for one (cohortflow refresh proof)`,
+      );
+      expect((await run.query(status)).decisions ?? []).toEqual([]);
+      await terminateWhenIdle(run);
+    });
+    expect(fakes.calls.audit.filter((a) => a.action === 'decision.ignored').map((a) => a.actor)).toEqual([
+      'unproven',
+      'unproven',
+    ]);
   });
 
   it('auto-approves tactical cohorts whose checks all pass, by policy', async () => {
@@ -186,7 +207,7 @@ describe('refresh cycle', () => {
     });
     const outcome = await withRefresh(refreshInput('strategic'), fakes, async (run) => {
       await awaitingApproval(run);
-      await run.executeUpdate(decide, { args: [{ approver: APPROVER, decision: 'approve' }] });
+      await decideAs(run, { approver: APPROVER, decision: 'approve' });
       await statusWhen(run, (s) => s.stage === 'publish', 'publish');
       expect(await refusedUpdate(run, APPROVER)).toMatch(
         /is no longer awaiting approval: it was approved by alex at .*; nothing changed/,

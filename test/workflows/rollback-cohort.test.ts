@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { DecisionRefused, RefreshClient } from '../../src/temporal/refresh-client';
 import type { ApprovalPolicy } from '../../src/shared';
-import { APPROVER, REQUESTER, fakeActivities, type Fakes, useTimeSkippingServer } from '../support/workflow-harness';
+import {
+  APPROVER,
+  REQUESTER,
+  TEST_SIGNER,
+  fakeActivities,
+  type Fakes,
+  useTimeSkippingServer,
+} from '../support/workflow-harness';
 import { workflowBundle } from '../support/temporal';
 
 // A rollback after the watch window is its own run: it checks the version, waits for one approver
@@ -21,16 +28,24 @@ async function withRollbacks<T>(fakes: Fakes, scenario: (client: RefreshClient) 
     workflowBundle: await workflowBundle(),
     activities: fakes.activities,
   });
-  return worker.runUntil(() => scenario(new RefreshClient(server().client, taskQueue, policy)));
+  fakes.configured.policy = policy;
+  return worker.runUntil(() => scenario(new RefreshClient(server().client, taskQueue, TEST_SIGNER)));
 }
 
-const awaitingApproval = async (client: RefreshClient, id: string) => {
+/**
+ * The rollback at its gate with the approvers told: the stage is announced before the notice
+ * activity has run, so a test that checks the notice waits for both, not for the stage alone.
+ */
+const awaitingApproval = async (client: RefreshClient, id: string, fakes: Fakes) => {
+  const notified = () => fakes.calls.notifyApprovers.some((n) => n.runId === id && n.event === 'opened');
   for (let i = 0; i < 200; i++) {
     const s = await client.cohortRollbackStatus(id).catch(() => undefined);
-    if (s?.stage === 'awaiting-approval') return s;
+    if (s?.stage === 'awaiting-approval' && notified()) return s;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('the rollback never reached its approval');
+  throw new Error(
+    `the rollback never reached its approval with the approvers notified (${notified() ? 'notified' : 'no notice'})`,
+  );
 };
 
 describe('rollback run', () => {
@@ -45,7 +60,7 @@ describe('rollback run', () => {
         alreadyRunning: true,
       });
 
-      const waiting = await awaitingApproval(client, workflowId);
+      const waiting = await awaitingApproval(client, workflowId, fakes);
       expect(waiting).toMatchObject({ tier: 'strategic', approvers: [APPROVER] });
       expect(fakes.calls.notifyApprovers).toEqual([
         expect.objectContaining({
@@ -87,7 +102,7 @@ describe('rollback run', () => {
       // The next request for the same version is a new run: the first one has ended.
       const again = await client.startCohortRollback({ ...request, cohortId: cohort });
       expect(again.workflowId).toBe(`rollback-${cohort}-to-v2-2`);
-      await awaitingApproval(client, again.workflowId); // ended by a decision, not mid-activity (see waitingOnTimer)
+      await awaitingApproval(client, again.workflowId, fakes); // ended by a decision, not mid-activity (see waitingOnTimer)
       await client.decideCohortRollback(again.workflowId, { approver: APPROVER, decision: 'reject' });
     });
   });
@@ -99,7 +114,7 @@ describe('rollback run', () => {
         ...request,
         cohortId: `c-${randomUUID().slice(0, 8)}`,
       });
-      await awaitingApproval(client, workflowId);
+      await awaitingApproval(client, workflowId, fakes);
       await client.decideCohortRollback(workflowId, { approver: APPROVER, decision: 'reject', comment: 'v3 is right' });
       expect(await server().client.workflow.getHandle(workflowId).result()).toMatchObject({ outcome: 'rejected' });
     });

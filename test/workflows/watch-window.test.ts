@@ -5,6 +5,7 @@ import type { RollbackInput } from '../../src/shared';
 import {
   APPROVER,
   REQUESTER,
+  TEST_SIGNER,
   awaitingApproval,
   fakeActivities,
   gate,
@@ -14,6 +15,8 @@ import {
   useTimeSkippingServer,
   withRefresh,
   type RefreshHandle,
+  rollBackAs,
+  provenRollback,
 } from '../support/workflow-harness';
 
 // After publish a refresh run stays open for its watch window; a rollback restores what the run
@@ -24,7 +27,7 @@ const watching = (run: RefreshHandle) => statusWhen(run, (s) => s.stage === 'wat
 const REASON = 'churn spike after publish';
 
 async function refusedRollback(run: RefreshHandle, request: Partial<RollbackInput>): Promise<string> {
-  const err = await run.executeUpdate(rollback, { args: [{ requestedBy: APPROVER, reason: REASON, ...request }] }).then(
+  const err = await rollBackAs(run, { requestedBy: APPROVER, reason: REASON, ...request }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -40,7 +43,7 @@ describe('watch window', () => {
       expect(during).toMatchObject({ outcome: 'published', watch: { window: '7d' } });
       expect(fakes.calls.recordOutcome).toEqual([{ runId: run.workflowId, outcome: 'published' }]);
 
-      const rolled = await run.executeUpdate(rollback, { args: [{ requestedBy: APPROVER, reason: REASON }] });
+      const rolled = await rollBackAs(run, { requestedBy: APPROVER, reason: REASON });
       const rollbackId = `${run.workflowId}:rollback:1`;
       expect(rolled).toMatchObject({
         rollbackId,
@@ -79,7 +82,7 @@ describe('watch window', () => {
       expect(await refusedRollback(run, { reason: ' ' })).toBe('a rollback needs a reason');
       expect(fakes.calls.restorePrevious).toHaveLength(0);
 
-      await run.executeUpdate(rollback, { args: [{ requestedBy: APPROVER, reason: REASON }] });
+      await rollBackAs(run, { requestedBy: APPROVER, reason: REASON });
       expect(await refusedRollback(run, { cohorts: ['lapsed-buyers'] })).toMatch(
         new RegExp(
           `^already rolled back: lapsed-buyers by alex at .* \\(${run.workflowId}:rollback:1\\); nothing changed$`,
@@ -108,14 +111,14 @@ describe('watch window', () => {
     });
     await withRefresh(refreshInput('tactical'), fakes, async (run) => {
       await watching(run);
-      const request = (cohort: string, requestedBy: string) => ({
-        args: [{ requestedBy, reason: REASON, cohorts: [cohort] }] as [RollbackInput],
+      const request = async (cohort: string, requestedBy: string) => ({
+        args: [await provenRollback(run, { requestedBy, reason: REASON, cohorts: [cohort] })] as [RollbackInput],
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       });
-      const first = await run.startUpdate(rollback, request('lapsed-buyers', APPROVER));
+      const first = await run.startUpdate(rollback, await request('lapsed-buyers', APPROVER));
       await statusWhen(run, () => fakes.calls.restorePrevious.length === 1, 'the first rollback in flight');
-      const second = await run.startUpdate(rollback, request('power-users', APPROVER));
-      const third = await run.startUpdate(rollback, request('power-users', REQUESTER));
+      const second = await run.startUpdate(rollback, await request('power-users', APPROVER));
+      const third = await run.startUpdate(rollback, await request('power-users', REQUESTER));
       restoring.open();
 
       expect(await first.result()).toMatchObject({ cohorts: ['lapsed-buyers'] });
@@ -156,7 +159,7 @@ describe('watch window', () => {
     const fakes = fakeActivities();
     await withRefresh(refreshInput('tactical'), fakes, async (run) => {
       await watching(run);
-      await run.signal(rollbackSignal, { requestedBy: 'mallory', reason: REASON });
+      await run.signal(rollbackSignal, await provenRollback(run, { requestedBy: 'mallory', reason: REASON }));
       const ignored = await statusWhen(run, (s) => s.ignored.length > 0, 'the ignored signal');
       expect(ignored.ignored).toEqual([
         expect.objectContaining({
@@ -169,7 +172,7 @@ describe('watch window', () => {
         expect.objectContaining({ actor: 'mallory', action: 'rollback.ignored' }),
       );
 
-      await run.signal(rollbackSignal, { requestedBy: APPROVER, reason: REASON });
+      await run.signal(rollbackSignal, await provenRollback(run, { requestedBy: APPROVER, reason: REASON }));
       const rolled = await statusWhen(run, (s) => (s.rollbacks ?? []).length > 0, 'the signalled rollback');
       expect(rolled.rollbacks).toEqual([
         expect.objectContaining({ by: APPROVER, via: 'signal', cohorts: ['lapsed-buyers'] }),
@@ -181,7 +184,7 @@ describe('watch window', () => {
 
   it('ends after the window with outcome published; a rollback then is refused with when the window closed', async () => {
     const fakes = fakeActivities();
-    const refreshes = new RefreshClient(server().client, 'unused', { approvers: [], deadline: '72h' });
+    const refreshes = new RefreshClient(server().client, 'unused', TEST_SIGNER);
     await withRefresh(refreshInput('tactical'), fakes, async (run) => {
       const { watch } = await watching(run);
       const outcome = await run.result();

@@ -3,10 +3,15 @@ import applyCohort from './cohorts/apply';
 import deleteCohort from './cohorts/delete';
 import deprecateCohort from './cohorts/deprecate';
 import listCohorts from './cohorts/list';
+import cohortMembers from './cohorts/members';
+import publishedCohorts from './cohorts/published';
+import cohortSizes from './cohorts/sizes';
+import cohortTrends from './cohorts/trends';
 import showCohort from './cohorts/show';
 import validateCohorts from './cohorts/validate';
 import cohortVersion from './cohorts/version';
 import cohortVersions from './cohorts/versions';
+import writeAuditCheckpoint from './governance/audit-checkpoint';
 import listAudit from './governance/audit-list';
 import verifyAudit from './governance/audit-verify';
 import cohortHistory from './governance/history';
@@ -15,7 +20,9 @@ import explainCohort from './inspect/explain';
 import previewCohort from './inspect/preview';
 import whyMember from './inspect/why';
 import eraseCustomer from './privacy/erase';
+import issueProofs from './proofs/issue';
 import decideRefresh from './refreshes/decide';
+import listRefreshes from './refreshes/list';
 import rollbackRefresh from './refreshes/rollback';
 import startRefresh from './refreshes/start';
 import refreshStatus from './refreshes/status';
@@ -23,16 +30,24 @@ import decideRollback from './rollbacks/decide';
 import startCohortRollback from './rollbacks/start';
 import rollbackStatus from './rollbacks/status';
 import runDeliveries from './runs/deliveries';
+import listDestinations from './runs/destinations';
 import reconcileCohort from './runs/reconcile';
 import runReport from './runs/report';
+import runTimeline from './runs/timeline';
 import health from './service/health';
+import metrics from './service/metrics';
 import serviceIndex from './service/index';
+import currentSession from './session/current';
+import signIn from './session/sign-in';
+import signOut from './session/sign-out';
 
 /** Every route the API serves; the OpenAPI document lists exactly these. */
 export const ROUTES: RouteModule[] = [
   serviceIndex,
   health,
+  metrics,
   startRefresh,
+  listRefreshes,
   refreshStatus,
   decideRefresh,
   rollbackRefresh,
@@ -48,14 +63,25 @@ export const ROUTES: RouteModule[] = [
   previewCohort,
   whyMember,
   cohortHistory,
+  cohortSizes,
+  cohortTrends,
+  cohortMembers,
+  publishedCohorts,
   notes,
   listAudit,
   verifyAudit,
+  writeAuditCheckpoint,
   runReport,
   runDeliveries,
+  runTimeline,
+  listDestinations,
   reconcileCohort,
   startCohortRollback,
   rollbackStatus,
   decideRollback,
   eraseCustomer,
+  issueProofs,
+  signIn,
+  currentSession,
+  signOut,
 ];

@@ -42,6 +42,16 @@ export const CheckResult = z
         versions: z
           .array(z.object({ version: z.number(), author: z.string(), change: z.string(), rationale: z.string() }))
           .optional(),
+        upstream: z
+          .array(
+            z.object({
+              cohortId: z.string(),
+              fromVersion: z.number().nullable(),
+              toVersion: z.number(),
+              authors: z.array(z.string()),
+            }),
+          )
+          .optional(),
         buckets: z.array(z.object({ bucket: z.string(), previous: z.number(), current: z.number() })).optional(),
       })
       .optional(),
@@ -78,6 +88,7 @@ export const CohortReport = z.object({
   verdict: Verdict,
   checks: z.array(FlaggedCheck),
   changedBy: z.array(z.string()).optional(),
+  upstreamChanges: z.array(z.object({ cohortId: z.string(), authors: z.array(z.string()) })).optional(),
 });
 
 same<Same<z.output<typeof CheckResult>, CheckResultType>>(true);

@@ -84,6 +84,8 @@ export const ValidationAnswer = z.object({
   valid: z.boolean(),
   cohorts: z.number(),
   candidate: z.string().optional(),
+  /** The files sent, by the names problems give them. */
+  candidates: z.array(z.string()).optional(),
   problems: z.array(z.string()),
 });
 
@@ -163,9 +165,30 @@ export const validateCohorts = route({
   url: '/cohorts/validate',
   roles: ['viewer'],
   tags: ['catalog'],
-  summary: 'Check the catalog folder, with a candidate added or replacing its cohort; changes nothing',
+  summary: 'Check the catalog folder, with candidates added or replacing their cohorts; changes nothing',
+  description:
+    '`yaml`: one candidate, checked as the catalog file of its cohort. `files`: several, each under the name you give (problems are reported as `name:line: path: reason`); each replaces the catalog file declaring the same id. Every problem is listed at once.',
   schema: {
-    body: z.object({ yaml: z.string().min(1).optional() }).strict(),
+    body: z
+      .object({
+        yaml: z.string().min(1).optional(),
+        files: z
+          .array(
+            z
+              .object({
+                name: z
+                  .string()
+                  .min(1)
+                  .max(300)
+                  .regex(/\.ya?ml$/, 'a .yaml or .yml file name'),
+                yaml: z.string().min(1),
+              })
+              .strict(),
+          )
+          .max(500)
+          .optional(),
+      })
+      .strict(),
     response: { 200: ValidationAnswer, ...guarded },
   },
 });

@@ -10,14 +10,35 @@ export const RunId = z
     description: 'A run: the workflow id of a refresh or rollback run.',
     example: 'refresh-adhoc-20260301T060000-1a2b3c',
   });
+/** A refresh run's workflow id; a rollback run's id is refused here with where to send it. */
+export const RefreshId = RunId.refine((id) => id.startsWith('refresh-'), {
+  message: 'a refresh run id (refresh-…); a rollback run (rollback-…) is at /rollbacks/:id',
+}).meta({ description: 'A refresh run: its workflow id.', example: 'refresh-adhoc-20260301T060000-1a2b3c' });
+/** A rollback run's workflow id; a refresh run's id is refused here with where to send it. */
+export const RollbackRunId = RunId.refine((id) => id.startsWith('rollback-'), {
+  message: 'a rollback run id (rollback-…); a refresh run (refresh-…) is at /refreshes/:id',
+}).meta({ description: 'A rollback run: its workflow id.', example: 'rollback-at-risk-paid-to-v1-1' });
 export const CohortId = CohortDefinition.shape.id.meta({ description: 'A cohort id.', example: 'at-risk-paid' });
 
 export const RunParams = z.object({ id: RunId }).strict();
+export const RefreshParams = z.object({ id: RefreshId }).strict();
+export const RollbackParams = z.object({ id: RollbackRunId }).strict();
 export const CohortParams = z.object({ id: CohortId }).strict();
+
+/** Years PostgreSQL and every client agree on; year 0000 parses in JavaScript and nowhere else. */
+const plausibleMoment = (text: string) => {
+  const year = new Date(text).getUTCFullYear();
+  return year >= 1900 && year <= 9999;
+};
+const MOMENT_RANGE = 'a moment between the years 1900 and 9999';
+
+/** An ISO time with offset within MOMENT_RANGE. */
+export const Moment = z.iso.datetime({ offset: true }).refine(plausibleMoment, MOMENT_RANGE);
 
 /** A moment to compute as of: an ISO time with offset, or a UTC day. */
 export const AsOf = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()])
+  .refine(plausibleMoment, MOMENT_RANGE)
   .meta({ description: 'As of this moment (ISO time, or a UTC day); default: now.' });
 
 export const Issue = z.object({ path: z.string(), message: z.string() });
@@ -37,6 +58,8 @@ export const ErrorBody = z
       .optional(),
     /** file_not_removed: the deletion version that was recorded. */
     version: z.number().int().optional(),
+    /** refresh_running: the active run of the tier. */
+    runId: z.string().optional(),
   })
   .meta({
     id: 'Error',

@@ -8,11 +8,16 @@ import type { Role } from '../../config';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
+/** An answer that is not JSON (e.g. Prometheus text), described by its content type. */
+export interface TextAnswer {
+  content: Record<string, { schema: z.ZodType }>;
+}
+
 export interface RouteSchemas {
   params?: z.ZodType;
   querystring?: z.ZodType;
   body?: z.ZodType;
-  response: Record<number, z.ZodType>;
+  response: Record<number, z.ZodType | TextAnswer>;
 }
 
 export interface RouteContract<S extends RouteSchemas = RouteSchemas> {
@@ -32,7 +37,11 @@ export const route = <const S extends RouteSchemas>(contract: RouteContract<S>):
 type SuccessCode<R> = { [K in keyof R]: K extends 200 | 201 | 202 | 204 ? K : never }[keyof R];
 
 /** What a successful call answers, as the client reads it. */
-export type Answer<C extends RouteContract> = z.output<C['schema']['response'][SuccessCode<C['schema']['response']>]>;
+export type Answer<C extends RouteContract> = C['schema']['response'][SuccessCode<
+  C['schema']['response']
+>] extends z.ZodType
+  ? z.output<C['schema']['response'][SuccessCode<C['schema']['response']>]>
+  : string;
 
 /** What a caller sends: path parameters, query and body, before the server's defaults. */
 export type RouteCall<C extends RouteContract> = (C['schema']['params'] extends z.ZodType

@@ -1,13 +1,24 @@
 import { z } from 'zod';
 import type { AuditChainReport as AuditChainReportType } from '../../governance/audit-chain';
+import type { AuditCheckpoint as AuditCheckpointType } from '../../governance/audit-checkpoints';
 import type { AuditEntry as AuditEntryType } from '../../governance/audit-log';
 import type { CohortHistory as CohortHistoryType } from '../../governance/cohort-history';
 import type { Note as NoteType } from '../../governance/learnings';
-import { CohortParams, ErrorBody, guarded, RunId, RunParams, same, type Same } from './common';
+import { CohortId, CohortParams, ErrorBody, guarded, RunId, RunParams, same, type Same } from './common';
 import { route } from './contract';
 
 // The governance trail: the audit log and its hash chain, notes on runs and cohorts (the
 // learnings library), and a cohort's changelog of published versions.
+
+const CheckpointSummary = z.object({
+  keyId: z.string(),
+  rowId: z.number(),
+  hash: z.string(),
+  rows: z.number(),
+  at: z.string(),
+});
+
+export const AuditCheckpoint = CheckpointSummary.extend({ v: z.literal(1), signature: z.string() });
 
 export const AuditChainReport = z.object({
   ok: z.boolean(),
@@ -15,11 +26,38 @@ export const AuditChainReport = z.object({
   brokenAt: z
     .object({
       id: z.number(),
-      reason: z.enum(['hash mismatch', 'prev_hash does not match the previous row']),
+      reason: z.enum([
+        'hash mismatch',
+        'prev_hash does not match the previous row',
+        'differs from a signed checkpoint',
+        'a checkpointed row is missing',
+        'the log ends before a signed checkpoint',
+      ]),
       expected: z.string(),
       found: z.string().nullable(),
+      checkpoint: CheckpointSummary.optional().meta({
+        description: 'The signed checkpoint the log no longer matches.',
+      }),
+      intactUpTo: z.number().optional().meta({
+        description: 'The row of the last checkpoint the log still matches (0: none): the change lies after it.',
+      }),
+      logEnd: z
+        .object({ rowId: z.number(), hash: z.string() })
+        .nullable()
+        .optional()
+        .meta({ description: 'For a truncated log: its last row now.' }),
     })
     .optional(),
+  checkpoints: z
+    .object({
+      file: z.string().optional(),
+      signed: z.number().meta({ description: 'Checkpoints that verified against a trusted key.' }),
+      refused: z.array(z.object({ line: z.number(), reason: z.string() })),
+      latest: CheckpointSummary.optional(),
+      uncovered: z.number().meta({ description: 'Rows after the latest checkpoint, covered by the hash chain only.' }),
+    })
+    .optional()
+    .meta({ description: 'Present when this API process holds the audit keys: what the log was checked against.' }),
 });
 
 export const AuditEntry = z.object({
@@ -101,8 +139,27 @@ export const verifyAudit = route({
   url: '/audit/verify',
   roles: ['viewer'],
   tags: ['governance'],
-  summary: 'Recompute every hash of the audit chain: ok, or the first row where it breaks',
+  summary:
+    'Recompute every hash of the audit chain and compare it with the signed checkpoints: ok, or the first row where it breaks, is rewritten or cut off',
   schema: { response: { 200: AuditChainReport, ...guarded } },
+});
+
+export const writeAuditCheckpoint = route({
+  method: 'POST',
+  url: '/audit/checkpoints',
+  roles: ['operator'],
+  tags: ['governance'],
+  summary: "Sign the audit log's head now and append it to the checkpoint file",
+  description:
+    '201 with the checkpoint; 200 with checkpoint null when the log is empty; 409 when this API process signs no checkpoints.',
+  schema: {
+    response: {
+      200: z.object({ checkpoint: z.null(), file: z.string() }),
+      201: z.object({ checkpoint: AuditCheckpoint, file: z.string() }),
+      ...guarded,
+      409: ErrorBody,
+    },
+  },
 });
 
 export const listAudit = route({
@@ -110,10 +167,19 @@ export const listAudit = route({
   url: '/audit',
   roles: ['viewer'],
   tags: ['governance'],
-  summary: 'The latest audit entries (of one run), oldest first',
+  summary: 'The latest audit entries matching every filter given (run, cohort, actor, action), oldest first',
   schema: {
     querystring: z
-      .object({ run: RunId.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
+      .object({
+        run: RunId.optional(),
+        cohort: CohortId.optional().meta({ description: 'Entries naming this cohort anywhere in their details.' }),
+        actor: z.string().trim().min(1).max(200).optional(),
+        action: z
+          .string()
+          .regex(/^[a-z][a-z._-]{0,80}$/, 'an action such as decision.approved, or a family such as decision')
+          .optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      })
       .strict(),
     response: { 200: z.object({ entries: z.array(AuditEntry) }), ...guarded },
   },
@@ -170,6 +236,7 @@ export const cohortHistory = route({
 });
 
 same<Same<z.output<typeof AuditChainReport>, AuditChainReportType>>(true);
+same<Same<z.output<typeof AuditCheckpoint>, AuditCheckpointType>>(true);
 same<Same<z.output<typeof AuditEntry>, AuditEntryType>>(true);
 same<Same<z.output<typeof Note>, NoteType>>(true);
 same<Same<z.output<typeof CohortHistory>, CohortHistoryType>>(true);

@@ -59,6 +59,10 @@ export const WhyAnswer = z.object({
       member: z.boolean(),
     })
     .nullable(),
+  withdrawn: z
+    .object({ version: z.number(), runId: z.string(), at: z.string(), reason: z.string().nullable() })
+    .nullable()
+    .meta({ description: 'Set when the cohort was published and then withdrawn: no snapshot is current.' }),
   warning: z.string().optional(),
 });
 

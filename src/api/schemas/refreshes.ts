@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { RefreshStatus as RefreshStatusType } from '../../shared';
 import { ApprovalDecision, ApprovalGateStatus, CohortTier, DecisionBody, IgnoredMessage } from './approval';
 import { CohortReport, IngestSummary, Verdict } from './checks';
-import { ErrorBody, guarded, RunParams, same, type Same } from './common';
+import { ErrorBody, guarded, Moment, RefreshParams, same, type Same } from './common';
 import { route } from './contract';
+import { RunProgress } from './progress';
 import { RollbackRecord } from './rollbacks';
 
 // Refresh runs: start one, read its status (the workflow's `status` query), decide it.
@@ -16,10 +17,11 @@ export type TierScope = z.output<typeof TierScope>;
 export const RefreshStatus = z
   .object({
     runId: z.string(),
-    stage: z.enum(['ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done']),
+    stage: z.enum(['queued', 'ingest', 'compute', 'baseline-test', 'awaiting-approval', 'publish', 'watching', 'done']),
     cadence: Cadence,
     tier: TierScope,
     requestedBy: z.string(),
+    queuedBehind: z.string().optional(),
     asOf: z.string().optional(),
     ingest: IngestSummary.optional(),
     cohorts: z.array(
@@ -43,8 +45,16 @@ export const RefreshStatus = z
     ignored: z.array(IgnoredMessage),
     outcome: z.enum(['published', 'rejected', 'changes-requested', 'expired', 'failed']).optional(),
     failure: z.string().optional(),
-    watch: z.object({ window: z.string(), closesAt: z.string(), closed: z.boolean().optional() }).optional(),
+    watch: z
+      .object({
+        window: z.string(),
+        closesAt: z.string(),
+        closed: z.boolean().optional(),
+        published: z.array(z.string()).optional(),
+      })
+      .optional(),
     rollbacks: z.array(RollbackRecord).optional(),
+    progress: RunProgress.optional(),
   })
   .meta({ id: 'RefreshStatus' });
 
@@ -54,16 +64,26 @@ export const startRefresh = route({
   roles: ['operator'],
   tags: ['refreshes'],
   summary: 'Start a refresh run',
+  description:
+    'One active refresh per tier: while a refresh of the tier has not settled its outcome, 409 refresh_running with its runId, unless queue is true (then the run waits in stage queued).',
   schema: {
     body: z
       .object({
         cadence: Cadence.default('adhoc'),
         tier: TierScope.default('all'),
         rationale: z.string().trim().min(3, 'say why this refresh is needed'),
-        asOf: z.iso.datetime({ offset: true }).optional(),
+        asOf: Moment.optional(),
+        queue: z
+          .boolean()
+          .optional()
+          .meta({ description: 'When a refresh of the tier is active: wait for it (stage queued) instead of a 409.' }),
       })
       .strict(),
-    response: { 202: z.object({ workflowId: z.string(), runId: z.string() }), ...guarded },
+    response: {
+      202: z.object({ workflowId: z.string(), runId: z.string(), queuedBehind: z.string().optional() }),
+      ...guarded,
+      409: ErrorBody,
+    },
   },
 });
 
@@ -73,7 +93,7 @@ export const refreshStatus = route({
   roles: ['viewer'],
   tags: ['refreshes'],
   summary: "A run's stage, ingest summary, cohorts, reports, pending approval, decision, outcome",
-  schema: { params: RunParams, response: { 200: RefreshStatus, ...guarded, 404: ErrorBody } },
+  schema: { params: RefreshParams, response: { 200: RefreshStatus, ...guarded, 404: ErrorBody } },
 });
 
 const DECISIONS = {
@@ -92,7 +112,7 @@ const decideRefresh = (decision: keyof typeof DECISIONS) =>
     description:
       'The decision and what is still waiting. 409 with the reason when refused (four eyes: never the requester or the author of a changed definition).',
     schema: {
-      params: RunParams,
+      params: RefreshParams,
       body: DecisionBody,
       response: { 200: ApprovalDecision, ...guarded, 404: ErrorBody, 409: ErrorBody },
     },

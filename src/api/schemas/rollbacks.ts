@@ -5,7 +5,7 @@ import type {
   RollbackRecord as RollbackRecordType,
 } from '../../shared';
 import { ApprovalDecision, CohortTier, IgnoredMessage } from './approval';
-import { CohortId, CohortParams, ErrorBody, guarded, RunParams, same, type Same } from './common';
+import { CohortId, CohortParams, ErrorBody, guarded, RefreshParams, RollbackParams, same, type Same } from './common';
 import { route } from './contract';
 
 // Rollback: during a run's watch window (an Update to the run), and later as a rollback run
@@ -71,7 +71,7 @@ export const rollbackRefresh = route({
   description:
     'Restores the snapshots the run replaced (default: every cohort it published) as new versions and delivers the compensating diffs. 409 when refused: window closed, nothing published, not an approver of the tier, already rolled back, unknown cohort.',
   schema: {
-    params: RunParams,
+    params: RefreshParams,
     body: z.object({ reason: Reason, cohorts: z.array(CohortId).max(500).optional() }).strict(),
     response: { 200: RollbackRecord, ...guarded, 404: ErrorBody, 409: ErrorBody },
   },
@@ -100,7 +100,7 @@ export const rollbackStatus = route({
   roles: ['viewer'],
   tags: ['rollbacks'],
   summary: 'A rollback run: target, tier, approvers, decision, the version it wrote, outcome',
-  schema: { params: RunParams, response: { 200: CohortRollbackStatus, ...guarded, 404: ErrorBody } },
+  schema: { params: RollbackParams, response: { 200: CohortRollbackStatus, ...guarded, 404: ErrorBody } },
 });
 
 const rollbackDecision = (decision: 'approve' | 'reject') =>
@@ -111,7 +111,7 @@ const rollbackDecision = (decision: 'approve' | 'reject') =>
     tags: ['rollbacks'],
     summary: `${decision === 'approve' ? 'Approve' : 'Reject'} a rollback run (four eyes: never the person who asked)`,
     schema: {
-      params: RunParams,
+      params: RollbackParams,
       body: z.object({ comment: z.string().max(2000).optional() }).strict(),
       response: { 200: ApprovalDecision, ...guarded, 404: ErrorBody, 409: ErrorBody },
     },

@@ -5,7 +5,13 @@ import { validateCohorts } from '../../schemas/cohorts';
 const route: RouteModule = (app, deps) => {
   app.route({
     ...routeOptions(validateCohorts, deps.tokens),
-    handler: async (request) => validateCatalog(deps.db, deps.catalogDir, request.body.yaml),
+    handler: async (request) =>
+      validateCatalog(
+        deps.db,
+        deps.catalogDir,
+        request.body.yaml,
+        (request.body.files ?? []).map((f) => ({ name: f.name, text: f.yaml })),
+      ),
   });
 };
 export default route;
