@@ -32,6 +32,8 @@ let catalogDir: string;
 let runId: string;
 /** The tactical cohort made to fail its minimum size, then held back: one that has members. */
 let HELD: string;
+/** Each cohort's content hash as the first run published it. */
+let firstHashes: Map<string, string>;
 const problems: string[][] = [];
 
 const statusOf = (id: string) =>
@@ -105,6 +107,7 @@ beforeAll(async () => {
   // New data (so the volume check passes and members move), and a minimum size no cohort meets.
   await generateSources(h.sourceDir, { customers: 200, days: 60, seed: 8 });
   const published = (await statusOf(first)).cohorts;
+  firstHashes = new Map(published.map((c) => [c.cohortId, c.contentHash]));
   HELD = published
     .filter((c) => c.tier === 'tactical' && c.size >= 5)
     .map((c) => c.cohortId)
@@ -239,7 +242,12 @@ describe('the dashboard in a browser', () => {
       .map((c) => c.cohortId);
     const delivered = h.receiver.received.filter((d) => d.body.data.runId === runId);
     expect(delivered.every((d) => d.verified)).toBe(true);
-    expect([...new Set(delivered.map((d) => d.body.data.cohortId))].sort()).toEqual(published.sort());
+    // An unchanged cohort sends its webhook nothing: exactly the approved cohorts whose members moved.
+    const changed = published.filter(
+      (id) => done.cohorts.find((c) => c.cohortId === id)!.contentHash !== firstHashes.get(id),
+    );
+    expect(changed.length).toBeGreaterThanOrEqual(5);
+    expect([...new Set(delivered.map((d) => d.body.data.cohortId))].sort()).toEqual(changed.sort());
     expect(published).not.toContain(HELD);
     expect(done.approval!.cohorts.find((c) => c.cohortId === HELD)).toMatchObject({
       state: 'held',

@@ -268,7 +268,10 @@ describe('forged decisions at the Temporal frontend', () => {
       const rollbackId = requested.body.workflowId as string;
       const forgedDecision = await updateAsCli(rollbackId, 'decide', { approver: 'carol', decision: 'approve' });
       expect(forgedDecision.code).not.toBe(0);
-      expect(forgedDecision.out).toMatch(/no proof that carol sent it|not awaiting approval/);
+      // On a loaded machine the CLI can arrive after the run has ended: then nothing is left to decide.
+      expect(forgedDecision.out).toMatch(
+        /no proof that carol sent it|not awaiting approval|workflow execution already completed/,
+      );
 
       const forgedStart = await temporalCli(
         'workflow',
