@@ -237,9 +237,12 @@ describe('refresh watch', () => {
     const watched = await cli(['refresh', 'watch', id, '--interval', '0.5']);
     expect(watched.code).toBe(0);
     const lines = watched.stdout.split('\n');
-    // Not a terminal: a line each time the progress changes, and one per stage.
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`  ${id}: compute$`))]));
-    expect(lines.some((l) => /^ {2}(ingest|measures|cohorts|plan) /.test(l))).toBe(true);
+    // Not a terminal: a line each time the progress changes, and one per stage it sees. Ingest and
+    // compute of this small run can be over before the command's first look on a loaded machine:
+    // at least one stage before the gate, with its progress line.
+    const stages = lines.filter((l) => new RegExp(`  ${id}: [a-z-]+$`).test(l));
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(lines.some((l) => /^ {2}(ingest|measures|cohorts|plan|baseline-test) /.test(l))).toBe(true);
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`  ${id}: awaiting-approval$`))]));
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^COHORT\s+TIER\s+SIZE\s+CHANGE\s+VERDICT/)]));
     await reject(id);
