@@ -43,8 +43,8 @@ export interface TemplateBuild {
 
 const DAY_MS = 86_400_000;
 /**
- * Days held back from the template: a refresh ingests them. At 1M customers the generator writes
- * about 580k events a day, so a week is the ~4M events of the issue's monthly refresh.
+ * Days held back from the template: the ingest and refresh benches ingest them. The generated
+ * population grows, so its last week is busier than the average: 6.6M rows at 1M customers.
  */
 export const HELD_DAYS = 7;
 const CATALOG = path.resolve(__dirname, '../catalog');

@@ -51,8 +51,6 @@ export async function benchRefresh(args: string[]): Promise<void> {
     API_PORT: '0',
     ROLLBACK_WATCH_WINDOW: '0s',
     COHORTFLOW_TOKENS: JSON.stringify({ [operator]: { user: 'olivia', roles: ['operator', 'viewer'] } }),
-    WEBHOOK_URL: 'http://127.0.0.1:9/unused',
-    WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
   };
   const system = await startSystem(loadConfig(env), createLogger('warn'));
   const connection = await Connection.connect({ address: system.temporalAddress });
