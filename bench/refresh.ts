@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
+import { keyringEntryOf, loadSigningKeyFile } from '../src/governance/proof-keys';
 import { createLogger } from '../src/log';
 import type { RefreshStatus } from '../src/shared';
 import { startSystem } from '../src/system';
@@ -56,7 +57,15 @@ export async function benchRefresh(args: string[]): Promise<void> {
   const connection = await Connection.connect({ address: system.temporalAddress });
   let extra: ExtraWorkers | undefined;
   try {
-    if (workers > 1) extra = await startExtraWorkers(workers - 1, { ...env, TEMPORAL_ADDRESS: system.temporalAddress });
+    if (workers > 1) {
+      // Workers verify decisions with the key the system made in its data folder.
+      const signer = loadSigningKeyFile(path.join(env.COHORTFLOW_DATA_DIR!, 'decision-signing-key.pem'));
+      extra = await startExtraWorkers(workers - 1, {
+        ...env,
+        TEMPORAL_ADDRESS: system.temporalAddress,
+        DECISION_VERIFY_KEYS: JSON.stringify(keyringEntryOf(signer)),
+      });
+    }
     const call = async (method: 'GET' | 'POST', route: string, body?: unknown) => {
       const response = await fetch(`${system.apiUrl}${route}`, {
         method,
