@@ -14,7 +14,15 @@ let installed: { metricsAddress?: string } | undefined;
 export function installTemporalRuntime(
   log: Logger,
   level: 'WARN' | 'INFO' = 'WARN',
-  options: { metricsAddress?: string } = {},
+  options: {
+    metricsAddress?: string;
+    /**
+     * Forward the native core's logs (default true). Forwarding keeps a handle open for the
+     * process's life: right for a server, wrong for a process that should end when its work is
+     * done (a test runner).
+     */
+    forwardCoreLogs?: boolean;
+  } = {},
 ): { metricsAddress?: string } {
   if (installed) return installed;
   const sdk = log.child({ component: 'temporal-sdk' });
@@ -30,11 +38,13 @@ export function installTemporalRuntime(
       shutdownSignals: [],
       telemetryOptions: {
         // The core's warnings (a poll retried while Temporal is away) as JSON lines like ours.
-        logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+        ...(options.forwardCoreLogs === false
+          ? {}
+          : { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } }),
         ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
       },
     });
-    installed = options;
+    installed = { metricsAddress: options.metricsAddress };
   } catch (err) {
     // Already created (a test harness made a connection first): keep the one there is.
     if ((err as Error).name !== 'IllegalStateError') throw err;
