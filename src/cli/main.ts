@@ -171,7 +171,10 @@ program
   .option('--verbose', "also show the SDK's and the bundler's own output")
   .action(async (id: string, o: { verbose?: boolean }) => {
     // Bundling the workflows logs a page of webpack output at info: only a --verbose reader wants it.
-    installTemporalRuntime(o.verbose ? log : createLogger('warn'), o.verbose ? 'INFO' : 'WARN');
+    // A command that ends when its work is done: the core's logs are not forwarded (that would keep it alive).
+    installTemporalRuntime(o.verbose ? log : createLogger('warn'), o.verbose ? 'INFO' : 'WARN', {
+      forwardCoreLogs: false,
+    });
     const verdict = await withTemporal(loadConfig(), (client) => replayRun(client, id));
     if (verdict.ok) {
       process.stdout.write(`replay of ${id}: ok, the current code reproduces its history\n`);

@@ -41,12 +41,13 @@ export async function runWorker(config: Config, log: Logger): Promise<() => Prom
   const { metricsAddress } = installTemporalRuntime(log, 'WARN', {
     metricsAddress: await metricsAddressOf(config.workerMetricsAddress),
   });
-  const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
-  await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
-  const destinations = await configuredDestinations(config);
+  // Settings first: a missing key is said at once, not after waiting for the servers.
   const keyring = keyringFrom(required(config.proofs.verifyKeys, 'DECISION_VERIFY_KEYS'));
   // A deployment is given its signing key (AUDIT_SIGNING_KEY_FILE): never made up by one process.
   const auditCheckpoints = configuredCheckpoints(config.audit, { generate: false });
+  const db = connect(required(config.databaseUrl, 'DATABASE_URL'));
+  await untilAvailable('PostgreSQL (DATABASE_URL)', () => migrate(db), log);
+  const destinations = await configuredDestinations(config);
   const temporal = sharedTemporal(config);
   const connection = await untilAvailable(
     `Temporal at ${temporal.address}`,

@@ -164,8 +164,7 @@ describe('the service root', () => {
     const { status, body } = await api.call('GET', '/', null);
     expect(status).toBe(200);
     expect(body.links).toEqual({ docs: '/docs', openapi: '/openapi.json', health: '/health', dashboard: '/' });
-    const { health: _health, ...pages } = body.links as Record<string, string>;
-    for (const link of Object.values(pages))
+    for (const link of [body.links.docs, body.links.openapi, body.links.dashboard] as string[])
       expect([link, (await api.app.inject({ method: 'GET', url: link })).statusCode]).toEqual([link, 200]);
     // This API's database and Temporal are nowhere: the health check says so, with a 503, and
     // names no address (the details go to the log).

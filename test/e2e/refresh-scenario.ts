@@ -71,9 +71,9 @@ export function describeRefreshThroughApi(
       );
       expect(done.outcome).toBe('published');
       const deliveries = h.receiver.received.filter((d) => d.body.data.runId === id);
-      // A first publish of an empty cohort changes nothing at the destination: no webhook for it.
+      // A first version with no members changes nothing for the webhook, so it is sent nothing.
       const nonEmpty = waiting.cohorts.filter((c) => c.size > 0).map((c) => c.cohortId);
-      expect(nonEmpty.length).toBeGreaterThanOrEqual(10);
+      expect(nonEmpty.length).toBeGreaterThanOrEqual(5);
       expect(deliveries.map((d) => d.body.data.cohortId).sort()).toEqual(nonEmpty.sort());
       expect(deliveries.every((d) => d.verified)).toBe(true);
       for (const d of deliveries) {

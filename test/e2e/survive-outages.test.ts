@@ -141,6 +141,8 @@ async function postgresOutageDuring(id: string, activities: string[]): Promise<v
   await postgres.start();
 }
 
+// Each drill may wait minutes for its run to reach the gate after the outage (retry backoff grows
+// to a minute): the tests' own limit is longer than the waits inside them.
 describe('PostgreSQL stopped (pg_ctl stop -m immediate) in the middle of a refresh', () => {
   it('during ingest: the process stays up and the run reaches its gate holding exactly the rows of an undisturbed ingest', async () => {
     const id = await startRun('drill: PostgreSQL away during ingest');
@@ -159,7 +161,7 @@ describe('PostgreSQL stopped (pg_ctl stop -m immediate) in the middle of a refre
       expect([sql, await count(db, sql)]).toEqual([sql, await count(reference.db, sql)]);
     expect((await health())?.status).toBe(200);
     await reject(id);
-  });
+  }, 400_000);
 
   it('during compute: the process stays up and every cohort is computed once', async () => {
     await newData(8);
@@ -187,7 +189,7 @@ describe('PostgreSQL stopped (pg_ctl stop -m immediate) in the middle of a refre
     expect(left).toBeGreaterThan(0);
     expect(text).toMatch(/^cohortflow_health\{check="worker"\} 1$/m);
     await reject(id);
-  });
+  }, 400_000);
 });
 
 describe('the Temporal server killed in the middle of a refresh', () => {

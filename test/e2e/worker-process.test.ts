@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
+import { generateAuditKey } from '../../src/governance/audit-keys';
+import { generateSigningKeyPem, publicKeyText, signingKeyFrom } from '../../src/governance/proof-keys';
 import { restartablePostgres, restartableTemporal } from '../support/restartable-servers';
 import { eventually } from '../support/system';
 
@@ -18,6 +22,9 @@ describe('cohortflow worker started before PostgreSQL and Temporal', () => {
     const temporal = await restartableTemporal('worker-temporal');
     await postgres.stopImmediately();
     await temporal.kill();
+    const signer = signingKeyFrom(generateSigningKeyPem());
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-worker-keys-'));
+    generateAuditKey(path.join(keys, 'audit-signing-key.pem'));
     const taskQueue = `worker-process-${crypto.randomBytes(4).toString('hex')}`;
     let output = '';
     let worker: ChildProcess | undefined;
@@ -30,6 +37,10 @@ describe('cohortflow worker started before PostgreSQL and Temporal', () => {
           TEMPORAL_ADDRESS: temporal.address,
           COHORTFLOW_TASK_QUEUE: taskQueue,
           WORKER_METRICS_ADDRESS: 'off',
+          // A worker only checks proofs of decisions: it is given public keys, never the signing key.
+          DECISION_VERIFY_KEYS: JSON.stringify({ [signer.kid]: { publicKey: publicKeyText(signer.publicKey) } }),
+          AUDIT_SIGNING_KEY_FILE: path.join(keys, 'audit-signing-key.pem'),
+          AUDIT_CHECKPOINT_FILE: path.join(keys, 'audit-checkpoints.jsonl'),
           LOG_LEVEL: 'info',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,6 +92,7 @@ describe('cohortflow worker started before PostgreSQL and Temporal', () => {
       }
       await temporal.close();
       await postgres.close();
+      fs.rmSync(keys, { recursive: true, force: true });
     }
   }, 300_000);
 });
