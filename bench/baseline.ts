@@ -57,7 +57,8 @@ async function publishRun(db: Db, runId: string): Promise<void> {
  * the published snapshots (once per snapshot, ever) apart from the tests themselves.
  */
 export async function benchBaseline(args: string[]): Promise<void> {
-  const data = await benchDataFromArgs(args);
+  // Two full runs and a back-dating of every row: 20k customers unless told otherwise.
+  const data = await benchDataFromArgs(args, { customers: { type: 'string', default: '20000' } });
   const { scale } = data;
   const { db } = data;
   try {

@@ -3,12 +3,14 @@ import { startThrowawayPostgres } from '../src/data/throwaway-postgres';
 import { benchBaseline } from './baseline';
 import { benchCompute } from './compute';
 import { benchIngest } from './ingest';
+import { benchRefresh } from './refresh';
 import { benchScores } from './scores';
 
 // `npm run bench -- <name> [options]`: prints figures; asserts nothing (targets live in the README).
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   ingest: benchIngest,
   compute: benchCompute,
+  refresh: benchRefresh,
   baseline: benchBaseline,
   scores: benchScores,
 };

@@ -46,7 +46,7 @@ export async function planCompute(
   return planned;
 }
 
-/** One pass over the rollups for every measure the run needs; ids and counts come back, not data. */
+/** One pass for every measure the run needs; ids and counts come back, not data. */
 export async function materialiseRunMeasures(
   deps: ActivityDeps,
   input: { runId: string; asOf: string },

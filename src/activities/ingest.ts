@@ -12,6 +12,10 @@ export async function ingestSources(deps: ActivityDeps, input: { runId: string }
   // Rows done per file (the loader reports them per file): their sum is the attempt's rows.
   const rowsByFile = new Map<string, number>();
   let chunks = 0;
+  let last: IngestHeartbeat | undefined;
+  // Between chunks the ingest heartbeats on its own; late attribution and the derivation are a
+  // few long statements, so the last detail is repeated while they run.
+  const keepAlive = setInterval(() => Context.current().heartbeat(last), 20_000);
   const summary = await sourcesChecked(() =>
     ingestAll(
       { db: deps.db, log, erasureKey: deps.erasureKey },
@@ -23,12 +27,12 @@ export async function ingestSources(deps: ActivityDeps, input: { runId: string }
           if (chunk) chunks += 1;
           rowsByFile.set(key, Math.max(rowsDone, rowsByFile.get(key) ?? 0));
           const rows = [...rowsByFile.values()].reduce((n, r) => n + r, 0);
-          const detail: IngestHeartbeat = { kind: 'ingest', source, file, files, rows, chunks, startedAt };
-          Context.current().heartbeat(detail);
+          last = { kind: 'ingest', source, file, files, rows, chunks, startedAt };
+          Context.current().heartbeat(last);
         },
       },
     ),
-  );
+  ).finally(() => clearInterval(keepAlive));
   countIngested(summary);
   log.info(
     { ...summary, sources: summary.sources.map((s) => ({ source: s.source, verdict: s.verdict, rows: s.rowsRead })) },

@@ -1,11 +1,12 @@
-import type { Queryable } from '../data/db';
+import type { Db } from '../data/db';
 import { addDerived, derivedOf, emptyMeasureSet } from '../cohorts/measures';
-import { measuresQuery, Params, pointInTime } from '../cohorts/measures-sql';
+import { measuresQuery, Params, readPath, type ReadPath } from '../cohorts/measures-sql';
+import type { MeasureSet } from '../cohorts/measures';
 import type { BucketCounts } from './statistics';
 
 // A snapshot's profile: how its members spread over the key attributes, and what they are worth,
-// each read as of the snapshot's own asOf through the cohort engine's measures (traits from
-// crm_history when later records exist; money in USD through fx_rates).
+// each read as of the snapshot's own asOf through the cohort engine's measures (from the derived
+// customer state, or the raw rows for an earlier asOf; money in USD through fx_rates).
 
 export const PROFILE_ATTRIBUTES = ['plan', 'country', 'lifecycle_stage', 'tenure', 'rfm'] as const;
 export type ProfileAttribute = (typeof PROFILE_ATTRIBUTES)[number];
@@ -31,23 +32,24 @@ export interface SnapshotProfile {
   value: ValueSummary;
 }
 
+/** The measures a profile reads: value, RFM score, tenure. */
+function profileMeasures(): { set: MeasureSet; monetary: string; rfm: string; tenure: string } {
+  const set = emptyMeasureSet();
+  const monetary = addDerived(set, derivedOf('monetary'));
+  const rfm = addDerived(set, derivedOf('rfm_score'));
+  const tenure = addDerived(set, derivedOf('tenure_days'));
+  return { set, monetary, rfm, tenure };
+}
+
 /**
  * Tenure from signup_at to asOf (the engine's tenure_days), and RFM as the quintile of the
  * engine's rfm_score among every customer existing at asOf who has one ('none': no activity
  * yet). Bucket names are constants here, never data, except the trait values themselves.
  */
-function profileQuery(
-  asOf: Date,
-  snapshotIds: string[],
-  traitsFromHistory: boolean,
-  lateRows: boolean,
-): { sql: string; params: unknown[] } {
-  const set = emptyMeasureSet();
-  const monetary = addDerived(set, derivedOf('monetary'));
-  const rfm = addDerived(set, derivedOf('rfm_score'));
-  const tenure = addDerived(set, derivedOf('tenure_days'));
+function profileQuery(asOf: Date, snapshotIds: string[], path: ReadPath): { sql: string; params: unknown[] } {
+  const { set, monetary, rfm, tenure } = profileMeasures();
   const p = new Params(asOf);
-  const population = measuresQuery(set, p, { traitsFromHistory, lateRows });
+  const population = measuresQuery(set, p, path, asOf);
   const ids = p.add(snapshotIds);
   const sql = `WITH population AS MATERIALIZED (${population.sql}),
     rfm_quintiles AS (
@@ -92,10 +94,13 @@ interface ProfileRow extends ValueSummary {
  * Profiles of snapshots that share one asOf, in one statement: one pass of the measures over
  * every customer existing then (the RFM quintiles rank among all of them), joined to the members.
  */
-export async function computeProfiles(db: Queryable, asOf: Date, snapshotIds: string[]): Promise<SnapshotProfile[]> {
-  const pit = await pointInTime(db, asOf);
-  const { sql, params } = profileQuery(asOf, snapshotIds, pit.traitsFromHistory, pit.lateRows);
-  const rows = (await db.query<ProfileRow>(sql, params)).rows;
+export async function computeProfiles(db: Db, asOf: Date, snapshotIds: string[]): Promise<SnapshotProfile[]> {
+  // One snapshot for the choice of read path and the read itself.
+  const rows = await db.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    const { sql, params } = profileQuery(asOf, snapshotIds, await readPath(tx, asOf, profileMeasures().set));
+    return (await tx.query<ProfileRow>(sql, params)).rows;
+  });
   return rows.map((r) => {
     const buckets = Object.fromEntries(PROFILE_ATTRIBUTES.map((a) => [a, {} as Record<string, number>])) as Record<
       ProfileAttribute,

@@ -116,7 +116,7 @@ export function registerCohortCommands(program: Command): void {
     .action(async (id: string, o: { asOf?: string }) => {
       const a = await callRoute(explainCohort, { params: { id }, query: { asOf: o.asOf } });
       write([
-        `${a.cohortId} as of ${a.asOf} (rows after asOf: ${a.pointInTime.lateRows ? 'yes' : 'no'}; traits from history: ${a.pointInTime.traitsFromHistory ? 'yes' : 'no'})`,
+        `${a.cohortId} as of ${a.asOf} (measures read from ${a.readsFrom === 'state' ? 'the derived customer state' : 'the raw rows'})`,
         '',
         'SQL:',
         a.sql,

@@ -8,28 +8,36 @@ import {
   eventMeasureOf,
   type MeasureSet,
 } from './measures';
-import { AS_OF, AS_OF_DAY, measuresQuery, Params, type MeasureColumn, type PointInTime } from './measures-sql';
+import {
+  AS_OF,
+  AS_OF_DAY,
+  measuresQuery,
+  overMeasures,
+  Params,
+  type MeasureColumn,
+  type MeasuresOptions,
+  type ReadPath,
+} from './measures-sql';
 import { combination, isCombination, reachableCohorts, type Combination } from './rule-walk';
 
-/** How an in_cohort condition is tested: by a snapshot of the same run, or by the other cohort's own rule. */
-export type Reference = { snapshotId: string } | { rule: Rule };
-
 /**
- * A rule as a boolean SQL expression over the measures relation `m`; never NULL, so `none`
- * negates cleanly. A cohort reached through in_cohort is compiled once, as a named CTE over the
- * same relation, however many paths lead to it: a chain of cohorts each naming the previous one
- * twice costs one CTE per cohort, where inlining the rules would double the SQL at every level.
+ * Rules as boolean SQL expressions over the measures relation `m`; never NULL, so `none` negates
+ * cleanly. A cohort reached through in_cohort is its rule at the same asOf (what its snapshot of
+ * the same run holds), compiled once however many paths lead to it: a `LATERAL` subquery per
+ * customer row whose one column later rules read, so a chain of cohorts each naming the previous
+ * one twice costs one subquery per cohort where inlining would double the SQL at every level.
+ * Each stays per customer (no join across customers); OFFSET 0 keeps the planner from inlining
+ * the subqueries back into their readers.
  */
-class RuleCompiler {
-  /** `name AS (…)`, each after the ones it reads. */
-  readonly ctes: string[] = [];
+export class RuleCompiler {
+  /** `CROSS JOIN LATERAL (…) name`, each after the ones it reads. */
+  readonly laterals: string[] = [];
   private readonly compiled = new Map<string, string>();
   private readonly compiling = new Set<string>();
 
   constructor(
     private readonly p: Params,
-    private readonly reference: (cohortId: string) => Reference,
-    private readonly relation: string,
+    private readonly referenced: (cohortId: string) => Rule,
   ) {}
 
   predicate(rule: Rule): string {
@@ -43,24 +51,22 @@ class RuleCompiler {
     return condition(rule, this.p);
   }
 
-  /** customer_no is never NULL on either side, so IN is true or false, never NULL. */
+  /** `FROM (relation) m` followed by the referenced cohorts' subqueries. */
+  from(relation: string): string {
+    return [relation, ...this.laterals].join('\n    ');
+  }
+
   private inCohort(cohortId: string): string {
     const done = this.compiled.get(cohortId);
     if (done) return done;
-    const ref = this.reference(cohortId);
-    let expr: string;
-    if ('snapshotId' in ref) {
-      expr = `(m.customer_no IN (SELECT unnest(members) FROM snapshot_chunks WHERE snapshot_id = ${this.p.add(ref.snapshotId)}))`;
-    } else {
-      // Catalog validation refuses cycles; this keeps a bad catalog from recursing for ever.
-      if (this.compiling.has(cohortId)) throw new Error(`in_cohort cycle through ${cohortId}`);
-      this.compiling.add(cohortId);
-      const where = this.predicate(ref.rule);
-      this.compiling.delete(cohortId);
-      const name = `ref_cohort_${this.ctes.length + 1}`;
-      this.ctes.push(`${name} AS (SELECT m.customer_no FROM ${this.relation} m WHERE ${where})`);
-      expr = `(m.customer_no IN (SELECT customer_no FROM ${name}))`;
-    }
+    // Catalog validation refuses cycles; this keeps a bad catalog from recursing for ever.
+    if (this.compiling.has(cohortId)) throw new Error(`in_cohort cycle through ${cohortId}`);
+    this.compiling.add(cohortId);
+    const where = this.predicate(this.referenced(cohortId));
+    this.compiling.delete(cohortId);
+    const name = `ref_cohort_${this.laterals.length + 1}`;
+    this.laterals.push(`CROSS JOIN LATERAL (SELECT ${where} AS member OFFSET 0) ${name}`);
+    const expr = `${name}.member`;
     this.compiled.set(cohortId, expr);
     return expr;
   }
@@ -125,48 +131,60 @@ export interface CompiledCohort {
 }
 
 /**
- * One self-contained statement: the measures this cohort needs (over the rollups), then its rule,
- * each cohort it refers to compiled once as a CTE over them. What preview, explain and why run.
+ * One self-contained statement: the measures this cohort needs (from where `path` says), then
+ * its rule, each cohort it refers to compiled once. What preview, explain and why run.
  */
 export function compileCohort(
   def: CohortDefinition,
   catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  pit: PointInTime,
+  path: ReadPath,
   customerId?: string,
 ): CompiledCohort & { columns: MeasureColumn[] } {
   const p = new Params(asOf);
-  const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
-  const rules = new RuleCompiler(p, (id) => ({ rule: catalog.get(id)!.rule }), 'measures');
+  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, { customerId });
+  const rules = new RuleCompiler(p, (id) => catalog.get(id)!.rule);
   const where = rules.predicate(def.rule);
   return {
-    sql: `WITH ${[`measures AS (${measures.sql})`, ...rules.ctes].join(',\n')}\nSELECT m.customer_id, m.customer_no FROM measures m WHERE ${where}`,
+    sql: overMeasures(measures, (m) => `SELECT m.customer_id, m.customer_no FROM ${rules.from(m)} WHERE ${where}`),
     params: p.values,
     columns: measures.columns,
   };
 }
 
-/** The measures tables compute builds are named only by this pattern: an allow-list for an identifier. */
-export const MEASURES_TABLE = /^measures_[0-9a-f]{16}$/;
+/** The measures a run's cohorts read, with those of the cohorts they refer to. */
+export function runMeasures(
+  cohorts: Array<{ definition: CohortDefinition }>,
+  catalog: ReadonlyMap<string, CohortDefinition>,
+): MeasureSet {
+  const set = emptyMeasureSet();
+  for (const c of cohorts) measuresOf(c.definition, catalog, set);
+  return set;
+}
 
 /**
- * The cohort over a run's materialised measures table: referenced cohorts computed in the same
- * run are read from their snapshots; others are compiled once each as a CTE over the table.
+ * Every cohort of a run in one statement: per customer existing at asOf, one boolean column per
+ * cohort (`column` names it), each its rule over the measures all of them need. in_cohort is the
+ * referenced cohort's rule at the same asOf (what its snapshot of the same run holds), compiled
+ * once for the whole statement. A condition that fails first spares the measures the rest of the
+ * rule reads (those a referenced cohort reads are read for it).
  */
-export function compileOverTable(
-  def: CohortDefinition,
-  table: string,
+export function compileRunCohorts(
+  cohorts: Array<{ column: string; definition: CohortDefinition }>,
+  catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  reference: (cohortId: string) => Reference,
+  path: ReadPath,
+  options: Pick<MeasuresOptions, 'part' | 'ranks'> = {},
 ): CompiledCohort {
-  if (!MEASURES_TABLE.test(table)) throw new Error(`not a measures table: ${table}`);
   const p = new Params(asOf);
-  const rules = new RuleCompiler(p, reference, table);
-  const where = rules.predicate(def.rule);
-  const ctes = rules.ctes.length ? `WITH ${rules.ctes.join(',\n')}\n` : '';
-  // asOf ($1) is always a parameter; a rule that does not use it still types it here.
+  const measures = measuresQuery(runMeasures(cohorts, catalog), p, path, asOf, options);
+  const rules = new RuleCompiler(p, (id) => catalog.get(id)!.rule);
+  const flags = cohorts.map((c) => `${rules.predicate(c.definition.rule)} AS ${c.column}`);
   return {
-    sql: `${ctes}SELECT m.customer_id, m.customer_no, $1::timestamptz AS as_of FROM ${table} m WHERE ${where}`,
+    sql: overMeasures(
+      measures,
+      (m) => `SELECT m.customer_id, m.customer_no, ${flags.join(', ')} FROM ${rules.from(m)}`,
+    ),
     params: p.values,
   };
 }

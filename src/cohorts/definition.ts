@@ -9,7 +9,7 @@ import { ruleSizeProblems } from './limits';
 export const TraitName = z.enum(['plan', 'country', 'lifecycle_stage', 'signup_at', 'consent_marketing']);
 export type TraitName = z.infer<typeof TraitName>;
 
-/** Event properties kept in the rollups (cohortflow_rollup_dims, migration 004): the only ones a rule may filter on. */
+/** The event properties a rule may filter on: low-cardinality labels of the shipped sources (docs/cohorts.md). */
 export const PropertyName = z.enum(['currency', 'feature', 'format', 'method', 'page', 'priority']);
 
 /** Per-customer measures derived from events and traits; docs/cohorts.md says how each is computed. */
@@ -76,7 +76,7 @@ export const EventCondition = z
             ctx.addIssue({
               code: 'custom',
               path: [key],
-              message: `"${key}" is not a filterable property; rules can filter on ${PropertyName.options.join(', ')} (the properties kept in the rollups)`,
+              message: `"${key}" is not a filterable property; rules can filter on ${PropertyName.options.join(', ')} (low-cardinality labels of the sources)`,
             });
           }
         }

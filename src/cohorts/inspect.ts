@@ -1,9 +1,9 @@
 import type { Db, Queryable } from '../data/db';
 import { CatalogRefusal, InvalidDefinitionError } from './catalog';
 import { cohortIn } from './catalog-reads';
-import { compileCohort } from './compile';
+import { compileCohort, measuresOf } from './compile';
 import { reachableCohorts } from './rule-walk';
-import { pointInTime, type PointInTime } from './measures-sql';
+import { readPath } from './measures-sql';
 import { memberMeasures } from './member-measures';
 import { explainRule, type WhyNode } from './why';
 
@@ -13,7 +13,8 @@ import { explainRule, type WhyNode } from './why';
 export interface ExplainAnswer {
   cohortId: string;
   asOf: string;
-  pointInTime: PointInTime;
+  /** Where the measures are read: the derived customer state, or the raw rows (an earlier asOf, rows not derived yet). */
+  readsFrom: 'state' | 'events';
   sql: string;
   params: unknown[];
   plan: string;
@@ -59,10 +60,13 @@ export interface WhyAnswer {
   warning?: string;
 }
 
-/** Inspection can neither write nor hold the database for long. */
+/**
+ * Inspection can neither write nor hold the database for long. One snapshot serves the choice of
+ * read path and the read itself (REPEATABLE READ).
+ */
 async function readOnly<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION READ ONLY');
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     await tx.query("SET LOCAL statement_timeout = '60s'");
     return fn(tx);
   });
@@ -86,13 +90,13 @@ async function compilable(catalogDir: string, id: string) {
 export async function explainCohort(db: Db, catalogDir: string, id: string, asOf: Date): Promise<ExplainAnswer> {
   const { definition, catalog } = await compilable(catalogDir, id);
   return readOnly(db, async (tx) => {
-    const pit = await pointInTime(tx, asOf);
-    const compiled = compileCohort(definition, catalog, asOf, pit);
+    const path = await readPath(tx, asOf, measuresOf(definition, catalog));
+    const compiled = compileCohort(definition, catalog, asOf, path);
     const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT) ${compiled.sql}`, compiled.params);
     return {
       cohortId: id,
       asOf: asOf.toISOString(),
-      pointInTime: pit,
+      readsFrom: path.from,
       sql: compiled.sql,
       params: compiled.params,
       plan: plan.rows.map((r) => r['QUERY PLAN']).join('\n'),
@@ -109,7 +113,8 @@ export async function previewCohort(
 ): Promise<PreviewAnswer> {
   const { definition, catalog } = await compilable(catalogDir, id);
   return readOnly(db, async (tx) => {
-    const compiled = compileCohort(definition, catalog, asOf, await pointInTime(tx, asOf));
+    const path = await readPath(tx, asOf, measuresOf(definition, catalog));
+    const compiled = compileCohort(definition, catalog, asOf, path);
     const limit = `$${compiled.params.length + 1}`;
     const r = await tx.query<{ size: number; sample: string[] }>(
       `WITH members AS (${compiled.sql})
@@ -134,9 +139,9 @@ export async function whyMember(
       [customerId],
     );
     if (!customer.rows[0]) throw new CatalogRefusal({ kind: 'not_found' }, `no customer "${customerId}"`);
-    const pit = await pointInTime(tx, asOf);
-    const row = await memberMeasures(tx, definition, catalog, asOf, pit, customerId);
-    const compiled = compileCohort(definition, catalog, asOf, pit, customerId);
+    const path = await readPath(tx, asOf, measuresOf(definition, catalog));
+    const row = await memberMeasures(tx, definition, catalog, asOf, path, customerId);
+    const compiled = compileCohort(definition, catalog, asOf, path, customerId);
     const member = ((await tx.query(compiled.sql, compiled.params)).rowCount ?? 0) > 0;
     const rule = row ? explainRule(definition.rule, row, { asOf, catalog }) : null;
     const published = await publishedMembership(tx, id, customer.rows[0].customer_no);

@@ -5,13 +5,13 @@ import { canonicalJson } from './canonical';
 import { conditions } from './rule-walk';
 
 // The measures a rule needs, named by their content: every cohort of a run asks for the same
-// measure by the same column, so one pass over the rollups serves the whole catalog.
+// measure by the same column, so one pass serves the whole catalog.
 
 /** Event types that are not product activity: recency, frequency and velocity ignore them. */
 export const SUPPORT_TYPES = ['ticket_opened', 'ticket_closed'] as const;
 export const NOT_ACTIVITY: readonly string[] = [...BILLING_TYPES, ...SUPPORT_TYPES, 'identify'];
 
-/** One aggregate over the rollups of one customer. */
+/** One aggregate over one customer's events. */
 export interface EventMeasure {
   agg: 'count' | 'sum' | 'days' | 'first' | 'last';
   /** Event types, sorted; 'activity' means every product type (not NOT_ACTIVITY). */

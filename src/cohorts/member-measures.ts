@@ -1,7 +1,7 @@
 import type { Queryable } from '../data/db';
 import { measuresOf } from './compile';
 import type { CohortDefinition } from './definition';
-import { measuresQuery, Params, type PointInTime } from './measures-sql';
+import { measuresQuery, overMeasures, Params, type ReadPath } from './measures-sql';
 
 /** One customer's row of a cohort's measures relation: traits and measure columns by name. */
 export type MeasureRow = Record<string, unknown>;
@@ -15,16 +15,16 @@ export function memberMeasuresQuery(
   def: CohortDefinition,
   catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  pit: PointInTime,
+  path: ReadPath,
   customerId: string,
 ): { sql: string; params: unknown[] } {
   const p = new Params(asOf);
-  const measures = measuresQuery(measuresOf(def, catalog), p, pit, customerId);
+  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, { customerId });
   // Column names come from an enum or a hash (measures.ts), never from user text.
   const select = measures.columns.map((c) =>
-    c.type === 'date' ? `to_char(x.${c.name}, 'YYYY-MM-DD') AS ${c.name}` : `x.${c.name}`,
+    c.type === 'date' ? `to_char(m.${c.name}, 'YYYY-MM-DD') AS ${c.name}` : `m.${c.name}`,
   );
-  return { sql: `SELECT ${select.join(', ')} FROM (${measures.sql}) x`, params: p.values };
+  return { sql: overMeasures(measures, (m) => `SELECT ${select.join(', ')} FROM ${m}`), params: p.values };
 }
 
 /** Undefined when the customer did not exist at asOf (measures hold only customers seen by then). */
@@ -33,9 +33,9 @@ export async function memberMeasures(
   def: CohortDefinition,
   catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
-  pit: PointInTime,
+  path: ReadPath,
   customerId: string,
 ): Promise<MeasureRow | undefined> {
-  const { sql, params } = memberMeasuresQuery(def, catalog, asOf, pit, customerId);
+  const { sql, params } = memberMeasuresQuery(def, catalog, asOf, path, customerId);
   return (await db.query<MeasureRow>(sql, params)).rows[0];
 }

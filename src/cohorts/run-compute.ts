@@ -2,10 +2,11 @@ import crypto from 'node:crypto';
 import type { Db, Queryable } from '../data/db';
 import { InvalidDefinitionError, loadCatalog } from './catalog';
 import { dependencies } from './catalog-rules';
-import { compileCohort, compileOverTable, measuresOf, type CompiledCohort, type Reference } from './compile';
+import { compileCohort, compileRunCohorts, measuresOf, runMeasures, type CompiledCohort } from './compile';
 import type { CohortDefinition, CohortTier } from './definition';
-import { emptyMeasureSet } from './measures';
-import { measuresQuery, Params, pointInTime, TRAIT_COLUMNS } from './measures-sql';
+import { keepFeatures } from './customer-state';
+import { featuresOf } from './features';
+import { rankArrays, readPath } from './measures-sql';
 import { reachableCohorts } from './rule-walk';
 import { missingFromCatalog, recordDefinition, recordDeletion } from './versions';
 
@@ -141,47 +142,96 @@ export const measuresTableOf = (runId: string) =>
   `measures_${crypto.createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
 
 /**
- * One pass over the rollups for every measure the run's cohorts need, into a table of one row
- * per customer existing at asOf. Rebuilt from scratch on a retry, so a half-built table never counts.
+ * Every planned cohort of the run evaluated in one pass, into a table of one row per customer
+ * existing at asOf with one membership flag per cohort: over the derived customer state when it
+ * holds what asOf sees (the features the catalog reads are kept there first: built from the
+ * events once, when a definition starts reading one), else over the raw rows. Each cohort's
+ * compute then only collects its flag. Rebuilt from scratch on a retry, so a half-built table
+ * never counts. UNLOGGED: a crash empties it, and computeSnapshot then builds it again.
  */
 export async function materialiseMeasures(
   db: Db,
   input: { runId: string; asOf: string },
-): Promise<{ table: string; rows: number; measures: number }> {
+): Promise<{ table: string; rows: number; measures: number; readsFrom?: 'state' | 'events' }> {
   const table = measuresTableOf(input.runId);
-  const done = await db.query<{ rows: number; measures: number }>(
-    'SELECT rows, measures FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL',
-    [table],
-  );
-  if (done.rows[0]) return { table, ...done.rows[0] };
+  if (await measuresTableReady(db, table)) {
+    const done = await db.query<{ rows: number; measures: number }>(
+      'SELECT rows, measures FROM measure_tables WHERE table_name = $1',
+      [table],
+    );
+    return { table, ...done.rows[0]! };
+  }
 
   const definitions = await runDefinitions(db, input.runId);
   const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
-  const set = emptyMeasureSet();
-  for (const d of catalog.values()) measuresOf(d, catalog, set);
+  const published = [...definitions]
+    .filter(([, d]) => d.scope === 'publish')
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    // Column names from the cohort's place in the plan, never from its id.
+    .map(([id, d], i) => ({ id, column: `c_${i}`, definition: d.definition }));
+  const set = runMeasures(published, catalog);
+  await keepFeatures(db, featuresOf(set));
+  const measures = set.events.size + set.derived.size;
   const asOf = new Date(input.asOf);
-  const pit = await pointInTime(db, asOf);
-  const p = new Params(asOf);
-  const query = measuresQuery(set, p, pit);
-  const measures = query.columns.length - TRAIT_COLUMNS.length;
-  const rows = await db.transaction(async (tx) => {
-    await tx.query(`DROP TABLE IF EXISTS ${table}`);
-    await tx.query(
-      'INSERT INTO measure_tables (table_name, run_id, as_of) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET built_at = NULL',
-      [table, input.runId, input.asOf],
+
+  await db.query(`DROP TABLE IF EXISTS ${table}`);
+  await db.query(
+    'INSERT INTO measure_tables (table_name, run_id, as_of) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE SET built_at = NULL',
+    [table, input.runId, input.asOf],
+  );
+  await db.query(
+    `CREATE UNLOGGED TABLE ${table} (customer_id text, customer_no integer${published.map((c) => `, ${c.column} boolean`).join('')})`,
+  );
+  const { rows, readsFrom } = await db.transaction(async (tx) => {
+    // One snapshot for the choice of read path and every read: parts run in transactions of their
+    // own that import it.
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    const path = await readPath(tx, asOf, set);
+    const insert = async (q: Queryable, options: Parameters<typeof compileRunCohorts>[4]) => {
+      const compiled = compileRunCohorts(published, catalog, asOf, path, options);
+      return (await q.query(`INSERT INTO ${table} ${compiled.sql}`, compiled.params)).rowCount ?? 0;
+    };
+    if (path.from !== 'state') return { rows: await insert(tx, {}), readsFrom: path.from };
+    // Every customer's row is read on its own: the customers are split by number into parts that
+    // run side by side, one connection each, as a sharded database would run them per shard.
+    const snapshot = (await tx.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+    if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+    const ranks = await rankArrays(tx, set, path, asOf);
+    const of = await partsOf(tx);
+    const counts = await Promise.all(
+      Array.from({ length: of }, (_, index) =>
+        db.transaction(async (part) => {
+          await part.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+          await part.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+          await part.query(`SET LOCAL work_mem = '256MB'`);
+          return insert(part, { part: { of, index }, ranks });
+        }),
+      ),
     );
-    await tx.query(`CREATE TABLE ${table} (${query.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
-    await tx.query("SET LOCAL work_mem = '256MB'");
-    const inserted = await tx.query(`INSERT INTO ${table} ${query.sql}`, p.values);
-    await tx.query(`ANALYZE ${table}`);
-    await tx.query('UPDATE measure_tables SET rows = $2, measures = $3, built_at = now() WHERE table_name = $1', [
-      table,
-      inserted.rowCount,
-      measures,
-    ]);
-    return inserted.rowCount ?? 0;
+    return { rows: counts.reduce((a, b) => a + b, 0), readsFrom: path.from };
   });
-  return { table, rows, measures };
+  await db.query(`ANALYZE ${table}`);
+  await db.query(
+    'UPDATE measure_tables SET rows = $2, measures = $3, cohort_columns = $4, built_at = now() WHERE table_name = $1',
+    [table, rows, measures, JSON.stringify(Object.fromEntries(published.map((c) => [c.id, c.column])))],
+  );
+  return { table, rows, measures, readsFrom };
+}
+
+/** How many statements read the state side by side: as many processes as Postgres would give one query. */
+async function partsOf(db: Queryable): Promise<number> {
+  const r = await db.query<{ workers: string }>("SELECT current_setting('max_parallel_workers_per_gather') AS workers");
+  return Math.min(8, Math.max(1, Number(r.rows[0]!.workers) + 1));
+}
+
+/** Built and still holding its rows: an unlogged table comes back empty after a crash. */
+async function measuresTableReady(db: Queryable, table: string): Promise<boolean> {
+  const r = await db.query<{ ready: boolean }>(
+    `SELECT (m.rows = 0 OR pg_relation_size(to_regclass(m.table_name)) > 0) AS ready
+     FROM measure_tables m WHERE m.table_name = $1 AND m.built_at IS NOT NULL AND to_regclass(m.table_name) IS NOT NULL`,
+    [table],
+  );
+  return r.rows[0]?.ready ?? false;
 }
 
 export async function dropMeasures(db: Db, input: { runId: string }): Promise<void> {
@@ -204,7 +254,7 @@ export interface ComputedSnapshot {
 
 /**
  * Evaluates one cohort of the run into an immutable snapshot, in one transaction: over the run's
- * measures table when it was built, else self-contained over the rollups. Idempotent per (run, cohort).
+ * measures table when it was built, else self-contained (derived state or raw rows). Idempotent per (run, cohort).
  */
 export async function computeSnapshot(
   db: Db,
@@ -212,6 +262,8 @@ export async function computeSnapshot(
 ): Promise<ComputedSnapshot> {
   const snapshotId = snapshotIdOf(input.runId, input.cohortId);
   return db.transaction(async (tx) => {
+    // One snapshot for the choice of read path and the read itself.
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     if (!(await tx.query('SELECT 1 FROM cohort_snapshots WHERE snapshot_id = $1', [snapshotId])).rowCount)
       await computeInto(tx, snapshotId, input);
     const r = await tx.query<{ size: number; content_hash: string; definition_version: number; tier: CohortTier }>(
@@ -240,19 +292,22 @@ async function computeInto(
   const own =
     definitions.get(input.cohortId)?.definition ?? (await definitionAt(tx, input.cohortId, input.definitionVersion));
   const table = measuresTableOf(input.runId);
-  const built = (await tx.query('SELECT 1 FROM measure_tables WHERE table_name = $1 AND built_at IS NOT NULL', [table]))
-    .rowCount;
+  const column = (await measuresTableReady(tx, table))
+    ? (
+        await tx.query<{ column: string | null }>(
+          'SELECT cohort_columns->>$2 AS column FROM measure_tables WHERE table_name = $1',
+          [table, input.cohortId],
+        )
+      ).rows[0]?.column
+    : undefined;
   let compiled: CompiledCohort;
-  if (built) {
-    const reference = (id: string): Reference => {
-      const d = definitions.get(id);
-      if (!d) throw new Error(`cohort ${input.cohortId} refers to ${id}, which run ${input.runId} did not plan`);
-      return d.scope === 'publish' ? { snapshotId: snapshotIdOf(input.runId, id) } : { rule: d.definition.rule };
-    };
-    compiled = compileOverTable(own, table, asOf, reference);
+  if (column) {
+    // The flag the run's one pass set (c_<n>: from the plan, never from user text).
+    if (!/^c_\d+$/.test(column)) throw new Error(`not a cohort column: ${column}`);
+    compiled = { sql: `SELECT customer_id, customer_no FROM ${table} WHERE ${column}`, params: [] };
   } else {
     const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
-    compiled = compileCohort(own, catalog, asOf, await pointInTime(tx, asOf));
+    compiled = compileCohort(own, catalog, asOf, await readPath(tx, asOf, measuresOf(own, catalog)));
   }
   await tx.query(
     `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)

@@ -2,8 +2,9 @@ import type { Queryable } from '../data/db';
 
 // Whether a cohort still means what it meant: for each recent published version, the drift of
 // its members' key attributes (the PSI its baseline tests measured against the version before)
-// beside KPIs computed from the data for its members. Every KPI is read from the daily rollups
-// (customer_daily) and is defined in KPI_DEFINITIONS, which the dashboard shows as written.
+// beside KPIs computed from the data for its members. Every KPI is read from the billing events
+// of the days the windows cover and is defined in KPI_DEFINITIONS, which the dashboard shows as
+// written.
 
 export const KPI_WINDOW_DAYS = 30;
 
@@ -85,8 +86,8 @@ interface KpiRow {
 }
 
 /**
- * One statement for every version shown: their members, then one range scan of customer_daily's
- * primary key (day leads it) over the days every window covers, joined to the members by
+ * One statement for every version shown: their members, then one range scan of the events (the
+ * BRIN index on occurred_at) over the days every window covers, joined to the members by
  * customer. Versions without a snapshot (withdrawals) have no members and are left out.
  */
 async function kpiRows(db: Queryable, cohortId: string, limit: number): Promise<KpiRow[]> {
@@ -101,12 +102,13 @@ async function kpiRows(db: Queryable, cohortId: string, limit: number): Promise<
        CROSS JOIN LATERAL unnest(k.members) AS n (customer_no)
        JOIN customers c ON c.customer_no = n.customer_no),
      days AS (
-       SELECT x.customer_id, x.day, x.event_type,
-              CASE x.event_type WHEN 'invoice_paid' THEN 1 WHEN 'refund' THEN -1 END
-                * CASE WHEN x.dims ? 'currency' THEN x.value_sum / fx.per_usd ELSE x.value_sum END AS usd
-       FROM customer_daily x LEFT JOIN fx_rates fx ON fx.currency = x.dims->>'currency'
-       WHERE x.day > (SELECT min(d) FROM shown) - $3::int AND x.day <= (SELECT max(d) FROM shown) + $3::int
-         AND x.event_type = ANY($4::text[])),
+       SELECT e.customer_id, (e.occurred_at AT TIME ZONE 'UTC')::date AS day, e.event_type,
+              CASE e.event_type WHEN 'invoice_paid' THEN 1 WHEN 'refund' THEN -1 END
+                * CASE WHEN e.properties ? 'currency' THEN e.value / fx.per_usd ELSE e.value END AS usd
+       FROM events e LEFT JOIN fx_rates fx ON fx.currency = e.properties->>'currency'
+       WHERE e.occurred_at >= ((SELECT min(d) FROM shown) - $3::int + 1)::timestamp AT TIME ZONE 'UTC'
+         AND e.occurred_at < ((SELECT max(d) FROM shown) + $3::int + 1)::timestamp AT TIME ZONE 'UTC'
+         AND e.event_type = ANY($4::text[]) AND e.customer_id IS NOT NULL),
      per_member AS (
        SELECT m.version, m.customer_id,
               bool_or(x.event_type = 'subscription_started' AND x.day <= m.d) AS converted_before,

@@ -9,9 +9,11 @@ import type { ErasureKey } from '../privacy/erasure-key';
 import { filesOf, loadSources, type SourceConfig } from '../sources/config';
 import type { Count, IngestCounts, IngestSummary, SourceReport } from '../shared';
 import { worstVerdict } from './verdicts';
+import { IdentityCache } from './identity-cache';
 import { loadFile } from './load-file';
 import { ingestQuerySource } from './query-source';
 import { attributeLateEvents } from './merge';
+import { deriveState, holdDerivedStateShared } from '../cohorts/customer-state';
 import { qualityChecks } from './quality';
 
 async function hashFile(file: string): Promise<string> {
@@ -20,11 +22,16 @@ async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Files loaded side by side: each load is one database backend merging while the reader parses. */
+export const DEFAULT_LOADERS = 2;
+
 /**
  * One ingest run over every configured source: CRM first (it links identities), then the
- * behavioural sources; new files only; then late identity links; then per-source quality
- * verdicts, stored with the counts so the next run's volume check has a history. Rows naming an
- * erased customer's identifier are refused on every path (files and query sources) and counted.
+ * behavioural sources' files, `loaders` at a time; new files only; then late identity links;
+ * then one pass that derives what compute reads from every row stored since the last one; then
+ * per-source quality verdicts, stored with the counts so the next run's volume check has a history.
+ * Rows naming an erased customer's identifier are refused on every path (files and query sources)
+ * and counted.
  */
 export async function ingestSources(
   deps: { db: Db; log: Logger; erasureKey?: ErasureKey },
@@ -35,22 +42,23 @@ export async function ingestSources(
     heartbeat?: (detail: { source: string; file?: string; rowsDone: number; chunk: boolean; files: Count }) => void;
     now?: Date;
     chunkRows?: number;
+    loaders?: number;
   },
 ): Promise<IngestSummary> {
   const sources = loadSources(input.sourceDir).sort((a, b) => Number(b.kind === 'crm') - Number(a.kind === 'crm'));
   const names = fs.existsSync(input.sourceDir) ? await fsp.readdir(input.sourceDir) : [];
+  const reports = new Map<string, SourceReport>();
+  const identities = new IdentityCache();
+  const nullKeys = new Map<string, number>();
+  const erased = await ErasedIdentifierFilter.load(deps.db, deps.erasureKey);
   const files: Count = {
     done: 0,
     total: sources.reduce((n, s) => n + filesOf(s, names).length + (s.query ? 1 : 0), 0),
   };
   const beat = (source: string, file: string | undefined, rowsDone: number, chunk = false) =>
     input.heartbeat?.({ source, ...(file ? { file } : {}), rowsDone, chunk, files: { ...files } });
-  const reports: SourceReport[] = [];
-  const erased = await ErasedIdentifierFilter.load(deps.db, deps.erasureKey);
-  const observed = new Map<string, { nullKeys: number }>();
-
   for (const source of sources) {
-    const report: SourceReport = {
+    reports.set(source.name, {
       source: source.name,
       kind: source.kind,
       filesRead: 0,
@@ -62,75 +70,107 @@ export async function ingestSources(
       erased: 0,
       verdict: 'pass',
       checks: [],
-    };
-    let nullKeys = 0;
-    if (source.query) {
-      const counts = await ingestQuerySource(deps.db, {
-        runId: input.runId,
-        source,
-        erased,
-        chunkRows: input.chunkRows,
-        onChunk: (rowsDone) => beat(source.name, undefined, rowsDone, true),
-      });
-      nullKeys += counts.nullKeys;
-      await finishFile(
-        deps.db,
-        input.runId,
-        source,
-        `query:${source.name}`,
-        `after:${counts.cursor}`,
-        counts.newest,
-        report,
-        `after:${counts.from}`,
-      );
-      files.done += 1;
-      beat(source.name, undefined, counts.rowsRead);
-      deps.log.info({ source: source.name, ...counts }, 'ingested query source');
-    }
-    for (const name of filesOf(source, names)) {
-      const file = path.join(input.sourceDir, name);
-      const sha256 = await hashFile(file);
-      const seen = await deps.db.query('SELECT 1 FROM ingested_files WHERE source = $1 AND file = $2 AND sha256 = $3', [
-        source.name,
-        name,
-        sha256,
-      ]);
-      if (seen.rowCount) {
-        report.filesSkipped += 1;
-        files.done += 1;
-        beat(source.name, name, 0);
-        continue;
-      }
-      const counts = await loadFile(deps.db, {
-        runId: input.runId,
-        source,
-        file,
-        name,
-        sha256,
-        erased,
-        chunkRows: input.chunkRows,
-        onChunk: (rowsDone) => beat(source.name, name, rowsDone, true),
-      });
-      nullKeys += counts.nullKeys;
-      await finishFile(deps.db, input.runId, source, name, sha256, counts.newest, report);
-      files.done += 1;
-      beat(source.name, name, counts.rowsRead);
-      deps.log.info({ source: source.name, file: name, ...counts }, 'ingested file');
-    }
-    observed.set(source.name, { nullKeys });
-    reports.push(report);
+    });
+    nullKeys.set(source.name, 0);
   }
 
-  const lateAttributed = await deps.db.transaction((tx) => attributeLateEvents(tx));
+  const loadQuery = async (source: SourceConfig) => {
+    const counts = await ingestQuerySource(deps.db, {
+      runId: input.runId,
+      source,
+      erased,
+      chunkRows: input.chunkRows,
+      identities,
+      onChunk: (rowsDone) => beat(source.name, undefined, rowsDone, true),
+    });
+    nullKeys.set(source.name, nullKeys.get(source.name)! + counts.nullKeys);
+    const key = `after:${counts.cursor}`;
+    await finishFile(
+      deps.db,
+      input.runId,
+      source,
+      `query:${source.name}`,
+      key,
+      counts.newest,
+      reports.get(source.name)!,
+      `after:${counts.from}`,
+    );
+    files.done += 1;
+    beat(source.name, undefined, counts.rowsRead);
+    deps.log.info({ source: source.name, ...counts }, 'ingested query source');
+  };
+  const loadOne = async (source: SourceConfig, name: string) => {
+    const file = path.join(input.sourceDir, name);
+    const sha256 = await hashFile(file);
+    const seen = await deps.db.query('SELECT 1 FROM ingested_files WHERE source = $1 AND file = $2 AND sha256 = $3', [
+      source.name,
+      name,
+      sha256,
+    ]);
+    if (seen.rowCount) {
+      reports.get(source.name)!.filesSkipped += 1;
+      files.done += 1;
+      beat(source.name, name, 0);
+      return;
+    }
+    const counts = await loadFile(deps.db, {
+      runId: input.runId,
+      source,
+      file,
+      name,
+      sha256,
+      erased,
+      chunkRows: input.chunkRows,
+      identities,
+      onChunk: (rowsDone) => beat(source.name, name, rowsDone, true),
+    });
+    nullKeys.set(source.name, nullKeys.get(source.name)! + counts.nullKeys);
+    await finishFile(deps.db, input.runId, source, name, sha256, counts.newest, reports.get(source.name)!);
+    files.done += 1;
+    beat(source.name, name, counts.rowsRead);
+    deps.log.info({ source: source.name, file: name, ...counts }, 'ingested file');
+  };
+  const jobsOf = (kinds: (s: SourceConfig) => boolean) =>
+    sources
+      .filter(kinds)
+      .flatMap((s) => [
+        ...(s.query ? [() => loadQuery(s)] : []),
+        ...filesOf(s, names).map((name) => () => loadOne(s, name)),
+      ]);
+  // CRM first and one file at a time: its links decide which customer each event belongs to.
+  await inTurn(
+    jobsOf((s) => s.kind === 'crm'),
+    1,
+  );
+  await inTurn(
+    jobsOf((s) => s.kind !== 'crm'),
+    input.loaders ?? DEFAULT_LOADERS,
+  );
+
+  const loaded = Date.now();
+  const lateAttributed = await deps.db.transaction(async (tx) => {
+    await holdDerivedStateShared(tx);
+    return attributeLateEvents(tx);
+  });
+  const attributed = Date.now();
+  const derived = await deriveState(deps.db);
+  deps.log.info(
+    {
+      traits: derived.traits,
+      customers: derived.customers,
+      attributeMs: attributed - loaded,
+      deriveMs: Date.now() - attributed,
+    },
+    'derived the state compute reads',
+  );
   const now = input.now ?? new Date();
-  for (const report of reports) {
-    const source = sources.find((s) => s.name === report.source)!;
-    await judge(deps.db, input.runId, source, report, observed.get(source.name)!.nullKeys, now);
-  }
+  for (const source of sources)
+    await judge(deps.db, input.runId, source, reports.get(source.name)!, nullKeys.get(source.name)!, now);
   const marks = await deps.db.query<{ source: string; watermark: Date }>(
     'SELECT source, watermark FROM source_watermarks',
   );
-  const sum = (k: keyof IngestCounts) => reports.reduce((n, r) => n + r[k], 0);
+  const all = [...reports.values()];
+  const sum = (k: keyof IngestCounts) => all.reduce((n, r) => n + r[k], 0);
   return {
     runId: input.runId,
     filesRead: sum('filesRead'),
@@ -142,8 +182,22 @@ export async function ingestSources(
     erased: sum('erased'),
     lateAttributed,
     watermarks: Object.fromEntries(marks.rows.map((m) => [m.source, m.watermark.toISOString()])),
-    sources: reports,
+    sources: all,
   };
+}
+
+/** Runs the jobs, at most `limit` at once, in order of start; the first failure is thrown once all have settled. */
+async function inTurn(jobs: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < jobs.length && failures.length === 0) {
+      const job = jobs[next++]!;
+      await job().catch((err: unknown) => failures.push(err));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  if (failures.length > 0) throw failures[0];
 }
 
 /** Marks the file done, counting every chunk committed for it (a resumed load included). */

@@ -4,6 +4,7 @@ import type { Db } from '../data/db';
 import type { ErasedIdentifierFilter } from '../privacy/erased-identifiers';
 import type { SourceConfig } from '../sources/config';
 import { loadRows, type FileCounts } from './load-file';
+import type { IdentityCache } from './identity-cache';
 import type { RawRow } from './read-rows';
 
 const BATCH = 10_000;
@@ -30,6 +31,7 @@ export async function ingestQuerySource(
     erased: ErasedIdentifierFilter;
     onChunk?: (rowsDone: number) => void;
     chunkRows?: number;
+    identities?: IdentityCache;
   },
 ): Promise<FileCounts & { from: string; cursor: string }> {
   const q = input.source.query!;
@@ -85,6 +87,7 @@ export async function ingestQuerySource(
       erased: input.erased,
       onChunk: input.onChunk,
       chunkRows: input.chunkRows,
+      identities: input.identities,
     });
     const cursor = greatest ?? from;
     await db.query(

@@ -3,15 +3,32 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 
+/**
+ * One row of a source: a record (NDJSON, query sources), a CSV record as its fields under the
+ * file's columns (no object per row: product files hold millions), or why it cannot be read.
+ */
 export type RawRow =
-  { line: number; raw: string; record: Record<string, unknown> } | { line: number; raw: string; error: string };
+  | { line: number; raw: string; record: Record<string, unknown> }
+  | { line: number; raw: string; fields: string[]; columns: readonly string[] }
+  | { line: number; raw: string; error: string };
+
+/** A row as `readRows` gives it: a record, or why it cannot be read. */
+export type RecordRow = Exclude<RawRow, { fields: string[] }>;
+
+/** A readable row as a record of its fields by name. */
+export function recordOf(row: Exclude<RawRow, { error: string }>): Record<string, unknown> {
+  if ('record' in row) return row.record;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < row.columns.length; i += 1) out[row.columns[i]!] = row.fields[i];
+  return out;
+}
 
 /** A quoted CSV field may span lines, but not without end: past this the record is quarantined. */
 const MAX_RECORD_CHARS = 1 << 20;
 
 function open(file: string): Readable {
-  const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  return /\.gz$/i.test(file) ? stream.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : stream;
+  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
+  return /\.gz$/i.test(file) ? stream.pipe(zlib.createGunzip({ chunkSize: 4 << 20 })) : stream;
 }
 
 /**
@@ -57,9 +74,10 @@ export async function* readRowBatches(file: string, after = 0): AsyncGenerator<R
   if (batch.length > 0) yield batch;
 }
 
-/** The same, a row at a time. */
-export async function* readRows(file: string, after = 0): AsyncGenerator<RawRow> {
-  for await (const batch of readRowBatches(file, after)) yield* batch;
+/** The same, a row at a time, each readable row as a record. */
+export async function* readRows(file: string, after = 0): AsyncGenerator<RecordRow> {
+  for await (const batch of readRowBatches(file, after))
+    for (const row of batch) yield 'fields' in row ? { line: row.line, raw: row.raw, record: recordOf(row) } : row;
 }
 
 function ndjsonRow(text: string, line: number, batch: RawRow[]): void {
@@ -86,38 +104,36 @@ class CsvRecords {
   private pending: { text: string; line: number } | undefined;
 
   push(text: string, line: number, after: number, batch: RawRow[]): void {
-    const l = text.endsWith('\r') ? text.slice(0, -1) : text;
-    const record = this.pending ? { text: `${this.pending.text}\n${l}`, line: this.pending.line } : { text: l, line };
+    const l = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+    const record = this.pending ? { text: `${this.pending.text}\n${l}`, line: this.pending.line } : undefined;
     this.pending = undefined;
-    const fields = csvFields(record.text);
+    const recordText = record ? record.text : l;
+    const recordLine = record ? record.line : line;
+    const fields = csvFields(recordText);
     if (fields === 'open') {
-      if (record.text.length < MAX_RECORD_CHARS) {
-        this.pending = record;
+      if (recordText.length < MAX_RECORD_CHARS) {
+        this.pending = { text: recordText, line: recordLine };
         return;
       }
-      if (record.line > after)
-        batch.push({ line: record.line, raw: record.text, error: 'a quoted field is never closed' });
+      if (recordLine > after)
+        batch.push({ line: recordLine, raw: recordText, error: 'a quoted field is never closed' });
       return;
     }
-    if (record.text === '') return;
+    if (recordText === '') return;
     if (!this.columns) {
-      if (typeof fields === 'string') throw new Error(`line ${record.line}: the CSV header is unreadable: ${fields}`);
+      if (typeof fields === 'string') throw new Error(`line ${recordLine}: the CSV header is unreadable: ${fields}`);
       this.columns = fields.map((c, i) => (i === 0 ? c.replace(/^\uFEFF/, '') : c).trim());
       return;
     }
-    if (record.line <= after) return;
-    if (typeof fields === 'string') batch.push({ line: record.line, raw: record.text, error: fields });
+    if (recordLine <= after) return;
+    if (typeof fields === 'string') batch.push({ line: recordLine, raw: recordText, error: fields });
     else if (fields.length !== this.columns.length)
       batch.push({
-        line: record.line,
-        raw: record.text,
+        line: recordLine,
+        raw: recordText,
         error: `wrong number of columns (expected ${this.columns.length}, got ${fields.length})`,
       });
-    else {
-      const out: Record<string, string> = {};
-      for (let i = 0; i < fields.length; i += 1) out[this.columns[i]!] = fields[i]!;
-      batch.push({ line: record.line, raw: record.text, record: out });
-    }
+    else batch.push({ line: recordLine, raw: recordText, fields, columns: this.columns });
   }
 
   /** End of file inside a quoted field: that record is bad, not lost. */

@@ -5,6 +5,7 @@ import { plainIsoMs, toUtcMs } from './timestamps';
 
 /** A behavioural row (product, billing, support) as the merge expects it. */
 export interface StagedEvent {
+  line: number;
   event_id: string;
   id_scheme: string;
   id_value: string;
@@ -36,6 +37,7 @@ export type Staged =
 
 export const STAGE_COLUMNS = {
   stage_events: [
+    'line',
     'event_id',
     'id_scheme',
     'id_value',
@@ -62,7 +64,7 @@ export const STAGE_COLUMNS = {
 } as const;
 
 export const STAGE_DDL = {
-  stage_events: `CREATE TEMP TABLE stage_events (event_id text, id_scheme text, id_value text, alias_scheme text, alias_value text,
+  stage_events: `CREATE TEMP TABLE stage_events (line bigint, event_id text, id_scheme text, id_value text, alias_scheme text, alias_value text,
     event_type text, occurred_at timestamptz, value numeric, properties jsonb) ON COMMIT DROP`,
   stage_crm: `CREATE TEMP TABLE stage_crm (line bigint, crm_id text, email text, product_user_id text, billing_customer_id text, plan text,
     country text, lifecycle_stage text, signup_at timestamptz, consent_marketing boolean, updated_at timestamptz) ON COMMIT DROP`,
@@ -98,7 +100,8 @@ export function stageRow(
 ): Staged | { reason: string } {
   const record = source.fields ? renamed(input, source.fields) : input;
   if (source.kind === 'product') {
-    const fast = plainProductRow(record, latestMs);
+    const r = record;
+    const fast = plainProduct(line, r.event_id, r.user_id, r.anonymous_id, r.type, r.timestamp, r.properties, latestMs);
     if (fast) return fast;
   }
   const parsed = (SCHEMAS[source.kind] as z.ZodTypeAny).safeParse(record);
@@ -136,7 +139,7 @@ export function stageRow(
     };
   }
 
-  let event: Omit<StagedEvent, 'occurred_at'> & { timestamp: string };
+  let event: Omit<StagedEvent, 'occurred_at' | 'line'> & { timestamp: string };
   let nullKey: boolean;
   if (source.kind === 'product') {
     const r = parsed.data as z.infer<typeof ProductRow>;
@@ -185,11 +188,21 @@ export function stageRow(
   const occurred = time('timestamp', event.timestamp);
   if (occurred === null || typeof occurred === 'object') return occurred ?? { reason: 'timestamp: missing' };
   const { timestamp: _ignored, ...rest } = event;
-  return { table: 'stage_events', nullKey, row: { ...rest, occurred_at: occurred } };
+  return { table: 'stage_events', nullKey, row: { line, ...rest, occurred_at: occurred } };
 }
 
 /** An id as the Id schema keeps it: text, already trimmed, 1 to 256 characters. */
-const plainId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256 && v.trim() === v;
+const plainId = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= 256 && (plainEnds(v) || v.trim() === v);
+/** First and last character printable ASCII, not a space: nothing for trim() to remove, known without a copy. */
+const plainEnds = (v: string) => {
+  const a = v.charCodeAt(0);
+  const z = v.charCodeAt(v.length - 1);
+  return a > 32 && a < 127 && z > 32 && z < 127;
+};
+/** A flat JSON object of string values without escapes: valid JSON, known without parsing it. */
+// eslint-disable-next-line no-control-regex -- JSON strings may not hold raw control characters
+const FLAT_JSON_OBJECT = /^\{(?:"[^"\\\x00-\x1f]*":"[^"\\\x00-\x1f]*"(?:,"[^"\\\x00-\x1f]*":"[^"\\\x00-\x1f]*")*)?\}$/;
 const PLAIN_EVENT_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 /**
@@ -198,8 +211,16 @@ const PLAIN_EVENT_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
  * goes through the schema itself — the only judge of bad rows and the author of their reasons.
  * test/unit/staging.test.ts checks that both agree.
  */
-function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged | undefined {
-  const { event_id: id, user_id: user, anonymous_id: anon, type, timestamp, properties } = r;
+export function plainProduct(
+  line: number,
+  id: unknown,
+  user: unknown,
+  anon: unknown,
+  type: unknown,
+  timestamp: unknown,
+  properties: unknown,
+  latestMs: number,
+): { table: 'stage_events'; row: StagedEvent; nullKey: boolean } | undefined {
   if (!plainId(id) || typeof type !== 'string' || !PLAIN_EVENT_TYPE.test(type) || typeof timestamp !== 'string')
     return undefined;
   const byUser = blank(user) !== undefined;
@@ -207,6 +228,7 @@ function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged |
   if ((byUser && !plainId(user)) || (hasAnon && !plainId(anon)) || (!byUser && !hasAnon)) return undefined;
   let props: string;
   if (blank(properties) === undefined) props = '{}';
+  else if (typeof properties === 'string' && FLAT_JSON_OBJECT.test(properties)) props = properties;
   else if (typeof properties === 'string' && properties.charCodeAt(0) === 123) {
     let parsed: unknown;
     try {
@@ -223,6 +245,7 @@ function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged |
     table: 'stage_events',
     nullKey: !byUser,
     row: {
+      line,
       event_id: id,
       id_scheme: byUser ? 'user_id' : 'anonymous_id',
       id_value: (byUser ? user : anon) as string,
@@ -235,6 +258,35 @@ function plainProductRow(r: Record<string, unknown>, latestMs: number): Staged |
     },
   };
 }
+
+/** The columns an event is stored with by COPY; ingested_at is the statement's own time (its default). */
+export const EVENT_COPY_COLUMNS = [
+  'source',
+  'event_id',
+  'customer_id',
+  'identity_scheme',
+  'identity_value',
+  'event_type',
+  'occurred_at',
+  'value',
+  'properties',
+] as const;
+
+/**
+ * An event's row of the events table in COPY text format, written field by field (this runs per
+ * event). The source, scheme, type and time need no escapes: the schemas admit only letters,
+ * digits and punctuation there.
+ */
+export function eventCopyLine(source: string, customer: string | null, r: StagedEvent): string {
+  return `${source}\t${copyText(r.event_id)}\t${customer === null ? '\\N' : copyText(customer)}\t${r.id_scheme}\t${copyText(
+    r.id_value,
+  )}\t${r.event_type}\t${r.occurred_at}\t${r.value ?? '\\N'}\t${copyText(r.properties)}\n`;
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+/** A text value escaped for COPY's text format (backslash, tab and line breaks). */
+const copyText = (s: string) =>
+  COPY_SPECIAL.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
 
 /** The row with the source's columns under the kind's field names; other columns unchanged. */
 function renamed(record: Record<string, unknown>, fields: Record<string, string>): Record<string, unknown> {
@@ -264,13 +316,7 @@ export function copyLine(values: unknown[]): string {
   for (let i = 0; i < values.length; i += 1) {
     const v = values[i];
     if (i > 0) out += '\t';
-    if (v === null || v === undefined) out += '\\N';
-    else {
-      const s = String(v);
-      out += /[\\\t\n\r]/.test(s)
-        ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-        : s;
-    }
+    out += v === null || v === undefined ? '\\N' : copyText(String(v));
   }
   return `${out}\n`;
 }

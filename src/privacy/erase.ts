@@ -4,6 +4,7 @@ import type { Db } from '../data/db';
 import { appendAudit } from '../data/audit';
 import { identifiersOf, lockForErasure, recordErased, type Identifier } from './erased-identifiers';
 import type { ErasureKey } from './erasure-key';
+import { holdDerivedStateShared } from '../cohorts/customer-state';
 
 export interface ErasureReport {
   customerId: string;
@@ -22,7 +23,7 @@ export class UnknownCustomer extends Error {}
 export const erasedSubject = (customerId: string) =>
   `sha256:${crypto.createHash('sha256').update(customerId).digest('hex')}`;
 
-// Personal data by table, deleted by customer id. customer_daily and crm_history are keyed by it;
+// Personal data by table, deleted by customer id. customer_state and crm_history are keyed by it;
 // events also keep rows not yet attributed, matched through the customer's identities and aliases.
 const DELETIONS: Array<[table: string, sql: string]> = [
   [
@@ -31,7 +32,7 @@ const DELETIONS: Array<[table: string, sql: string]> = [
        SELECT scheme, external_id FROM identities WHERE customer_id = $1
        UNION SELECT a.alias_scheme, a.alias_value FROM identity_aliases a JOIN identities i ON i.scheme = a.scheme AND i.external_id = a.value WHERE i.customer_id = $1))`,
   ],
-  ['customer_daily', 'DELETE FROM customer_daily WHERE customer_id = $1'],
+  ['customer_state', 'DELETE FROM customer_state WHERE customer_id = $1'],
   ['crm_history', 'DELETE FROM crm_history WHERE customer_id = $1'],
   [
     'identity_aliases',
@@ -69,6 +70,8 @@ export async function eraseCustomerData(
 ): Promise<ErasureReport> {
   return deps.db.transaction(async (tx) => {
     await lockForErasure(tx);
+    // Not while the derived state is being brought up to date: it must never re-derive rows deleted here.
+    await holdDerivedStateShared(tx);
     const done = await tx.query<{ erased_at: Date; rows_deleted: Record<string, number>; snapshots: number }>(
       'SELECT erased_at, rows_deleted, snapshots FROM erasures WHERE customer_id = $1',
       [input.customerId],

@@ -20,6 +20,14 @@ export interface Identifier {
   value: string;
 }
 
+/** An erasure committed while a chunk was being read: the chunk is read again against the new list. */
+export class ErasureRaced extends Error {
+  constructor() {
+    super('an erasure committed while the chunk was read');
+    this.name = 'ErasureRaced';
+  }
+}
+
 export class ErasedIdentifiersError extends Error {
   constructor(message: string) {
     super(message);
@@ -107,28 +115,24 @@ export class ErasedIdentifierFilter {
 
   /**
    * Inside a chunk's transaction, before its rows are stored: holds off erasures until the chunk
-   * commits, catches up with any committed since the last look, and takes out every row naming an
-   * erased identifier (staged rows by their fields, rows bound for quarantine by their raw text).
-   * Returns how many it took out: the chunk's `erased` count. `identifiersOf` names the
-   * (scheme, value) pairs a row carries; any of them erased refuses the whole row.
+   * commits and catches up with any committed since the last look. True when the list changed, so
+   * rows judged before now must be judged again.
    */
-  async refuse<Row>(
-    tx: Queryable,
-    chunk: { staged: Row[]; bad: Array<{ raw: string }> },
-    identifiersOf: (row: Row) => Array<[scheme: string, value: string | null]>,
-  ): Promise<number> {
+  async caughtUp(tx: Queryable): Promise<boolean> {
     await tx.query('LOCK TABLE erased_identifiers IN SHARE MODE');
     const now = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM erased_identifiers');
-    if (now.rows[0]!.n !== this.hashes.size) await this.reload(tx);
-    if (this.hashes.size === 0) return 0;
-    const before = chunk.staged.length + chunk.bad.length;
-    chunk.staged = chunk.staged.filter((s) => !identifiersOf(s).some(([k, v]) => this.isErased(k, v)));
-    chunk.bad = chunk.bad.filter((b) => !this.rawNamesErased(b.raw));
-    return before - chunk.staged.length - chunk.bad.length;
+    if (now.rows[0]!.n === this.hashes.size) return false;
+    await this.reload(tx);
+    return true;
+  }
+
+  /** Whether any of the (scheme, value) pairs a row carries is erased: then the whole row is refused. */
+  names(identifiers: Array<[scheme: string, value: string | null]>): boolean {
+    return this.hashes.size > 0 && identifiers.some(([scheme, value]) => this.isErased(scheme, value));
   }
 
   isErased(scheme: string, value: string | null): boolean {
-    if (value === null || value === '' || scheme === '') return false;
+    if (this.hashes.size === 0 || value === null || value === '' || scheme === '') return false;
     const id = `${scheme}\0${value}`;
     let erased = this.seen.get(id);
     if (erased === undefined) {
@@ -141,6 +145,7 @@ export class ErasedIdentifierFilter {
 
   /** A line that could not be parsed names an erased identifier when any of its tokens is one, of any scheme. */
   rawNamesErased(raw: string): boolean {
+    if (this.hashes.size === 0) return false;
     return raw
       .split(TOKEN_SEPARATORS)
       .some((token) => token !== '' && IDENTIFIER_SCHEMES.some((scheme) => this.isErased(scheme, token)));

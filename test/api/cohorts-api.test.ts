@@ -2,9 +2,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadCatalog } from '../../src/cohorts/catalog';
+import { measuresOf } from '../../src/cohorts/compile';
+import { keepFeatures } from '../../src/cohorts/customer-state';
+import { featuresOf } from '../../src/cohorts/features';
 import { publishSnapshots } from '../../src/publishing/publish';
 import { restorePrevious } from '../../src/publishing/restore';
 import { testApi, type TestApi } from '../support/api';
+import { rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 const AS_OF = '2026-03-01T00:00:00.000Z';
@@ -114,6 +119,10 @@ async function addCustomer(id: string, plan: string, logins: number): Promise<vo
     `INSERT INTO customers (customer_id, plan, first_seen_at, updated_at) VALUES ($1, $2, '2025-01-01', '2025-01-01')`,
     [id, plan],
   );
+  await test.db.query(
+    `INSERT INTO crm_history (customer_id, updated_at, ingested_at, plan) VALUES ($1, '2025-01-01', '2025-01-01', $2)`,
+    [id, plan],
+  );
   for (let i = 0; i < logins; i += 1) {
     await test.db.query(
       `INSERT INTO events (source, event_id, customer_id, event_type, occurred_at, ingested_at) VALUES ('product', $1, $2, 'login', $3, $3)`,
@@ -131,9 +140,7 @@ beforeAll(async () => {
   await addCustomer('cust_b', 'pro', 2);
   await addCustomer('cust_c', 'free', 10);
   await test.db.query(`INSERT INTO event_types (event_type) VALUES ('login')`);
-  await test.db.query(`INSERT INTO customer_daily (day, customer_id, event_type, dims, events, value_sum)
-    SELECT (occurred_at AT TIME ZONE 'UTC')::date, customer_id, event_type, cohortflow_rollup_dims(properties), count(*), COALESCE(sum(value),0)
-    FROM events WHERE customer_id IS NOT NULL GROUP BY 1,2,3,4`);
+  await rebuildDerivedState(test.db);
 
   // The refresh routes are not exercised here: a lazy Temporal connection is never dialled.
   server = await testApi(
@@ -479,14 +486,25 @@ describe('inspecting a cohort', () => {
     expect(body).toMatchObject({ size: 1, sample: ['cust_a'] });
   });
 
-  it('explains the compiled statement with its parameters and plan', async () => {
+  it('explains the compiled statement with its parameters and plan, read from the raw rows while no run keeps its features', async () => {
     const { status, body } = await call('GET', `/cohorts/engaged-payers/explain?asOf=${AS_OF}`, TOKENS.viewer);
     expect(status).toBe(200);
-    expect(body.sql).toMatch(/^WITH measures AS/);
+    expect(body.readsFrom).toBe('events');
+    expect(body.sql).toMatch(/FROM events e/);
     expect(body.params[0]).toBe(AS_OF);
     expect(body.params).toContainEqual(['login']);
-    expect(body.plan).toMatch(/Scan on customer_daily|Scan using customer_daily_pkey/);
+    expect(body.plan).toMatch(/Scan on events/);
     expect(body.plan).not.toMatch(/actual time/);
+  });
+
+  it('explains the statement over the derived customer state once a run keeps the features it reads', async () => {
+    const catalog = new Map((await loadCatalog(catalogDir)).map((e) => [e.definition.id, e.definition]));
+    await keepFeatures(test.db, featuresOf(measuresOf(catalog.get('engaged-payers')!, catalog)));
+    const { status, body } = await call('GET', `/cohorts/engaged-payers/explain?asOf=${AS_OF}`, TOKENS.viewer);
+    expect(status).toBe(200);
+    expect(body.readsFrom).toBe('state');
+    expect(body.plan).toMatch(/Scan on customer_state/);
+    expect(body.plan).not.toMatch(/Scan on events/);
   });
 
   it('refuses a malformed asOf with its path', async () => {

@@ -7,7 +7,7 @@ import type { Destination } from '../../src/destinations/destination';
 import { parseDestinations } from '../../src/destinations/destinations-file';
 import { createLogger } from '../../src/log';
 import { testApi, type TestApi } from '../support/api';
-import { addCustomer, addEvent, rebuildRollups } from '../support/cohort-data';
+import { addCustomer, addEvent } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { startDeliveryReceiver } from '../support/delivery-receiver';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
@@ -49,7 +49,6 @@ beforeAll(async () => {
   await addEvent(test.db, 'c003', 'refund', '2026-01-30T10:00:00Z', { value: 46, properties: { currency: 'EUR' } });
   // After version 1 (and before version 2): c004 cancels.
   await addEvent(test.db, 'c004', 'subscription_cancelled', '2026-02-10T10:00:00Z');
-  await rebuildRollups(test.db);
   await test.db.query("INSERT INTO source_watermarks (source, watermark) VALUES ('billing', '2026-03-11T00:00:00Z')");
 
   await recordVersion(

@@ -5,7 +5,7 @@ import { profilesOf } from '../../src/baseline/profile-store';
 import { runReport } from '../../src/baseline/report-store';
 import { createLogger } from '../../src/log';
 import type { CheckResult, CohortReport, SourceReport } from '../../src/shared';
-import { addCustomer, addEvent, changeCustomer, rebuildRollups } from '../support/cohort-data';
+import { addCustomer, addEvent, changeCustomer, rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
 
@@ -98,7 +98,7 @@ beforeAll(async () => {
   // … and $50 again in December.
   for (const id of customerIds('c', 181, 200))
     await addEvent(test.db, id, 'invoice_paid', '2025-12-16T00:00:00Z', { value: 50, properties: { currency: 'USD' } });
-  await rebuildRollups(test.db);
+  await rebuildDerivedState(test.db);
 
   await recordVersion(test.db, 'shrinking', 1, definition('shrinking'), { author: 'ana' });
   await recordVersion(test.db, 'plan-mix', 1, definition('plan-mix'), { author: 'ana' });

@@ -1,8 +1,8 @@
 import { compileCohort } from '../../src/cohorts/compile';
 import { CohortDefinition, type Rule } from '../../src/cohorts/definition';
-import { pointInTime } from '../../src/cohorts/measures-sql';
-import { addCustomer, addEvent, changeCustomer, rebuildRollups } from '../support/cohort-data';
+import { addCustomer, addEvent, changeCustomer, rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
+import { statementMembers } from '../support/statement';
 
 // The language's semantics on hand-built data with known answers (docs/cohorts.md). asOf is at
 // noon UTC on 1 March 2026: its day is 2026-03-01, and a 7d window is 23 Feb – 1 Mar.
@@ -26,12 +26,8 @@ const definition = (rule: Rule, id = 'spec-cohort'): CohortDefinition =>
 async function members(rule: Rule, prefix: string, asOf = AS_OF, others: CohortDefinition[] = []): Promise<string[]> {
   const def = definition(rule);
   const catalog = new Map([def, ...others].map((d) => [d.id, d]));
-  const { sql, params } = compileCohort(def, catalog, asOf, await pointInTime(test.db, asOf));
-  const r = await test.db.query<{ customer_id: string }>(sql, params);
-  return r.rows
-    .map((x) => x.customer_id)
-    .filter((id) => id.startsWith(prefix))
-    .sort();
+  const { members: all } = await statementMembers(test.db, def, catalog, asOf);
+  return all.filter((id) => id.startsWith(prefix));
 }
 
 const tableExists = async (name: string) =>
@@ -50,6 +46,7 @@ describe('combining conditions', () => {
     await addCustomer(test.db, 'cmb_pro_de', { plan: 'pro', country: 'DE' });
     await addCustomer(test.db, 'cmb_free_de', { plan: 'free', country: 'DE' });
     await addCustomer(test.db, 'cmb_pro_fr', { plan: 'pro', country: 'FR' });
+    await rebuildDerivedState(test.db);
   });
   const pro: Rule = { trait: { name: 'plan', in: ['pro'] } };
   const germany: Rule = { trait: { name: 'country', in: ['DE'] } };
@@ -100,7 +97,7 @@ describe('event windows (whole UTC days up to asOf)', () => {
       for (let k = 0; k < n; k += 1) await addEvent(test.db, `win_bounds_${n}`, 'login', `2026-02-2${4 + k}T10:00:00Z`);
     }
     await addCustomer(test.db, 'win_silent');
-    await rebuildRollups(test.db);
+    await rebuildDerivedState(test.db);
   });
 
   it("counts an event on the window's first day, from its first millisecond", async () => {
@@ -168,7 +165,7 @@ describe('property filters, sums, distinct days, first and last occurrence', () 
     await addEvent(test.db, 'occ_old', 'invite_sent', '2026-02-28T09:00:00Z');
     await addCustomer(test.db, 'occ_lapsed');
     await addEvent(test.db, 'occ_lapsed', 'invite_sent', '2026-01-10T09:00:00Z');
-    await rebuildRollups(test.db);
+    await rebuildDerivedState(test.db);
   });
 
   it('where: counts only events whose property has one of the values', async () => {
@@ -237,7 +234,7 @@ describe('derived measures', () => {
     });
     await addCustomer(test.db, 'ten_old', { signup_at: '2025-03-01T08:00:00Z' });
     await addCustomer(test.db, 'ten_new', { signup_at: '2026-02-20T08:00:00Z' });
-    await rebuildRollups(test.db);
+    await rebuildDerivedState(test.db);
   });
 
   it('velocity: activity in the last window over the window before', async () => {
@@ -280,6 +277,7 @@ describe('traits', () => {
     await addCustomer(test.db, 'trt_unknown', { plan: null, signup_at: null });
     await addCustomer(test.db, 'trt_today', { plan: 'enterprise', signup_at: '2026-03-01T11:00:00Z' });
     await addCustomer(test.db, 'trt_later_today', { plan: 'enterprise', signup_at: '2026-03-01T13:00:00Z' });
+    await rebuildDerivedState(test.db);
   });
 
   it('in: the trait is one of the values', async () => {
@@ -319,7 +317,7 @@ describe('references to other cohorts', () => {
     await addCustomer(test.db, 'ref_paying_idle', { plan: 'enterprise' });
     await addCustomer(test.db, 'ref_free_active', { plan: 'free' });
     await addEvent(test.db, 'ref_free_active', 'dashboard_shared', '2026-02-20T10:00:00Z');
-    await rebuildRollups(test.db);
+    await rebuildDerivedState(test.db);
   });
 
   it('in_cohort: members of the referenced cohort at the same asOf', async () => {
@@ -362,7 +360,7 @@ describe('point in time', () => {
       { updatedAt: '2026-02-15T00:00:00Z', ingestedAt: '2026-03-02T00:00:00Z' },
       { plan: 'pro' },
     );
-    await rebuildRollups(test.db);
+    await rebuildDerivedState(test.db);
   });
 
   it('ignores an event ingested after asOf, even one that happened before', async () => {
@@ -393,11 +391,11 @@ describe('hostile input in a cohort rule', () => {
   beforeAll(async () => {
     await addCustomer(test.db, 'inj_victim', { plan: 'pro' });
     await addEvent(test.db, 'inj_victim', 'feature_used', '2026-02-27T10:00:00Z', { properties: { feature: 'api' } });
-    await rebuildRollups(test.db);
+    await rebuildDerivedState(test.db);
   });
 
   async function runs(def: CohortDefinition): Promise<{ sql: string; params: unknown[]; rows: unknown[] }> {
-    const { sql, params } = compileCohort(def, new Map([[def.id, def]]), AS_OF, await pointInTime(test.db, AS_OF));
+    const { sql, params } = compileCohort(def, new Map([[def.id, def]]), AS_OF, { from: 'events' });
     return { sql, params, rows: (await test.db.query(sql, params)).rows };
   }
 
@@ -434,7 +432,7 @@ describe('hostile input in a cohort rule', () => {
     expect(await tableExists('events')).toBe(true);
   });
 
-  it('refuses a property that is not rolled up, naming the ones that are', () => {
+  it('refuses a property that is not filterable, naming the ones that are', () => {
     const parsed = CohortDefinition.safeParse({
       ...definition({ trait: { name: 'plan', in: ['pro'] } }),
       rule: { event: { type: 'login', where: { 'x; DROP': 'a' }, within: '7d', count: { gte: 1 } } },

@@ -1,7 +1,7 @@
 import { recountSnapshot } from '../../src/cohorts/run-compute';
 import { eraseCustomerData as eraseCustomer, erasedSubject, UnknownCustomer } from '../../src/privacy/erase';
 import { verifyAuditChain } from '../../src/governance/audit-chain';
-import { addCustomer, addEvent, rebuildRollups } from '../support/cohort-data';
+import { addCustomer, addEvent, rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { testErasureKey } from '../support/erasure-key';
 import { customerIds, publish, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
@@ -24,7 +24,7 @@ beforeAll(async () => {
     "INSERT INTO identities (scheme, external_id, customer_id) VALUES ('email', 'c001@example.com', 'c001'), ('email', 'c010@example.com', 'c010')",
   );
   for (const id of ['c001', 'c010']) await addEvent(test.db, id, 'login', '2026-02-10T10:00:00Z');
-  await rebuildRollups(test.db);
+  await rebuildDerivedState(test.db);
   await test.db.query(
     `INSERT INTO quarantine (run_id, source, file, line, raw, reason) VALUES
        ('r', 'crm', 'crm.csv', 3, 'c001,C001@Example.com,pro', 'bad date'),
@@ -86,7 +86,7 @@ describe('erasing a customer', () => {
     expect(report).toMatchObject({ customerId: 'c001', alreadyErased: false, snapshots: 2, removals: [] }); // no destination holds them yet (see erasure-delivery)
     expect(report.rowsDeleted).toMatchObject({
       events: 1,
-      customer_daily: 1,
+      customer_state: 1,
       crm_history: 1,
       identities: 1,
       quarantine: 1,

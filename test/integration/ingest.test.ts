@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { keepFeatures, rebuildCustomerState } from '../../src/cohorts/customer-state';
+import { featureKey } from '../../src/cohorts/features';
 import { ingestSources } from '../../src/ingest/ingest-sources';
 import { createLogger } from '../../src/log';
 import { freshDatabase, type TestDatabase } from '../support/db';
@@ -18,6 +20,25 @@ describe('ingest of the four source kinds', () => {
     ingestSources({ db: t.db, log }, { runId: `run-${++run}`, sourceDir: dir, now: NOW, ...extra });
   const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text);
   const rows = async (sql: string, params: unknown[] = []) => (await t.db.query(sql, params)).rows;
+  // Features the derived state keeps for compute: all activity, a property filter, money sums.
+  const keep = () =>
+    keepFeatures(
+      t.db,
+      new Map(
+        [
+          { spec: { types: 'activity' as const, where: [] }, sums: false },
+          { spec: { types: ['login'], where: [['method', ['sso']]] as Array<[string, string[]]> }, sums: false },
+          { spec: { types: ['invoice_paid'], where: [] }, sums: true },
+        ].map((f) => [featureKey(f.spec), f]),
+      ),
+    );
+  /** Every customer's derived row: traits and each kept feature's days and running totals. */
+  const derived = () => rows('SELECT * FROM customer_state ORDER BY customer_id');
+  /** Matching events per customer, from the running totals of the feature with that number. */
+  const counted = (feature: number) =>
+    rows(
+      `SELECT customer_id, f${feature}_n[cardinality(f${feature}_n)] AS events FROM customer_state WHERE f${feature}_n IS NOT NULL ORDER BY 1`,
+    );
 
   beforeEach(async () => {
     t = await freshDatabase('ingest');
@@ -84,16 +105,15 @@ describe('ingest of the four source kinds', () => {
       lines([{ event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' }]),
     );
     await ingest();
-    const before = await rows(
-      'SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c, (SELECT sum(events) FROM customer_daily) AS d',
-    );
+    await keep();
+    const before = await rows('SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c');
+    const state = await derived();
     const again = await ingest();
     expect(again).toMatchObject({ filesRead: 0, filesSkipped: 2, rowsRead: 0 });
-    expect(
-      await rows(
-        'SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c, (SELECT sum(events) FROM customer_daily) AS d',
-      ),
-    ).toEqual(before);
+    expect(await rows('SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM customers) AS c')).toEqual(
+      before,
+    );
+    expect(await derived()).toEqual(state);
   });
 
   it('judges volume per day of data and leaves an ingest that brought nothing out of the baseline', async () => {
@@ -189,7 +209,8 @@ describe('ingest of the four source kinds', () => {
     expect(await rows("SELECT email FROM customers WHERE customer_id = 'c1'")).toEqual([{ email: 'ann@example.com' }]);
   });
 
-  it('attributes events that arrived before their identity link once the link arrives, rollups included', async () => {
+  it('attributes events that arrived before their identity link once the link arrives, derived state included', async () => {
+    await keep();
     write(
       'product-0001.ndjson',
       lines([
@@ -206,28 +227,31 @@ describe('ingest of the four source kinds', () => {
     expect(await rows('SELECT event_id, customer_id FROM events ORDER BY event_id')).toEqual(
       ['p1', 'p2', 'p3'].map((id) => ({ event_id: id, customer_id: 'c7' })),
     );
-    expect(
-      await rows("SELECT event_type, events FROM customer_daily WHERE customer_id = 'c7' ORDER BY event_type"),
-    ).toEqual([
-      { event_type: 'identify', events: 1 },
-      { event_type: 'login', events: 1 },
-      { event_type: 'page_view', events: 1 },
+    // Activity leaves out identify: the page view and the login, on their two days.
+    expect(await rows("SELECT f1_d, f1_n FROM customer_state WHERE customer_id = 'c7'")).toEqual([
+      { f1_d: [20776, 20777], f1_n: [0, 1, 2] },
     ]);
   });
 
-  it('keeps the rollups, by filterable property, equal to the events they summarise', async () => {
+  it('keeps the derived state equal to one derived again from every stored row, over late rows, late links and several runs', async () => {
+    await keep();
     write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1', billing_customer_id: 'b1' })]));
+    const product = (from: number, to: number, day: (i: number) => number) =>
+      lines(
+        Array.from({ length: to - from }, (_, k) => {
+          const i = from + k;
+          return {
+            event_id: `p${i}`,
+            user_id: i % 7 === 0 ? 'u2' : 'u1',
+            type: i % 2 ? 'login' : 'feature_used',
+            timestamp: `2026-11-${String(day(i)).padStart(2, '0')}T10:00:00Z`,
+            properties: i % 2 ? { method: i % 3 ? 'sso' : 'password', browser: `b${i}` } : { feature: 'api' },
+          };
+        }),
+      );
     write(
       'product-0001.ndjson',
-      lines(
-        Array.from({ length: 40 }, (_, i) => ({
-          event_id: `p${i}`,
-          user_id: 'u1',
-          type: i % 2 ? 'login' : 'feature_used',
-          timestamp: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}T10:00:00Z`,
-          properties: i % 2 ? { method: 'sso', browser: `b${i}` } : { feature: i % 4 ? 'api' : 'alerts' },
-        })),
-      ),
+      product(0, 40, (i) => 10 + (i % 5)),
     );
     write(
       'billing-0001.ndjson',
@@ -240,20 +264,46 @@ describe('ingest of the four source kinds', () => {
           amount: 49.5,
           currency: 'EUR',
         },
+        {
+          event_id: 'i2',
+          billing_customer_id: 'b1',
+          type: 'invoice_paid',
+          timestamp: '2026-11-03T00:00:00Z',
+          amount: 10,
+          currency: 'XXX',
+        },
       ]),
     );
     await ingest({ chunkRows: 7 });
-    const fromEvents =
-      await rows(`SELECT customer_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, cohortflow_rollup_dims(properties) AS dims, count(*)::int AS events, COALESCE(sum(value), 0) AS value_sum
-      FROM events WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
-    expect(
+    // Later days append; days among the kept ones (late rows) and a late link (u2) re-sort.
+    write(
+      'product-0002.ndjson',
+      product(40, 60, (i) => 16 + (i % 3)),
+    );
+    write(
+      'product-0003.ndjson',
+      product(60, 70, (i) => 9 + (i % 4)),
+    );
+    write('crm-0002.ndjson', lines([crm('c2', { product_user_id: 'u2', updated_at: '2026-11-05T00:00:00Z' })]));
+    await ingest({ chunkRows: 7 });
+    const incremental = await derived();
+    expect(incremental.map((r) => r.customer_id)).toEqual(['c1', 'c2']);
+    await rebuildCustomerState(t.db);
+    expect(await derived()).toEqual(incremental);
+    expect(await counted(1)).toEqual(
       await rows(
-        'SELECT customer_id, day, event_type, dims, events, value_sum FROM customer_daily ORDER BY 1, 2, 3, 4',
+        "SELECT customer_id, count(*)::int AS events FROM events WHERE customer_id IS NOT NULL AND event_type IN ('login', 'feature_used') GROUP BY 1 ORDER BY 1",
       ),
-    ).toEqual(fromEvents);
-    // Only the allow-listed properties are kept: a high-cardinality one (browser) never splits a rollup.
-    expect(await rows("SELECT DISTINCT dims FROM customer_daily WHERE event_type = 'login'")).toEqual([
-      { dims: { method: 'sso' } },
+    );
+    // Only the filtered property decides: other properties (browser) never split anything.
+    expect(await counted(2)).toEqual(
+      await rows(
+        "SELECT customer_id, count(*)::int AS events FROM events WHERE event_type = 'login' AND properties->>'method' = 'sso' GROUP BY 1 ORDER BY 1",
+      ),
+    );
+    // Money in USD through fx_rates; a currency without a rate counts as nothing.
+    expect(await rows("SELECT f3_v FROM customer_state WHERE customer_id = 'c1'")).toEqual([
+      { f3_v: [0, 49.5 / 0.92, 49.5 / 0.92] },
     ]);
     expect(await rows('SELECT event_type FROM event_types ORDER BY 1')).toEqual([
       { event_type: 'feature_used' },
@@ -278,6 +328,35 @@ describe('ingest of the four source kinds', () => {
       ],
     );
     expect(await rows("SELECT plan FROM customers WHERE customer_id = 'c1'")).toEqual([{ plan: 'enterprise' }]);
+  });
+
+  it('merges a contact field by field: each field keeps its newest non-empty value, within a file and across runs', async () => {
+    write(
+      'crm-0001.ndjson',
+      lines([crm('c1', { plan: 'pro', lifecycle_stage: 'trial', updated_at: '2026-09-01T00:00:00Z' })]),
+    );
+    await ingest();
+    write(
+      'crm-0002.ndjson',
+      lines([
+        // An older full record and a newer partial one for the same contact, in one file.
+        crm('c1', { plan: 'enterprise', lifecycle_stage: 'paid', country: 'DE', updated_at: '2026-10-01T00:00:00Z' }),
+        { crm_id: 'c1', country: 'FR', updated_at: '2026-11-01T00:00:00Z' },
+        crm('c2', { plan: 'enterprise', lifecycle_stage: 'paid', updated_at: '2026-10-01T00:00:00Z' }),
+        { crm_id: 'c2', country: 'GB', updated_at: '2026-11-01T00:00:00Z' },
+        // The newest record first, then an older one carrying a field the newest lacks.
+        { crm_id: 'c3', country: 'ES', updated_at: '2026-11-01T00:00:00Z' },
+        crm('c3', { plan: 'pro', country: 'PT', updated_at: '2026-10-01T00:00:00Z' }),
+      ]),
+    );
+    await ingest();
+    expect(
+      await rows('SELECT customer_id, email, plan, lifecycle_stage, country FROM customers ORDER BY customer_id'),
+    ).toEqual([
+      { customer_id: 'c1', email: 'c1@example.com', plan: 'enterprise', lifecycle_stage: 'paid', country: 'FR' },
+      { customer_id: 'c2', email: 'c2@example.com', plan: 'enterprise', lifecycle_stage: 'paid', country: 'GB' },
+      { customer_id: 'c3', email: 'c3@example.com', plan: 'pro', lifecycle_stage: null, country: 'ES' },
+    ]);
   });
 
   it('reads zone-less timestamps in the source time zone and stores UTC', async () => {
@@ -308,6 +387,27 @@ describe('ingest of the four source kinds', () => {
       'timestamp: not a real point in time (got "2025-02-30T12:00:00Z")',
       'timestamp: in the future (got "2099-01-01T00:00:00Z")',
     ]);
+  });
+
+  it('quarantines rows stamped later than the moment they are read, so no watermark passes the ingest clock', async () => {
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1' }), crm('c2', { updated_at: soon })]));
+    write(
+      'product-0001.ndjson',
+      lines([
+        { event_id: 'p1', user_id: 'u1', type: 'login', timestamp: '2026-11-20T10:00:00Z' },
+        { event_id: 'p2', user_id: 'u1', type: 'login', timestamp: soon },
+      ]),
+    );
+    await ingest();
+    const finished = Date.now();
+    expect(await rows('SELECT source, line, reason FROM quarantine ORDER BY source')).toEqual([
+      { source: 'crm', line: 2, reason: `updated_at: in the future (got "${soon}")` },
+      { source: 'product', line: 2, reason: `timestamp: in the future (got "${soon}")` },
+    ]);
+    expect(await rows('SELECT event_id FROM events')).toEqual([{ event_id: 'p1' }]);
+    for (const { watermark } of await rows('SELECT watermark FROM source_watermarks'))
+      expect((watermark as Date).getTime()).toBeLessThanOrEqual(finished);
   });
 
   it('reads gzip-compressed files', async () => {
@@ -410,6 +510,7 @@ describe('ingest of the four source kinds', () => {
   });
 
   it('resumes a file after the last committed chunk, storing nothing twice', async () => {
+    await keep();
     write('crm-0001.ndjson', lines([crm('c1', { product_user_id: 'u1' })]));
     const events = Array.from({ length: 30 }, (_, i) => ({
       event_id: `p${i}`,
@@ -446,6 +547,6 @@ describe('ingest of the four source kinds', () => {
       quarantined: 1,
     });
     expect(await rows('SELECT count(*)::int AS n FROM events')).toEqual([{ n: 30 }]);
-    expect(await rows('SELECT sum(events)::int AS n FROM customer_daily')).toEqual([{ n: 30 }]);
+    expect(await counted(1)).toEqual([{ customer_id: 'c1', events: 30 }]);
   });
 });

@@ -12,7 +12,7 @@ import {
 } from '../../src/cohorts/run-compute';
 import { inDependencyOrder } from '../../src/workflows/compute-order';
 import { definitionVersions, GuardrailRefused, recordDeletion } from '../../src/cohorts/versions';
-import { addCustomer, addEvent, rebuildRollups } from '../support/cohort-data';
+import { addCustomer, addEvent, rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 // A run's compute over real Postgres: versions, one measures pass, snapshots in dependency order.
@@ -90,7 +90,7 @@ beforeAll(async () => {
   await addCustomer(test.db, 'c_free_active', { plan: 'free' });
   for (const id of ['c_pro_active', 'c_free_active'])
     for (const d of [26, 27, 28]) await addEvent(test.db, id, 'login', `2026-02-${d}T10:00:00Z`);
-  await rebuildRollups(test.db);
+  await rebuildDerivedState(test.db);
 });
 
 afterAll(async () => {
@@ -200,7 +200,7 @@ describe('computing snapshots', () => {
     await addEvent(test.db, 'c_pro_idle', 'login', '2026-02-27T10:00:00Z', { ingestedAt: '2026-03-01T06:00:00Z' });
     await addEvent(test.db, 'c_pro_idle', 'login', '2026-02-28T10:00:00Z', { ingestedAt: '2026-03-01T06:00:00Z' });
     await addEvent(test.db, 'c_pro_idle', 'login', '2026-03-01T01:00:00Z', { ingestedAt: '2026-03-01T06:00:00Z' });
-    await rebuildRollups(test.db);
+    await rebuildDerivedState(test.db);
 
     const again = await computeRun(AS_OF);
     const later = await computeRun('2026-03-01T07:00:00.000Z');

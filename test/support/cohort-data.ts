@@ -1,7 +1,8 @@
+import { rebuildCustomerState } from '../../src/cohorts/customer-state';
 import type { Db } from '../../src/data/db';
 
 // Hand-built data for cohort specifications: customers with their CRM history, raw events, and
-// the rollups rebuilt from those events exactly as ingest keeps them (same dims function).
+// the derived customer state rebuilt from them exactly as ingest keeps it.
 
 export interface CustomerSpec {
   plan?: string | null;
@@ -85,7 +86,7 @@ export interface EventSpec {
   properties?: Record<string, unknown>;
 }
 
-/** A raw event (ingested when it happened unless told otherwise); call rebuildRollups after a batch. */
+/** A raw event (ingested when it happened unless told otherwise); call rebuildDerivedState after a batch. */
 export async function addEvent(
   db: Db,
   customerId: string,
@@ -109,10 +110,10 @@ export async function addEvent(
   await db.query('INSERT INTO event_types (event_type) VALUES ($1) ON CONFLICT DO NOTHING', [type]);
 }
 
-/** The rollups from every event, as ingest maintains them incrementally (test/integration/ingest.test.ts checks that). */
-export async function rebuildRollups(db: Db): Promise<void> {
-  await db.query('TRUNCATE customer_daily');
-  await db.query(`INSERT INTO customer_daily (day, customer_id, event_type, dims, events, value_sum)
-    SELECT (occurred_at AT TIME ZONE 'UTC')::date, customer_id, event_type, cohortflow_rollup_dims(properties), count(*), COALESCE(sum(value), 0)
-    FROM events WHERE customer_id IS NOT NULL GROUP BY 1, 2, 3, 4`);
+/**
+ * The derived customer state from every row written above, as ingest maintains it incrementally
+ * (test/integration/customer-state.test.ts checks that).
+ */
+export async function rebuildDerivedState(db: Db): Promise<void> {
+  await rebuildCustomerState(db);
 }

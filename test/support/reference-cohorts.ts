@@ -12,7 +12,6 @@ const DAY_US = 86_400_000_000;
 export interface CustomerRow {
   customerId: string;
   firstSeenUs: number;
-  traits: Traits;
 }
 export interface Traits {
   plan: string | null;
@@ -64,8 +63,8 @@ const TRAIT_SELECT = `plan, country, lifecycle_stage, ${us('signup_at')} AS sign
 
 /** Everything the language can read, by plain full-table SELECTs. */
 export async function readSourceRows(db: Queryable): Promise<SourceRows> {
-  const customers = await db.query<TraitColumns & { customer_id: string; first_seen_us: string }>(
-    `SELECT customer_id, ${us('first_seen_at')} AS first_seen_us, ${TRAIT_SELECT} FROM customers`,
+  const customers = await db.query<{ customer_id: string; first_seen_us: string }>(
+    `SELECT customer_id, ${us('first_seen_at')} AS first_seen_us FROM customers`,
   );
   const events = await db.query<{
     customer_id: string | null;
@@ -82,11 +81,7 @@ export async function readSourceRows(db: Queryable): Promise<SourceRows> {
   );
   const rates = await db.query<{ currency: string; per_usd: string }>('SELECT currency, per_usd FROM fx_rates');
   return {
-    customers: customers.rows.map((r) => ({
-      customerId: r.customer_id,
-      firstSeenUs: Number(r.first_seen_us),
-      traits: traitsOf(r),
-    })),
+    customers: customers.rows.map((r) => ({ customerId: r.customer_id, firstSeenUs: Number(r.first_seen_us) })),
     events: events.rows.map((r) => ({
       customerId: r.customer_id,
       type: r.event_type,
@@ -206,14 +201,8 @@ export class ReferenceCohorts {
     this.readTraits();
   }
 
-  /** Traits as of asOf: the customers table unless a CRM record is newer than asOf, else field by field from history. */
+  /** Traits as of asOf: per field, the newest non-empty value among the CRM records known then. */
   private readTraits(): void {
-    const later = this.rows.crmHistory.some((r) => r.ingestedUs > this.asOfUs || r.updatedUs > this.asOfUs);
-    const existing = new Set(this.existing);
-    if (!later) {
-      for (const c of this.rows.customers) if (existing.has(c.customerId)) this.traits.set(c.customerId, c.traits);
-      return;
-    }
     const known = new Map<string, CrmRecord[]>();
     for (const r of this.rows.crmHistory) {
       if (r.updatedUs > this.asOfUs || r.ingestedUs > this.asOfUs) continue;

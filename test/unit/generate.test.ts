@@ -54,12 +54,13 @@ const keyOf: Record<SourceKindName, (r: Record<string, unknown>) => string> = {
 const duplicatesIn = (kind: SourceKindName, good: Array<Record<string, unknown>>) =>
   good.length - new Set(good.map(keyOf[kind])).size;
 
-/** The newest CRM record of each customer: what the merge keeps. */
+/** Each customer's CRM state as the merge keeps it: per field, the newest non-empty value. */
 function latestCrm(rows: Array<z.infer<typeof CrmRow>>): Map<string, z.infer<typeof CrmRow>> {
   const latest = new Map<string, z.infer<typeof CrmRow>>();
-  for (const r of rows) {
-    const seen = latest.get(r.crm_id);
-    if (!seen || Date.parse(r.updated_at) >= Date.parse(seen.updated_at)) latest.set(r.crm_id, r);
+  const byTime = [...rows].sort((a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at));
+  for (const r of byTime) {
+    const filled = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
+    latest.set(r.crm_id, { ...latest.get(r.crm_id), ...filled } as z.infer<typeof CrmRow>);
   }
   return latest;
 }
@@ -239,6 +240,22 @@ describe('sample data generator', () => {
       expect(customers.size).toBeGreaterThan(1900);
       expect(crm.good.length).toBeGreaterThan(customers.size * 1.5);
       for (const c of customers.values()) expect(c.email).toMatch(/^user\d{6}@example\.com$/);
+    });
+
+    it('writes plan changes, late links and withdrawn consent as partial records after a full one', () => {
+      const partial = crm.good.filter((r) => r.lifecycle_stage === undefined);
+      expect(partial.length).toBeGreaterThan(20);
+      const fullAt = new Map<string, number>();
+      for (const r of crm.good)
+        if (r.lifecycle_stage !== undefined)
+          fullAt.set(r.crm_id, Math.min(fullAt.get(r.crm_id) ?? Infinity, Date.parse(r.updated_at)));
+      for (const r of partial) {
+        expect(r.country).toBeUndefined();
+        expect([r.plan, r.product_user_id, r.consent_marketing].filter((v) => v !== undefined)).toHaveLength(1);
+      }
+      expect(partial.filter((r) => (fullAt.get(r.crm_id) ?? Infinity) < Date.parse(r.updated_at)).length).toBe(
+        partial.length,
+      );
     });
 
     it('moves customers through trial, paid, churned and reactivated', () => {

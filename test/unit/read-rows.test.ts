@@ -2,17 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { csvFields, readRows, type RawRow } from '../../src/ingest/read-rows';
+import { csvFields, readRows, type RecordRow } from '../../src/ingest/read-rows';
 
 describe('reading source files', () => {
   let dir: string;
   beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-read-'))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function read(name: string, content: string | Buffer, after = 0): Promise<RawRow[]> {
+  async function read(name: string, content: string | Buffer, after = 0): Promise<RecordRow[]> {
     const file = path.join(dir, name);
     fs.writeFileSync(file, content);
-    const out: RawRow[] = [];
+    const out: RecordRow[] = [];
     for await (const row of readRows(file, after)) out.push(row);
     return out;
   }

@@ -14,10 +14,10 @@ const LATEST = NOW.getTime() + 86_400_000;
 const product = SourceConfig.parse({ name: 'product', kind: 'product' });
 
 /** The schema's own answer: stageRow with the fast path out of the way (a non-product source). */
-function bySchema(record: Record<string, unknown>) {
+function bySchema(record: Record<string, unknown>, line = 1) {
   const parsed = ProductRow.safeParse(record);
   if (!parsed.success) return 'rejected';
-  const staged = stageRow(product, { ...record, event_id: ` ${String(parsed.data.event_id)}` }, 1, LATEST); // a leading space forces the schema path
+  const staged = stageRow(product, { ...record, event_id: ` ${String(parsed.data.event_id)}` }, line, LATEST); // a leading space forces the schema path
   return staged;
 }
 
@@ -66,7 +66,9 @@ describe('product rows: fast path and schema agree', () => {
         let compared = 0;
         for await (const row of readRows(path.join(dir, `product-0001.${format}`))) {
           if ('error' in row) continue;
-          expect(normalise(stageRow(product, row.record, row.line, LATEST))).toEqual(normalise(bySchema(row.record)));
+          expect(normalise(stageRow(product, row.record, row.line, LATEST))).toEqual(
+            normalise(bySchema(row.record, row.line)),
+          );
           compared += 1;
         }
         expect(compared).toBeGreaterThan(1000);

@@ -61,7 +61,7 @@ export const cohortTrends = route({
   summary:
     'Drift per attribute and KPIs of the members (conversion, revenue per member, churn) for the latest versions',
   description:
-    'KPIs are computed from the daily rollups for each version’s members over the 30 days up to its asOf and the 30 days after it (as far as the data reaches); `definitions` says exactly how.',
+    'KPIs are computed from the raw events for each version’s members over the 30 days up to its asOf and the 30 days after it (as far as the data reaches); `definitions` says exactly how.',
   schema: {
     params: CohortParams,
     querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(12) }).strict(),

@@ -13,7 +13,9 @@ import { route } from './contract';
 export const ExplainAnswer = z.object({
   cohortId: z.string(),
   asOf: z.string(),
-  pointInTime: z.object({ lateRows: z.boolean(), traitsFromHistory: z.boolean() }),
+  readsFrom: z
+    .enum(['state', 'events'])
+    .meta({ description: 'where the measures are read: the derived customer state, or the raw rows' }),
   sql: z.string(),
   params: z.array(z.unknown()),
   plan: z.string(),

@@ -19,12 +19,16 @@ import { DAY_MS, IDENTIFY_VARIANT, PLAN, PLANS, priceText, REGIONS } from './wor
 
 type BillingType = (typeof BILLING_TYPES)[number];
 const ON_AGENDA = { link: 0, withdrawConsent: 1, refund: 2 } as const;
+/** What a CRM record carries: the whole contact, or one change with the contact's keys. */
+type CrmChange = 'contact' | 'plan' | 'link' | 'consent';
 const TRIAL_DAYS = 14;
 
 /**
  * Each customer's lifecycle: signup → 14-day trial → paid or dropped; monthly invoices (a few
  * fail and are retried), plan changes, refunds; cancellations, some reactivated later. Every
- * change writes a CRM record (the latest wins) and the billing events that go with it.
+ * change writes a CRM record and the billing events that go with it. Lifecycle steps write the
+ * whole contact; plan changes, late identity links and withdrawn consent write only the fields
+ * that changed, as CRM change feeds do (the merge keeps each field's newest non-empty value).
  */
 export class Lifecycle {
   /** This day's rows, in the order they happened once sorted by `at`. */
@@ -203,7 +207,7 @@ export class Lifecycle {
   private changePlan(i: number, at: number, plan: number, type: BillingType): void {
     this.people.plan[i] = plan;
     this.billing(i, at, type, false);
-    this.crm(i, at + 1_000);
+    this.crm(i, at + 1_000, 'plan');
   }
 
   private cancel(i: number, day: number, at: number): void {
@@ -220,27 +224,30 @@ export class Lifecycle {
   /** A one-off change from the agenda: a late identity link, withdrawn consent, a refund. */
   private touch(i: number, what: number, at: number): void {
     if (what === ON_AGENDA.refund) return this.billing(i, at, 'refund', true);
-    this.people.traits[i]! |= what === ON_AGENDA.link ? TRAIT.linked : TRAIT.noConsent;
-    this.crm(i, at);
+    const link = what === ON_AGENDA.link;
+    this.people.traits[i]! |= link ? TRAIT.linked : TRAIT.noConsent;
+    this.crm(i, at, link ? 'link' : 'consent');
   }
 
-  private crm(i: number, at: number): void {
-    if (this.live) this.crmRows.push({ at, record: this.crmRecord(i, at) });
+  private crm(i: number, at: number, change: CrmChange = 'contact'): void {
+    if (this.live) this.crmRows.push({ at, record: this.crmRecord(i, at, change) });
     else this.lastChange = Math.max(this.lastChange, at);
   }
 
-  private crmRecord(i: number, at: number) {
+  /** The whole contact, or for a partial change the contact's keys and the changed field only. */
+  private crmRecord(i: number, at: number, change: CrmChange = 'contact') {
     const { people } = this;
+    const whole = change === 'contact';
     return {
       crm_id: crmId(i),
       email: this.messRnd() < 0.04 ? messyEmail(i, this.messRnd) : email(i),
-      product_user_id: people.has(i, TRAIT.linked) ? productUserId(i) : undefined,
-      billing_customer_id: people.has(i, TRAIT.billed) ? billingCustomerId(i) : undefined,
-      plan: PLANS[people.plan[i]!],
-      country: REGIONS[people.region[i]!]!.country,
-      lifecycle_stage: STAGE_NAMES[people.stage[i]!],
-      signup_at: new Date(people.signupAt(i, this.calendar)).toISOString(),
-      consent_marketing: !people.has(i, TRAIT.noConsent),
+      product_user_id: (whole || change === 'link') && people.has(i, TRAIT.linked) ? productUserId(i) : undefined,
+      billing_customer_id: whole && people.has(i, TRAIT.billed) ? billingCustomerId(i) : undefined,
+      plan: whole || change === 'plan' ? PLANS[people.plan[i]!] : undefined,
+      country: whole ? REGIONS[people.region[i]!]!.country : undefined,
+      lifecycle_stage: whole ? STAGE_NAMES[people.stage[i]!] : undefined,
+      signup_at: whole ? new Date(people.signupAt(i, this.calendar)).toISOString() : undefined,
+      consent_marketing: whole || change === 'consent' ? !people.has(i, TRAIT.noConsent) : undefined,
       updated_at: new Date(at).toISOString(),
     };
   }
