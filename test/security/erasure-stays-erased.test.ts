@@ -66,7 +66,7 @@ async function traces(): Promise<Record<string, number>> {
       'SELECT count(*) AS n FROM identity_aliases WHERE alias_value = ANY($1::text[]) OR value = ANY($1::text[])',
       [values],
     ),
-    rollups: await count('SELECT count(*) AS n FROM customer_daily WHERE customer_id = $1', [victim]),
+    derivedState: await count('SELECT count(*) AS n FROM customer_state WHERE customer_id = $1', [victim]),
     crmHistory: await count('SELECT count(*) AS n FROM crm_history WHERE customer_id = $1', [victim]),
     quarantine: (await rows<{ raw: string }>('SELECT raw FROM quarantine')).filter((q) => naming(values).test(q.raw))
       .length,
@@ -78,7 +78,7 @@ const NONE = {
   events: 0,
   identities: 0,
   aliases: 0,
-  rollups: 0,
+  derivedState: 0,
   crmHistory: 0,
   quarantine: 0,
 };
@@ -130,7 +130,7 @@ describe('erasure that stays erased', () => {
     );
     const before = await traces();
     expect(before.events).toBeGreaterThan(0);
-    expect(before.rollups).toBeGreaterThan(0);
+    expect(before.derivedState).toBeGreaterThan(0);
     expect(before.quarantine).toBeGreaterThan(0);
   });
 
