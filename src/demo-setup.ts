@@ -32,7 +32,7 @@ export function demoWebhookSecret(dataDir: string): string {
 }
 
 /** The demo's data set: small enough to ingest in seconds, with members in every default cohort. */
-export const DEMO_DATA = { customers: 400, days: 90, seed: 42 } as const;
+export const DEMO_DATA = { customers: 400, days: 90, seed: 42, stories: 3 } as const;
 
 /** On first run the source folder gets a generated demo data set; later runs leave it alone. */
 export async function ensureDemoSources(sourceDir: string): Promise<boolean> {

@@ -96,6 +96,11 @@ program
   .option('--format <format>', 'ndjson | csv', 'ndjson')
   .option('--gzip', 'compress the files')
   .option('--bad-row-rate <share>', 'share of deliberately bad rows', '0.001')
+  .option(
+    '--stories <n>',
+    'customers per rare story near the end (a payment failed in the last days, a recent win-back, a run of tickets)',
+    '0',
+  )
   .action(
     async (o: {
       out: string;
@@ -106,6 +111,7 @@ program
       format: 'ndjson' | 'csv';
       gzip?: boolean;
       badRowRate: string;
+      stories: string;
     }) => {
       const summary = await generateSources(o.out, {
         customers: Number(o.customers),
@@ -115,6 +121,7 @@ program
         format: o.format,
         gzip: o.gzip ?? false,
         badRowRate: Number(o.badRowRate),
+        stories: Number(o.stories),
       });
       print({
         out: o.out,

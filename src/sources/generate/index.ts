@@ -30,6 +30,12 @@ export const GenerateOptions = z
     duplicateRate: z.number().min(0).max(0.5).optional(),
     /** Rows per file before the next `<kind>-NNNN` file starts (every kind). */
     eventsPerFile: z.number().int().min(1).default(1_000_000),
+    /**
+     * Customers per rare story played out near the end of the window: a payment that failed in the
+     * last days, a win-back a month or two ago, a run of support tickets. A small population can go
+     * weeks without any; the demo uses a few so every default cohort has members. 0: none forced.
+     */
+    stories: z.number().int().min(0).max(1_000).default(0),
   })
   .strict();
 export type GenerateOptions = z.input<typeof GenerateOptions>;
@@ -92,9 +98,15 @@ export async function generateSources(outDir: string, options: GenerateOptions):
   const support = new RecordRows('support', o.format, sprinklers.support, files.support);
 
   const people = new Population(o.customers, calendar, streamFor(o.seed, 'population'));
-  const lifecycle = new Lifecycle(people, calendar, streamFor(o.seed, 'lifecycle'), streamFor(o.seed, 'crm-mess'));
+  const lifecycle = new Lifecycle(
+    people,
+    calendar,
+    streamFor(o.seed, 'lifecycle'),
+    streamFor(o.seed, 'crm-mess'),
+    o.stories,
+  );
   const activity = new ProductActivity(people, calendar, streamFor(o.seed, 'activity'), streamFor(o.seed, 'adoption'));
-  const desk = new SupportDesk(people, calendar, streamFor(o.seed, 'support'));
+  const desk = new SupportDesk(people, calendar, streamFor(o.seed, 'support'), o.stories);
   const events = new ProductDay();
 
   const snapshot = lifecycle.openWindow();

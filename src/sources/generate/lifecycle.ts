@@ -41,14 +41,20 @@ export class Lifecycle {
   /** Before the window nothing is written: only the time of the last change is remembered. */
   private live = false;
   private lastChange = 0;
+  /** Stories still to play (see GenerateOptions.stories): failed payments in the last days, win-backs. */
+  private failuresToForce: number;
+  private winBacksToForce: number;
 
   constructor(
     private readonly people: Population,
     private readonly calendar: Calendar,
     private readonly rnd: Random,
     private readonly messRnd: Random,
+    stories = 0,
   ) {
     this.agenda = Array.from({ length: calendar.days }, () => []);
+    this.failuresToForce = stories;
+    this.winBacksToForce = stories;
   }
 
   /**
@@ -176,7 +182,10 @@ export class Lifecycle {
       else if (people.plan[i] === PLAN.enterprise && rnd() < 0.03)
         this.changePlan(i, at - 60_000, PLAN.pro, 'subscription_downgraded');
     }
-    if (rnd() < [0.04, 0.35, 0.6][failures]!) {
+    // A story: a renewal of the last three days fails, its retry not yet due when the window ends.
+    const forced = failures === 0 && this.failuresToForce > 0 && day >= this.calendar.days - 3;
+    if (forced) this.failuresToForce -= 1;
+    if (forced || rnd() < [0.04, 0.35, 0.6][failures]!) {
       this.billing(i, at, 'payment_failed', true);
       people.failures[i] = failures + 1;
       if (this.live) this.paymentFailures.push({ customer: i, at });
@@ -218,6 +227,13 @@ export class Lifecycle {
     people.churnDay[i] = NEVER;
     people.failures[i] = 0;
     this.crm(i, at + 5_000);
+    const days = this.calendar.days;
+    // A story: a customer who cancels two months before the end is back 20 to 30 days later.
+    if (this.winBacksToForce > 0 && day >= days - 75 && day < days - 45) {
+      this.winBacksToForce -= 1;
+      people.due[i] = day + between(rnd, 20, 30);
+      return;
+    }
     people.due[i] = rnd() < (people.has(i, TRAIT.reactivatedBefore) ? 0.1 : 0.25) ? day + between(rnd, 20, 120) : NEVER;
   }
 

@@ -26,11 +26,14 @@ export class SupportDesk {
   readonly burstDays: ReadonlySet<number>;
   private readonly closings: Closing[][];
   private ticketSeq = 0;
+  /** The story's customers (GenerateOptions.stories): a ticket every third day near the end. */
+  private struggling: number[] | undefined;
 
   constructor(
     private readonly people: Population,
     private readonly calendar: Calendar,
     private readonly rnd: Random,
+    private readonly stories = 0,
   ) {
     this.closings = Array.from({ length: calendar.days }, () => []);
     const bursts = new Set<number>();
@@ -67,6 +70,12 @@ export class SupportDesk {
           priority: undefined,
         });
     }
+    for (const i of this.storyTickets(day))
+      opening.push({
+        customer: i,
+        at: calendar.dayStart(day) + localActivityTime(rnd, REGIONS[people.region[i]!]!.utcOffsetMin),
+        priority: undefined,
+      });
     for (const failure of paymentFailures) {
       if (rnd() < 0.3)
         opening.push({ customer: failure.customer, at: failure.at + between(rnd, 10, 240) * 60_000, priority: 'high' });
@@ -80,6 +89,22 @@ export class SupportDesk {
         record: this.record(c.ticket, 'closed', c.customer, c.at, c.priority, c.satisfaction),
       });
     this.closings[day] = [];
+  }
+
+  /** A story: a few paying customers open a ticket 11, 8 and 5 days before the end (three in a month). */
+  private storyTickets(day: number): number[] {
+    const { people, calendar } = this;
+    const before = calendar.days - day;
+    if (this.stories === 0 || before > 11 || before < 5 || (11 - before) % 3 !== 0) return [];
+    if (!this.struggling) {
+      this.struggling = [];
+      const from = Math.floor(this.rnd() * people.size);
+      for (let k = 0; k < people.size && this.struggling.length < this.stories; k += 1) {
+        const i = (from + k) % people.size;
+        if (people.stage[i] === STAGE.paid) this.struggling.push(i);
+      }
+    }
+    return this.struggling.filter((i) => people.stage[i] !== STAGE.churned);
   }
 
   clearDay(): void {
