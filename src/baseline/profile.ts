@@ -31,6 +31,10 @@ export interface SnapshotProfile {
   value: ValueSummary;
 }
 
+/** Where members are read from: published-able snapshots, or shadow snapshots (never published). An allow-list of tables. */
+export type MemberChunks = 'live' | 'shadow';
+const MEMBER_CHUNKS: Record<MemberChunks, string> = { live: 'snapshot_chunks', shadow: 'shadow_snapshot_chunks' };
+
 /**
  * Tenure from signup_at to asOf (the engine's tenure_days), and RFM as the quintile of the
  * engine's rfm_score among every customer existing at asOf who has one ('none': no activity
@@ -41,6 +45,7 @@ function profileQuery(
   snapshotIds: string[],
   traitsFromHistory: boolean,
   lateRows: boolean,
+  chunks: MemberChunks,
 ): { sql: string; params: unknown[] } {
   const set = emptyMeasureSet();
   const monetary = addDerived(set, derivedOf('monetary'));
@@ -54,7 +59,7 @@ function profileQuery(
       SELECT v, ceil(5 * ((sum(n) OVER (ORDER BY v))::float8 / (sum(n) OVER ())::float8))::int AS quintile
       FROM (SELECT ${rfm} AS v, count(*) AS n FROM population WHERE ${rfm} > 0 GROUP BY 1) g),
     members AS (
-      SELECT c.snapshot_id, n.customer_no FROM snapshot_chunks c CROSS JOIN LATERAL unnest(c.members) AS n (customer_no)
+      SELECT c.snapshot_id, n.customer_no FROM ${MEMBER_CHUNKS[chunks]} c CROSS JOIN LATERAL unnest(c.members) AS n (customer_no)
       WHERE c.snapshot_id = ANY(${ids}::text[])),
     profiled AS MATERIALIZED (
       SELECT m.snapshot_id, x.plan, x.country, x.lifecycle_stage, x.${tenure} AS tenure_days, q.quintile, x.${monetary} AS monetary
@@ -92,9 +97,14 @@ interface ProfileRow extends ValueSummary {
  * Profiles of snapshots that share one asOf, in one statement: one pass of the measures over
  * every customer existing then (the RFM quintiles rank among all of them), joined to the members.
  */
-export async function computeProfiles(db: Queryable, asOf: Date, snapshotIds: string[]): Promise<SnapshotProfile[]> {
+export async function computeProfiles(
+  db: Queryable,
+  asOf: Date,
+  snapshotIds: string[],
+  chunks: MemberChunks = 'live',
+): Promise<SnapshotProfile[]> {
   const pit = await pointInTime(db, asOf);
-  const { sql, params } = profileQuery(asOf, snapshotIds, pit.traitsFromHistory, pit.lateRows);
+  const { sql, params } = profileQuery(asOf, snapshotIds, pit.traitsFromHistory, pit.lateRows, chunks);
   const rows = (await db.query<ProfileRow>(sql, params)).rows;
   return rows.map((r) => {
     const buckets = Object.fromEntries(PROFILE_ATTRIBUTES.map((a) => [a, {} as Record<string, number>])) as Record<
