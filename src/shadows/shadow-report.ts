@@ -131,10 +131,8 @@ export function shadowSentence(e: ShadowEvidence): string {
   if (ran.length === 0) return `promoted from shadow ${e.shadowId} (no run with figures)`;
   const last = ran.at(-1)!;
   const jaccards = ran.map((r) => r.jaccard ?? 0);
-  const range =
-    ran.length > 1
-      ? `Jaccard with live ${Math.min(...jaccards)}–${Math.max(...jaccards)}`
-      : `Jaccard with live ${last.jaccard}`;
+  const [low, high] = [Math.min(...jaccards), Math.max(...jaccards)];
+  const range = `Jaccard with live ${low === high ? low : `${low}–${high}`}`;
   const sizes = ran.map((r) => r.shadowSize).join(' → ');
   return `promoted from shadow ${e.shadowId} after ${ran.length} shadow run(s): ${range}, sizes ${sizes}; last run +${last.adds} / −${last.removes} vs live, shadow verdict ${last.verdict}`;
 }

@@ -257,4 +257,40 @@ describe('shadow definitions (PostgreSQL server, Temporal dev server)', () => {
     expect(evidence[0]).toMatchObject({ proposedBy: 'ana', promotedBy: 'ana', version: promoted.body.version });
     expect(evidence[0]!.runs.map((r) => r.runId)).toEqual([first, second]);
   });
+
+  it('stops an active shadow: audited, its report kept, and a stopped shadow is never promoted', async () => {
+    const yaml = liveFile().replace('measure: { name: frequency, gte: 15 }', 'measure: { name: frequency, gte: 25 }');
+    const started = await h.call('POST', `/cohorts/${COHORT}/shadow`, TOKENS.analyst, {
+      yaml,
+      runs: 3,
+      rationale: 'a stricter bar, to compare',
+    });
+    expect(started.status).toBe(201);
+    const again = await h.call('POST', `/cohorts/${COHORT}/shadow`, TOKENS.analyst, {
+      yaml,
+      runs: 3,
+      rationale: 'a stricter bar, to compare',
+    });
+    expect(again).toMatchObject({ status: 409, body: { error: 'shadow_refused' } });
+    const stopped = await h.call('POST', `/cohorts/${COHORT}/shadow/stop`, TOKENS.analyst, {
+      reason: 'the looser bar was promoted instead',
+    });
+    expect(stopped).toMatchObject({ status: 200, body: { status: 'stopped', endedBy: 'ana', runsRemaining: 3 } });
+    expect(
+      (await h.call('POST', `/cohorts/${COHORT}/shadow/stop`, TOKENS.analyst, { reason: 'once more, please' })).status,
+    ).toBe(409);
+    const promote = await h.call('POST', `/cohorts/${COHORT}/shadow/promote`, TOKENS.analyst, {
+      rationale: 'should be refused: it was stopped',
+    });
+    expect(promote).toMatchObject({ status: 409, body: { error: 'shadow_refused' } });
+    expect((await reportOf()).shadow).toMatchObject({ shadowId: started.body.shadowId, status: 'stopped' });
+    const audit = await db.db.query<{ action: string; actor: string }>(
+      `SELECT action, actor FROM audit_log WHERE details->>'shadowId' = $1 ORDER BY id`,
+      [started.body.shadowId],
+    );
+    expect(audit.rows).toEqual([
+      { action: 'shadow.started', actor: 'ana' },
+      { action: 'shadow.stopped', actor: 'ana' },
+    ]);
+  });
 });
