@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,6 +69,25 @@ const statusOf = (id: string) =>
   h.call('GET', `/refreshes/${id}`, TOKENS.viewer).then((r) => r.body as unknown as RefreshStatus);
 const reportOf = () =>
   h.call('GET', `/cohorts/${COHORT}/shadow`, TOKENS.viewer).then((r) => r.body as unknown as ShadowReport);
+
+/** The CLI as a person runs it, against this system's API with the given token. */
+function cli(args: string[], token: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(COHORTFLOW_|API_PORT|TEMPORAL_)/.test(k)),
+  );
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      {
+        cwd: path.resolve(__dirname, '../..'),
+        env: { ...clean, COHORTFLOW_API_URL: h.system.apiUrl, COHORTFLOW_TOKEN: token, LOG_LEVEL: 'warn' },
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /** A delivered member: the customer id, alone or among the destination's allowed fields. */
 const idOf = (member: unknown) =>
@@ -146,6 +166,19 @@ describe('shadow definitions (PostgreSQL server, Temporal dev server)', () => {
     expect(JSON.stringify(runs.body.issues)).toMatch(/runs/);
     expect((await db.db.query('SELECT count(*)::int AS n FROM cohort_shadows')).rows[0].n).toBe(0);
     expect((await h.call('GET', `/cohorts/${COHORT}/shadow`, TOKENS.viewer)).status).toBe(404);
+  });
+
+  it('says what is wrong with a proposal given to the CLI, and exits 1', async () => {
+    const file = path.join(catalogDir, '..', `shadow-proposal-${crypto.randomBytes(4).toString('hex')}.yml`);
+    fs.writeFileSync(file, proposal().replace('count: { gte: 30 }', 'count: { gte: -5 }'));
+    const run = await cli(
+      ['cohorts', 'shadow', 'start', COHORT, file, '--runs', '2', '--rationale', 'a looser bar for power users'],
+      TOKENS.analyst,
+    );
+    fs.rmSync(file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/rule\.all\.2\.event\.count\.gte/);
+    expect((await db.db.query('SELECT count(*)::int AS n FROM cohort_shadows')).rows[0].n).toBe(0);
   });
 
   it('lets only analysts start a shadow', async () => {
@@ -230,6 +263,17 @@ describe('shadow definitions (PostgreSQL server, Temporal dev server)', () => {
     expect(report.shadow).toMatchObject({ status: 'finished', runsRemaining: 0 });
     expect(report.runs.map((r) => r.runId)).toEqual([first, second]);
     expect(await replayRun(temporal.client, second)).toEqual({ ok: true });
+
+    const printed = await cli(['cohorts', 'shadow', 'report', COHORT], TOKENS.viewer);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toMatch(/: finished, 2 of 2 refreshes run/);
+    for (const r of report.runs)
+      expect(printed.stdout).toMatch(
+        new RegExp(
+          `${r.runId}\\s+\\S+\\s+${r.liveSize}\\s+${r.shadowSize}\\s+${r.overlap}\\s+${r.adds}\\s+${r.removes}\\s`,
+        ),
+      );
+    expect(printed.stdout).toMatch(/KPIs, shadow − live/);
   });
 
   it('promotes through the approval gate with the shadow report attached for the approvers', async () => {
