@@ -120,14 +120,17 @@ export async function eraseFromShadowSnapshots(tx: Queryable, customerNo: number
   return touched.rowCount ?? 0;
 }
 
-/** Members the shadow snapshot and a live snapshot share, block by block (both sorted arrays), inside Postgres. */
-export async function sharedWithLive(db: Queryable, shadowSnapshotId: string, liveSnapshotId: string): Promise<number> {
+/**
+ * Members a shadow snapshot shares with a snapshot of the live cohort (the run's, or the published
+ * one), block by block (both sorted arrays), inside Postgres.
+ */
+export async function sharedWithSnapshot(db: Queryable, shadowSnapshotId: string, snapshotId: string): Promise<number> {
   const r = await db.query<{ common: number }>(
     `SELECT COALESCE(sum(o.common), 0)::int AS common
      FROM shadow_snapshot_chunks x JOIN snapshot_chunks y ON y.snapshot_id = $2 AND y.block = x.block
      CROSS JOIN LATERAL (SELECT count(*) AS common FROM unnest(x.members) AS m (n) JOIN unnest(y.members) AS k (n) ON k.n = m.n) o
      WHERE x.snapshot_id = $1`,
-    [shadowSnapshotId, liveSnapshotId],
+    [shadowSnapshotId, snapshotId],
   );
   return r.rows[0]!.common;
 }

@@ -12,7 +12,7 @@ import { jaccard } from '../baseline/statistics';
 import { round, thresholdsOf } from '../baseline/thresholds';
 import { worstVerdict } from '../ingest/verdicts';
 import type { CheckResult, ShadowRunSummary, ShadowStatus, Verdict } from '../shared';
-import { computeShadowSnapshot, sharedWithLive } from './shadow-compute';
+import { computeShadowSnapshot, sharedWithSnapshot } from './shadow-compute';
 import { shadowKpis, type ShadowKpis } from './shadow-kpis';
 import { shadowOf } from './shadow-store';
 
@@ -58,7 +58,7 @@ async function shadowChecks(
     ? {
         size: input.size,
         previousSize: published.size,
-        common: await sharedWithPublished(db, input.shadowSnapshotId, published.snapshotId),
+        common: await sharedWithSnapshot(db, input.shadowSnapshotId, published.snapshotId),
       }
     : null;
   const checks = [
@@ -77,9 +77,6 @@ async function shadowChecks(
   ];
   return { checks, meanValue: profile!.value.mean, liveMeanValue: stored.get(live.snapshotId)?.value.mean ?? null };
 }
-
-const sharedWithPublished = (db: Queryable, shadowSnapshotId: string, publishedSnapshotId: string) =>
-  sharedWithLive(db, shadowSnapshotId, publishedSnapshotId);
 
 async function figuresOf(
   db: Db,
@@ -109,7 +106,7 @@ async function figuresOf(
     shadowSnapshotId: shadow.snapshotId,
     liveSize: live.rows[0].size,
     shadowSize: shadow.size,
-    overlap: await sharedWithLive(db, shadow.snapshotId, liveSnapshotId),
+    overlap: await sharedWithSnapshot(db, shadow.snapshotId, liveSnapshotId),
     liveVerdict: live.rows[0].verdict,
     verdict: worstVerdict(tested.checks.map((c) => c.verdict)),
     checks: tested.checks,

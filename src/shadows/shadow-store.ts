@@ -117,7 +117,13 @@ export async function shadowsOf(db: Queryable, cohortId: string): Promise<Shadow
  * file), without writing anything: every problem named with file, line and field.
  */
 async function checkedProposal(db: Db, catalogDir: string, cohortId: string, yaml: string) {
-  await cohortIn(catalogDir, cohortId); // the live cohort must be in the folder: a shadow runs beside it
+  // The live cohort must be in the folder and computed by refreshes: a shadow runs beside it.
+  const live = (await cohortIn(catalogDir, cohortId)).entry;
+  if (live.definition.status === 'deprecated')
+    throw new ShadowRefused(
+      'not_active',
+      `${cohortId} is deprecated: no refresh computes it, so a shadow of it would never run; apply an active definition instead`,
+    );
   const files = await readFolder(catalogDir);
   const name = fileOf(files, cohortId);
   const declared = declaredId(yaml);

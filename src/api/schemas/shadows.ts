@@ -95,7 +95,7 @@ export const startShadow = route({
   tags: ['shadows'],
   summary: 'Start a shadow: a proposed definition computed beside the live one for N refreshes, never published',
   description:
-    'The proposal is checked with the whole catalog exactly as `PUT /cohorts/:id` checks a change (400 invalid_definition with every problem as file:line: path: reason, nothing stored). 409 shadow_refused while the cohort has an active shadow, or when the proposal is the live version.',
+    'The proposal is checked with the whole catalog exactly as `PUT /cohorts/:id` checks a change (400 invalid_definition with every problem as file:line: path: reason, nothing stored). 409 shadow_refused while the cohort has an active shadow, when it is deprecated (no refresh computes it), or when the proposal is the live version.',
   schema: {
     params: CohortParams,
     body: z
