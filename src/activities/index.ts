@@ -7,6 +7,7 @@ import { notifyApprovers } from './notify';
 import { approvalPolicy, verifyProof, verifyStart } from './proofs';
 import { deliverCohort, publishSnapshots } from './publish';
 import { rollbackTarget, restorePrevious, restoreVersion } from './restore';
+import { planShadows, runShadow } from './shadows';
 import { audit, claimRefreshSlots, recordOutcome, registerRun, reuseIngest } from './runs';
 
 type Input<F> = F extends (deps: ActivityDeps, input: infer I) => unknown ? I : never;
@@ -34,6 +35,8 @@ export const createActivities = (deps: ActivityDeps) => ({
   computeCohort: (input: Input<typeof computeCohort>) => computeCohort(deps, input),
   dropRunMeasures: (input: Input<typeof dropRunMeasures>) => dropRunMeasures(deps, input),
   testAgainstBaselines: (input: Input<typeof testAgainstBaselines>) => testAgainstBaselines(deps, input),
+  planShadows: (input: Input<typeof planShadows>) => planShadows(deps, input),
+  runShadow: checkpointed(deps, runShadow),
   publishSnapshots: checkpointed(deps, publishSnapshots),
   deliverCohort: (input: Input<typeof deliverCohort>) => deliverCohort(deps, input),
   restorePrevious: checkpointed(deps, restorePrevious),

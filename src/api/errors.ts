@@ -5,6 +5,7 @@ import { CatalogRefusal, InvalidDefinitionError, type Referrer } from '../cohort
 import { GuardrailRefused } from '../cohorts/guardrail';
 import { NothingToReconcile } from '../delivery/reconcile';
 import { UnknownCustomer } from '../privacy/erase';
+import { ShadowNotFound, ShadowRefused } from '../shadows/shadow-store';
 import { DecisionRefused, RerunRefused, RollbackRefused } from '../temporal/refresh-client';
 import type { ErrorBody } from './schemas/common';
 import { awayDependency } from './unavailable';
@@ -72,6 +73,8 @@ export const ERRORS = {
   guardrail: (message: string) => new ApiError(409, 'guardrail', message),
   referenced: (message: string, referrers: Referrer[]) => new ApiError(409, 'referenced', message, { referrers }),
   alreadyDeprecated: (message: string) => new ApiError(409, 'already_deprecated', message),
+  /** A shadow start, stop or promotion refused: one active per cohort, a proposal equal to the live version, one not run yet. */
+  shadowRefused: (message: string) => new ApiError(409, 'shadow_refused', message),
   decisionRefused: (message: string) => new ApiError(409, 'decision_refused', message),
   rollbackRefused: (message: string) => new ApiError(409, 'rollback_refused', message),
   /** A re-run of a run that is still open, that published, or that has no ingest to start after. */
@@ -114,6 +117,8 @@ function fromDomain(err: unknown): ApiError | undefined {
   if (err instanceof InvalidDefinitionError) return ERRORS.invalidDefinition(err.message, err.problems);
   if (err instanceof GuardrailRefused) return ERRORS.guardrail(err.message);
   if (err instanceof WorkflowNotFoundError) return ERRORS.notFound(err.message);
+  if (err instanceof ShadowRefused) return ERRORS.shadowRefused(err.message);
+  if (err instanceof ShadowNotFound) return ERRORS.notFound(err.message);
   if (err instanceof DecisionRefused) return ERRORS.decisionRefused(err.message);
   if (err instanceof RollbackRefused) return ERRORS.rollbackRefused(err.message);
   if (err instanceof RerunRefused) return ERRORS.rerunRefused(err.message);

@@ -6,6 +6,7 @@ import { storeCohortReport, storedCohortReports, storeSourceReports } from './re
 import { definitionHistory, membershipOverlap, snapshotsUnderTest, trailingBaselines } from './snapshot-history';
 import { thresholdsOf } from './thresholds';
 import { upstreamChanges } from './upstream-changes';
+import { promotedShadows, shadowSentence } from '../shadows/shadow-report';
 
 /** Snapshot ids that are not the run's own: a caller's mistake no retry fixes. */
 export class UnknownSnapshots extends Error {}
@@ -56,6 +57,11 @@ export async function testRunAgainstBaselines(db: Db, input: BaselineTestInput):
           ? await definitionHistory(db, s.cohortId, p.definitionVersion, s.definitionVersion)
           : null,
       upstream: p ? await upstreamChanges(db, input.runId, s.cohortId, p.snapshotId) : [],
+      shadows:
+        p && p.definitionVersion < s.definitionVersion
+          ? await promotedShadows(db, s.cohortId, p.definitionVersion, s.definitionVersion)
+          : [],
+      shadowText: shadowSentence,
     });
     await storeCohortReport(db, input.runId, report);
     stored.set(s.cohortId, report);

@@ -1,5 +1,5 @@
 import { worstVerdict } from '../ingest/verdicts';
-import type { CheckResult, CohortReport, UpstreamChange, Verdict } from '../shared';
+import type { CheckResult, CohortReport, ShadowEvidence, UpstreamChange, Verdict } from '../shared';
 import { authorsOf, definitionChangeCheck, type DefinitionHistory } from './definition-checks';
 import { driftChecks, valueShiftCheck } from './drift-checks';
 import { blastRadiusCheck, churnCheck, type MembershipOverlap } from './membership-checks';
@@ -32,6 +32,10 @@ export interface CohortEvidence {
   definition: DefinitionHistory | null;
   /** Cohorts it refers to whose definitions changed since its published snapshot. */
   upstream?: UpstreamChange[];
+  /** Shadows promoted into the versions after the published one: how the new rule behaved beside the old. */
+  shadows?: ShadowEvidence[];
+  /** The shadow evidence in one line, for the check's reason. */
+  shadowText?: (e: ShadowEvidence) => string;
 }
 
 export function cohortReport(e: CohortEvidence): CohortBaselineReport {
@@ -50,7 +54,14 @@ export function cohortReport(e: CohortEvidence): CohortBaselineReport {
     blastRadiusCheck(e.overlap, t),
     ...driftChecks(e.publishedProfile, e.profile, t),
     valueShiftCheck(e.publishedProfile?.value ?? null, e.profile.value, t),
-    definitionChangeCheck(s.definitionVersion, s.published?.definitionVersion ?? null, e.definition, e.upstream),
+    definitionChangeCheck(
+      s.definitionVersion,
+      s.published?.definitionVersion ?? null,
+      e.definition,
+      e.upstream,
+      e.shadows,
+      e.shadowText,
+    ),
   ];
   return {
     cohortId: s.cohortId,
@@ -60,7 +71,8 @@ export function cohortReport(e: CohortEvidence): CohortBaselineReport {
     comparedTo: s.published ? { snapshotId: s.published.snapshotId, version: s.published.version } : null,
     baseline: { snapshots: e.baseline.length },
     checks,
-    changedBy: authorsOf(e.definition),
+    // Whoever proposed a promoted shadow wrote the rule as much as whoever promoted it: four eyes covers both.
+    changedBy: [...new Set([...authorsOf(e.definition), ...(e.shadows ?? []).map((x) => x.proposedBy)])],
   };
 }
 

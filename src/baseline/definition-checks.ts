@@ -1,4 +1,4 @@
-import type { CheckResult, UpstreamChange } from '../shared';
+import type { CheckResult, ShadowEvidence, UpstreamChange } from '../shared';
 import type { DefinitionChange } from '../cohorts/definition-diff';
 import { FIRST_PUBLISH } from './thresholds';
 
@@ -25,6 +25,8 @@ export function definitionChangeCheck(
   publishedVersion: number | null,
   history: DefinitionHistory | null,
   upstream: UpstreamChange[] = [],
+  shadows: ShadowEvidence[] = [],
+  shadowText: (e: ShadowEvidence) => string = (e) => `promoted from shadow ${e.shadowId}`,
 ): CheckResult {
   const upstreamText = upstream
     .map(
@@ -71,9 +73,14 @@ export function definitionChangeCheck(
   return {
     name: 'definition_change',
     verdict: 'warn',
-    reason: `definition version ${version} differs from the published version ${publishedVersion}: ${paths.length} change(s) (${shown}) by ${authors.join(', ') || 'nobody recorded'}${upstream.length ? `; cohorts it refers to changed: ${upstreamText}` : ''}`,
+    reason: `definition version ${version} differs from the published version ${publishedVersion}: ${paths.length} change(s) (${shown}) by ${authors.join(', ') || 'nobody recorded'}${upstream.length ? `; cohorts it refers to changed: ${upstreamText}` : ''}${shadows.map((e) => `; ${shadowText(e)}`).join('')}`,
     figures: { version, publishedVersion, changes: paths.length, authors: authors.join(', '), ...upstreamFigures },
     thresholds: {},
-    details: { diff: history.diff, versions: history.versions, ...(upstream.length ? { upstream } : {}) },
+    details: {
+      diff: history.diff,
+      versions: history.versions,
+      ...(upstream.length ? { upstream } : {}),
+      ...(shadows.length ? { shadows } : {}),
+    },
   };
 }

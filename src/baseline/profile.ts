@@ -41,12 +41,21 @@ function profileMeasures(): { set: MeasureSet; monetary: string; rfm: string; te
   return { set, monetary, rfm, tenure };
 }
 
+/** Where members are read from: published-able snapshots, or shadow snapshots (never published). An allow-list of tables. */
+export type MemberChunks = 'live' | 'shadow';
+const MEMBER_CHUNKS: Record<MemberChunks, string> = { live: 'snapshot_chunks', shadow: 'shadow_snapshot_chunks' };
+
 /**
  * Tenure from signup_at to asOf (the engine's tenure_days), and RFM as the quintile of the
  * engine's rfm_score among every customer existing at asOf who has one ('none': no activity
  * yet). Bucket names are constants here, never data, except the trait values themselves.
  */
-function profileQuery(asOf: Date, snapshotIds: string[], path: ReadPath): { sql: string; params: unknown[] } {
+function profileQuery(
+  asOf: Date,
+  snapshotIds: string[],
+  path: ReadPath,
+  chunks: MemberChunks,
+): { sql: string; params: unknown[] } {
   const { set, monetary, rfm, tenure } = profileMeasures();
   const p = new Params(asOf);
   const population = measuresQuery(set, p, path, asOf);
@@ -56,7 +65,7 @@ function profileQuery(asOf: Date, snapshotIds: string[], path: ReadPath): { sql:
       SELECT v, ceil(5 * ((sum(n) OVER (ORDER BY v))::float8 / (sum(n) OVER ())::float8))::int AS quintile
       FROM (SELECT ${rfm} AS v, count(*) AS n FROM population WHERE ${rfm} > 0 GROUP BY 1) g),
     members AS (
-      SELECT c.snapshot_id, n.customer_no FROM snapshot_chunks c CROSS JOIN LATERAL unnest(c.members) AS n (customer_no)
+      SELECT c.snapshot_id, n.customer_no FROM ${MEMBER_CHUNKS[chunks]} c CROSS JOIN LATERAL unnest(c.members) AS n (customer_no)
       WHERE c.snapshot_id = ANY(${ids}::text[])),
     profiled AS MATERIALIZED (
       SELECT m.snapshot_id, x.plan, x.country, x.lifecycle_stage, x.${tenure} AS tenure_days, q.quintile, x.${monetary} AS monetary
@@ -94,11 +103,16 @@ interface ProfileRow extends ValueSummary {
  * Profiles of snapshots that share one asOf, in one statement: one pass of the measures over
  * every customer existing then (the RFM quintiles rank among all of them), joined to the members.
  */
-export async function computeProfiles(db: Db, asOf: Date, snapshotIds: string[]): Promise<SnapshotProfile[]> {
+export async function computeProfiles(
+  db: Db,
+  asOf: Date,
+  snapshotIds: string[],
+  chunks: MemberChunks = 'live',
+): Promise<SnapshotProfile[]> {
   // One snapshot for the choice of read path and the read itself.
   const rows = await db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    const { sql, params } = profileQuery(asOf, snapshotIds, await readPath(tx, asOf, profileMeasures().set));
+    const { sql, params } = profileQuery(asOf, snapshotIds, await readPath(tx, asOf, profileMeasures().set), chunks);
     return (await tx.query<ProfileRow>(sql, params)).rows;
   });
   return rows.map((r) => {

@@ -15,6 +15,7 @@ import { explainCohort, previewCohort, whyMember } from '../api/schemas/inspect'
 import { renderWhy } from '../cohorts/why';
 import { callRoute } from './api-client';
 import { print, table, write } from './output';
+import { registerShadowCommands } from './shadows';
 import { registerValidateCommand } from './validate';
 
 // `cohortflow cohorts …`: every command goes through the HTTP API with COHORTFLOW_TOKEN, so the
@@ -81,6 +82,7 @@ export function registerCohortCommands(program: Command): void {
     });
 
   registerValidateCommand(cohorts);
+  registerShadowCommands(cohorts);
 
   cohorts
     .command('apply <file>')

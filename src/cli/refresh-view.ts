@@ -136,5 +136,29 @@ export function renderRefreshStatus(s: RefreshStatus, report: RunReport | undefi
       ),
     );
   }
+  // What approvers of a promoted definition read first: how it behaved as a shadow beside the old rule.
+  for (const r of s.reports)
+    for (const c of r.checks)
+      if (c.name === 'definition_change' && c.reason.includes('promoted from shadow'))
+        lines.push(`  ${r.cohortId}: ${c.reason.slice(c.reason.indexOf('promoted from shadow'))}`);
+  if (s.shadows?.length)
+    lines.push(
+      '',
+      'shadows (computed beside the live cohorts, never published):',
+      ...table(
+        ['COHORT', 'SHADOW', 'LIVE', 'SHADOW SIZE', 'ADDS', 'REMOVES', 'JACCARD', 'VERDICT', 'RUNS LEFT'],
+        s.shadows.map((x) => [
+          x.cohortId,
+          x.shadowId,
+          x.liveSize === null ? '-' : count(x.liveSize),
+          x.shadowSize === null ? '-' : count(x.shadowSize),
+          String(x.adds ?? '-'),
+          String(x.removes ?? '-'),
+          String(x.jaccard ?? '-'),
+          x.error ? `not computed: ${x.error}` : (x.verdict ?? '-'),
+          x.runsRemaining === null ? '-' : `${x.runsRemaining} (${x.status})`,
+        ]),
+      ),
+    );
   return lines;
 }

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { eraseFromShadowSnapshots } from '../shadows/shadow-compute';
 import { recountSnapshot } from '../cohorts/run-compute';
 import type { Db } from '../data/db';
 import { appendAudit } from '../data/audit';
@@ -118,6 +119,7 @@ export async function eraseCustomerData(
       'DELETE FROM snapshot_chunks WHERE cardinality(members) = 0 AND snapshot_id IN (SELECT snapshot_id FROM erased_from)',
     );
     for (const { snapshot_id } of touched.rows) await recountSnapshot(tx, snapshot_id);
+    await eraseFromShadowSnapshots(tx, customer.customer_no);
     await tx.query(
       `UPDATE customers SET email = NULL, plan = NULL, country = NULL, lifecycle_stage = NULL, signup_at = NULL, consent_marketing = NULL, erased_at = now()
        WHERE customer_id = $1`,

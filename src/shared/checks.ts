@@ -39,6 +39,8 @@ export interface CheckDetails {
   versions?: Array<{ version: number; author: string; change: string; rationale: string }>;
   /** definition_change: cohorts referred to (in_cohort, transitively) whose definitions changed. */
   upstream?: UpstreamChange[];
+  /** definition_change: shadows promoted into the versions after the published one, with each refresh they ran in. */
+  shadows?: ShadowEvidence[];
   /** drift: members per bucket in the published snapshot and in this one. */
   buckets?: Array<{ bucket: string; previous: number; current: number }>;
 }
@@ -69,4 +71,26 @@ export interface CohortReport {
   changedBy?: string[];
   /** Cohorts it refers to whose definitions changed since its publish, with their authors (users): they may not approve it either. */
   upstreamChanges?: Array<{ cohortId: string; authors: string[] }>;
+}
+
+/** How a promoted definition behaved as a shadow beside the live one, run by run: what approvers read. */
+export interface ShadowEvidence {
+  shadowId: string;
+  /** The definition version promote recorded. */
+  version: number;
+  proposedBy: string;
+  promotedBy: string;
+  runs: Array<{
+    runId: string;
+    asOf: string | null;
+    liveSize: number | null;
+    shadowSize: number | null;
+    overlap: number | null;
+    adds: number | null;
+    removes: number | null;
+    jaccard: number | null;
+    verdict: Verdict | null;
+    liveVerdict: Verdict | null;
+    error: string | null;
+  }>;
 }

@@ -7,3 +7,4 @@ export type * from './progress';
 export type * from './refresh';
 export type * from './proof';
 export type * from './rollback';
+export type * from './shadow';

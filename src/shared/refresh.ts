@@ -6,6 +6,7 @@ import type { CohortReport, Verdict } from './checks';
 import type { IngestSummary } from './ingest';
 import type { RunProgress } from './progress';
 import type { RollbackRecord, WatchWindowStatus } from './rollback';
+import type { ShadowRunSummary } from './shadow';
 
 export type Cadence = 'monthly' | 'quarterly' | 'adhoc';
 export type TierScope = 'tactical' | 'strategic' | 'all';
@@ -140,6 +141,8 @@ export interface RefreshStatus {
    */
   progress?: RunProgress;
   rollbacks?: RollbackRecord[];
+  /** Shadow definitions computed beside the live cohorts in this run: figures against the live snapshots, never published. */
+  shadows?: ShadowRunSummary[];
 }
 
 export interface DeliveryResult {

@@ -21,6 +21,7 @@ import {
 } from './messages';
 import { refreshStartExpectation } from './proof-rules';
 import { RefreshState } from './refresh-state';
+import { runShadows } from './shadow-stage';
 import { WatchWindow } from './watch-window';
 import type { IngestSummary, RefreshInput, RefreshOutcome, SnapshotRef, SourceReport } from '../shared';
 
@@ -131,6 +132,7 @@ async function refresh(
   state.status.asOf = asOf;
   const snapshots = await computeCohorts(state, input, asOf);
   await testAgainstBaselines(state, snapshots, ingest.sources);
+  await runShadows(state, asOf);
 
   const approval = await gate.wait(policy, snapshots, state.status.reports, ingest.sources);
   const { decision, heldBack } = approval;

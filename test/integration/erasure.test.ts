@@ -57,6 +57,20 @@ beforeAll(async () => {
     customerIds: members.slice(6),
   });
   for (const s of [old, current, other]) await recountSnapshot(test.db, s);
+  // A shadow of payers computed in run-feb, holding the customer too: never published, erased all the same.
+  await test.db.query(
+    `INSERT INTO cohort_shadows (shadow_id, cohort_id, proposed_yaml, proposed, content_hash, live_version, runs_planned, runs_remaining, status, started_by, rationale)
+     VALUES ('shadow_00000000000a', 'payers', 'id: payers', '{"id": "payers"}', 'h', 1, 2, 1, 'active', 'ana', 'a wider payers')`,
+  );
+  await test.db.query(
+    `INSERT INTO shadow_snapshots (snapshot_id, shadow_id, run_id, cohort_id, as_of, size, content_hash)
+     VALUES ('shsnap_a', 'shadow_00000000000a', 'run-feb', 'payers', '2026-02-28T00:00:00Z', 12, 'unhashed')`,
+  );
+  await test.db.query(
+    `INSERT INTO shadow_snapshot_chunks (snapshot_id, block, members)
+     SELECT 'shsnap_a', customer_no >> 16, array_agg(customer_no ORDER BY customer_no) FROM customers WHERE customer_id = ANY($1) GROUP BY 2`,
+    [members],
+  );
   await publish(test.db, old);
   await publish(test.db, current);
   await publish(test.db, other);
@@ -105,6 +119,25 @@ describe('erasing a customer', () => {
     expect(await count('SELECT count(*) AS n FROM snapshot_members WHERE snapshot_id = $1', [current])).toBe(
       by.get(current)!.size,
     );
+  });
+
+  it('removes the customer from shadow snapshots too, with their size recounted', async () => {
+    const shadow = await test.db.query<{ size: number }>(
+      "SELECT size FROM shadow_snapshots WHERE snapshot_id = 'shsnap_a'",
+    );
+    expect(shadow.rows[0]!.size).toBe(members.length - 1);
+    const held = await count(
+      `SELECT count(*) AS n FROM shadow_snapshot_chunks k CROSS JOIN LATERAL unnest(k.members) AS n (customer_no)
+       JOIN customers c ON c.customer_no = n.customer_no WHERE k.snapshot_id = 'shsnap_a' AND c.customer_id = $1`,
+      ['c001'],
+    );
+    expect(held).toBe(0);
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM shadow_snapshot_chunks k CROSS JOIN LATERAL unnest(k.members) AS n (customer_no) WHERE k.snapshot_id = 'shsnap_a'",
+        [],
+      ),
+    ).toBe(members.length - 1);
   });
 
   it('gives the hash a snapshot of the remaining members would have had', async () => {

@@ -108,6 +108,10 @@ export function fakeActivities(
         verdict: opts.verdict ?? 'pass',
         checks: [],
       })),
+    planShadows: async () => [],
+    runShadow: async () => {
+      throw new Error('no shadows in the fake activities');
+    },
     publishSnapshots: async ({ snapshotIds }) =>
       snapshotIds.map((snapshotId) => ({ cohortId: snapshotId.replace(/^snap-/, ''), snapshotId, version: 1 })),
     deliverCohort: async ({ cohortId }) => [

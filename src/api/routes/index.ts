@@ -44,6 +44,10 @@ import serviceIndex from './service/index';
 import currentSession from './session/current';
 import signIn from './session/sign-in';
 import signOut from './session/sign-out';
+import promoteShadow from './shadows/promote';
+import shadowReport from './shadows/report';
+import startShadow from './shadows/start';
+import stopShadow from './shadows/stop';
 
 /** Every route the API serves; the OpenAPI document lists exactly these. */
 export const ROUTES: RouteModule[] = [
@@ -67,6 +71,10 @@ export const ROUTES: RouteModule[] = [
   explainCohort,
   previewCohort,
   whyMember,
+  startShadow,
+  shadowReport,
+  stopShadow,
+  promoteShadow,
   cohortHistory,
   cohortSizes,
   cohortTrends,

@@ -26,6 +26,33 @@ export const CheckName = z.enum([
   'null_rate',
 ]);
 
+const NullableCount = z.number().nullable();
+
+/** How a promoted definition behaved as a shadow beside the live one, run by run. */
+export const ShadowEvidence = z
+  .object({
+    shadowId: z.string(),
+    version: z.number(),
+    proposedBy: z.string(),
+    promotedBy: z.string(),
+    runs: z.array(
+      z.object({
+        runId: z.string(),
+        asOf: z.string().nullable(),
+        liveSize: NullableCount,
+        shadowSize: NullableCount,
+        overlap: NullableCount,
+        adds: NullableCount,
+        removes: NullableCount,
+        jaccard: NullableCount,
+        verdict: Verdict.nullable(),
+        liveVerdict: Verdict.nullable(),
+        error: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'ShadowEvidence' });
+
 export const CheckResult = z
   .object({
     name: CheckName,
@@ -52,6 +79,7 @@ export const CheckResult = z
             }),
           )
           .optional(),
+        shadows: z.array(ShadowEvidence).optional(),
         buckets: z.array(z.object({ bucket: z.string(), previous: z.number(), current: z.number() })).optional(),
       })
       .optional(),

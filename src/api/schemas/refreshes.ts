@@ -6,6 +6,7 @@ import { ErrorBody, guarded, Moment, RefreshParams, same, type Same } from './co
 import { route } from './contract';
 import { RunProgress } from './progress';
 import { RollbackRecord } from './rollbacks';
+import { ShadowRunSummary } from './shadows';
 
 // Refresh runs: start one, read its status (the workflow's `status` query), decide it.
 
@@ -115,6 +116,10 @@ export const RefreshStatus = z
       })
       .optional(),
     rollbacks: z.array(RollbackRecord).optional(),
+    shadows: z
+      .array(ShadowRunSummary)
+      .optional()
+      .meta({ description: 'Shadow definitions computed beside the live cohorts in this run; never published.' }),
     progress: RunProgress.optional(),
   })
   .meta({ id: 'RefreshStatus' });

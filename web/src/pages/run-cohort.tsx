@@ -117,7 +117,53 @@ function DefinitionChange({ check }: { check: Check | undefined }) {
           </tbody>
         </table>
       </TableBox>
+      {(check.details?.shadows ?? []).map((shadow) => (
+        <ShadowRuns shadow={shadow} />
+      ))}
     </div>
+  );
+}
+
+type Shadow = NonNullable<NonNullable<Check['details']>['shadows']>[number];
+
+/** How a promoted definition behaved beside the live one, refresh by refresh: what approvers weigh. */
+function ShadowRuns({ shadow }: { shadow: Shadow }) {
+  const dash = (x: number | null) => (x === null ? '–' : String(x));
+  return (
+    <TableBox
+      label={`Shadow ${shadow.shadowId}: proposed by ${shadow.proposedBy}, promoted by ${shadow.promotedBy} as v${shadow.version}`}
+    >
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Live</th>
+            <th scope="col">Shadow</th>
+            <th scope="col">Overlap</th>
+            <th scope="col">Adds</th>
+            <th scope="col">Removes</th>
+            <th scope="col">Jaccard</th>
+            <th scope="col">Verdict (live / shadow)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shadow.runs.map((r) => (
+            <tr>
+              <th scope="row">
+                <code>{r.runId}</code>
+              </th>
+              <td>{dash(r.liveSize)}</td>
+              <td>{dash(r.shadowSize)}</td>
+              <td>{dash(r.overlap)}</td>
+              <td>{dash(r.adds)}</td>
+              <td>{dash(r.removes)}</td>
+              <td>{dash(r.jaccard)}</td>
+              <td>{r.error ? `not computed: ${r.error}` : `${r.liveVerdict ?? '–'} / ${r.verdict ?? '–'}`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableBox>
   );
 }
 

@@ -12,6 +12,7 @@ import { Badge, Loaded, PageTitle } from '../ui';
 import { RunCohort } from './run-cohort';
 import { DecisionPanel } from './run-decision';
 import { RollbackPanel } from './run-rollback';
+import { RunShadows } from './run-shadows';
 import { StageTimeline } from './run-timeline';
 
 type Status = Answer<typeof refreshStatus>;
@@ -173,6 +174,7 @@ export function RunPage({ runId }: { runId: string }) {
                 </Loaded>
               )}
             </section>
+            {s.shadows && s.shadows.length > 0 && <RunShadows shadows={s.shadows} />}
             <p>
               <a href={`${href('audit')}?run=${enc(runId)}`}>This run’s audit trail</a>
             </p>
