@@ -1,0 +1,185 @@
+import crypto from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { deliverCohort } from '../../src/activities/publish';
+import type { ActivityDeps } from '../../src/activities/deps';
+import type { Destination } from '../../src/destinations/destination';
+import { planAssignments, initialAllocation } from '../../src/experiments/assignment';
+import { parseExperiment } from '../../src/experiments/experiment';
+import { experimentReport } from '../../src/experiments/experiment-report';
+import { createExperiment } from '../../src/experiments/experiment-store';
+import { createLogger } from '../../src/log';
+import { publishSnapshots } from '../../src/publishing/publish';
+import { addCustomer } from '../support/cohort-data';
+import { freshDatabase, type TestDatabase } from '../support/db';
+import { startDeliveryReceiver } from '../support/delivery-receiver';
+import { customerIds, recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
+
+// Experiments at publish: members get their arm in the publish transaction, holdout members never
+// reach an activation destination, an analysis destination and the SQL table get every member
+// with its arm, consent first.
+
+const SECRET = `whsec_${crypto.randomBytes(24).toString('base64')}`;
+let test: TestDatabase;
+let runs = 0;
+
+const experimentYaml = (id: string, cohort: string, extra = '') => `
+id: ${id}
+cohort: ${cohort}
+hypothesis: A reminder makes at-risk customers come back within a week more often.
+owner: lifecycle
+salt: salt-${id}-0001
+arms:
+  - { id: holdout, share: 0.3, holdout: true }
+  - { id: reminder, share: 0.7 }
+kpi: { kind: conversion, event: purchase, withinDays: 7 }
+${extra}`;
+
+const webhook = (name: string, url: string, extra: Partial<Destination> = {}): Destination =>
+  ({
+    kind: 'webhook',
+    name,
+    purpose: 'product',
+    fields: ['customer_id'],
+    allowRawEmail: false,
+    url,
+    secretsEnv: ['S'],
+    secrets: [SECRET],
+    maxBatchBytes: 256 * 1024,
+    timeoutMs: 2_000,
+    allowPrivateNetwork: true,
+    ...extra,
+  }) as Destination;
+
+const deliver = (destinations: Destination[], runId: string, cohortId: string) => {
+  const deps: ActivityDeps = { db: test.db, log: createLogger('silent'), sourceDir: '', catalogDir: '', destinations };
+  return new MockActivityEnvironment().run(deliverCohort, deps, { runId, cohortId });
+};
+
+/** A refresh's snapshot of the cohort published through the real publish step. */
+async function publishMembers(cohortId: string, members: string[]) {
+  const runId = `run-${++runs}`;
+  await registerRun(test.db, runId, '2026-11-01T06:00:00Z');
+  const snapshotId = await storeSnapshot(test.db, {
+    runId,
+    cohortId,
+    version: 1,
+    asOf: '2026-11-01T06:00:00Z',
+    customerIds: members,
+  });
+  const published = await publishSnapshots(test.db, { runId, snapshotIds: [snapshotId], approvedBy: 'alex' });
+  return { runId, snapshotId, published: published[0]! };
+}
+
+async function arms(experimentId: string) {
+  const { rows } = await test.db.query<{ customer_id: string; arm: string; snapshot_id: string; run_id: string }>(
+    'SELECT customer_id, arm, snapshot_id, run_id FROM experiment_assignments WHERE experiment_id = $1',
+    [experimentId],
+  );
+  return new Map(rows.map((r) => [r.customer_id, r]));
+}
+
+async function startExperiment(id: string, cohort: string, extra = '') {
+  await recordVersion(test.db, cohort, 1, { tier: 'tactical' }, { author: 'dana' });
+  const definition = parseExperiment(experimentYaml(id, cohort, extra), `${id}.yaml`);
+  await createExperiment(test.db, { definition, createdBy: 'olga', rationale: 'does the reminder work' });
+  return definition;
+}
+
+beforeAll(async () => {
+  test = await freshDatabase('experiment_publish');
+  for (const id of customerIds('x', 1, 80)) await addCustomer(test.db, id, { consent_marketing: id !== 'x001' });
+});
+afterAll(() => test.drop());
+
+describe('assignment at publish', () => {
+  it('assigns every member of a published snapshot by the hash, records snapshot and run, and keeps arms on the next refresh', async () => {
+    const e = await startExperiment('keep-arms', 'keep-arms-cohort');
+    const first = await publishMembers('keep-arms-cohort', customerIds('x', 1, 40));
+    expect(first.published.experiment).toEqual({ experimentId: 'keep-arms', assigned: 40, allocationVersion: 1 });
+    const stored = await arms('keep-arms');
+    const plan = planAssignments({
+      salt: e.salt,
+      allocation: initialAllocation(e),
+      members: customerIds('x', 1, 40),
+      existing: new Map(),
+    });
+    expect(plan.assigned.filter((a) => stored.get(a.customerId)?.arm !== a.arm)).toEqual([]);
+    expect(new Set([...stored.values()].map((a) => `${a.snapshot_id}/${a.run_id}`))).toEqual(
+      new Set([`${first.snapshotId}/${first.runId}`]),
+    );
+
+    const second = await publishMembers('keep-arms-cohort', customerIds('x', 21, 60));
+    expect(second.published.experiment?.assigned).toBe(20);
+    const after = await arms('keep-arms');
+    expect(after.size).toBe(60);
+    expect(customerIds('x', 1, 40).filter((id) => after.get(id)!.arm !== stored.get(id)!.arm)).toEqual([]);
+    expect(after.get('x050')!.run_id).toBe(second.runId);
+  });
+
+  it('a retried publish returns what it published and assigns nobody twice', async () => {
+    await startExperiment('retry-publish', 'retry-cohort');
+    const { runId, snapshotId } = await publishMembers('retry-cohort', customerIds('x', 1, 10));
+    const again = await publishSnapshots(test.db, { runId, snapshotIds: [snapshotId], approvedBy: 'alex' });
+    expect(again[0]!.version).toBe(1);
+    expect((await arms('retry-publish')).size).toBe(10);
+  });
+});
+
+describe('delivery with a holdout', () => {
+  it('never sends holdout members to an activation webhook; an analysis webhook and the SQL table get every member with its arm; consent first', async () => {
+    await startExperiment('deliver-arms', 'deliver-cohort');
+    const activation = await startDeliveryReceiver(SECRET);
+    const analysis = await startDeliveryReceiver(SECRET);
+    const destinations: Destination[] = [
+      webhook('campaign', activation.url, { purpose: 'marketing' }),
+      webhook('warehouse', analysis.url, { use: 'analysis' }),
+      { kind: 'sql', name: 'table', purpose: 'product', fields: ['customer_id'], allowRawEmail: false },
+    ];
+    const members = customerIds('x', 1, 40);
+    const { runId } = await publishMembers('deliver-cohort', members);
+    await deliver(destinations, runId, 'deliver-cohort');
+    const assigned = await arms('deliver-arms');
+    const holdout = members.filter((id) => assigned.get(id)!.arm === 'holdout');
+    expect(holdout.length).toBeGreaterThan(3);
+
+    // x001 has no marketing consent: held back from the campaign whatever its arm.
+    expect(activation.adds().sort()).toEqual(members.filter((id) => !holdout.includes(id) && id !== 'x001'));
+    const analysed = [...analysis.accepted.values()].flatMap((b) => b.adds);
+    expect(analysed.map((r) => [r.customer_id, r.arm]).sort()).toEqual(
+      members.map((id) => [id, assigned.get(id)!.arm]).sort(),
+    );
+    const table = await test.db.query<{ customer_id: string; arm: string }>(
+      "SELECT customer_id, arm FROM published_cohort_members WHERE cohort_id = 'deliver-cohort' ORDER BY customer_id",
+    );
+    expect(table.rows.map((r) => [r.customer_id, r.arm])).toEqual(members.map((id) => [id, assigned.get(id)!.arm]));
+    const counts = await test.db.query<{ destination: string; suppressed: number; held_out: number }>(
+      "SELECT destination, suppressed, held_out FROM destination_deliveries WHERE cohort_id = 'deliver-cohort' ORDER BY destination",
+    );
+    expect(counts.rows).toEqual([
+      { destination: 'campaign', suppressed: 1, held_out: holdout.filter((id) => id !== 'x001').length },
+      { destination: 'table', suppressed: 0, held_out: 0 },
+      { destination: 'warehouse', suppressed: 0, held_out: 0 },
+    ]);
+
+    // The next refresh: a leaving holdout member sends no remove (the campaign never held it).
+    const next = customerIds('x', 2, 45);
+    const second = await publishMembers('deliver-cohort', next);
+    await deliver(destinations, second.runId, 'deliver-cohort');
+    const now = await arms('deliver-arms');
+    const newHoldout = customerIds('x', 41, 45).filter((id) => now.get(id)!.arm === 'holdout');
+    expect(activation.removes()).toEqual([]);
+    expect(activation.adds().filter((id) => holdout.includes(id) || newHoldout.includes(id))).toEqual([]);
+    await activation.close();
+    await analysis.close();
+  });
+});
+
+describe('the report', () => {
+  it('counts every arm and checks the split', async () => {
+    const report = await experimentReport(test.db, 'keep-arms');
+    const sizes = Object.fromEntries(report.report.arms.map((a) => [a.arm, a.assigned]));
+    expect(sizes.holdout! + sizes.reminder!).toBe(60);
+    expect(report.report.sampleRatio.strata).toHaveLength(1);
+    expect(report.report.sampleRatio.mismatch).toBe(false);
+  });
+});
