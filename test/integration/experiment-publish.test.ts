@@ -22,15 +22,17 @@ const SECRET = `whsec_${crypto.randomBytes(24).toString('base64')}`;
 let test: TestDatabase;
 let runs = 0;
 
-const experimentYaml = (id: string, cohort: string, extra = '') => `
+const TWO_ARMS = `  - { id: holdout, share: 0.3, holdout: true }
+  - { id: reminder, share: 0.7 }`;
+
+const experimentYaml = (id: string, cohort: string, extra = '', arms = TWO_ARMS) => `
 id: ${id}
 cohort: ${cohort}
 hypothesis: A reminder makes at-risk customers come back within a week more often.
 owner: lifecycle
 salt: salt-${id}-0001
 arms:
-  - { id: holdout, share: 0.3, holdout: true }
-  - { id: reminder, share: 0.7 }
+${arms}
 kpi: { kind: conversion, event: purchase, withinDays: 7 }
 ${extra}`;
 
@@ -78,9 +80,9 @@ async function arms(experimentId: string) {
   return new Map(rows.map((r) => [r.customer_id, r]));
 }
 
-async function startExperiment(id: string, cohort: string, extra = '') {
+async function startExperiment(id: string, cohort: string, extra = '', armsYaml = TWO_ARMS) {
   await recordVersion(test.db, cohort, 1, { tier: 'tactical' }, { author: 'dana' });
-  const definition = parseExperiment(experimentYaml(id, cohort, extra), `${id}.yaml`);
+  const definition = parseExperiment(experimentYaml(id, cohort, extra, armsYaml), `${id}.yaml`);
   await createExperiment(test.db, { definition, createdBy: 'olga', rationale: 'does the reminder work' });
   return definition;
 }
@@ -171,6 +173,93 @@ describe('delivery with a holdout', () => {
     expect(activation.adds().filter((id) => holdout.includes(id) || newHoldout.includes(id))).toEqual([]);
     await activation.close();
     await analysis.close();
+  });
+});
+
+describe('adaptive allocation at publish', () => {
+  it("moves the treatments' shares toward the better arm, records the evidence, keeps the holdout's share and every existing arm", async () => {
+    await startExperiment(
+      'adaptive',
+      'adaptive-cohort',
+      'adaptive: { floor: 0.1, warmup: 5, draws: 5000 }',
+      `  - { id: holdout, share: 0.1, holdout: true }
+  - { id: plain, share: 0.45 }
+  - { id: discount, share: 0.45 }`,
+    );
+    const early = customerIds('h', 1, 80);
+    const late = customerIds('n', 1, 40);
+    for (const id of [...early, ...late]) await addCustomer(test.db, id);
+    // Members assigned a month ago under version 1, as an earlier refresh left them.
+    await registerRun(test.db, 'run-adaptive-0', '2026-10-01T06:00:00Z');
+    const old = await storeSnapshot(test.db, {
+      runId: 'run-adaptive-0',
+      cohortId: 'adaptive-cohort',
+      version: 1,
+      asOf: '2026-10-01T06:00:00Z',
+      customerIds: early,
+    });
+    await test.db.query("SELECT experiment_assign('adaptive', $1, 'run-adaptive-0', now() - interval '30 days')", [
+      old,
+    ]);
+    const before = await arms('adaptive');
+    // Every discount member purchased two days after assignment; no plain member did.
+    await test.db.query(
+      `INSERT INTO events (source, event_id, customer_id, event_type, occurred_at, ingested_at)
+       SELECT 'billing', 'p-' || customer_id, customer_id, 'purchase', assigned_at + interval '2 days', now()
+       FROM experiment_assignments WHERE experiment_id = 'adaptive' AND arm = 'discount'`,
+    );
+    const discount = [...before.values()].filter((a) => a.arm === 'discount').length;
+    const plain = [...before.values()].filter((a) => a.arm === 'plain').length;
+
+    const { runId, snapshotId, published } = await publishMembers('adaptive-cohort', [...early, ...late]);
+    expect(published.experiment).toEqual({ experimentId: 'adaptive', assigned: 40, allocationVersion: 2 });
+    const decision = await test.db.query(
+      "SELECT decision, from_version, to_version, seed, evidence FROM experiment_reallocations WHERE experiment_id = 'adaptive'",
+    );
+    expect(decision.rows).toEqual([
+      {
+        decision: 'reallocated',
+        from_version: 1,
+        to_version: 2,
+        seed: `adaptive:${runId}`,
+        evidence: expect.objectContaining({ decision: 'reallocated', holdout: { arm: 'holdout', share: 0.1 } }),
+      },
+    ]);
+    const evidence = decision.rows[0].evidence as {
+      arms: { arm: string; successes: number; failures: number; share: number }[];
+    };
+    expect(evidence.arms.map((a) => [a.arm, a.successes, a.failures])).toEqual([
+      ['plain', 0, plain],
+      ['discount', discount, 0],
+    ]);
+    const v2 = await test.db.query(
+      "SELECT arms, shares FROM experiment_allocations WHERE experiment_id = 'adaptive' AND version = 2",
+    );
+    const shares = Object.fromEntries(v2.rows[0].arms.map((arm: string, i: number) => [arm, v2.rows[0].shares[i]]));
+    expect(shares.holdout).toBe(0.1);
+    expect(shares.plain).toBeCloseTo(0.1, 3);
+    expect(shares.discount).toBeCloseTo(0.8, 3);
+
+    const after = await test.db.query<{ customer_id: string; arm: string; allocation_version: number }>(
+      "SELECT customer_id, arm, allocation_version FROM experiment_assignments WHERE experiment_id = 'adaptive'",
+    );
+    const byId = new Map(after.rows.map((r) => [r.customer_id, r]));
+    expect(
+      early.filter((id) => byId.get(id)!.arm !== before.get(id)!.arm || byId.get(id)!.allocation_version !== 1),
+    ).toEqual([]);
+    expect(late.map((id) => byId.get(id)!.allocation_version)).toEqual(late.map(() => 2));
+
+    // A retried publish neither decides again nor assigns anyone.
+    await publishSnapshots(test.db, { runId, snapshotIds: [snapshotId], approvedBy: 'alex' });
+    expect(
+      (await test.db.query("SELECT 1 FROM experiment_reallocations WHERE experiment_id = 'adaptive'")).rowCount,
+    ).toBe(1);
+    const report = await experimentReport(test.db, 'adaptive');
+    expect(report.reallocations.map((r) => [r.decision, r.toVersion])).toEqual([['reallocated', 2]]);
+    expect(report.report.sampleRatio.strata).toHaveLength(2);
+    expect(report.report.cautions).toContain(
+      'the allocation changed 1 time(s); comparisons pool members assigned under different shares',
+    );
   });
 });
 
