@@ -16,9 +16,9 @@ const REVENUE_SQL = `(SELECT COALESCE(sum(CASE e.event_type WHEN 'invoice_paid' 
      WHERE e.customer_id = a.customer_id AND e.event_type IN ('invoice_paid', 'refund')
        AND e.occurred_at >= a.assigned_at + $3 * interval '1 day' AND e.occurred_at < a.assigned_at + $4 * interval '1 day')`;
 
-/** 1 when the member had the event (any event when $5 is null) in its window. */
+/** 1 when the member had the event (any event when $6 is null) in its window. */
 const EVENT_SQL = `(EXISTS (SELECT 1 FROM events e
-     WHERE e.customer_id = a.customer_id AND ($5::text IS NULL OR e.event_type = $5)
+     WHERE e.customer_id = a.customer_id AND ($6::text IS NULL OR e.event_type = $6)
        AND e.occurred_at >= a.assigned_at + $3 * interval '1 day' AND e.occurred_at < a.assigned_at + $4 * interval '1 day'))::int`;
 
 function windowDays(kpi: Kpi): { from: number; until: number; event: string | null } {
@@ -45,13 +45,21 @@ export async function armFigures(
   }>(
     `WITH a AS (
        SELECT customer_id, arm, assigned_at, assigned_at <= $2 AS measured FROM experiment_assignments
-       WHERE experiment_id = $1 AND assigned_at <= $6),
+       WHERE experiment_id = $1 AND assigned_at <= $5),
      v AS (SELECT a.arm, a.measured, CASE WHEN a.measured THEN ${value} END AS value FROM a)
      SELECT arm, count(*)::int AS assigned, count(*) FILTER (WHERE measured)::int AS measured,
             COALESCE(sum(value) FILTER (WHERE measured), 0)::float8 AS successes,
             avg(value) FILTER (WHERE measured)::float8 AS mean, var_samp(value) FILTER (WHERE measured)::float8 AS variance
      FROM v GROUP BY arm`,
-    [experiment.id, measurableCutoff(experiment.kpi, asOf), w.from, w.until, w.event, asOf],
+    // $6 (the event type) only where the query names it: PostgreSQL refuses a parameter it cannot type.
+    [
+      experiment.id,
+      measurableCutoff(experiment.kpi, asOf),
+      w.from,
+      w.until,
+      asOf,
+      ...(value === EVENT_SQL ? [w.event] : []),
+    ],
   );
   const byArm = new Map(r.rows.map((row) => [row.arm, row]));
   return experiment.arms.map(({ id }) => {
