@@ -102,6 +102,19 @@ export async function createExperiment(
   });
 }
 
+/**
+ * The KPI's event type, when no event of that type was ever ingested: a typo would measure
+ * nothing for the experiment's whole life. An installation that has ingested nothing yet has no
+ * vocabulary to check against, and passes.
+ */
+export async function unknownKpiEvent(db: Queryable, e: ExperimentDefinition): Promise<string | null> {
+  const event = e.kpi.kind === 'revenue' ? undefined : e.kpi.event;
+  if (!event) return null;
+  const known = await db.query<{ event_type: string }>('SELECT event_type FROM event_types ORDER BY event_type');
+  if (known.rows.length === 0 || known.rows.some((r) => r.event_type === event)) return null;
+  return `kpi.event: no "${event}" event has been ingested (known: ${known.rows.map((r) => r.event_type).join(', ')})`;
+}
+
 /** Stops a running experiment, audited: from the next publish on its holdout is delivered like everyone. */
 export async function stopExperiment(
   db: Db,

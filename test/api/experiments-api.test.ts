@@ -62,6 +62,7 @@ beforeAll(async () => {
   for (const id of customerIds('m', 1, 200)) await addCustomer(test.db, id);
   await recordVersion(test.db, 'buyers', 1, { tier: 'tactical' }, { author: 'dana' });
   await recordVersion(test.db, 'lapsed', 1, { tier: 'tactical' }, { author: 'dana' });
+  await test.db.query("INSERT INTO event_types (event_type) VALUES ('purchase'), ('login')");
   api = await listenApi(
     { db: test.db, catalogDir: '/nonexistent' },
     {
@@ -98,6 +99,20 @@ describe('POST /experiments', () => {
     expect(
       await call('POST', '/experiments', TOKENS.operator, { yaml: yaml('email-test', 'buyers'), rationale: '' }),
     ).toMatchObject({ status: 400, body: { issues: [{ path: 'rationale' }] } });
+    expect(await experimentRows()).toBe(0);
+  });
+
+  it('answers 400 for a KPI event type never ingested (a typo would measure nothing)', async () => {
+    const typo = await call('POST', '/experiments', TOKENS.operator, {
+      yaml: yaml('email-test', 'buyers').replace('event: purchase', 'event: purhcase'),
+      rationale: 'does the e-mail bring buyers back',
+    });
+    expect(typo).toMatchObject({
+      status: 400,
+      body: {
+        problems: ['experiment.yaml: kpi.event: no "purhcase" event has been ingested (known: login, purchase)'],
+      },
+    });
     expect(await experimentRows()).toBe(0);
   });
 

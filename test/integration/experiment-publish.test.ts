@@ -9,6 +9,7 @@ import { experimentReport } from '../../src/experiments/experiment-report';
 import { createExperiment } from '../../src/experiments/experiment-store';
 import { createLogger } from '../../src/log';
 import { publishSnapshots } from '../../src/publishing/publish';
+import { restorePrevious } from '../../src/publishing/restore';
 import { addCustomer } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { startDeliveryReceiver } from '../support/delivery-receiver';
@@ -173,6 +174,49 @@ describe('delivery with a holdout', () => {
     expect(activation.adds().filter((id) => holdout.includes(id) || newHoldout.includes(id))).toEqual([]);
     await activation.close();
     await analysis.close();
+  });
+});
+
+describe('an experiment started on a cohort already delivered', () => {
+  it('sends a remove to the activation destination for members assigned the holdout, and nothing else changes', async () => {
+    await recordVersion(test.db, 'late-start', 1, { tier: 'tactical' }, { author: 'dana' });
+    const receiver = await startDeliveryReceiver(SECRET);
+    const destinations = [webhook('late-crm', receiver.url)];
+    const members = customerIds('x', 1, 30);
+    await deliver(destinations, (await publishMembers('late-start', members)).runId, 'late-start');
+    expect(receiver.adds().sort()).toEqual(members);
+
+    const definition = parseExperiment(experimentYaml('late-start-exp', 'late-start'), 'late.yaml');
+    await createExperiment(test.db, { definition, createdBy: 'olga', rationale: 'does the reminder work' });
+    await deliver(destinations, (await publishMembers('late-start', members)).runId, 'late-start');
+    const holdout = [...(await arms('late-start-exp')).values()].filter((a) => a.arm === 'holdout');
+    expect(holdout.length).toBeGreaterThan(0);
+    expect(receiver.removes().sort()).toEqual(holdout.map((a) => a.customer_id).sort());
+    expect(receiver.adds().sort()).toEqual(members);
+    await receiver.close();
+  });
+});
+
+describe('a rollback', () => {
+  it('assigns the members of the snapshot it restores that have no arm yet, without reallocating', async () => {
+    await recordVersion(test.db, 'rolled', 1, { tier: 'tactical' }, { author: 'dana' });
+    const before = await publishMembers('rolled', customerIds('x', 61, 80));
+    const definition = parseExperiment(experimentYaml('rolled-exp', 'rolled'), 'rolled.yaml');
+    await createExperiment(test.db, { definition, createdBy: 'olga', rationale: 'does the reminder work' });
+    const second = await publishMembers('rolled', customerIds('x', 61, 65));
+    expect((await arms('rolled-exp')).size).toBe(5);
+    await restorePrevious(test.db, {
+      runId: second.runId,
+      rollbackId: `${second.runId}:rollback:1`,
+      cohorts: ['rolled'],
+      requestedBy: 'rob',
+      approvedBy: 'rob',
+      reason: 'the new version was wrong',
+    });
+    const after = await arms('rolled-exp');
+    expect(before.snapshotId).toBeTruthy();
+    expect([...after.keys()].sort()).toEqual(customerIds('x', 61, 80));
+    expect(after.get('x070')!.run_id).toBe(`${second.runId}:rollback:1`);
   });
 });
 

@@ -1,5 +1,5 @@
 import { parseExperiment } from '../../../experiments/experiment';
-import { createExperiment as create } from '../../../experiments/experiment-store';
+import { createExperiment as create, unknownKpiEvent } from '../../../experiments/experiment-store';
 import { InvalidInputError } from '../../../yaml-input';
 import { callerOf } from '../../auth';
 import { ERRORS } from '../../errors';
@@ -18,6 +18,8 @@ const route: RouteModule = (app, deps) => {
         if (err instanceof InvalidInputError) throw ERRORS.invalidDefinition(err.message, err.problems);
         throw err;
       }
+      const unknown = await unknownKpiEvent(deps.db, definition);
+      if (unknown) throw ERRORS.invalidDefinition(`invalid experiment: ${unknown}`, [`experiment.yaml: ${unknown}`]);
       const created = await create(deps.db, {
         definition,
         createdBy: callerOf(request).user,
