@@ -1,4 +1,7 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { deliverCohort } from '../../src/activities/publish';
 import type { ActivityDeps } from '../../src/activities/deps';
@@ -131,12 +134,32 @@ describe('assignment at publish', () => {
 describe('delivery with a holdout', () => {
   it('never sends holdout members to an activation webhook; an analysis webhook and the SQL table get every member with its arm; consent first', async () => {
     await startExperiment('deliver-arms', 'deliver-cohort');
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'cohortflow-experiment-files-'));
     const activation = await startDeliveryReceiver(SECRET);
     const analysis = await startDeliveryReceiver(SECRET);
     const destinations: Destination[] = [
       webhook('campaign', activation.url, { purpose: 'marketing' }),
       webhook('warehouse', analysis.url, { use: 'analysis' }),
       { kind: 'sql', name: 'table', purpose: 'product', fields: ['customer_id'], allowRawEmail: false },
+      {
+        kind: 'file',
+        name: 'study',
+        purpose: 'product',
+        fields: ['customer_id'],
+        allowRawEmail: false,
+        folder: path.join(folder, 'study'),
+        formats: ['csv'],
+        use: 'analysis',
+      },
+      {
+        kind: 'file',
+        name: 'mailing',
+        purpose: 'product',
+        fields: ['customer_id'],
+        allowRawEmail: false,
+        folder: path.join(folder, 'mailing'),
+        formats: ['csv'],
+      },
     ];
     const members = customerIds('x', 1, 40);
     const { runId } = await publishMembers('deliver-cohort', members);
@@ -160,6 +183,8 @@ describe('delivery with a holdout', () => {
     );
     expect(counts.rows).toEqual([
       { destination: 'campaign', suppressed: 1, held_out: holdout.filter((id) => id !== 'x001').length },
+      { destination: 'mailing', suppressed: 0, held_out: holdout.length },
+      { destination: 'study', suppressed: 0, held_out: 0 },
       { destination: 'table', suppressed: 0, held_out: 0 },
       { destination: 'warehouse', suppressed: 0, held_out: 0 },
     ]);
@@ -172,6 +197,15 @@ describe('delivery with a holdout', () => {
     const newHoldout = customerIds('x', 41, 45).filter((id) => now.get(id)!.arm === 'holdout');
     expect(activation.removes()).toEqual([]);
     expect(activation.adds().filter((id) => holdout.includes(id) || newHoldout.includes(id))).toEqual([]);
+    // Files: the analysis export has an arm column; the activation export leaves the holdout out.
+    const full = (name: string) =>
+      fs
+        .readFileSync(path.join(folder, name, 'deliver-cohort', 'v1', 'full.csv'), 'utf8')
+        .trim()
+        .split('\n');
+    expect(full('study')[0]).toBe('customer_id,arm');
+    expect(full('study').slice(1).sort()).toEqual(members.map((id) => `${id},${assigned.get(id)!.arm}`).sort());
+    expect(full('mailing')).toEqual(['customer_id', ...members.filter((id) => !holdout.includes(id))]);
     await activation.close();
     await analysis.close();
   });
