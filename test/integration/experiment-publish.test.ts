@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { deliverCohort } from '../../src/activities/publish';
+import { deliveryStatus } from '../../src/delivery/delivery-status';
 import type { ActivityDeps } from '../../src/activities/deps';
 import type { Destination } from '../../src/destinations/destination';
 import { planAssignments, initialAllocation } from '../../src/experiments/assignment';
@@ -197,6 +198,9 @@ describe('delivery with a holdout', () => {
     const newHoldout = customerIds('x', 41, 45).filter((id) => now.get(id)!.arm === 'holdout');
     expect(activation.removes()).toEqual([]);
     expect(activation.adds().filter((id) => holdout.includes(id) || newHoldout.includes(id))).toEqual([]);
+    const status = await deliveryStatus(test.db, runId);
+    expect(status.deliveries.find((d) => d.destination === 'mailing')?.heldOut).toBe(holdout.length);
+
     // Files: the analysis export has an arm column; the activation export leaves the holdout out.
     const full = (name: string) =>
       fs
