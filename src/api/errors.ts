@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { CatalogRefusal, InvalidDefinitionError, type Referrer } from '../cohorts/catalog';
 import { GuardrailRefused } from '../cohorts/guardrail';
 import { NothingToReconcile } from '../delivery/reconcile';
+import { ExperimentRefused } from '../experiments/experiment-store';
 import { UnknownCustomer } from '../privacy/erase';
 import { ShadowNotFound, ShadowRefused } from '../shadows/shadow-store';
 import { DecisionRefused, RerunRefused, RollbackRefused } from '../temporal/refresh-client';
@@ -79,6 +80,8 @@ export const ERRORS = {
   rollbackRefused: (message: string) => new ApiError(409, 'rollback_refused', message),
   /** A re-run of a run that is still open, that published, or that has no ingest to start after. */
   rerunRefused: (message: string) => new ApiError(409, 'rerun_refused', message),
+  /** An experiment id taken, a cohort already carrying a running experiment, or one already stopped. */
+  experimentConflict: (message: string) => new ApiError(409, 'experiment_conflict', message),
   /** One active refresh per tier: the run holding it, to follow or wait for (`queue: true`). */
   refreshRunning: (message: string, runId: string) => new ApiError(409, 'refresh_running', message, { runId }),
   /** Something this process was not configured to do, e.g. sign audit checkpoints without a key. */
@@ -116,6 +119,8 @@ function fromDomain(err: unknown): ApiError | undefined {
   }
   if (err instanceof InvalidDefinitionError) return ERRORS.invalidDefinition(err.message, err.problems);
   if (err instanceof GuardrailRefused) return ERRORS.guardrail(err.message);
+  if (err instanceof ExperimentRefused)
+    return err.kind === 'not_found' ? ERRORS.notFound(err.message) : ERRORS.experimentConflict(err.message);
   if (err instanceof WorkflowNotFoundError) return ERRORS.notFound(err.message);
   if (err instanceof ShadowRefused) return ERRORS.shadowRefused(err.message);
   if (err instanceof ShadowNotFound) return ERRORS.notFound(err.message);

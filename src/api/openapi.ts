@@ -50,6 +50,7 @@ export function registerOpenApi(app: FastifyInstance): void {
         { name: 'runs', description: 'What a run found and delivered' },
         { name: 'governance', description: 'Audit trail, notes, published history' },
         { name: 'privacy', description: 'Erasure requests' },
+        { name: 'experiments', description: 'Experiments and holdouts on cohorts: create, report, plan' },
         { name: 'schedules', description: 'Calendar-aware refresh schedules and freeze windows' },
         { name: 'session', description: 'Dashboard sign-in: a token exchanged for a session cookie' },
       ],

@@ -1,4 +1,4 @@
-import type { DeliverableField } from '../destinations/destination';
+import { type DeliverableField, type Destination, useOf } from '../destinations/destination';
 
 // SQL fragments over `customers c`, chosen from allow-lists: no destination text reaches SQL.
 
@@ -12,11 +12,26 @@ const fieldSql: Record<DeliverableField, string> = {
   country: 'c.country',
 };
 
-/** A json object of the destination's allowed fields; customer_id is always sent (it keys removes). */
-export function addRowSql(fields: DeliverableField[]): string {
+/**
+ * A json object of the destination's allowed fields; customer_id is always sent (it keys removes).
+ * With `armOfDelivery` (the SQL naming the delivery's id), also the member's arm in the experiment
+ * the delivery was planned with (null without one): what an analysis destination receives.
+ */
+export function addRowSql(fields: DeliverableField[], armOfDelivery?: string): string {
   const names = ['customer_id', ...fields.filter((f) => f !== 'customer_id')] as DeliverableField[];
-  return `json_build_object(${names.map((f) => `'${f}', ${fieldSql[f]}`).join(', ')})`;
+  const cells = names.map((f) => `'${f}', ${fieldSql[f]}`);
+  if (armOfDelivery) cells.push(`'arm', ${armSql(armOfDelivery)}`);
+  return `json_build_object(${cells.join(', ')})`;
 }
+
+/** The member's arm in the experiment of the delivery (experiment_assignments' primary key). */
+export const armSql = (deliveryId: string) =>
+  `(SELECT a.arm FROM destination_deliveries d JOIN experiment_assignments a ON a.experiment_id = d.experiment_id
+    WHERE d.delivery_id = ${deliveryId} AND a.customer_id = c.customer_id)`;
+
+/** The row SQL for a destination: analysis destinations get the arm too. */
+export const destinationRowSql = (d: Pick<Destination, 'kind' | 'use' | 'fields'>, deliveryId: string): string =>
+  addRowSql(d.fields, useOf(d) === 'analysis' ? deliveryId : undefined);
 
 export const removeRowSql = "json_build_object('customer_id', c.customer_id)";
 

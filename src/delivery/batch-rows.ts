@@ -1,6 +1,6 @@
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
-import { addRowSql, consentedSql, removeRowSql } from './audience';
+import { consentedSql, destinationRowSql, removeRowSql } from './audience';
 
 export interface DeliveryBatch {
   deliveryId: string;
@@ -30,7 +30,7 @@ export async function batchRows(
     [batch.deliveryId, batch.firstSeq, batch.lastSeq, destination.purpose],
   );
   const rows = await db.query<{ kind: 'add' | 'remove'; row: Record<string, unknown> }>(
-    `SELECT i.kind, CASE WHEN i.kind = 'add' THEN ${addRowSql(destination.fields)} ELSE ${removeRowSql} END AS row
+    `SELECT i.kind, CASE WHEN i.kind = 'add' THEN ${destinationRowSql(destination, 'i.delivery_id')} ELSE ${removeRowSql} END AS row
      FROM delivery_items i JOIN customers c ON c.customer_no = i.customer_no
      WHERE i.delivery_id = $1 AND i.seq BETWEEN $2 AND $3
        AND NOT (i.kind = 'add' AND EXISTS (SELECT 1 FROM delivery_suppressed x WHERE x.delivery_id = i.delivery_id AND x.customer_no = i.customer_no))

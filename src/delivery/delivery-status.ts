@@ -12,6 +12,8 @@ export interface DeliveryStatus {
     adds: number;
     removes: number;
     suppressed: number;
+    /** Holdout members of the cohort's running experiment, held back from an activation destination. */
+    heldOut: number;
     cursor: { version: number; acknowledgedAt: string } | null;
     batches: Array<{
       batch: number;
@@ -32,7 +34,7 @@ export interface DeliveryStatus {
 export async function deliveryStatus(db: Queryable, runId: string): Promise<DeliveryStatus> {
   const deliveries = await db.query(
     `SELECT d.delivery_id, d.cohort_id AS "cohortId", d.version, d.destination, d.label, d.status, d.from_version AS "fromVersion",
-            d.adds, d.removes, d.suppressed,
+            d.adds, d.removes, d.suppressed, d.held_out AS "heldOut",
             CASE WHEN c.version IS NULL THEN NULL ELSE json_build_object('version', c.version, 'acknowledgedAt', c.acknowledged_at) END AS cursor,
             COALESCE((SELECT json_agg(json_build_object('batch', b.batch_no, 'id', b.id, 'adds', b.adds, 'removes', b.removes, 'status', b.status,
                        'attempts', b.attempts, 'lastStatus', b.last_status, 'lastError', b.last_error, 'deliveredAt', b.delivered_at) ORDER BY b.batch_no)

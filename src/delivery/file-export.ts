@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Db } from '../data/db';
 import type { Destination } from '../destinations/destination';
-import { addRowSql } from './audience';
+import { useOf } from '../destinations/destination';
+import { destinationRowSql } from './audience';
 
 type FileDestination = Extract<Destination, { kind: 'file' }>;
 const PAGE = 10_000;
@@ -46,11 +47,15 @@ export async function exportCohortFiles(
 ): Promise<void> {
   const dir = path.join(destination.folder, v.cohortId, `v${v.version}`);
   await fs.mkdir(dir, { recursive: true });
-  const columns = ['customer_id', ...destination.fields.filter((f) => f !== 'customer_id')];
+  const columns = [
+    'customer_id',
+    ...destination.fields.filter((f) => f !== 'customer_id'),
+    ...(useOf(destination) === 'analysis' ? ['arm'] : []),
+  ];
   // Erased customers never appear, not even from a snapshot computed while their erasure ran.
   const full = (after: number) =>
     db.query<{ no: number; row: Record<string, unknown> }>(
-      `SELECT c.customer_no AS no, ${addRowSql(destination.fields)} AS row
+      `SELECT c.customer_no AS no, ${destinationRowSql(destination, '$2')} AS row
        FROM snapshot_chunks s CROSS JOIN LATERAL unnest(s.members) AS m (customer_no) JOIN customers c ON c.customer_no = m.customer_no
        WHERE s.snapshot_id = $1 AND m.customer_no > $3 AND c.erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM delivery_suppressed x WHERE x.delivery_id = $2 AND x.customer_no = m.customer_no)
        ORDER BY m.customer_no LIMIT ${PAGE}`,
@@ -58,7 +63,7 @@ export async function exportCohortFiles(
     );
   const diff = (after: number) =>
     db.query<{ no: number; row: Record<string, unknown> }>(
-      `SELECT i.seq AS no, (jsonb_build_object('change', i.kind) || (CASE WHEN i.kind = 'add' THEN ${addRowSql(destination.fields)} ELSE json_build_object('customer_id', c.customer_id) END)::jsonb) AS row
+      `SELECT i.seq AS no, (jsonb_build_object('change', i.kind) || (CASE WHEN i.kind = 'add' THEN ${destinationRowSql(destination, 'i.delivery_id')} ELSE json_build_object('customer_id', c.customer_id) END)::jsonb) AS row
        FROM delivery_items i JOIN customers c ON c.customer_no = i.customer_no
        WHERE i.delivery_id = $1 AND i.seq > $2 ORDER BY i.seq LIMIT ${PAGE}`,
       [v.deliveryId, after],

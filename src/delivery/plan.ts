@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { Destination } from '../destinations/destination';
-import { addRowSql, consentedSql, removeRowSql } from './audience';
+import { useOf } from '../destinations/destination';
+import { consentedSql, destinationRowSql, removeRowSql } from './audience';
 
 export interface PlannedDelivery {
   deliveryId: string;
@@ -9,6 +10,8 @@ export interface PlannedDelivery {
   adds: number;
   removes: number;
   suppressed: number;
+  /** Holdout members of the cohort's running experiment, held back from an activation destination. */
+  heldOut: number;
   fromVersion: number | null;
 }
 
@@ -48,14 +51,16 @@ export async function planDelivery(
 ): Promise<PlannedDelivery> {
   const deliveryId = deliveryIdOf(target.cohortId, target.version, destination.name, target.label);
   const existing = await tx.query<PlannedDelivery>(
-    'SELECT delivery_id AS "deliveryId", batches, adds, removes, suppressed, from_version AS "fromVersion" FROM destination_deliveries WHERE delivery_id = $1',
+    'SELECT delivery_id AS "deliveryId", batches, adds, removes, suppressed, held_out AS "heldOut", from_version AS "fromVersion" FROM destination_deliveries WHERE delivery_id = $1',
     [deliveryId],
   );
   if (existing.rows[0]) return existing.rows[0];
 
+  // The experiment running on the cohort now decides whose arm is what for this delivery.
   await tx.query(
-    `INSERT INTO destination_deliveries (delivery_id, cohort_id, version, destination, run_id, label, purpose, from_version, batches, adds, removes, suppressed, status)
-     VALUES ($1, $2, $3, $4, $5, $8, $6, $7, 0, 0, 0, 0, 'pending')`,
+    `INSERT INTO destination_deliveries (delivery_id, cohort_id, version, destination, run_id, label, purpose, from_version, batches, adds, removes, suppressed, status, experiment_id)
+     VALUES ($1, $2, $3, $4, $5, $8, $6, $7, 0, 0, 0, 0, 'pending',
+             (SELECT experiment_id FROM experiments WHERE cohort_id = $2 AND status = 'running'))`,
     [
       deliveryId,
       target.cohortId,
@@ -74,6 +79,26 @@ export async function planDelivery(
      WHERE s.snapshot_id = $2 AND c.erased_at IS NULL AND NOT ${consentedSql('$3')}`,
     [deliveryId, target.snapshotId, destination.purpose],
   );
+  // Consent first, then the holdout: a member without consent stays counted as suppressed.
+  const heldOut =
+    useOf(destination) === 'activation'
+      ? await tx.query(
+          `WITH holdout AS (
+             SELECT e.experiment_id, x->>'id' AS arm FROM destination_deliveries d
+             JOIN experiments e ON e.experiment_id = d.experiment_id
+             CROSS JOIN LATERAL jsonb_array_elements(e.definition->'arms') AS x
+             WHERE d.delivery_id = $1 AND (x->>'holdout')::boolean)
+           INSERT INTO delivery_suppressed (delivery_id, customer_no, reason)
+           SELECT $1, c.customer_no, 'holdout'
+           FROM snapshot_chunks s CROSS JOIN LATERAL unnest(s.members) AS m (customer_no)
+           JOIN customers c ON c.customer_no = m.customer_no
+           JOIN holdout h ON true
+           JOIN experiment_assignments a ON a.experiment_id = h.experiment_id AND a.customer_id = c.customer_id AND a.arm = h.arm
+           WHERE s.snapshot_id = $2 AND c.erased_at IS NULL
+           ON CONFLICT (delivery_id, customer_no) DO NOTHING`,
+          [deliveryId, target.snapshotId],
+        )
+      : { rowCount: 0 };
   // desired: the version's members minus those held back; held: what the destination acknowledged.
   // An erased customer is in neither, whatever a snapshot says (one computed while the erasure
   // ran): no add or remove ever names them; the erasure sends its own remove (customers_erased_idx).
@@ -101,7 +126,12 @@ export async function planDelivery(
   );
   const ranges =
     destination.kind === 'webhook'
-      ? await byteRanges(tx, deliveryId, destination.fields, destination.maxBatchBytes - ENVELOPE_BYTES)
+      ? await byteRanges(
+          tx,
+          deliveryId,
+          destinationRowSql(destination, 'i.delivery_id'),
+          destination.maxBatchBytes - ENVELOPE_BYTES,
+        )
       : [];
   // An unchanged cohort sends a webhook nothing: no batch, and the delivery is acknowledged at
   // once (the cursor still moves to the new version). A file or the SQL table still gets its one
@@ -131,11 +161,12 @@ export async function planDelivery(
     adds: counts.rows[0]!.adds,
     removes: counts.rows[0]!.removes,
     suppressed: suppressed.rowCount ?? 0,
+    heldOut: heldOut.rowCount ?? 0,
     fromVersion: target.from?.version ?? null,
   };
   await tx.query(
-    'UPDATE destination_deliveries SET batches = $2, adds = $3, removes = $4, suppressed = $5 WHERE delivery_id = $1',
-    [deliveryId, planned.batches, planned.adds, planned.removes, planned.suppressed],
+    'UPDATE destination_deliveries SET batches = $2, adds = $3, removes = $4, suppressed = $5, held_out = $6 WHERE delivery_id = $1',
+    [deliveryId, planned.batches, planned.adds, planned.removes, planned.suppressed, planned.heldOut],
   );
   return planned;
 }
@@ -144,14 +175,14 @@ export async function planDelivery(
 async function byteRanges(
   tx: pg.PoolClient,
   deliveryId: string,
-  fields: Destination['fields'],
+  addRow: string,
   budget: number,
 ): Promise<Array<{ first: number; last: number }>> {
   const ranges: Array<{ first: number; last: number }> = [];
   let current: { first: number; last: number; bytes: number } | undefined;
   for (let after = 0; ;) {
     const page = await tx.query<{ seq: number; bytes: number }>(
-      `SELECT i.seq, octet_length((CASE WHEN i.kind = 'add' THEN ${addRowSql(fields)} ELSE ${removeRowSql} END)::text) + 1 AS bytes
+      `SELECT i.seq, octet_length((CASE WHEN i.kind = 'add' THEN ${addRow} ELSE ${removeRowSql} END)::text) + 1 AS bytes
        FROM delivery_items i JOIN customers c ON c.customer_no = i.customer_no
        WHERE i.delivery_id = $1 AND i.seq > $2 ORDER BY i.seq LIMIT ${PAGE}`,
       [deliveryId, after],

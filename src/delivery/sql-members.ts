@@ -2,7 +2,8 @@ import type pg from 'pg';
 
 /**
  * Switches published_cohort_members to the delivery's version in the caller's transaction:
- * removes go, adds arrive with since = now (a new streak), everyone left carries the version.
+ * removes go, adds arrive with since = now (a new streak), everyone left carries the version and
+ * its arm.
  */
 export async function applyPublishedMembers(
   tx: pg.PoolClient,
@@ -20,5 +21,13 @@ export async function applyPublishedMembers(
      ON CONFLICT (cohort_id, customer_id) DO NOTHING`,
     [d.cohortId, d.deliveryId, d.version],
   );
-  await tx.query('UPDATE published_cohort_members SET version = $2 WHERE cohort_id = $1', [d.cohortId, d.version]);
+  // Every row carries its member's arm in the delivery's experiment (null without one): a member
+  // assigned after it entered the table gets its arm here too.
+  await tx.query(
+    `UPDATE published_cohort_members p SET version = $2,
+       arm = (SELECT a.arm FROM destination_deliveries d JOIN experiment_assignments a ON a.experiment_id = d.experiment_id
+              WHERE d.delivery_id = $3 AND a.customer_id = p.customer_id)
+     WHERE p.cohort_id = $1`,
+    [d.cohortId, d.version, d.deliveryId],
+  );
 }

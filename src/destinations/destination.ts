@@ -10,6 +10,12 @@ const common = {
   purpose: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a purpose such as marketing, product or sales'),
   fields: z.array(DeliverableField).min(1).default(['customer_id']),
   allowRawEmail: z.boolean().default(false),
+  /**
+   * activation (campaigns, CRM sync): a running experiment's holdout members are never sent.
+   * analysis: every member is sent with its arm. Default: analysis for the SQL table, activation
+   * for the rest.
+   */
+  use: z.enum(['activation', 'analysis']).optional(),
 };
 
 export const WebhookDestinationConfig = z
@@ -65,3 +71,7 @@ export type Destination = (
   | z.infer<typeof FileDestinationConfig>
   | z.infer<typeof SqlDestinationConfig>
 ) & { catchAll?: boolean };
+
+/** Whether the destination acts on members (holdouts held back) or analyses them (every member, with its arm). */
+export const useOf = (d: Pick<Destination, 'kind' | 'use'>): 'activation' | 'analysis' =>
+  d.use ?? (d.kind === 'sql' ? 'analysis' : 'activation');

@@ -134,6 +134,9 @@ export async function eraseCustomerData(
     // export files are rebuilt from them), with each delivery's and batch's counts kept true.
     rowsDeleted.published_cohort_members =
       (await tx.query('DELETE FROM published_cohort_members WHERE customer_id = $1', [input.customerId])).rowCount ?? 0;
+    // An erased customer leaves every experiment: the arms' counts then drop the member.
+    rowsDeleted.experiment_assignments =
+      (await tx.query('DELETE FROM experiment_assignments WHERE customer_id = $1', [input.customerId])).rowCount ?? 0;
     const items = await tx.query<{ delivery_id: string }>(
       'DELETE FROM delivery_items WHERE customer_no = $1 RETURNING delivery_id',
       [customer.customer_no],

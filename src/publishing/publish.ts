@@ -1,5 +1,6 @@
 import type { Db } from '../data/db';
 import { appendAudit } from '../data/audit';
+import { assignAtPublish, type PublishAssignment } from '../experiments/publish-assignment';
 import { insertVersion, lockPublishing, movePointer, versionWrittenBy } from './published-versions';
 
 /** A publish or rollback that no retry can make right: the activity fails the workflow with this message. */
@@ -9,12 +10,15 @@ export interface PublishedVersion {
   cohortId: string;
   snapshotId: string;
   version: number;
+  /** The cohort's running experiment: how many of the snapshot's members got an arm at this publish. */
+  experiment?: Pick<PublishAssignment, 'experimentId' | 'assigned' | 'allocationVersion'>;
 }
 
 /**
  * Moves every cohort's current pointer to the run's snapshot in one transaction, so readers
- * never see half a publish, and records each as the cohort's next published version. A retry
- * finds the versions it already wrote and returns them.
+ * never see half a publish, and records each as the cohort's next published version; the
+ * snapshot's new members get their arm in the cohort's running experiment. A retry finds the
+ * versions it already wrote (and the assignments with them) and returns them.
  */
 export async function publishSnapshots(
   db: Db,
@@ -43,7 +47,18 @@ export async function publishSnapshots(
         approvedBy: input.approvals?.[s.cohort_id] ?? input.approvedBy,
       });
       await movePointer(tx, s.cohort_id, s.snapshot_id, input.runId);
-      result.push({ cohortId: s.cohort_id, snapshotId: s.snapshot_id, version });
+      const published: PublishedVersion = { cohortId: s.cohort_id, snapshotId: s.snapshot_id, version };
+      // New members get their arm in this transaction, so no delivery can see a member without one.
+      const experiment = await assignAtPublish(tx, {
+        runId: input.runId,
+        cohortId: s.cohort_id,
+        snapshotId: s.snapshot_id,
+      });
+      if (experiment) {
+        const { experimentId, assigned, allocationVersion } = experiment;
+        published.experiment = { experimentId, assigned, allocationVersion };
+      }
+      result.push(published);
     }
     await appendAudit(tx, {
       key: `run:${input.runId}:published`,

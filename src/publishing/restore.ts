@@ -1,3 +1,4 @@
+import { assignAtPublish } from '../experiments/publish-assignment';
 import type { Db, Queryable } from '../data/db';
 import { appendAudit } from '../data/audit';
 import { PublishRefused } from './publish';
@@ -152,6 +153,13 @@ async function switchTo(
       reason: req.reason,
     });
     await movePointer(tx, t.cohortId, t.snapshotId, req.rollbackId);
+    if (t.snapshotId)
+      await assignAtPublish(tx, {
+        runId: req.rollbackId,
+        cohortId: t.cohortId,
+        snapshotId: t.snapshotId,
+        reallocate: false,
+      });
     const { restoresVersion, snapshotId } = t;
     result.push({ cohortId: t.cohortId, version, restoresVersion, snapshotId, alreadyRestored: false });
   }

@@ -1,14 +1,10 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Allocation, armAt, assignmentBucket, planAssignments } from '../../src/experiments/assignment';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { recordVersion, registerRun, storeSnapshot } from '../support/snapshot-data';
 
-// The proposed experiments migration against the current schema, and its SQL against the
-// TypeScript assignment it must equal: set-based assignment in Postgres and the specification
-// in TypeScript put every member in the same arm.
+// The experiments migration's SQL against the TypeScript assignment it must equal: set-based
+// assignment in Postgres and the specification in TypeScript put every member in the same arm.
 
-const PROPOSED = path.resolve(__dirname, '../../src/experiments/experiments.proposed.sql');
 const SALT = 'wb-2026-11-Xk3v9QpL';
 let test: TestDatabase;
 
@@ -57,7 +53,6 @@ async function assignments(): Promise<Map<string, { arm: string; bucket: number;
 
 beforeAll(async () => {
   test = await freshDatabase('experiment_sql');
-  await test.db.query(fs.readFileSync(PROPOSED, 'utf8'));
   await recordVersion(test.db, 'at-risk-paid', 1, { tier: 'tactical' }, { author: 'dave' });
   await test.db.query(
     `INSERT INTO experiments (experiment_id, cohort_id, definition, salt, created_by, rationale)
@@ -68,7 +63,7 @@ beforeAll(async () => {
 });
 afterAll(() => test?.drop());
 
-describe('the proposed experiments migration', () => {
+describe('the experiments migration', () => {
   it('computes the same bucket as TypeScript for every customer', async () => {
     const ids = Array.from({ length: 2_000 }, (_, i) => (i % 7 === 0 ? `über_${i}@example.com` : `crm_${i}`));
     const { rows } = await test.db.query<{ customer_id: string; bucket: number }>(

@@ -5,6 +5,7 @@ import { AuditPage } from './pages/audit';
 import { CohortPage } from './pages/cohort';
 import { CohortsPage } from './pages/cohorts';
 import { DeliveriesPage } from './pages/deliveries';
+import { ExperimentPage, ExperimentsPage } from './pages/experiments';
 import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
 import { TrendsPage } from './pages/trends';
@@ -17,6 +18,7 @@ const NAV = [
   ['trends', 'Drift & KPIs'],
   ['audit', 'Audit'],
   ['deliveries', 'Deliveries'],
+  ['experiments', 'Experiments'],
 ] as const;
 
 function Page({ location }: { location: Location }) {
@@ -32,6 +34,8 @@ function Page({ location }: { location: Location }) {
       return <AuditPage query={location.query} />;
     case 'deliveries':
       return <DeliveriesPage />;
+    case 'experiments':
+      return id ? <ExperimentPage experimentId={id} /> : <ExperimentsPage />;
     default:
       return (
         <p role="alert" class="error">

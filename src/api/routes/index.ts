@@ -16,6 +16,11 @@ import listAudit from './governance/audit-list';
 import verifyAudit from './governance/audit-verify';
 import cohortHistory from './governance/history';
 import notes from './governance/notes';
+import createExperiment from './experiments/create';
+import listExperiments from './experiments/list';
+import planExperiment from './experiments/plan';
+import experimentReport from './experiments/report';
+import stopExperiment from './experiments/stop';
 import explainCohort from './inspect/explain';
 import previewCohort from './inspect/preview';
 import whyMember from './inspect/why';
@@ -93,6 +98,11 @@ export const ROUTES: RouteModule[] = [
   rollbackStatus,
   decideRollback,
   eraseCustomer,
+  planExperiment,
+  createExperiment,
+  listExperiments,
+  experimentReport,
+  stopExperiment,
   issueProofs,
   listSchedules,
   pauseSchedule,

@@ -43,6 +43,9 @@ export const DeliveryStatus = z.object({
       adds: z.number(),
       removes: z.number(),
       suppressed: z.number(),
+      heldOut: z
+        .number()
+        .meta({ description: "Members of the running experiment's holdout, held back (activation destinations)." }),
       cursor: z.object({ version: z.number(), acknowledgedAt: z.string() }).nullable(),
       batches: z.array(
         z.object({

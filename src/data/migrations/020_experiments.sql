@@ -1,7 +1,6 @@
--- Proposed migration for experiments and holdouts. Not applied yet: it takes its number in
--- src/data/migrations when experiments are wired into refreshes. The tests apply it to a
--- migrated database to keep it valid against the current schema and to check that the SQL
--- bucket equals the TypeScript one (src/experiments/assignment.ts).
+-- Experiments and holdouts: a cohort's members split into arms by a fixed hash, assigned at
+-- publish (in the publish transaction, beside the pointer move), holdout members held back from
+-- activation destinations, analysis destinations told each member's arm.
 
 -- The first 52 bits of SHA-256(salt ':' customer_id) over 2^52: a number in [0, 1), exact in a
 -- double, identical to assignmentBucket() so assignment can run set-based next to a snapshot.
@@ -130,3 +129,13 @@ CREATE FUNCTION experiment_assign(p_experiment text, p_snapshot text, p_run text
   )
   SELECT count(*)::integer FROM assigned
 $$;
+
+-- Why a member was held back from a delivery: no consent for the destination's purpose (checked
+-- first), or the holdout arm of the cohort's running experiment (activation destinations only).
+-- Either way the destination never received the member, which is what the next diff needs.
+ALTER TABLE delivery_suppressed ADD COLUMN reason text NOT NULL DEFAULT 'consent' CHECK (reason IN ('consent', 'holdout'));
+-- The experiment running on the cohort when the delivery was planned: whose arms it used.
+ALTER TABLE destination_deliveries ADD COLUMN experiment_id text;
+ALTER TABLE destination_deliveries ADD COLUMN held_out integer NOT NULL DEFAULT 0;
+-- The SQL destination carries each member's arm, for analysis in SQL.
+ALTER TABLE published_cohort_members ADD COLUMN arm text;
