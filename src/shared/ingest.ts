@@ -54,3 +54,28 @@ export interface IngestSummary extends IngestCounts {
   /** Files quarantined whole or skipped for it, the first 20 (the summary crosses the workflow boundary). */
   quarantinedFiles?: QuarantinedFile[];
 }
+
+/** A quarantined row as people read it: where it was, why, and what of it is kept. */
+export interface QuarantinedRow {
+  source: string;
+  file: string;
+  line: number;
+  reason: string;
+  /** At most 64 KiB of the row's text; bytes that are not UTF-8 text are written as \xNN. */
+  raw: string;
+  /** The row's full length in bytes (null for rows quarantined before lengths were kept). */
+  rawLength: number | null;
+  /** Whether `raw` holds less than the whole row. */
+  rawTruncated: boolean;
+  /** The exact bytes (base64) of a row that is not UTF-8 text; null otherwise. */
+  rawBytesBase64: string | null;
+}
+
+/** What a run's ingest quarantined: whole files, then rows (the first `limit`, by source, file and line). */
+export interface RunQuarantine {
+  runId: string;
+  files: QuarantinedFile[];
+  rows: QuarantinedRow[];
+  /** Rows quarantined in the run, all of them. */
+  rowsTotal: number;
+}

@@ -33,6 +33,7 @@ import rollbackStatus from './rollbacks/status';
 import runDeliveries from './runs/deliveries';
 import listDestinations from './runs/destinations';
 import reconcileCohort from './runs/reconcile';
+import runQuarantine from './runs/quarantine';
 import runReport from './runs/report';
 import runTimeline from './runs/timeline';
 import declareFreeze from './schedules/freeze';
@@ -77,6 +78,7 @@ export const ROUTES: RouteModule[] = [
   verifyAudit,
   writeAuditCheckpoint,
   runReport,
+  runQuarantine,
   runDeliveries,
   runTimeline,
   listDestinations,

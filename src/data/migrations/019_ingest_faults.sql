@@ -46,3 +46,5 @@ ALTER TABLE quarantine
   ADD COLUMN raw_truncated boolean NOT NULL DEFAULT false,
   ADD COLUMN raw_bytes     bytea;
 UPDATE quarantine SET raw_length = octet_length(raw);
+-- A run's quarantined rows, in file order (GET /runs/:id/quarantine).
+CREATE INDEX quarantine_run_idx ON quarantine (run_id, source, file, line);
