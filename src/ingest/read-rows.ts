@@ -99,8 +99,11 @@ class CsvRecords {
 
   /** A line that is no text: the record it belongs to (the pending one, if any) is bad. */
   bad(l: BadLine, line: number, after: number, batch: RawRow[]): void {
-    if (!this.columns && !this.pending)
-      throw new FileFault(`the CSV header (line ${line}) is unreadable: ${l.reason}`, this.read.bytesRead);
+    if (!this.columns)
+      throw new FileFault(
+        `the CSV header (line ${this.pending?.line ?? line}) is unreadable: ${l.reason}`,
+        this.read.bytesRead,
+      );
     const start = this.pending ?? { text: '', line };
     this.pending = undefined;
     if (start.line <= after) return;
