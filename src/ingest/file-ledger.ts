@@ -93,10 +93,23 @@ async function takeProgress(tx: Queryable, source: string, file: string, key: st
 /** Marks the file done with its counts (kept so a retried attempt of the run reports them too). */
 export async function finishFile(
   db: Db,
-  at: { runId: string; source: string; file: string; sha256: string; progressKey?: string },
+  at: {
+    runId: string;
+    source: string;
+    file: string;
+    sha256: string;
+    progressKey?: string;
+    /** A query source's new cursor: saved with the read's end, or neither. */
+    cursor?: string;
+  },
 ): Promise<FileTotals> {
   return db.transaction(async (tx) => {
     const t = await takeProgress(tx, at.source, at.file, at.progressKey ?? at.sha256);
+    if (at.cursor !== undefined)
+      await tx.query(
+        `INSERT INTO source_cursors (source, cursor) VALUES ($1, $2) ON CONFLICT (source) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
+        [at.source, at.cursor],
+      );
     await tx.query(
       `INSERT INTO ingested_files (source, file, sha256, run_id, rows_read, ${COUNTS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT DO NOTHING`,

@@ -145,6 +145,7 @@ export async function ingestSources(
       file: `query:${source.name}`,
       sha256: `after:${counts.cursor}`,
       progressKey: `after:${counts.from}`,
+      cursor: counts.cursor,
     });
     count(source, totals);
     reports.get(source.name)!.filesRead += 1;

@@ -98,4 +98,50 @@ describe('ingest reports after a crash', () => {
     const volume = next.sources.find((r) => r.source === 'product')!.checks.find((c) => c.name === 'volume');
     expect(volume?.reason).toBe('no new valid rows in this ingest; cohorts are computed over the data already stored');
   });
+
+  it('reports a query source an attempt died reading exactly as a clean run, its cursor saved once', async () => {
+    const qdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-crash-query-'));
+    try {
+      fs.writeFileSync(
+        path.join(qdir, 'sources.yaml'),
+        [
+          'sources:',
+          '  - name: warehouse-crm',
+          '    kind: crm',
+          '    query:',
+          '      urlEnv: CF_CRASH_CRM_URL',
+          '      sql: SELECT crm_id, email, updated_at FROM crm_export WHERE updated_at > $1::timestamptz ORDER BY updated_at',
+          '      cursorColumn: updated_at',
+        ].join('\n'),
+      );
+      const withExport = async () => {
+        const t = await fresh();
+        await t.db.query('CREATE TABLE crm_export (crm_id text, email text, updated_at timestamptz)');
+        await t.db.query(
+          `INSERT INTO crm_export SELECT 'c' || i, 'c' || i || '@example.com', timestamptz '2026-11-01' + i * interval '1 hour'
+             FROM generate_series(1, 25) i`,
+        );
+        process.env.CF_CRASH_CRM_URL = t.url;
+        return t;
+      };
+      const read = (t: TestDatabase, heartbeat?: Parameters<typeof ingestSources>[1]['heartbeat']) =>
+        ingestSources({ db: t.db, log }, { runId: 'run-q', sourceDir: qdir, now: NOW, chunkRows: 10, heartbeat });
+      const cursor = async (t: TestDatabase) => (await t.db.query('SELECT cursor FROM source_cursors')).rows;
+
+      const clean = await withExport();
+      const expected = await read(clean);
+      const crashed = await withExport();
+      let chunks = 0;
+      await expect(
+        read(crashed, (d) => {
+          if (d.chunk && ++chunks === 2) throw new Error('worker killed');
+        }),
+      ).rejects.toThrow('worker killed');
+      expect(await cursor(crashed)).toEqual([]); // not saved before the read was done
+      expect(await read(crashed)).toEqual(expected);
+      expect(await cursor(crashed)).toEqual(await cursor(clean));
+    } finally {
+      fs.rmSync(qdir, { recursive: true, force: true });
+    }
+  });
 });
