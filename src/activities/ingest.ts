@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ingestSources as ingestAll } from '../ingest/ingest-sources';
+import { BadSourceFile, ingestSources as ingestAll } from '../ingest/ingest-sources';
 import type { IngestHeartbeat, IngestSummary } from '../shared';
 import { InvalidSourceConfigError } from '../sources/config';
 import { activityLog, invalidInput } from './context';
@@ -41,12 +41,12 @@ export async function ingestSources(deps: ActivityDeps, input: { runId: string }
   return summary;
 }
 
-/** An invalid sources.yaml stops the run at once: no retry fixes it. */
+/** An invalid sources.yaml, or a bad file under a `badFiles: fail` policy, stops the run at once: no retry fixes it. */
 async function sourcesChecked<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof InvalidSourceConfigError) throw invalidInput(err.message);
+    if (err instanceof InvalidSourceConfigError || err instanceof BadSourceFile) throw invalidInput(err.message);
     throw err;
   }
 }

@@ -83,9 +83,16 @@ export function renderRefreshStatus(s: RefreshStatus, report: RunReport | undefi
   if (s.skipped) lines.push(`  skipped: ${s.skipped}`);
   if (s.ingest) {
     const i = s.ingest;
+    const bad = i.filesQuarantined ? `, ${i.filesQuarantined} quarantined` : '';
     lines.push(
-      `  ingest: ${i.filesRead} file(s) read, ${i.filesSkipped} skipped; ${count(i.rowsRead)} rows: ${count(i.stored)} stored, ${count(i.duplicates)} duplicate(s), ${count(i.quarantined)} quarantined, ${count(i.erased)} erased`,
+      `  ingest: ${i.filesRead} file(s) read, ${i.filesSkipped} skipped${bad}; ${count(i.rowsRead)} rows: ${count(i.stored)} stored, ${count(i.duplicates)} duplicate(s), ${count(i.quarantined)} quarantined, ${count(i.erased)} erased`,
     );
+    for (const f of i.quarantinedFiles ?? [])
+      lines.push(
+        f.skipped
+          ? `    ${f.source}/${f.file}: skipped, quarantined by run ${f.runId}: ${f.reason}`
+          : `    ${f.source}/${f.file}: quarantined after ${count(f.bytesRead)} bytes, ${count(f.rowsRead)} rows: ${f.reason}`,
+      );
   }
   const gate = s.pendingApproval;
   if (gate) {

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import type { CheckResult } from '../api/schemas/checks';
-import { runReport, type RunReport } from '../api/schemas/runs';
-import type { CheckName } from '../shared';
+import { runQuarantine, runReport, type RunReport } from '../api/schemas/runs';
+import type { CheckName, RunQuarantine } from '../shared';
 import { callRoute } from './api-client';
 import { show, table } from './output';
 
 // `cohortflow runs report <id>`: what a run's baseline tests and ingest checks found, as the
-// approver reads it before deciding (through the API, like every other command).
+// approver reads it before deciding; `runs quarantine <id>`: what its ingest could not store
+// (through the API, like every other command).
 
 /** The figures that carry each check's meaning; the rest are in --json. */
 const KEY_FIGURES: Partial<Record<CheckName, string[]>> = {
@@ -76,6 +77,43 @@ export function renderRunReport(r: RunReport): string[] {
   return lines;
 }
 
+/** Raw text shown per quarantined row: enough to recognise it (--json has all that is kept). */
+const RAW_SHOWN = 60;
+
+export function renderRunQuarantine(q: RunQuarantine): string[] {
+  const lines = [`run ${q.runId}: ${q.files.length} file(s) and ${q.rowsTotal} row(s) quarantined`];
+  if (q.files.length > 0)
+    lines.push(
+      '',
+      ...table(
+        ['SOURCE', 'FILE', 'BYTES READ', 'ROWS READ', 'REASON'],
+        q.files.map((f) => [f.source, f.file, String(f.bytesRead), String(f.rowsRead), f.reason]),
+      ),
+    );
+  if (q.rows.length > 0) {
+    const shown = (r: RunQuarantine['rows'][number]) => {
+      const text = r.raw.replace(/[\t\r\n]/g, ' ');
+      return text.length > RAW_SHOWN || r.rawTruncated ? `${text.slice(0, RAW_SHOWN)}…` : text;
+    };
+    lines.push(
+      '',
+      ...table(
+        ['SOURCE', 'FILE', 'LINE', 'BYTES', 'REASON', 'RAW'],
+        q.rows.map((r) => [
+          r.source,
+          r.file,
+          String(r.line),
+          `${r.rawLength ?? '?'}${r.rawTruncated ? ' (cut)' : ''}`,
+          r.reason,
+          shown(r),
+        ]),
+      ),
+    );
+  }
+  if (q.rows.length < q.rowsTotal) lines.push(`… and ${q.rowsTotal - q.rows.length} more row(s) (--limit)`);
+  return lines;
+}
+
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('what a run found (through the HTTP API; needs COHORTFLOW_TOKEN)');
   runs
@@ -85,5 +123,14 @@ export function registerRunCommands(program: Command): void {
     .action(async (id: string, o: { json?: boolean }) => {
       const report = await callRoute(runReport, { params: { id } });
       show(report, o.json, renderRunReport);
+    });
+  runs
+    .command('quarantine <id>')
+    .description("what the run's ingest quarantined: whole files (reason, bytes read), then rows with their length")
+    .option('--limit <n>', 'rows to list', '100')
+    .option('--json', 'the whole answer, with each row as kept (up to 64 KiB) and the exact bytes of undecodable rows')
+    .action(async (id: string, o: { limit: string; json?: boolean }) => {
+      const found = await callRoute(runQuarantine, { params: { id }, query: { limit: Number(o.limit) } });
+      show(found, o.json, renderRunQuarantine);
     });
 }

@@ -37,9 +37,11 @@ export async function reusedIngest(
     newest_event: Date | null;
     checks: CheckResult[];
     files: number;
+    bad_files: number;
   }>(
     `SELECT i.source, r.kind, i.rows_read, i.stored, i.duplicates, i.quarantined, i.erased, i.newest_event, i.checks,
-            (SELECT count(*)::int FROM ingested_files f WHERE f.run_id = i.run_id AND f.source = i.source) AS files
+            (SELECT count(*)::int FROM ingested_files f WHERE f.run_id = i.run_id AND f.source = i.source) AS files,
+            (SELECT count(*)::int FROM quarantined_files f WHERE f.run_id = i.run_id AND f.source = i.source) AS bad_files
        FROM source_ingests i LEFT JOIN run_source_reports r ON r.run_id = i.run_id AND r.source = i.source
       WHERE i.run_id = $1 ORDER BY i.source`,
     [runId],
@@ -50,6 +52,7 @@ export async function reusedIngest(
     kind: r.kind ?? kindOf(r.source) ?? 'unknown',
     filesRead: r.files,
     filesSkipped: 0,
+    filesQuarantined: r.bad_files,
     rowsRead: Number(r.rows_read),
     stored: Number(r.stored),
     duplicates: Number(r.duplicates),
@@ -58,8 +61,8 @@ export async function reusedIngest(
     verdict: worstVerdict(r.checks.map((c) => c.verdict)),
     checks: r.checks,
   }));
-  const sum = (k: 'filesRead' | 'rowsRead' | 'stored' | 'duplicates' | 'quarantined' | 'erased') =>
-    sources.reduce((n, s) => n + s[k], 0);
+  const sum = (k: 'filesRead' | 'filesQuarantined' | 'rowsRead' | 'stored' | 'duplicates' | 'quarantined' | 'erased') =>
+    sources.reduce((n, s) => n + (s[k] ?? 0), 0);
   const run = await db.query<{ as_of: Date | null }>('SELECT as_of FROM runs WHERE run_id = $1', [runId]);
   const asOf = run.rows[0]?.as_of?.toISOString();
   return {
@@ -67,6 +70,7 @@ export async function reusedIngest(
       runId,
       filesRead: sum('filesRead'),
       filesSkipped: 0,
+      filesQuarantined: sum('filesQuarantined'),
       rowsRead: sum('rowsRead'),
       stored: sum('stored'),
       duplicates: sum('duplicates'),

@@ -7,20 +7,45 @@ import type { Logger } from '../log';
 import { ErasedIdentifierFilter } from '../privacy/erased-identifiers';
 import type { ErasureKey } from '../privacy/erasure-key';
 import { filesOf, loadSources, type SourceConfig } from '../sources/config';
-import type { Count, IngestCounts, IngestSummary, SourceReport } from '../shared';
-import { worstVerdict } from './verdicts';
+import type { Count, IngestCounts, IngestSummary, QuarantinedFile, SourceReport } from '../shared';
 import { IdentityCache } from './identity-cache';
 import { loadFile } from './load-file';
 import { ingestQuerySource } from './query-source';
 import { attributeLateEvents } from './merge';
 import { deriveState, holdDerivedStateShared } from '../cohorts/customer-state';
-import { qualityChecks } from './quality';
+import { FileFault } from './read-lines';
+import { judge } from './judge';
+import {
+  addTotals,
+  earlierOutcome,
+  finishFile,
+  quarantineFile,
+  queryTotalsOfRun,
+  type FileTotals,
+} from './file-ledger';
+
+/** A source's policy (badFiles: fail) stops the run at a file that cannot be read: no retry can fix it. */
+export class BadSourceFile extends Error {
+  constructor(
+    readonly source: string,
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(
+      `source ${source}: file ${file} quarantined: ${reason} (the source's badFiles policy is fail; replace or remove the file, or set badFiles: warn)`,
+    );
+    this.name = 'BadSourceFile';
+  }
+}
 
 async function hashFile(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/** Quarantined files the summary lists (it crosses the workflow boundary; the table has them all). */
+const QUARANTINED_FILES_LISTED = 20;
 
 /** Files loaded side by side: each load is one database backend merging while the reader parses. */
 export const DEFAULT_LOADERS = 2;
@@ -31,7 +56,10 @@ export const DEFAULT_LOADERS = 2;
  * then one pass that derives what compute reads from every row stored since the last one; then
  * per-source quality verdicts, stored with the counts so the next run's volume check has a history.
  * Rows naming an erased customer's identifier are refused on every path (files and query sources)
- * and counted.
+ * and counted. A file that cannot be read on is quarantined as a file and never tried again; the
+ * source's `badFiles` policy says whether the run goes on (with a warning) or stops. The report
+ * counts what this run read, files an earlier attempt of it finished included, so a retried
+ * activity reports what a clean run would have.
  */
 export async function ingestSources(
   deps: { db: Db; log: Logger; erasureKey?: ErasureKey },
@@ -45,11 +73,13 @@ export async function ingestSources(
     loaders?: number;
   },
 ): Promise<IngestSummary> {
+  const { runId } = input;
   const sources = loadSources(input.sourceDir).sort((a, b) => Number(b.kind === 'crm') - Number(a.kind === 'crm'));
   const names = fs.existsSync(input.sourceDir) ? await fsp.readdir(input.sourceDir) : [];
   const reports = new Map<string, SourceReport>();
   const identities = new IdentityCache();
   const nullKeys = new Map<string, number>();
+  const badFiles = new Map<string, QuarantinedFile[]>();
   const erased = await ErasedIdentifierFilter.load(deps.db, deps.erasureKey);
   const files: Count = {
     done: 0,
@@ -63,6 +93,7 @@ export async function ingestSources(
       kind: source.kind,
       filesRead: 0,
       filesSkipped: 0,
+      filesQuarantined: 0,
       rowsRead: 0,
       stored: 0,
       duplicates: 0,
@@ -72,63 +103,118 @@ export async function ingestSources(
       checks: [],
     });
     nullKeys.set(source.name, 0);
+    badFiles.set(source.name, []);
   }
+  /** Rows of a file (or query read) this run read, in this attempt or an earlier one. */
+  const count = (source: SourceConfig, t: FileTotals) => {
+    addTotals(reports.get(source.name)!, t);
+    nullKeys.set(source.name, nullKeys.get(source.name)! + t.nullKeys);
+  };
+  /** A file quarantined whole: counted, reported, and by the source's policy the run goes on or stops. */
+  const quarantined = (source: SourceConfig, f: Omit<QuarantinedFile, 'source'>, t: FileTotals) => {
+    const report = reports.get(source.name)!;
+    badFiles.get(source.name)!.push({ source: source.name, ...f });
+    if (f.skipped) {
+      report.filesSkipped += 1;
+      deps.log.warn({ source: source.name, file: f.file, since: f.runId }, 'skipped a file quarantined before');
+      return;
+    }
+    count(source, t);
+    report.filesQuarantined! += 1;
+    deps.log.warn(
+      { source: source.name, file: f.file, reason: f.reason, bytesRead: f.bytesRead },
+      'quarantined a file',
+    );
+    if (source.badFiles === 'fail') throw new BadSourceFile(source.name, f.file, f.reason);
+  };
 
   const loadQuery = async (source: SourceConfig) => {
+    // An earlier attempt of this run may have read it already: the retry reads on from its cursor.
+    count(source, await queryTotalsOfRun(deps.db, runId, source.name));
     const counts = await ingestQuerySource(deps.db, {
-      runId: input.runId,
+      runId,
       source,
       erased,
       chunkRows: input.chunkRows,
       identities,
       onChunk: (rowsDone) => beat(source.name, undefined, rowsDone, true),
     });
-    nullKeys.set(source.name, nullKeys.get(source.name)! + counts.nullKeys);
-    const key = `after:${counts.cursor}`;
-    await finishFile(
-      deps.db,
-      input.runId,
-      source,
-      `query:${source.name}`,
-      key,
-      counts.newest,
-      reports.get(source.name)!,
-      `after:${counts.from}`,
-    );
+    const totals = await finishFile(deps.db, {
+      runId,
+      source: source.name,
+      file: `query:${source.name}`,
+      sha256: `after:${counts.cursor}`,
+      progressKey: `after:${counts.from}`,
+      cursor: counts.cursor,
+    });
+    count(source, totals);
+    reports.get(source.name)!.filesRead += 1;
     files.done += 1;
     beat(source.name, undefined, counts.rowsRead);
     deps.log.info({ source: source.name, ...counts }, 'ingested query source');
   };
   const loadOne = async (source: SourceConfig, name: string) => {
+    const report = reports.get(source.name)!;
     const file = path.join(input.sourceDir, name);
-    const sha256 = await hashFile(file);
-    const seen = await deps.db.query('SELECT 1 FROM ingested_files WHERE source = $1 AND file = $2 AND sha256 = $3', [
-      source.name,
-      name,
-      sha256,
-    ]);
-    if (seen.rowCount) {
-      reports.get(source.name)!.filesSkipped += 1;
+    const done = () => {
       files.done += 1;
       beat(source.name, name, 0);
-      return;
+    };
+    let sha256: string;
+    try {
+      sha256 = await hashFile(file);
+    } catch (err) {
+      deps.log.warn({ err, source: source.name, file: name }, 'cannot read a source file');
+      const reason = `cannot read the file: ${(err as Error).message.replace(/, \w+ '[^']*'$/, '')}`;
+      return fileFault(source, name, '', new FileFault(reason, 0));
     }
-    const counts = await loadFile(deps.db, {
-      runId: input.runId,
-      source,
-      file,
-      name,
-      sha256,
-      erased,
-      chunkRows: input.chunkRows,
-      identities,
-      onChunk: (rowsDone) => beat(source.name, name, rowsDone, true),
-    });
-    nullKeys.set(source.name, nullKeys.get(source.name)! + counts.nullKeys);
-    await finishFile(deps.db, input.runId, source, name, sha256, counts.newest, reports.get(source.name)!);
+    const before = await earlierOutcome(deps.db, source.name, name, sha256);
+    // Files an earlier attempt of this run finished are this run's: reported with their counts.
+    if (before?.kind === 'ingested' && before.runId === runId) {
+      count(source, before.totals);
+      report.filesRead += 1;
+      return done();
+    }
+    if (before?.kind === 'quarantined') {
+      const ours = before.runId === runId;
+      done();
+      const f = { file: name, sha256, reason: before.reason, bytesRead: before.bytesRead, runId: before.runId };
+      return quarantined(source, { ...f, rowsRead: before.totals.rowsRead, skipped: !ours }, before.totals);
+    }
+    if (before) {
+      report.filesSkipped += 1;
+      return done();
+    }
+    let counts;
+    try {
+      counts = await loadFile(deps.db, {
+        runId,
+        source,
+        file,
+        name,
+        sha256,
+        erased,
+        chunkRows: input.chunkRows,
+        identities,
+        onChunk: (rowsDone) => beat(source.name, name, rowsDone, true),
+      });
+    } catch (err) {
+      if (err instanceof FileFault) return fileFault(source, name, sha256, err);
+      throw err;
+    }
+    count(source, await finishFile(deps.db, { runId, source: source.name, file: name, sha256 }));
+    report.filesRead += 1;
     files.done += 1;
     beat(source.name, name, counts.rowsRead);
     deps.log.info({ source: source.name, file: name, ...counts }, 'ingested file');
+  };
+  const fileFault = async (source: SourceConfig, name: string, sha256: string, fault: FileFault) => {
+    const at = { runId, source: source.name, file: name, sha256, reason: fault.reason, bytesRead: fault.bytesRead };
+    const totals = await quarantineFile(deps.db, at);
+    files.done += 1;
+    beat(source.name, name, totals.rowsRead);
+    const f = { file: name, sha256, reason: fault.reason, bytesRead: fault.bytesRead, runId };
+    quarantined(source, { ...f, rowsRead: totals.rowsRead, skipped: false }, totals);
   };
   const jobsOf = (kinds: (s: SourceConfig) => boolean) =>
     sources
@@ -164,17 +250,24 @@ export async function ingestSources(
     'derived the state compute reads',
   );
   const now = input.now ?? new Date();
-  for (const source of sources)
-    await judge(deps.db, input.runId, source, reports.get(source.name)!, nullKeys.get(source.name)!, now);
+  for (const source of sources) {
+    const bad = badFiles.get(source.name)!.map((f) => ({
+      file: f.file,
+      reason: f.reason,
+      ...(f.skipped ? { skippedSince: f.runId } : {}),
+    }));
+    await judge(deps.db, runId, source, reports.get(source.name)!, nullKeys.get(source.name)!, now, bad);
+  }
   const marks = await deps.db.query<{ source: string; watermark: Date }>(
     'SELECT source, watermark FROM source_watermarks',
   );
   const all = [...reports.values()];
-  const sum = (k: keyof IngestCounts) => all.reduce((n, r) => n + r[k], 0);
+  const sum = (k: keyof IngestCounts) => all.reduce((n, r) => n + (r[k] ?? 0), 0);
   return {
-    runId: input.runId,
+    runId,
     filesRead: sum('filesRead'),
     filesSkipped: sum('filesSkipped'),
+    filesQuarantined: sum('filesQuarantined'),
     rowsRead: sum('rowsRead'),
     stored: sum('stored'),
     duplicates: sum('duplicates'),
@@ -183,6 +276,7 @@ export async function ingestSources(
     lateAttributed,
     watermarks: Object.fromEntries(marks.rows.map((m) => [m.source, m.watermark.toISOString()])),
     sources: all,
+    quarantinedFiles: [...badFiles.values()].flat().slice(0, QUARANTINED_FILES_LISTED),
   };
 }
 
@@ -198,113 +292,4 @@ async function inTurn(jobs: Array<() => Promise<void>>, limit: number): Promise<
   };
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
   if (failures.length > 0) throw failures[0];
-}
-
-/** Marks the file done, counting every chunk committed for it (a resumed load included). */
-async function finishFile(
-  db: Db,
-  runId: string,
-  source: SourceConfig,
-  name: string,
-  sha256: string,
-  newest: Date | null,
-  report: SourceReport,
-  progressKey = sha256,
-): Promise<void> {
-  const totals = await db.transaction(async (tx) => {
-    const p = await tx.query<{
-      rows_done: number;
-      stored: number;
-      duplicates: number;
-      quarantined: number;
-      erased: number;
-    }>(
-      'DELETE FROM ingest_progress WHERE source = $1 AND file = $2 AND sha256 = $3 RETURNING rows_done, stored, duplicates, quarantined, erased',
-      [source.name, name, progressKey],
-    );
-    const t = p.rows[0] ?? { rows_done: 0, stored: 0, duplicates: 0, quarantined: 0, erased: 0 };
-    const rowsRead = t.stored + t.duplicates + t.quarantined + t.erased;
-    await tx.query(
-      'INSERT INTO ingested_files (source, file, sha256, run_id, rows_read) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
-      [source.name, name, sha256, runId, rowsRead],
-    );
-    if (newest) {
-      await tx.query(
-        `INSERT INTO source_watermarks (source, watermark) VALUES ($1, $2)
-         ON CONFLICT (source) DO UPDATE SET watermark = GREATEST(source_watermarks.watermark, EXCLUDED.watermark), updated_at = now()`,
-        [source.name, newest],
-      );
-    }
-    return { ...t, rowsRead };
-  });
-  report.filesRead += 1;
-  report.rowsRead += totals.rowsRead;
-  report.stored += totals.stored;
-  report.duplicates += totals.duplicates;
-  report.quarantined += totals.quarantined;
-  report.erased += totals.erased;
-}
-
-const DAY_MS = 86_400_000;
-/** Days a batch's data spans, at least an hour's worth: rows that did not move the newest on count as that. */
-const daysOfData = (ms: number) => Math.max(ms, DAY_MS / 24) / DAY_MS;
-
-async function judge(
-  db: Db,
-  runId: string,
-  source: SourceConfig,
-  report: SourceReport,
-  nullKeys: number,
-  now: Date,
-): Promise<void> {
-  // The volume baseline: earlier ingests that brought valid rows, each with the days of data it added
-  // (its newest data minus the newest before it). Empty ingests only carry the newest forward.
-  const history = await db.query<{ rows: number; days: number }>(
-    `SELECT rows, days FROM (
-       SELECT (rows_read - quarantined)::float8 AS rows, at,
-              EXTRACT(EPOCH FROM newest_event - lag(newest_event) OVER (ORDER BY at)) / 86400 AS days
-         FROM source_ingests WHERE source = $1 AND run_id <> $2) earlier
-     WHERE rows > 0 AND days IS NOT NULL
-     ORDER BY at DESC LIMIT $3`,
-    [source.name, runId, source.checks.trailingRuns],
-  );
-  const before = await db.query<{ newest_event: Date | null }>(
-    'SELECT newest_event FROM source_ingests WHERE source = $1 AND run_id <> $2 ORDER BY at DESC LIMIT 1',
-    [source.name, runId],
-  );
-  const mark = await db.query<{ watermark: Date }>('SELECT watermark FROM source_watermarks WHERE source = $1', [
-    source.name,
-  ]);
-  const newest = mark.rows[0]?.watermark ?? null;
-  const previous = before.rows[0]?.newest_event ?? null;
-  report.checks = qualityChecks(
-    {
-      rowsRead: report.rowsRead,
-      quarantined: report.quarantined,
-      nullKeys,
-      newest,
-      days: newest && previous ? daysOfData(newest.getTime() - previous.getTime()) : null,
-      history: history.rows.map((h) => ({ rows: Number(h.rows), days: daysOfData(Number(h.days) * DAY_MS) })),
-      now,
-    },
-    source.checks,
-  );
-  report.verdict = worstVerdict(report.checks.map((c) => c.verdict));
-  await db.query(
-    `INSERT INTO source_ingests (run_id, source, rows_read, stored, duplicates, quarantined, null_keys, newest_event, checks, erased) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (run_id, source) DO UPDATE SET rows_read = EXCLUDED.rows_read, stored = EXCLUDED.stored, duplicates = EXCLUDED.duplicates,
-       quarantined = EXCLUDED.quarantined, erased = EXCLUDED.erased, null_keys = EXCLUDED.null_keys, newest_event = EXCLUDED.newest_event, checks = EXCLUDED.checks`,
-    [
-      runId,
-      source.name,
-      report.rowsRead,
-      report.stored,
-      report.duplicates,
-      report.quarantined,
-      nullKeys,
-      mark.rows[0]?.watermark ?? null,
-      JSON.stringify(report.checks),
-      report.erased,
-    ],
-  );
 }

@@ -5,6 +5,8 @@ import { holdDerivedStateShared } from '../cohorts/customer-state';
 import { IdentityCache } from './identity-cache';
 import { mergeCrm, storeEvents } from './merge';
 import { readRowBatches, recordOf, type RawRow } from './read-rows';
+import { FileFault } from './read-lines';
+import { badRow, quarantineRows, type BadRow } from './quarantine';
 import { copyInto } from './copy';
 import {
   copyLine,
@@ -54,7 +56,7 @@ export interface Chunk {
   /** Identify events' anonymous id → user id links, stored with the chunk. */
   aliases: Array<[anonymousId: string, userId: string]>;
   crm: StagedCrm[];
-  bad: Array<{ line: number; raw: string; reason: string }>;
+  bad: BadRow[];
   /** Rows refused for naming an erased customer's identifier. */
   erased: number;
   lastLine: number;
@@ -163,24 +165,33 @@ async function loadFromProgress(
   let chunk = emptyChunk(resumeAfter);
   let previousIds = new Set<string>();
   let inFlight: Promise<void> | undefined;
-  for await (const batch of input.rows(resumeAfter)) {
-    for (const row of batch) {
-      stage(row, chunk, previousIds);
-      chunk.lastLine = row.line;
-      if (chunk.pending.length >= RESOLVE_ROWS) await encode(chunk);
-      if (rowsIn(chunk) >= chunkRows) {
-        await encode(chunk);
-        await inFlight; // one chunk in the database at a time: commits stay in order
-        inFlight = commitChunk(db, input, chunk, totals);
-        inFlight.catch(() => undefined); // its failure surfaces at the next await
-        previousIds = chunk.ids;
-        chunk = emptyChunk(chunk.lastLine);
+  let fault: FileFault | undefined;
+  try {
+    for await (const batch of input.rows(resumeAfter)) {
+      for (const row of batch) {
+        stage(row, chunk, previousIds);
+        chunk.lastLine = row.line;
+        if (chunk.pending.length >= RESOLVE_ROWS) await encode(chunk);
+        if (rowsIn(chunk) >= chunkRows) {
+          await encode(chunk);
+          await inFlight; // one chunk in the database at a time: commits stay in order
+          inFlight = commitChunk(db, input, chunk, totals);
+          inFlight.catch(() => undefined); // its failure surfaces at the next await
+          previousIds = chunk.ids;
+          chunk = emptyChunk(chunk.lastLine);
+        }
       }
     }
+  } catch (err) {
+    // The file cannot be read on: the rows read before the fault are committed like any others
+    // (counted once, never stored twice) and the caller quarantines the file.
+    if (!(err instanceof FileFault)) throw err;
+    fault = err;
   }
   await encode(chunk);
   await inFlight;
   if (rowsIn(chunk) > 0) await commitChunk(db, input, chunk, totals);
+  if (fault) throw fault;
 }
 
 /**
@@ -202,7 +213,7 @@ function rowStager(
   return (row, chunk, previousIds) => {
     if ('error' in row) {
       if (erased.rawNamesErased(row.raw)) chunk.erased += 1;
-      else chunk.bad.push({ line: row.line, raw: row.raw, reason: row.error });
+      else chunk.bad.push(badRow(row, row.error));
       return;
     }
     let staged: Staged | { reason: string } | undefined;
@@ -217,7 +228,7 @@ function rowStager(
     staged ??= stageRow(source, recordOf(row), row.line, latestMs);
     if ('reason' in staged) {
       if (erased.rawNamesErased(row.raw)) chunk.erased += 1;
-      else chunk.bad.push({ line: row.line, raw: row.raw, reason: staged.reason });
+      else chunk.bad.push(badRow(row, staged.reason));
       return;
     }
     if (erased.names(stagedIdentifiers(staged))) {
@@ -287,24 +298,16 @@ async function commitChunk(db: Db, input: LoadInput, chunk: Chunk, totals: FileC
       unattributed = r.unattributed;
     }
     const staged = crm ? chunk.crm.length : chunk.events + chunk.repeats;
-    if (chunk.bad.length > 0) {
-      await tx.query(
-        `INSERT INTO quarantine (run_id, source, file, line, raw, reason) SELECT $1, $2, $3, * FROM unnest($4::bigint[], $5::text[], $6::text[])`,
-        [
-          input.runId,
-          input.source.name,
-          input.name,
-          chunk.bad.map((b) => b.line),
-          chunk.bad.map((b) => b.raw),
-          chunk.bad.map((b) => b.reason),
-        ],
-      );
-    }
+    await quarantineRows(tx, { runId: input.runId, source: input.source.name, file: input.name }, chunk.bad);
+    // The newest time counts once rows of the chunk were stored (duplicates move no watermark).
+    const newest = stored > 0 && chunk.newestMs > -Infinity ? new Date(chunk.newestMs) : null;
     await tx.query(
-      `INSERT INTO ingest_progress AS p (source, file, sha256, rows_done, stored, duplicates, quarantined, erased) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO ingest_progress AS p (source, file, sha256, rows_done, stored, duplicates, quarantined, erased, null_keys, newest)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (source, file, sha256) DO UPDATE SET rows_done = EXCLUDED.rows_done, stored = p.stored + EXCLUDED.stored,
          duplicates = p.duplicates + EXCLUDED.duplicates, quarantined = p.quarantined + EXCLUDED.quarantined,
-         erased = p.erased + EXCLUDED.erased, updated_at = now()`,
+         erased = p.erased + EXCLUDED.erased, null_keys = p.null_keys + EXCLUDED.null_keys,
+         newest = GREATEST(p.newest, EXCLUDED.newest), updated_at = now()`,
       [
         input.source.name,
         input.name,
@@ -314,6 +317,8 @@ async function commitChunk(db: Db, input: LoadInput, chunk: Chunk, totals: FileC
         staged - stored,
         chunk.bad.length,
         chunk.erased,
+        chunk.nullKeys,
+        newest,
       ],
     );
     return { rowsRead: staged + chunk.bad.length + chunk.erased, stored, duplicates: staged - stored, unattributed };

@@ -26,6 +26,8 @@ export interface SourceObservation {
    */
   history: IngestVolume[];
   now: Date;
+  /** Files quarantined whole in this ingest, or quarantined before and skipped now. */
+  badFiles?: Array<{ file: string; reason: string; skippedSince?: string }>;
 }
 
 const median = (values: number[]) => {
@@ -39,7 +41,8 @@ const age = (hours: number) => (hours >= 48 ? `${round(hours / 24)} days` : `${h
 
 /**
  * Freshness (how old the newest data is), volume (rows per day of data against the trailing
- * median), quarantine rate and null rate of key fields.
+ * median), quarantine rate and null rate of key fields; and, when there are any, the files
+ * quarantined whole.
  */
 export function qualityChecks(o: SourceObservation, t: QualityThresholds): CheckResult[] {
   const checks: CheckResult[] = [];
@@ -83,7 +86,34 @@ export function qualityChecks(o: SourceObservation, t: QualityThresholds): Check
     figures: { nullKeys: o.nullKeys, rows: valid, pct: nullPct },
     thresholds: { warnPct: t.nullWarnPct, failPct: t.nullFailPct },
   });
+  if (o.badFiles?.length) checks.push(badFilesCheck(o.badFiles));
   return checks;
+}
+
+/** Files listed by name in the reason; past this many, how many more. */
+const NAMED_FILES = 3;
+
+/**
+ * A source folder holding a file ingest could not read: its data is missing from what compute
+ * sees, so a person should know (a `fail` policy has stopped the run before this is judged).
+ */
+function badFilesCheck(files: NonNullable<SourceObservation['badFiles']>): CheckResult {
+  const now = files.filter((f) => !f.skippedSince);
+  const named = files
+    .slice(0, NAMED_FILES)
+    .map((f) =>
+      f.skippedSince
+        ? `${f.file} skipped: quarantined by run ${f.skippedSince} (${f.reason})`
+        : `${f.file} quarantined: ${f.reason}`,
+    );
+  const more = files.length > NAMED_FILES ? `; and ${files.length - NAMED_FILES} more` : '';
+  return {
+    name: 'bad_files',
+    verdict: 'warn',
+    reason: `${named.join('; ')}${more}`,
+    figures: { quarantined: now.length, skipped: files.length - now.length },
+    thresholds: {},
+  };
 }
 
 /**

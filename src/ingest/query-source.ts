@@ -19,8 +19,9 @@ function later(a: string, b: string): boolean {
 /**
  * Reads a query source past its cursor, streaming with a server-side cursor, through the same
  * validation, staging and merge as files. The new cursor (the greatest cursor column value
- * read) is saved once the rows are committed, so a failed run re-reads from the old one and
- * the dedup by event id makes that harmless.
+ * read) is returned, to be saved with the read's end once its rows are committed, so a failed
+ * run re-reads from the old one (resuming from its progress) and the dedup by event id makes
+ * that harmless.
  */
 export async function ingestQuerySource(
   db: Db,
@@ -89,12 +90,9 @@ export async function ingestQuerySource(
       chunkRows: input.chunkRows,
       identities: input.identities,
     });
-    const cursor = greatest ?? from;
-    await db.query(
-      `INSERT INTO source_cursors (source, cursor) VALUES ($1, $2) ON CONFLICT (source) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
-      [input.source.name, cursor],
-    );
-    return { ...counts, from, cursor };
+    // The caller saves the new cursor in the transaction that marks the read done (finishFile), so
+    // a worker dying in between re-reads from the old cursor and resumes from the read's progress.
+    return { ...counts, from, cursor: greatest ?? from };
   } finally {
     await client.end();
   }

@@ -1,7 +1,4 @@
-import fs from 'node:fs';
-import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
-import zlib from 'node:zlib';
+import { FileFault, readLines, type BadLine } from './read-lines';
 
 /**
  * One row of a source: a record (NDJSON, query sources), a CSV record as its fields under the
@@ -10,7 +7,15 @@ import zlib from 'node:zlib';
 export type RawRow =
   | { line: number; raw: string; record: Record<string, unknown> }
   | { line: number; raw: string; fields: string[]; columns: readonly string[] }
-  | { line: number; raw: string; error: string };
+  | {
+      line: number;
+      raw: string;
+      error: string;
+      /** The row's full length in bytes, when `raw` is cut or escaped. */
+      rawLength?: number;
+      /** The exact bytes, when `raw` had to escape some (not UTF-8 text). */
+      rawBytes?: Buffer;
+    };
 
 /** A row as `readRows` gives it: a record, or why it cannot be read. */
 export type RecordRow = Exclude<RawRow, { fields: string[] }>;
@@ -26,15 +31,12 @@ export function recordOf(row: Exclude<RawRow, { error: string }>): Record<string
 /** A quoted CSV field may span lines, but not without end: past this the record is quarantined. */
 const MAX_RECORD_CHARS = 1 << 20;
 
-function open(file: string): Readable {
-  const stream = fs.createReadStream(file, { highWaterMark: 4 << 20 });
-  return /\.gz$/i.test(file) ? stream.pipe(zlib.createGunzip({ chunkSize: 4 << 20 })) : stream;
-}
-
 /**
  * Streams a file's rows (gzip or not) with their line numbers, a batch per chunk read; never
  * holds more than a chunk and one record of the file in memory. Rows at or before line `after`
- * are skipped: a resumed load starts past them.
+ * are skipped: a resumed load starts past them. A line that is not UTF-8 text or too long to be
+ * a row is a bad row (read-lines.ts); a file that cannot be read on throws a FileFault after the
+ * rows before the fault.
  *
  * The CSV reader is written here rather than taken from csv-parse: the ingest needs each
  * record's first line and raw text for the quarantine, and csv-parse with those options
@@ -42,37 +44,27 @@ function open(file: string): Readable {
  */
 export async function* readRowBatches(file: string, after = 0): AsyncGenerator<RawRow[]> {
   const csv = /\.csv(\.gz)?$/i.test(file);
-  const reader = csv ? new CsvRecords() : undefined;
-  const decoder = new StringDecoder('utf8');
-  let tail = '';
+  const read = { bytesRead: 0 };
+  const reader = csv ? new CsvRecords(read) : undefined;
   let line = 0;
-  for await (const chunk of open(file)) {
-    const text = tail + decoder.write(chunk as Buffer);
-    const end = text.lastIndexOf('\n');
-    if (end < 0) {
-      tail = text;
-      continue;
-    }
-    tail = text.slice(end + 1);
-    const lines = text.slice(0, end).split('\n');
+  for await (const lines of readLines(file, read)) {
     const batch: RawRow[] = [];
     for (const l of lines) {
       line += 1;
-      if (reader) reader.push(l, line, after, batch);
+      if (typeof l !== 'string') {
+        if (reader) reader.bad(l, line, after, batch);
+        else if (line > after) batch.push({ line, raw: l.raw, error: l.reason, ...badBytes(l) });
+      } else if (reader) reader.push(l, line, after, batch);
       else if (line > after) ndjsonRow(l, line, batch);
     }
     if (batch.length > 0) yield batch;
   }
-  const last = tail + decoder.end();
   const batch: RawRow[] = [];
-  if (last !== '') {
-    line += 1;
-    if (reader) reader.push(last, line, after, batch);
-    else if (line > after) ndjsonRow(last, line, batch);
-  }
   reader?.finish(batch);
   if (batch.length > 0) yield batch;
 }
+
+const badBytes = (l: BadLine) => ({ rawLength: l.rawLength, ...(l.rawBytes ? { rawBytes: l.rawBytes } : {}) });
 
 /** The same, a row at a time, each readable row as a record. */
 export async function* readRows(file: string, after = 0): AsyncGenerator<RecordRow> {
@@ -103,6 +95,30 @@ class CsvRecords {
   private columns: string[] | undefined;
   private pending: { text: string; line: number } | undefined;
 
+  constructor(private readonly read: { bytesRead: number }) {}
+
+  /** A line that is no text: the record it belongs to (the pending one, if any) is bad. */
+  bad(l: BadLine, line: number, after: number, batch: RawRow[]): void {
+    if (!this.columns)
+      throw new FileFault(
+        `the CSV header (line ${this.pending?.line ?? line}) is unreadable: ${l.reason}`,
+        this.read.bytesRead,
+      );
+    const start = this.pending ?? { text: '', line };
+    this.pending = undefined;
+    if (start.line <= after) return;
+    const joined = start.text === '' ? l.raw : `${start.text}\n${l.raw}`;
+    batch.push({
+      line: start.line,
+      raw: joined,
+      error: start.text === '' ? l.reason : `line ${line} of the record: ${l.reason}`,
+      rawLength: (start.text === '' ? 0 : Buffer.byteLength(start.text) + 1) + l.rawLength,
+      ...(l.rawBytes
+        ? { rawBytes: Buffer.concat([Buffer.from(start.text === '' ? '' : `${start.text}\n`), l.rawBytes]) }
+        : {}),
+    });
+  }
+
   push(text: string, line: number, after: number, batch: RawRow[]): void {
     const l = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     const record = this.pending ? { text: `${this.pending.text}\n${l}`, line: this.pending.line } : undefined;
@@ -121,7 +137,8 @@ class CsvRecords {
     }
     if (recordText === '') return;
     if (!this.columns) {
-      if (typeof fields === 'string') throw new Error(`line ${recordLine}: the CSV header is unreadable: ${fields}`);
+      if (typeof fields === 'string')
+        throw new FileFault(`the CSV header (line ${recordLine}) is unreadable: ${fields}`, this.read.bytesRead);
       this.columns = fields.map((c, i) => (i === 0 ? c.replace(/^\uFEFF/, '') : c).trim());
       return;
     }

@@ -17,7 +17,8 @@ export type CheckName =
   | 'freshness'
   | 'volume'
   | 'quarantine_rate'
-  | 'null_rate';
+  | 'null_rate'
+  | 'bad_files';
 
 export interface CheckResult {
   name: CheckName;

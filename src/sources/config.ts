@@ -63,6 +63,11 @@ export const SourceConfig = z
     /** Id and field mapping: the kind's field → the column the source calls it, e.g. user_id: distinct_id. */
     fields: z.record(z.string(), z.string().min(1)).optional(),
     checks: QualityThresholds.default(QualityThresholds.parse({})),
+    /**
+     * A file that cannot be read on (not text, truncated or corrupt gzip, unreadable) is quarantined
+     * as a file; then `warn` goes on with a warning naming it, `fail` stops the run naming it.
+     */
+    badFiles: z.enum(['warn', 'fail']).default('warn'),
   })
   .strict()
   .superRefine((source, ctx) => {

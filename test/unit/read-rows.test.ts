@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { FileFault } from '../../src/ingest/read-lines';
 import { csvFields, readRows, type RecordRow } from '../../src/ingest/read-rows';
 
 describe('reading source files', () => {
@@ -67,5 +68,26 @@ describe('reading source files', () => {
     const rows = await read('wide.csv', `id,note\n1,${note}\n2,x\n`);
     expect(rows).toHaveLength(2);
     expect((rows[0] as { record: Record<string, string> }).record.note).toBe(note);
+  });
+
+  it('quarantines a CSV record one of whose lines is not UTF-8 as one bad row at its first line, exact bytes kept', async () => {
+    const bad = Buffer.from('tw\xf6"', 'latin1');
+    const file = Buffer.concat([Buffer.from('id,note\n1,"one\n'), bad, Buffer.from('\n2,ok\n')]);
+    const rows = await read('latin.csv', file);
+    expect(rows).toEqual([
+      {
+        line: 2,
+        raw: '1,"one\ntw\\xf6"',
+        error:
+          'line 3 of the record: not valid UTF-8 text: byte 0xf6 at byte offset 17 of the file (byte 2 of the line)',
+        rawLength: 11,
+        rawBytes: Buffer.concat([Buffer.from('1,"one\n'), bad]),
+      },
+      { line: 4, raw: '2,ok', record: { id: '2', note: 'ok' } },
+    ]);
+  });
+
+  it('refuses a CSV file whose header is not UTF-8 text: the file is at fault, not a row', async () => {
+    await expect(read('header.csv', Buffer.from('id,n\xf6te\n1,x\n', 'latin1'))).rejects.toThrow(FileFault);
   });
 });

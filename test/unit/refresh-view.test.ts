@@ -194,6 +194,51 @@ describe('refresh status as a summary', () => {
   });
 });
 
+describe('refresh status of a run whose ingest quarantined files', () => {
+  it('names each quarantined file with its reason, and those skipped for an earlier quarantine', () => {
+    const lines = renderRefreshStatus(
+      {
+        ...waiting,
+        ingest: {
+          ...waiting.ingest!,
+          filesQuarantined: 1,
+          quarantinedFiles: [
+            {
+              source: 'product',
+              file: 'product-0007.csv.gz',
+              sha256: 'ab',
+              reason: 'truncated or corrupt gzip data: unexpected end of file (Z_BUF_ERROR)',
+              bytesRead: 40_960,
+              rowsRead: 1_200,
+              runId: 'refresh-adhoc-1',
+              skipped: false,
+            },
+            {
+              source: 'crm',
+              file: 'crm-0002.csv',
+              sha256: 'cd',
+              reason: 'not a text file: a NUL byte at byte offset 3 (binary data, or text in UTF-16)',
+              bytesRead: 512,
+              rowsRead: 0,
+              runId: 'refresh-adhoc-0',
+              skipped: true,
+            },
+          ],
+        },
+      },
+      report,
+      NOW,
+    );
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '  ingest: 4 file(s) read, 1 skipped, 1 quarantined; 12,345 rows: 12,000 stored, 300 duplicate(s), 45 quarantined, 0 erased',
+        '    product/product-0007.csv.gz: quarantined after 40,960 bytes, 1,200 rows: truncated or corrupt gzip data: unexpected end of file (Z_BUF_ERROR)',
+        '    crm/crm-0002.csv: skipped, quarantined by run refresh-adhoc-0: not a text file: a NUL byte at byte offset 3 (binary data, or text in UTF-16)',
+      ]),
+    );
+  });
+});
+
 describe('refresh status of a run held by a freeze', () => {
   const frozen: RefreshStatus = {
     ...waiting,

@@ -38,6 +38,7 @@ import rollbackStatus from './rollbacks/status';
 import runDeliveries from './runs/deliveries';
 import listDestinations from './runs/destinations';
 import reconcileCohort from './runs/reconcile';
+import runQuarantine from './runs/quarantine';
 import runReport from './runs/report';
 import runTimeline from './runs/timeline';
 import declareFreeze from './schedules/freeze';
@@ -90,6 +91,7 @@ export const ROUTES: RouteModule[] = [
   verifyAudit,
   writeAuditCheckpoint,
   runReport,
+  runQuarantine,
   runDeliveries,
   runTimeline,
   listDestinations,

@@ -24,6 +24,7 @@ export const CheckName = z.enum([
   'volume',
   'quarantine_rate',
   'null_rate',
+  'bad_files',
 ]);
 
 const NullableCount = z.number().nullable();
@@ -98,7 +99,22 @@ const IngestCounts = {
   quarantined: z.number(),
   /** Refused: the row named an identifier of an erased customer. rowsRead = stored + duplicates + quarantined + erased. */
   erased: z.number(),
+  /** Files quarantined whole (not text, truncated or corrupt gzip, unreadable); absent in reports made before. */
+  filesQuarantined: z.number().optional(),
 };
+
+export const QuarantinedFile = z
+  .object({
+    source: z.string(),
+    file: z.string(),
+    sha256: z.string().meta({ description: "The file content's SHA-256; empty when it could not be read to hash it." }),
+    reason: z.string(),
+    bytesRead: z.number().meta({ description: 'Bytes of the file (as stored) read before the fault.' }),
+    rowsRead: z.number().meta({ description: 'Rows read from it before the fault, counted in the report as usual.' }),
+    runId: z.string().meta({ description: 'The run that quarantined it.' }),
+    skipped: z.boolean().meta({ description: 'Quarantined by an earlier run; this run skipped it.' }),
+  })
+  .meta({ id: 'QuarantinedFile' });
 
 export const SourceReport = z
   .object({ ...IngestCounts, source: z.string(), kind: z.string(), verdict: Verdict, checks: z.array(CheckResult) })
@@ -110,6 +126,7 @@ export const IngestSummary = z.object({
   lateAttributed: z.number(),
   watermarks: z.record(z.string(), z.string()),
   sources: z.array(SourceReport),
+  quarantinedFiles: z.array(QuarantinedFile).optional(),
 });
 
 export const CohortReport = z.object({

@@ -3,7 +3,8 @@ import type { RunReport as RunReportType } from '../../baseline/report-store';
 import type { VersionDelivery as VersionDeliveryType } from '../../delivery/deliver-version';
 import type { DeliveryStatus as DeliveryStatusType } from '../../delivery/delivery-status';
 import type { ErasureReport as ErasureReportType } from '../../privacy/erase';
-import { CheckResult, SourceReport, Verdict } from './checks';
+import type { RunQuarantine as RunQuarantineType } from '../../shared';
+import { CheckResult, QuarantinedFile, SourceReport, Verdict } from './checks';
 import { CohortParams, ErrorBody, guarded, RunParams, same, type Same } from './common';
 import { route } from './contract';
 
@@ -102,6 +103,48 @@ export const runReport = route({
   schema: { params: RunParams, response: { 200: RunReport, ...guarded, 404: ErrorBody } },
 });
 
+export const RunQuarantine = z
+  .object({
+    runId: z.string(),
+    files: z.array(QuarantinedFile).meta({ description: 'Files the run quarantined whole.' }),
+    rows: z.array(
+      z.object({
+        source: z.string(),
+        file: z.string(),
+        line: z.number(),
+        reason: z.string(),
+        raw: z.string().meta({
+          description: 'At most 64 KiB of the row, whole characters; bytes that are not UTF-8 text written as \\xNN.',
+        }),
+        rawLength: z
+          .number()
+          .nullable()
+          .meta({ description: "The row's full length in bytes (null: quarantined before lengths were kept)." }),
+        rawTruncated: z.boolean().meta({ description: 'Whether raw holds less than the whole row.' }),
+        rawBytesBase64: z
+          .string()
+          .nullable()
+          .meta({ description: 'The exact bytes of a row that is not UTF-8 text (cut likewise), base64.' }),
+      }),
+    ),
+    rowsTotal: z.number().meta({ description: 'Rows the run quarantined, all of them.' }),
+  })
+  .meta({ id: 'RunQuarantine' });
+
+export const runQuarantine = route({
+  method: 'GET',
+  url: '/runs/:id/quarantine',
+  // Raw rows carry personal data (emails, ids): not for every viewer.
+  roles: ['operator'],
+  tags: ['runs'],
+  summary: "What a run's ingest quarantined: whole files with the reason and bytes read, then rows with their length",
+  schema: {
+    params: RunParams,
+    querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
+    response: { 200: RunQuarantine, ...guarded, 404: ErrorBody },
+  },
+});
+
 export const runDeliveries = route({
   method: 'GET',
   url: '/runs/:id/deliveries',
@@ -152,3 +195,4 @@ same<Same<z.output<typeof RunReport>, RunReportType>>(true);
 same<Same<z.output<typeof DeliveryStatus>, DeliveryStatusType>>(true);
 same<Same<z.output<typeof VersionDelivery>, VersionDeliveryType>>(true);
 same<Same<z.output<typeof ErasureReport>, ErasureReportType>>(true);
+same<Same<z.output<typeof RunQuarantine>, RunQuarantineType>>(true);
