@@ -129,11 +129,14 @@ async function refresh(
   // "Now" means after this run's ingest, so the rows it just stored count (ingested_at <= asOf).
   const asOf = input.asOf ?? reusedAsOf ?? new Date().toISOString();
   state.status.asOf = asOf;
+  // The quarterly refresh refits the models: new versions wait for this run's approval.
+  if (input.cadence === 'quarterly') await proposeModels(state, input, asOf);
   const snapshots = await computeCohorts(state, input, asOf);
   await testAgainstBaselines(state, snapshots, ingest.sources);
 
   const approval = await gate.wait(policy, snapshots, state.status.reports, ingest.sources);
   const { decision, heldBack } = approval;
+  await decideModels(state, approval);
   if (decision.kind !== 'approved') return finish(state, { outcome: decision.kind, decision, heldBack });
   // Nothing publishes inside a freeze window: wait it out, or skip, by the freeze's policy.
   if ((await publishWindow(state)) === 'skip') {
@@ -251,6 +254,39 @@ function failedQuality(sources: SourceReport[]): { sources: string[]; reason: st
   return { sources: failed.map((s) => s.source), reason };
 }
 
+async function proposeModels(state: RefreshState, input: RefreshInput, asOf: string): Promise<void> {
+  state.step('models');
+  const { runId } = state;
+  const models = await stages.proposeModels({ runId, asOf, author: input.requestedBy, rationale: input.rationale });
+  state.status.models = models;
+  await stages.audit({ runId, actor: 'cohortflow', action: 'models.proposed', details: models });
+}
+
+/**
+ * The gate's decision decides the model versions the run carries: promoted only by people who
+ * approved (a gate that needed nobody leaves them proposed for a later run), else rejected.
+ */
+async function decideModels(state: RefreshState, approval: GateOutcome): Promise<void> {
+  const models = state.status.models;
+  if (!models || models.proposals.length === 0) return;
+  const { decision } = approval;
+  const people = Object.values(approval.approvedBy).some((by) => by !== 'policy' && by !== '');
+  const verdict = decision.kind === 'approved' ? (people ? 'approved' : 'unseen') : 'rejected';
+  const decided = await stages.decideModels({ runId: state.runId, decision: verdict, by: decision.by });
+  for (const p of models.proposals)
+    p.outcome = decided.promoted.includes(p.modelId)
+      ? 'current'
+      : decided.rejected.includes(p.modelId)
+        ? 'rejected'
+        : 'proposed';
+  await stages.audit({
+    runId: state.runId,
+    actor: decision.by,
+    action: 'models.decided',
+    details: { decision: decision.kind, ...decided },
+  });
+}
+
 /** Cohorts computed at once: enough to keep Postgres busy, few enough not to swamp it. */
 const COMPUTE_PARALLELISM = 4;
 
@@ -265,6 +301,9 @@ async function computeCohorts(state: RefreshState, input: RefreshInput, asOf: st
     author: input.requestedBy,
     rationale: input.rationale,
   });
+  // Scores first (the model versions the plan pinned, as of asOf): measures read them.
+  state.step('scores');
+  await stages.scoreRunCustomers({ runId, asOf });
   // Every measure of every cohort in one pass, then each cohort after those it refers to.
   state.step('measures');
   await stages.materialiseRunMeasures({ runId, asOf });

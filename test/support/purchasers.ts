@@ -8,7 +8,10 @@ import { addCustomer } from './cohort-data';
 
 const DAY_MS = 86_400_000;
 
-export async function addPurchasers(db: Db, options: { customers: number; until: Date; seed: number }): Promise<void> {
+export async function addPurchasers(
+  db: Db,
+  options: { customers: number; until: Date; seed: number; lifecycleStage?: string },
+): Promise<void> {
   const random = mulberry32(options.seed);
   const events: Array<{ id: string; customer: string; at: string; value: number }> = [];
   for (let c = 0; c < options.customers; c += 1) {
@@ -17,7 +20,7 @@ export async function addPurchasers(db: Db, options: { customers: number; until:
     const start = options.until.getTime() - firstDay * DAY_MS;
     await addCustomer(db, id, {
       plan: 'pro',
-      lifecycle_stage: 'paid',
+      lifecycle_stage: options.lifecycleStage ?? 'paid',
       country: 'GB',
       first_seen_at: new Date(start - DAY_MS).toISOString(),
     });
@@ -43,5 +46,30 @@ export async function addPurchasers(db: Db, options: { customers: number; until:
      SELECT 'billing', e.id, e.customer, 'invoice_paid', e.at, e.at, e.value, '{"currency": "USD"}'
      FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::numeric[]) AS e(id, customer, at, value)`,
     [events.map((e) => e.id), events.map((e) => e.customer), events.map((e) => e.at), events.map((e) => e.value)],
+  );
+}
+
+/**
+ * Subscribers who cancel on a day drawn at random in the `days` before `until`, whatever they did:
+ * no measure tells a churner apart, so a churn model on them ranks no better than chance.
+ */
+export async function addRandomChurners(
+  db: Db,
+  options: { customers: number; until: Date; days: number; seed: number },
+): Promise<void> {
+  const random = mulberry32(options.seed);
+  const events: Array<{ id: string; customer: string; at: string }> = [];
+  for (let c = 0; c < options.customers; c += 1) {
+    const id = `subscriber_${String(c).padStart(4, '0')}`;
+    const since = new Date(options.until.getTime() - (options.days + 60) * DAY_MS).toISOString();
+    await addCustomer(db, id, { plan: 'pro', lifecycle_stage: 'paid', country: 'DE', first_seen_at: since });
+    const at = new Date(options.until.getTime() - Math.floor(random() * options.days * DAY_MS) - 1000).toISOString();
+    events.push({ id: `${id}_cancel`, customer: id, at });
+  }
+  await db.query(
+    `INSERT INTO events (source, event_id, customer_id, event_type, occurred_at, ingested_at, properties)
+     SELECT 'billing', e.id, e.customer, 'subscription_cancelled', e.at, e.at, '{}'
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(id, customer, at)`,
+    [events.map((e) => e.id), events.map((e) => e.customer), events.map((e) => e.at)],
   );
 }

@@ -1,0 +1,116 @@
+import type { ActivityDeps } from '../../src/activities';
+import { decideModels, proposeModels, scoreRunCustomers } from '../../src/activities/models';
+import { createLogger } from '../../src/log';
+import { listModelVersions } from '../../src/scores/governance/model-versions';
+import { freshDatabase, type TestDatabase } from '../support/db';
+import { addPurchasers, addRandomChurners } from '../support/purchasers';
+import {
+  APPROVER,
+  awaitingApproval,
+  decideAs,
+  fakeActivities,
+  refreshInput,
+  useTimeSkippingServer,
+  withRefresh,
+} from '../support/workflow-harness';
+
+// The model lifecycle in the refresh cycle: the quarterly run fits new versions, its approval
+// gate shows them with their metrics and drift, and only people approving make one current;
+// a version below its promotion rule never becomes current. Real Postgres, time-skipping Temporal.
+
+useTimeSkippingServer();
+
+const AS_OF = '2026-06-01T00:00:00.000Z';
+let test: TestDatabase;
+
+beforeAll(async () => {
+  test = await freshDatabase('model_lifecycle');
+  // Buyers for the purchasing fit (on trial, so outside the churn model's payers), and payers
+  // whose cancellations no measure predicts.
+  await addPurchasers(test.db, { customers: 300, until: new Date(AS_OF), seed: 5, lifecycleStage: 'trial' });
+  await addRandomChurners(test.db, { customers: 400, until: new Date(AS_OF), days: 200, seed: 9 });
+}, 120_000);
+
+afterAll(async () => {
+  await test?.drop();
+});
+
+/** The run's cohorts are fakes; the model activities are the real ones, over the test database. */
+function quarterlyRun() {
+  const deps = { db: test.db, log: createLogger('warn') } as ActivityDeps;
+  return fakeActivities({
+    overrides: () => ({
+      proposeModels: (input) => proposeModels(deps, input),
+      decideModels: (input) => decideModels(deps, input),
+      scoreRunCustomers: (input) => scoreRunCustomers(deps, input),
+    }),
+  });
+}
+
+const statusOf = async (kind: string) =>
+  (await listModelVersions(test.db)).filter((v) => v.kind === kind).map((v) => [v.modelId, v.status]);
+
+describe('model versions through the quarterly refresh', () => {
+  it('proposes new versions that wait for approval, and makes only the promotable one current once approved', async () => {
+    const fakes = quarterlyRun();
+    const input = refreshInput('strategic', { cadence: 'quarterly', rationale: 'quarterly refit', asOf: AS_OF });
+    await withRefresh(input, fakes, async (run) => {
+      const waiting = await awaitingApproval(run);
+      expect(waiting.models?.proposals).toEqual([
+        expect.objectContaining({
+          modelId: 'churn-v1',
+          promotable: false,
+          reason: 'validation AUC 0.500 is below 0.7',
+        }),
+        expect.objectContaining({ modelId: 'purchasing-v1', promotable: true }),
+        expect.objectContaining({
+          modelId: 'upgrade-v1',
+          promotable: false,
+          reason: expect.stringMatching(/positive validation rows/),
+        }),
+      ]);
+      // Waiting at the gate: nothing is current yet.
+      expect(await statusOf('purchasing')).toEqual([['purchasing-v1', 'proposed']]);
+      await decideAs(run, { approver: APPROVER, decision: 'approve', comment: 'fits look right' });
+      return run.result();
+    });
+    expect(await statusOf('purchasing')).toEqual([['purchasing-v1', 'current']]);
+    // Approved with the run, yet below its minimum AUC: never current.
+    expect(await statusOf('churn')).toEqual([['churn-v1', 'rejected']]);
+    expect(await statusOf('upgrade')).toEqual([['upgrade-v1', 'rejected']]);
+    const v1 = (await listModelVersions(test.db, 'purchasing'))[0]!;
+    expect(v1).toMatchObject({ author: 'rita', rationale: 'quarterly refit', decidedBy: APPROVER, asOf: AS_OF });
+    expect(fakes.calls.decideModels).toEqual([expect.objectContaining({ decision: 'approved', by: APPROVER })]);
+  });
+
+  it('shows the drift against the current version and keeps the current one when the run is rejected', async () => {
+    const fakes = quarterlyRun();
+    const input = refreshInput('strategic', { cadence: 'quarterly', rationale: 'second refit', asOf: AS_OF });
+    await withRefresh(input, fakes, async (run) => {
+      const waiting = await awaitingApproval(run);
+      const purchasing = waiting.models!.proposals.find((p) => p.kind === 'purchasing')!;
+      expect(purchasing.modelId).toBe('purchasing-v2');
+      // The same data as the current version's fit: its scores barely move.
+      expect(purchasing.psi).toBeGreaterThanOrEqual(0);
+      expect(purchasing.psi).toBeLessThan(0.01);
+      await decideAs(run, { approver: APPROVER, decision: 'reject', comment: 'not this quarter' });
+      return run.result();
+    });
+    expect(await statusOf('purchasing')).toEqual([
+      ['purchasing-v2', 'rejected'],
+      ['purchasing-v1', 'current'],
+    ]);
+  });
+
+  it('fits nothing in a monthly run, which scores with the current versions', async () => {
+    const fakes = quarterlyRun();
+    const outcome = await withRefresh(refreshInput('tactical', { asOf: AS_OF }), fakes, (run) => run.result());
+    expect(outcome.outcome).toBe('published');
+    expect(fakes.calls.proposeModels).toEqual([]);
+    expect(fakes.calls.scoreRunCustomers).toHaveLength(1);
+    expect(await statusOf('purchasing')).toEqual([
+      ['purchasing-v2', 'rejected'],
+      ['purchasing-v1', 'current'],
+    ]);
+  });
+});
