@@ -10,6 +10,7 @@ import { print } from './output';
 import { registerCohortCommands } from './cohorts';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
+import { registerModelCommands } from './models';
 import { runServer, runWorker } from './processes';
 import { runStart } from './start';
 import { registerRollbackCommands } from './rollback';
@@ -76,6 +77,7 @@ program
   });
 
 registerRefreshCommands(program);
+registerModelCommands(program);
 registerCohortCommands(program);
 registerGovernanceCommands(program);
 registerRunCommands(program);

@@ -19,6 +19,8 @@ import notes from './governance/notes';
 import explainCohort from './inspect/explain';
 import previewCohort from './inspect/preview';
 import whyMember from './inspect/why';
+import fitModel from './models/fit';
+import modelVersions from './models/list';
 import eraseCustomer from './privacy/erase';
 import issueProofs from './proofs/issue';
 import decideRefresh from './refreshes/decide';
@@ -58,6 +60,8 @@ export const ROUTES: RouteModule[] = [
   rollbackRefresh,
   listCohorts,
   showCohort,
+  modelVersions,
+  fitModel,
   cohortVersions,
   cohortVersion,
   validateCohorts,
