@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCatalog } from '../../src/cohorts/catalog';
-import { computeSnapshot, materialiseMeasures, planRun } from '../../src/cohorts/run-compute';
+import { computeSnapshot, materialiseMeasures, planRun, type WaitingForModels } from '../../src/cohorts/run-compute';
 import { DEMO_DATA } from '../../src/demo-setup';
 import { ingestSources } from '../../src/ingest/ingest-sources';
 import { createLogger } from '../../src/log';
@@ -18,6 +18,7 @@ const log = createLogger('warn');
 let test: TestDatabase;
 let workDir: string;
 const sizes = new Map<string, number>();
+let waiting: WaitingForModels[] = [];
 
 beforeAll(async () => {
   test = await freshDatabase('demo_data');
@@ -30,7 +31,12 @@ beforeAll(async () => {
     `INSERT INTO runs (run_id, cadence, tier, requested_by, rationale, as_of) VALUES ($1, 'adhoc', 'all', 'demo', 'demo data', $2)`,
     [runId, asOf],
   );
-  const planned = await planRun(test.db, CATALOG_DIR, { runId, tier: 'all', author: 'demo', rationale: 'demo data' });
+  const planned = await planRun(
+    test.db,
+    CATALOG_DIR,
+    { runId, tier: 'all', author: 'demo', rationale: 'demo data' },
+    (w) => (waiting = w),
+  );
   await materialiseMeasures(test.db, { runId, asOf });
   while (sizes.size < planned.length) {
     const ready = planned.filter((p) => !sizes.has(p.cohortId) && p.dependsOn.every((d) => sizes.has(d)));
@@ -65,6 +71,11 @@ describe('the demo data set', () => {
       .map((e) => ({ cohort: e.definition.id, size: sizes.get(e.definition.id), min: e.definition.checks.minSize }))
       .filter((c) => c.size === undefined || c.size < Math.max(1, c.min));
     expect(tooSmall).toEqual([]);
+  });
+
+  it('leaves the score-based cohort out until its models are current, naming the models it waits for', () => {
+    expect(waiting).toEqual([{ cohortId: 'high-value-at-risk', kinds: ['churn', 'purchasing'] }]);
+    expect(sizes.has('high-value-at-risk')).toBe(false);
   });
 
   it('has new adopters of the API and the SQL editor: customers take the developer features up over time', () => {
