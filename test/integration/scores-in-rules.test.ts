@@ -6,11 +6,10 @@ import { whyMember } from '../../src/cohorts/inspect';
 import { fitModelVersion } from '../../src/scores/governance/fit-model';
 import { decideProposals, type ModelVersion } from '../../src/scores/governance/model-versions';
 import { scoreRun } from '../../src/scores/governance/score-run';
-import { scorePurchasing, type PurchasingModels } from '../../src/scores/purchasing/score-customers';
-import { summarisePurchases } from '../../src/scores/purchasing/purchase-history';
+import type { PurchasingModels } from '../../src/scores/purchasing/score-customers';
 import { rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { addPurchasers } from '../support/purchasers';
+import { addPurchasers, independentPurchasingScores } from '../support/purchasers';
 
 // Scores in rules, end to end over real Postgres: a model fitted on buyers' invoices and approved,
 // a run that pins it, scores its customers as of asOf and computes cohorts reading the scores.
@@ -118,35 +117,13 @@ describe('scores in rules', () => {
 
     const { runId, sizes } = await computeRun();
     // Independently: every buyer's invoice days from the raw events, summarised and scored.
-    const rows = await test.db.query<{ customer_id: string; day: number; value: string }>(
-      `SELECT e.customer_id, ((e.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01') AS day,
-              sum(e.value / fx.per_usd)::text AS value
-       FROM events e JOIN fx_rates fx ON fx.currency = e.properties->>'currency'
-       WHERE e.event_type = 'invoice_paid' GROUP BY 1, 2`,
-    );
-    const byCustomer = new Map<string, Array<{ day: number; value: number }>>();
-    for (const r of rows.rows)
-      if (Number(r.value) > 0)
-        byCustomer.set(r.customer_id, [
-          ...(byCustomer.get(r.customer_id) ?? []),
-          { day: r.day, value: Number(r.value) },
-        ]);
-    const ids = [...byCustomer.keys()].sort();
-    const asOfDay = Math.floor(Date.parse(asOf) / 86_400_000);
-    const summaries = ids.map((id) => summarisePurchases(byCustomer.get(id)!, asOfDay)!);
-    const scores = scorePurchasing(
-      purchasing.parameters as PurchasingModels,
-      {
-        frequency: Float64Array.from(summaries, (s) => s.frequency),
-        recency: Float64Array.from(summaries, (s) => s.recency),
-        age: Float64Array.from(summaries, (s) => s.age),
-        meanSpend: Float64Array.from(summaries, (s) => s.meanSpend),
-      },
-      { purchasesWithin: 90, lifetimeValue: { months: 12, monthlyDiscountRate: 0.01, timeUnitsPerMonth: 30 } },
-    );
-    const alive = ids.filter((_, i) => scores.probabilityAlive[i]! >= 0.6);
-    const clv = Array.from(scores.lifetimeValue);
-    const top = ids.filter((_, i) => clv.filter((v) => v <= clv[i]!).length / clv.length >= 0.8);
+    const independent = await independentPurchasingScores(test.db, purchasing.parameters as PurchasingModels, asOf);
+    const ids = independent.map((c) => c.customerId);
+    const alive = independent.filter((c) => c.pAlive >= 0.6).map((c) => c.customerId);
+    const clv = independent.map((c) => c.clv);
+    const top = independent
+      .filter((c) => clv.filter((v) => v <= c.clv).length / clv.length >= 0.8)
+      .map((c) => c.customerId);
     expect(alive.length).toBeGreaterThan(0);
     expect(alive.length).toBeLessThan(ids.length);
     expect(await membersOf(sizes.get('likely-alive')!)).toEqual(alive);

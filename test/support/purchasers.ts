@@ -1,6 +1,8 @@
 import type { Db } from '../../src/data/db';
 import { mulberry32 } from '../../src/sources/generate/random';
 import { gammaVariate } from '../../src/scores/purchasing/simulate-purchases';
+import { summarisePurchases } from '../../src/scores/purchasing/purchase-history';
+import { scorePurchasing, type PurchasingModels } from '../../src/scores/purchasing/score-customers';
 import { addCustomer } from './cohort-data';
 
 // Buyers whose invoices follow the purchasing models themselves (BG/NBD purchase days, Gamma
@@ -72,4 +74,45 @@ export async function addRandomChurners(
      FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(id, customer, at)`,
     [events.map((e) => e.id), events.map((e) => e.customer), events.map((e) => e.at)],
   );
+}
+
+/**
+ * The purchasing scores of every buyer computed apart from cohortflow's inputs and tables: each
+ * one's invoice days from the raw events, summarised and scored with the model's parameters.
+ * Sorted by customer id.
+ */
+export async function independentPurchasingScores(
+  db: Db,
+  models: PurchasingModels,
+  asOf: string,
+): Promise<Array<{ customerId: string; pAlive: number; clv: number }>> {
+  const rows = await db.query<{ customer_id: string; day: number; value: string }>(
+    `SELECT e.customer_id, ((e.occurred_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01') AS day,
+            sum(e.value / fx.per_usd)::text AS value
+     FROM events e JOIN fx_rates fx ON fx.currency = e.properties->>'currency'
+     WHERE e.event_type = 'invoice_paid' AND e.occurred_at <= $1 GROUP BY 1, 2`,
+    [asOf],
+  );
+  const byCustomer = new Map<string, Array<{ day: number; value: number }>>();
+  for (const r of rows.rows)
+    if (Number(r.value) > 0)
+      byCustomer.set(r.customer_id, [...(byCustomer.get(r.customer_id) ?? []), { day: r.day, value: Number(r.value) }]);
+  const ids = [...byCustomer.keys()].sort();
+  const asOfDay = Math.floor(Date.parse(asOf) / DAY_MS);
+  const summaries = ids.map((id) => summarisePurchases(byCustomer.get(id)!, asOfDay)!);
+  const scores = scorePurchasing(
+    models,
+    {
+      frequency: Float64Array.from(summaries, (s) => s.frequency),
+      recency: Float64Array.from(summaries, (s) => s.recency),
+      age: Float64Array.from(summaries, (s) => s.age),
+      meanSpend: Float64Array.from(summaries, (s) => s.meanSpend),
+    },
+    { purchasesWithin: 90, lifetimeValue: { months: 12, monthlyDiscountRate: 0.01, timeUnitsPerMonth: 30 } },
+  );
+  return ids.map((customerId, i) => ({
+    customerId,
+    pAlive: scores.probabilityAlive[i]!,
+    clv: scores.lifetimeValue[i]!,
+  }));
 }

@@ -1,9 +1,14 @@
-import type { ActivityDeps } from '../../src/activities';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createActivities, type ActivityDeps } from '../../src/activities';
 import { decideModels, proposeModels, scoreRunCustomers } from '../../src/activities/models';
+import type { PurchasingModels } from '../../src/scores/purchasing/score-customers';
 import { createLogger } from '../../src/log';
 import { listModelVersions } from '../../src/scores/governance/model-versions';
+import { rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { addPurchasers, addRandomChurners } from '../support/purchasers';
+import { addPurchasers, addRandomChurners, independentPurchasingScores } from '../support/purchasers';
 import {
   APPROVER,
   awaitingApproval,
@@ -22,6 +27,7 @@ useTimeSkippingServer();
 
 const AS_OF = '2026-06-01T00:00:00.000Z';
 let test: TestDatabase;
+let catalogDir: string;
 
 beforeAll(async () => {
   test = await freshDatabase('model_lifecycle');
@@ -29,11 +35,56 @@ beforeAll(async () => {
   // whose cancellations no measure predicts.
   await addPurchasers(test.db, { customers: 300, until: new Date(AS_OF), seed: 5, lifecycleStage: 'trial' });
   await addRandomChurners(test.db, { customers: 400, until: new Date(AS_OF), days: 200, seed: 9 });
+  await rebuildDerivedState(test.db);
+  catalogDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cf-model-lifecycle-'));
+  await fs.writeFile(
+    path.join(catalogDir, 'likely-alive.yaml'),
+    `id: likely-alive
+name: Likely alive
+purpose: Buyers the purchasing model expects to buy again.
+owner: qa
+tier: tactical
+sources: [billing]
+limitations: none known
+rule:
+  measure: { name: p_alive, gte: 0.6 }
+`,
+  );
 }, 120_000);
 
 afterAll(async () => {
   await test?.drop();
+  if (catalogDir) await fs.rm(catalogDir, { recursive: true, force: true });
 });
+
+/** A monthly run whose plan, scores, measures and snapshots are real; its tests pass and publishing is faked. */
+function monthlyRun() {
+  const real = createActivities({
+    db: test.db,
+    log: createLogger('warn'),
+    catalogDir,
+    sourceDir: catalogDir,
+    destinations: [],
+  });
+  return fakeActivities({
+    overrides: () => ({
+      registerRun: real.registerRun,
+      planCompute: real.planCompute,
+      scoreRunCustomers: real.scoreRunCustomers,
+      materialiseRunMeasures: real.materialiseRunMeasures,
+      computeCohort: real.computeCohort,
+      dropRunMeasures: real.dropRunMeasures,
+      proposeModels: real.proposeModels,
+      testAgainstBaselines: async ({ snapshotIds }) =>
+        snapshotIds.map((snapshotId) => ({
+          cohortId: 'likely-alive',
+          snapshotId,
+          verdict: 'pass' as const,
+          checks: [],
+        })),
+    }),
+  });
+}
 
 /** The run's cohorts are fakes; the model activities are the real ones, over the test database. */
 function quarterlyRun() {
@@ -102,12 +153,25 @@ describe('model versions through the quarterly refresh', () => {
     ]);
   });
 
-  it('fits nothing in a monthly run, which scores with the current versions', async () => {
-    const fakes = quarterlyRun();
+  it('fits nothing in a monthly run, which computes a p_alive cohort with the current version, as an independent scoring does', async () => {
+    const fakes = monthlyRun();
     const outcome = await withRefresh(refreshInput('tactical', { asOf: AS_OF }), fakes, (run) => run.result());
     expect(outcome.outcome).toBe('published');
     expect(fakes.calls.proposeModels).toEqual([]);
-    expect(fakes.calls.scoreRunCustomers).toHaveLength(1);
+    const [snapshotId] = fakes.calls.testAgainstBaselines[0]!.snapshotIds;
+    const members = await test.db.query<{ customer_id: string }>(
+      'SELECT customer_id FROM snapshot_members WHERE snapshot_id = $1 ORDER BY customer_id',
+      [snapshotId],
+    );
+    const current = (await listModelVersions(test.db, 'purchasing')).find((v) => v.status === 'current')!;
+    const independent = await independentPurchasingScores(test.db, current.parameters as PurchasingModels, AS_OF);
+    const alive = independent.filter((c) => c.pAlive >= 0.6).map((c) => c.customerId);
+    expect(alive.length).toBeGreaterThan(0);
+    expect(members.rows.map((r) => r.customer_id)).toEqual(alive);
+    const lineage = await test.db.query('SELECT model_versions FROM cohort_snapshots WHERE snapshot_id = $1', [
+      snapshotId,
+    ]);
+    expect(lineage.rows[0]).toEqual({ model_versions: { purchasing: 'purchasing-v1' } });
     expect(await statusOf('purchasing')).toEqual([
       ['purchasing-v2', 'rejected'],
       ['purchasing-v1', 'current'],
