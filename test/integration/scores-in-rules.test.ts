@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { computeSnapshot, materialiseMeasures, planRun, type WaitingForModels } from '../../src/cohorts/run-compute';
-import { whyMember } from '../../src/cohorts/inspect';
+import { explainCohort, previewCohort, whyMember } from '../../src/cohorts/inspect';
 import { fitModelVersion } from '../../src/scores/governance/fit-model';
 import { decideProposals, type ModelVersion } from '../../src/scores/governance/model-versions';
 import { scoreRun } from '../../src/scores/governance/score-run';
@@ -99,6 +99,10 @@ describe('scores in rules', () => {
         { cohortId: 'top-clv', kinds: ['purchasing'] },
       ]),
     );
+    // Preview refuses it too, saying which score and which model to fit.
+    await expect(previewCohort(test.db, catalogDir, 'likely-alive', new Date(asOf), 5)).rejects.toThrow(
+      'likely-alive: its rule reads p_alive, but no purchasing model version is current yet: fit one (cohortflow models fit purchasing) and approve it through a refresh',
+    );
   });
 
   it('computes p_alive and clv_12m quantile cohorts equal to an independent scoring of the same invoices', async () => {
@@ -163,5 +167,19 @@ describe('scores in rules', () => {
         }),
       }),
     ]);
+  });
+});
+
+describe('explaining a score cohort', () => {
+  it('says how each score is computed and which model version computes it', async () => {
+    const explained = await explainCohort(test.db, catalogDir, 'top-clv', new Date(asOf));
+    expect(explained.scores).toEqual([
+      {
+        measure: 'clv_12m',
+        modelId: purchasing.modelId,
+        formula: expect.stringMatching(/^Σ over 12 months .*Gamma-Gamma/),
+      },
+    ]);
+    expect(explained.sql).toMatch(/unnest\(/);
   });
 });
