@@ -65,21 +65,28 @@ export async function proposeModels(
 
 /**
  * The run's decision decides its proposals: approved by people, each promotable version becomes
- * current; rejected (or expired), they are rejected. A run closed without a human decision leaves
- * them proposed for a later run's gate: no model becomes current unseen.
+ * current, unless one of them fitted it (four eyes: it waits for another gate); rejected (or
+ * expired), they are rejected. A run closed without a human decision leaves them proposed for a
+ * later run's gate: no model becomes current unseen.
  */
 export async function decideModels(
   deps: ActivityDeps,
-  input: { runId: string; decision: 'approved' | 'rejected' | 'unseen'; by: string },
-): Promise<{ promoted: string[]; rejected: string[] }> {
+  input: { runId: string; decision: 'approved' | 'rejected' | 'unseen'; by: string; approvers?: string[] },
+): Promise<{ promoted: string[]; rejected: string[]; leftProposed: string[] }> {
   const decided = await deps.db.transaction(async (tx) => {
     if (input.decision === 'unseen') {
-      await tx.query(`UPDATE model_versions SET run_id = NULL WHERE run_id = $1 AND status = 'proposed'`, [
-        input.runId,
-      ]);
-      return { promoted: [], rejected: [] };
+      const left = await tx.query<{ model_id: string }>(
+        `UPDATE model_versions SET run_id = NULL WHERE run_id = $1 AND status = 'proposed' RETURNING model_id`,
+        [input.runId],
+      );
+      return { promoted: [], rejected: [], leftProposed: left.rows.map((r) => r.model_id) };
     }
-    return decideProposals(tx, { runId: input.runId, approved: input.decision === 'approved', by: input.by });
+    return decideProposals(tx, {
+      runId: input.runId,
+      approved: input.decision === 'approved',
+      by: input.by,
+      approvers: input.approvers,
+    });
   });
   activityLog(deps.log, { runId: input.runId }).info(
     { ...decided, decision: input.decision },

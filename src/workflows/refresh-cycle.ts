@@ -9,6 +9,7 @@ import {
 import { deliveries, proofChecks, stages } from './activities';
 import { ApprovalGate, type GateOutcome } from './approval-gate';
 import { judgeSlot, publishWindow } from './calendar-gates';
+import { decideModels, proposeModels } from './model-gate';
 import { inDependencyOrder } from './compute-order';
 import {
   approveSignal,
@@ -252,39 +253,6 @@ function failedQuality(sources: SourceReport[]): { sources: string[]; reason: st
     )
     .join(' | ');
   return { sources: failed.map((s) => s.source), reason };
-}
-
-async function proposeModels(state: RefreshState, input: RefreshInput, asOf: string): Promise<void> {
-  state.step('models');
-  const { runId } = state;
-  const models = await stages.proposeModels({ runId, asOf, author: input.requestedBy, rationale: input.rationale });
-  state.status.models = models;
-  await stages.audit({ runId, actor: 'cohortflow', action: 'models.proposed', details: models });
-}
-
-/**
- * The gate's decision decides the model versions the run carries: promoted only by people who
- * approved (a gate that needed nobody leaves them proposed for a later run), else rejected.
- */
-async function decideModels(state: RefreshState, approval: GateOutcome): Promise<void> {
-  const models = state.status.models;
-  if (!models || models.proposals.length === 0) return;
-  const { decision } = approval;
-  const people = Object.values(approval.approvedBy).some((by) => by !== 'policy' && by !== '');
-  const verdict = decision.kind === 'approved' ? (people ? 'approved' : 'unseen') : 'rejected';
-  const decided = await stages.decideModels({ runId: state.runId, decision: verdict, by: decision.by });
-  for (const p of models.proposals)
-    p.outcome = decided.promoted.includes(p.modelId)
-      ? 'current'
-      : decided.rejected.includes(p.modelId)
-        ? 'rejected'
-        : 'proposed';
-  await stages.audit({
-    runId: state.runId,
-    actor: decision.by,
-    action: 'models.decided',
-    details: { decision: decision.kind, ...decided },
-  });
 }
 
 /** Cohorts computed at once: enough to keep Postgres busy, few enough not to swamp it. */

@@ -55,7 +55,7 @@ export function fakeActivities(
     registerRun: async () => undefined,
     scoreRunCustomers: async () => ({ customers: 0, models: {} }),
     proposeModels: async () => ({ proposals: [], refused: [] }),
-    decideModels: async () => ({ promoted: [], rejected: [] }),
+    decideModels: async () => ({ promoted: [], rejected: [], leftProposed: [] }),
     claimRefreshSlots: async () => ({ claimed: true }),
     // Proofs are checked for real, as a worker does, against the key the test signs with.
     verifyProof: async ({ proof, expected }) => checkProof(TEST_KEYRING, proof, expected),

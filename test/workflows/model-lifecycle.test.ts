@@ -5,6 +5,7 @@ import { createActivities, type ActivityDeps } from '../../src/activities';
 import { decideModels, proposeModels, scoreRunCustomers } from '../../src/activities/models';
 import type { PurchasingModels } from '../../src/scores/purchasing/score-customers';
 import { createLogger } from '../../src/log';
+import { fitModelVersion } from '../../src/scores/governance/fit-model';
 import { listModelVersions } from '../../src/scores/governance/model-versions';
 import { rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
@@ -176,5 +177,26 @@ describe('model versions through the quarterly refresh', () => {
       ['purchasing-v2', 'rejected'],
       ['purchasing-v1', 'current'],
     ]);
+  });
+
+  it("never makes a version current on its own author's approval: it waits for another gate", async () => {
+    // An approver fitted a version on demand; the quarterly run carries it with its own fits.
+    const own = await fitModelVersion(test.db, {
+      kind: 'purchasing',
+      asOf: new Date(AS_OF),
+      author: APPROVER,
+      rationale: 'my own refit, on demand',
+    });
+    const fakes = quarterlyRun();
+    const input = refreshInput('strategic', { cadence: 'quarterly', rationale: 'third refit', asOf: AS_OF });
+    await withRefresh(input, fakes, async (run) => {
+      const waiting = await awaitingApproval(run);
+      expect(waiting.models!.proposals.map((p) => p.modelId)).toContain(own.modelId);
+      await decideAs(run, { approver: APPROVER, decision: 'approve', comment: 'fits look right' });
+      return run.result();
+    });
+    const versions = await listModelVersions(test.db, 'purchasing');
+    expect(versions.find((v) => v.modelId === own.modelId)).toMatchObject({ status: 'proposed', runId: null });
+    expect(versions.filter((v) => v.status === 'current').map((v) => v.author)).toEqual(['rita']);
   });
 });

@@ -157,14 +157,18 @@ export async function runProposals(db: Queryable, runId: string): Promise<ModelV
  */
 export async function decideProposals(
   db: Queryable,
-  input: { runId: string; approved: boolean; by: string },
-): Promise<{ promoted: string[]; rejected: string[] }> {
+  input: { runId: string; approved: boolean; by: string; approvers?: readonly string[] },
+): Promise<{ promoted: string[]; rejected: string[]; leftProposed: string[] }> {
   const proposals = await runProposals(db, input.runId);
   const promoted: string[] = [];
   const rejected: string[] = [];
+  // Four eyes: a version is never approved by its own author; it waits for another run's gate.
+  const own = proposals.filter((p) => input.approved && (input.approvers ?? []).includes(p.author));
+  for (const p of own) await db.query('UPDATE model_versions SET run_id = NULL WHERE model_id = $1', [p.modelId]);
   const newest = new Map<ModelKind, ModelVersion>();
-  for (const p of proposals) if (input.approved && p.promotable) newest.set(p.kind, p);
+  for (const p of proposals) if (input.approved && p.promotable && !own.includes(p)) newest.set(p.kind, p);
   for (const p of proposals) {
+    if (own.includes(p)) continue;
     if (newest.get(p.kind)?.modelId === p.modelId) {
       await db.query(`UPDATE model_versions SET status = 'retired' WHERE kind = $1 AND status = 'current'`, [p.kind]);
       await db.query(
@@ -180,7 +184,7 @@ export async function decideProposals(
       rejected.push(p.modelId);
     }
   }
-  return { promoted, rejected };
+  return { promoted, rejected, leftProposed: own.map((p) => p.modelId) };
 }
 
 /** Pins the current version of each kind a run reads (once: a retry keeps the first pins). */
