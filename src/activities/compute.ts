@@ -6,10 +6,12 @@ import {
   materialiseMeasures,
   planRun,
   type PlannedCohort,
+  type WaitingForModels,
 } from '../cohorts/run-compute';
 import { recordAsOf } from '../governance/run-record';
 import type { SnapshotRef, TierScope } from '../shared';
-import { activityLog, invalidInput } from './context';
+import { appendAudit } from '../data/audit';
+import { activityKey, activityLog, invalidInput } from './context';
 import { countComputed } from './metrics';
 import type { ActivityDeps } from './deps';
 
@@ -41,8 +43,22 @@ export async function planCompute(
   input: { runId: string; asOf: string; tier: TierScope; author: string; rationale: string },
 ): Promise<PlannedCohort[]> {
   await recordAsOf(deps.db, input.runId, input.asOf);
-  const planned = await definitionsChecked(() => planRun(deps.db, deps.catalogDir, input));
-  activityLog(deps.log, { runId: input.runId }).info({ cohorts: planned.length, tier: input.tier }, 'planned compute');
+  let waiting: WaitingForModels[] = [];
+  const planned = await definitionsChecked(() => planRun(deps.db, deps.catalogDir, input, (w) => (waiting = w)));
+  const log = activityLog(deps.log, { runId: input.runId });
+  log.info({ cohorts: planned.length, tier: input.tier }, 'planned compute');
+  if (waiting.length > 0) {
+    // Not an error: the rest of the catalog goes on; the trail says which cohorts wait and for what.
+    const reason = 'a score the cohort reads has no current model version: fit one and approve it through a refresh';
+    log.warn({ waiting }, 'cohorts wait for model versions');
+    await appendAudit(deps.db, {
+      key: `${activityKey()}:models`,
+      runId: input.runId,
+      actor: 'cohortflow',
+      action: 'compute.waiting_for_models',
+      details: { cohorts: waiting, reason },
+    });
+  }
   return planned;
 }
 

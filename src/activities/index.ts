@@ -3,6 +3,7 @@ import { freezeAtPublish, judgeScheduledSlot } from './calendar';
 import { computeCohort, dropRunMeasures, materialiseRunMeasures, planCompute } from './compute';
 import type { ActivityDeps } from './deps';
 import { ingestSources } from './ingest';
+import { decideModels, proposeModels, scoreRunCustomers } from './models';
 import { notifyApprovers } from './notify';
 import { approvalPolicy, verifyProof, verifyStart } from './proofs';
 import { deliverCohort, publishSnapshots } from './publish';
@@ -31,6 +32,9 @@ export const createActivities = (deps: ActivityDeps) => ({
   ingestSources: (input: Input<typeof ingestSources>) => ingestSources(deps, input),
   reuseIngest: (input: Input<typeof reuseIngest>) => reuseIngest(deps, input),
   planCompute: checkpointed(deps, planCompute),
+  scoreRunCustomers: (input: Input<typeof scoreRunCustomers>) => scoreRunCustomers(deps, input),
+  proposeModels: (input: Input<typeof proposeModels>) => proposeModels(deps, input),
+  decideModels: (input: Input<typeof decideModels>) => decideModels(deps, input),
   materialiseRunMeasures: (input: Input<typeof materialiseRunMeasures>) => materialiseRunMeasures(deps, input),
   computeCohort: (input: Input<typeof computeCohort>) => computeCohort(deps, input),
   dropRunMeasures: (input: Input<typeof dropRunMeasures>) => dropRunMeasures(deps, input),

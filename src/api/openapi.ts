@@ -47,6 +47,7 @@ export function registerOpenApi(app: FastifyInstance): void {
         { name: 'rollbacks', description: 'Rollbacks in a watch window, and rollback runs' },
         { name: 'catalog', description: 'Cohort definitions and their recorded versions' },
         { name: 'inspection', description: 'A cohort computed now, publishing nothing' },
+        { name: 'models', description: 'Predictive model versions: list, show, fit on demand (proposed only)' },
         { name: 'runs', description: 'What a run found and delivered' },
         { name: 'governance', description: 'Audit trail, notes, published history' },
         { name: 'privacy', description: 'Erasure requests' },

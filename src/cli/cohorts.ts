@@ -128,6 +128,13 @@ export function registerCohortCommands(program: Command): void {
         '',
         'plan:',
         a.plan,
+        ...(a.scores.length
+          ? [
+              '',
+              'scores:',
+              ...a.scores.map((x) => `  ${x.measure} (model ${x.modelId ?? 'none current'}): ${x.formula}`),
+            ]
+          : []),
       ]);
     });
 
@@ -155,6 +162,16 @@ export function registerCohortCommands(program: Command): void {
         `${a.customerId} is ${a.member ? '' : 'not '}a member of ${a.cohortId} as of ${a.asOf}`,
         ...(a.existedAtAsOf ? [] : ['  (the customer was not known yet at that time)']),
         ...(a.rule ? renderWhy(a.rule) : []),
+        ...a.scores.map(
+          (x) =>
+            `score ${x.measure} = ${x.value ?? 'none'} (quantile ${x.quantile ?? 'none'}) by model ${x.modelId}, from ${
+              x.inputs
+                ? Object.entries(x.inputs)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', ')
+                : 'nothing: the model does not apply to this customer'
+            }`,
+        ),
         ...(a.warning ? [`warning: ${a.warning}`] : []),
         p
           ? `published: snapshot ${p.snapshotId} (run ${p.runId}, as of ${p.asOf}, published ${p.publishedAt}): ${p.member ? 'member' : 'not a member'}`

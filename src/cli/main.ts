@@ -11,6 +11,7 @@ import { registerCohortCommands } from './cohorts';
 import { registerExperimentCommands } from './experiments';
 import { registerPrivacyCommands } from './privacy';
 import { registerGovernanceCommands } from './governance';
+import { registerModelCommands } from './models';
 import { runServer, runWorker } from './processes';
 import { runStart } from './start';
 import { registerRollbackCommands } from './rollback';
@@ -77,6 +78,7 @@ program
   });
 
 registerRefreshCommands(program);
+registerModelCommands(program);
 registerCohortCommands(program);
 registerGovernanceCommands(program);
 registerRunCommands(program);

@@ -94,6 +94,12 @@ export function renderRefreshStatus(s: RefreshStatus, report: RunReport | undefi
           : `    ${f.source}/${f.file}: quarantined after ${count(f.bytesRead)} bytes, ${count(f.rowsRead)} rows: ${f.reason}`,
       );
   }
+  if (s.models)
+    for (const p of s.models.proposals)
+      lines.push(
+        `  model ${p.modelId}: ${p.outcome ?? 'proposed'}; ${p.promotable ? 'promotable' : 'not promotable'} (${p.reason})${p.psi !== undefined ? `, drift PSI ${p.psi.toFixed(4)}` : ''}`,
+      );
+  for (const r of s.models?.refused ?? []) lines.push(`  model ${r.kind}: not fitted (${r.reason})`);
   const gate = s.pendingApproval;
   if (gate) {
     const left = (Date.parse(gate.deadline) - now.getTime()) / 1000;

@@ -25,6 +25,12 @@ const MEASURE_SOURCES: Record<MeasureName, Array<'product' | 'crm' | 'billing' |
   rfm_score: ['product', 'billing'],
   support_intensity: ['support'],
   tenure_days: ['crm'],
+  // Purchasing scores read invoices; propensities read the measures their model was trained on.
+  p_alive: ['billing'],
+  expected_purchases_90d: ['billing'],
+  clv_12m: ['billing'],
+  churn_probability: ['product', 'billing', 'support', 'crm'],
+  upgrade_probability: ['product', 'billing', 'support', 'crm'],
 };
 
 const sourceOfType = (type: string) =>

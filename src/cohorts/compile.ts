@@ -17,6 +17,7 @@ import {
   type MeasureColumn,
   type MeasuresOptions,
   type ReadPath,
+  type ScoreSource,
 } from './measures-sql';
 import { combination, isCombination, reachableCohorts, type Combination } from './rule-walk';
 
@@ -88,7 +89,7 @@ function condition(r: Exclude<Rule, Combination | { in_cohort: string }>, p: Par
     return bounds(col, (r.event.count ?? r.event.sum ?? r.event.distinct_days)!, p);
   }
   if ('measure' in r) {
-    const col = `m.${derivedColumn(derivedOf(r.measure.name, r.measure.window))}`;
+    const col = `m.${derivedColumn(derivedOf(r.measure.name, r.measure.window, r.measure.as))}`;
     return bounds(col, r.measure, p);
   }
   const t = r.trait;
@@ -140,9 +141,10 @@ export function compileCohort(
   asOf: Date,
   path: ReadPath,
   customerId?: string,
+  scores?: ScoreSource,
 ): CompiledCohort & { columns: MeasureColumn[] } {
   const p = new Params(asOf);
-  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, { customerId });
+  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, { customerId, scores });
   const rules = new RuleCompiler(p, (id) => catalog.get(id)!.rule);
   const where = rules.predicate(def.rule);
   return {
@@ -174,7 +176,7 @@ export function compileRunCohorts(
   catalog: ReadonlyMap<string, CohortDefinition>,
   asOf: Date,
   path: ReadPath,
-  options: Pick<MeasuresOptions, 'part' | 'ranks'> = {},
+  options: Pick<MeasuresOptions, 'part' | 'ranks' | 'scores'> = {},
 ): CompiledCohort {
   const p = new Params(asOf);
   const measures = measuresQuery(runMeasures(cohorts, catalog), p, path, asOf, options);
@@ -183,7 +185,7 @@ export function compileRunCohorts(
   return {
     sql: overMeasures(
       measures,
-      (m) => `SELECT m.customer_id, m.customer_no, ${flags.join(', ')} FROM ${rules.from(m)}`,
+      (m) => `SELECT m.customer_id, m.customer_no${flags.map((f) => `, ${f}`).join('')} FROM ${rules.from(m)}`,
     ),
     params: p.values,
   };

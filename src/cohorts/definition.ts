@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GUARDRAIL_REASON_MIN } from './guardrail';
 import { ruleSizeProblems } from './limits';
+import { isScoreMeasure, PROBABILITY_SCORES, SCORE_MEASURES, type ScoreMeasure } from './score-measures';
 
 // The cohort definition language (docs/cohorts.md). Every name a rule can use is in an enum
 // here; compile.ts maps each to the one column or expression it means.
@@ -28,6 +29,7 @@ export const MeasureName = z.enum([
   'downgrades',
   'refunds',
   'tenure_days',
+  ...SCORE_MEASURES,
 ]);
 export type MeasureName = z.infer<typeof MeasureName>;
 
@@ -169,6 +171,8 @@ export const MeasureCondition = z
   .object({
     name: MeasureName,
     window: Window.optional(),
+    /** A score's quantile among the customers scored at asOf (0–1) instead of its value. */
+    as: z.enum(['value', 'quantile']).optional(),
     gte: z.number().optional(),
     gt: z.number().optional(),
     lte: z.number().optional(),
@@ -180,6 +184,22 @@ export const MeasureCondition = z
       ctx.addIssue({ code: 'custom', message: 'give at least one of gte, gt, lte, lt' });
     if (m.window !== undefined && !measureIsWindowed(m.name))
       ctx.addIssue({ code: 'custom', path: ['window'], message: `${m.name} takes no window` });
+    if (m.as !== undefined && !isScoreMeasure(m.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['as'],
+        message: `${m.name} is not a score: only ${SCORE_MEASURES.join(', ')} take as: quantile`,
+      });
+    const share = m.as === 'quantile' || PROBABILITY_SCORES.includes(m.name as ScoreMeasure);
+    for (const k of BOUND_KEYS) {
+      const v = m[k];
+      if (share && v !== undefined && v > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `${m.name}${m.as === 'quantile' ? ' as quantile' : ''} lies between 0 and 1: a bound of ${v} always holds or never holds`,
+        });
+    }
     if (SIGNED.includes(m.name)) return;
     for (const k of BOUND_KEYS) {
       if ((m[k] ?? 0) < 0)

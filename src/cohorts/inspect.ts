@@ -6,6 +6,7 @@ import { reachableCohorts } from './rule-walk';
 import { readPath } from './measures-sql';
 import { memberMeasures } from './member-measures';
 import { explainRule, type WhyNode } from './why';
+import { inspectionScores, memberScores, scoreExplanations, type MemberScore } from './inspect-scores';
 
 // Inspecting a cohort without publishing anything: its compiled SQL and plan, its size and a
 // sample now, and why one customer is or is not a member. Inspection runs read-only and bounded.
@@ -18,6 +19,8 @@ export interface ExplainAnswer {
   sql: string;
   params: unknown[];
   plan: string;
+  /** Each score the rule reads: how it is computed and the current model version computing it. */
+  scores: Array<{ measure: string; modelId: string | null; formula: string }>;
 }
 
 export interface PreviewAnswer {
@@ -53,6 +56,8 @@ export interface WhyAnswer {
   member: boolean;
   existedAtAsOf: boolean;
   rule: WhyNode | null;
+  /** Each score the rule reads: its value and quantile, the model version and what it read of the customer. */
+  scores: MemberScore[];
   /** The current published snapshot; null when none is (never published, or withdrawn). */
   published: PublishedMembership | null;
   /** Set when no snapshot is current because the cohort was withdrawn. */
@@ -90,8 +95,10 @@ async function compilable(catalogDir: string, id: string) {
 export async function explainCohort(db: Db, catalogDir: string, id: string, asOf: Date): Promise<ExplainAnswer> {
   const { definition, catalog } = await compilable(catalogDir, id);
   return readOnly(db, async (tx) => {
-    const path = await readPath(tx, asOf, measuresOf(definition, catalog));
-    const compiled = compileCohort(definition, catalog, asOf, path);
+    const set = measuresOf(definition, catalog);
+    const path = await readPath(tx, asOf, set);
+    const scores = await inspectionScores(tx, id, set, asOf, path);
+    const compiled = compileCohort(definition, catalog, asOf, path, undefined, scores && { values: scores.scored });
     const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT) ${compiled.sql}`, compiled.params);
     return {
       cohortId: id,
@@ -100,6 +107,7 @@ export async function explainCohort(db: Db, catalogDir: string, id: string, asOf
       sql: compiled.sql,
       params: compiled.params,
       plan: plan.rows.map((r) => r['QUERY PLAN']).join('\n'),
+      scores: scoreExplanations(set, scores),
     };
   });
 }
@@ -113,8 +121,10 @@ export async function previewCohort(
 ): Promise<PreviewAnswer> {
   const { definition, catalog } = await compilable(catalogDir, id);
   return readOnly(db, async (tx) => {
-    const path = await readPath(tx, asOf, measuresOf(definition, catalog));
-    const compiled = compileCohort(definition, catalog, asOf, path);
+    const set = measuresOf(definition, catalog);
+    const path = await readPath(tx, asOf, set);
+    const scores = await inspectionScores(tx, id, set, asOf, path);
+    const compiled = compileCohort(definition, catalog, asOf, path, undefined, scores && { values: scores.scored });
     const limit = `$${compiled.params.length + 1}`;
     const r = await tx.query<{ size: number; sample: string[] }>(
       `WITH members AS (${compiled.sql})
@@ -139,9 +149,12 @@ export async function whyMember(
       [customerId],
     );
     if (!customer.rows[0]) throw new CatalogRefusal({ kind: 'not_found' }, `no customer "${customerId}"`);
-    const path = await readPath(tx, asOf, measuresOf(definition, catalog));
-    const row = await memberMeasures(tx, definition, catalog, asOf, path, customerId);
-    const compiled = compileCohort(definition, catalog, asOf, path, customerId);
+    const set = measuresOf(definition, catalog);
+    const path = await readPath(tx, asOf, set);
+    const scores = await inspectionScores(tx, id, set, asOf, path);
+    const source = scores && { values: scores.scored };
+    const row = await memberMeasures(tx, definition, catalog, asOf, path, customerId, source);
+    const compiled = compileCohort(definition, catalog, asOf, path, customerId, source);
     const member = ((await tx.query(compiled.sql, compiled.params)).rowCount ?? 0) > 0;
     const rule = row ? explainRule(definition.rule, row, { asOf, catalog }) : null;
     const published = await publishedMembership(tx, id, customer.rows[0].customer_no);
@@ -153,6 +166,7 @@ export async function whyMember(
       member,
       existedAtAsOf: row !== undefined,
       rule,
+      scores: scores ? memberScores(set, scores, customer.rows[0].customer_no) : [],
       published,
       withdrawn,
       // The evaluator mirrors compile.ts; if they ever disagree the SQL answer stands and this says so.

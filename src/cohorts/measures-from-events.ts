@@ -30,8 +30,8 @@ export function baseFromEvents(events: Array<[string, EventMeasure]>, p: Params,
       SELECT c.customer_id, c.customer_no, h.plan, h.country, h.lifecycle_stage, h.signup_at, h.consent_marketing
       FROM customers c LEFT JOIN (
         SELECT customer_id, ${['plan', 'country', 'lifecycle_stage', 'signup_at', 'consent_marketing'].map(newest).join(', ')}
-        FROM crm_history WHERE updated_at <= ${AS_OF} AND ingested_at <= ${AS_OF} GROUP BY customer_id) h ON h.customer_id = c.customer_id
-      WHERE c.first_seen_at <= ${AS_OF}${oneCustomer})`);
+        FROM crm_history WHERE updated_at <= ${AS_OF} AND ingested_at <= ${p.ingestedBy()} GROUP BY customer_id) h ON h.customer_id = c.customer_id
+      WHERE ${p.knownAt ? `c.first_seen_at <= ${p.ingestedBy()} AND h.customer_id IS NOT NULL` : `c.first_seen_at <= ${AS_OF}`}${oneCustomer})`);
 
   const columns: string[] = events.map(([col, m]) => {
     if (m.agg === 'first' || m.agg === 'last') return `a.${col}`;
@@ -89,7 +89,7 @@ function aggregatePart(
     `${rows} AS (
       SELECT e.customer_id, ${classified.join(', ')}
       FROM events e${money ? `\n      LEFT JOIN fx_rates fx ON fx.currency = e.properties->>'currency'` : ''}
-      WHERE e.customer_id IS NOT NULL AND e.occurred_at <= ${AS_OF} AND e.ingested_at <= ${AS_OF}${
+      WHERE e.customer_id IS NOT NULL AND e.occurred_at <= ${AS_OF} AND e.ingested_at <= ${p.ingestedBy()}${
         oldest === null
           ? ''
           : ` AND e.occurred_at >= (${AS_OF_DAY} - ${p.add(oldest - 1)}::int)::timestamp AT TIME ZONE 'UTC'`

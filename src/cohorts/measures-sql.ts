@@ -1,7 +1,14 @@
 import type { Queryable } from '../data/db';
 import { answers, keptFeatures } from './customer-state';
 import { featuresOf, type StateFeature } from './features';
-import { derivedColumn, derivedParts, eventColumn, type DerivedMeasure, type MeasureSet } from './measures';
+import {
+  derivedColumn,
+  derivedParts,
+  eventColumn,
+  scoreColumns,
+  type DerivedMeasure,
+  type MeasureSet,
+} from './measures';
 import { baseFromEvents } from './measures-from-events';
 import { baseFromState } from './measures-from-state';
 import { AS_OF_DAY, Params } from './sql-params';
@@ -84,6 +91,38 @@ export interface MeasuresOptions {
   part?: { of: number; index: number };
   /** The ranks' values and scores as parameters instead of computed in the statement. */
   ranks?: RankArrays;
+  /** Where score measures are read: a run's score table, or scores computed for an inspection. */
+  scores?: ScoreSource;
+}
+
+/** Scores per customer number, by run_scores column (e.g. `churn_probability`, `clv_12m_q`). */
+export interface ScoreValues {
+  customerNo: Int32Array;
+  columns: Record<string, Float64Array>;
+}
+
+export type ScoreSource = { runId: string } | { values: ScoreValues };
+
+const listOf = (a: Float64Array) => Array.from(a, (v) => (Number.isNaN(v) ? null : v));
+
+/**
+ * The relation with the score columns it needs joined per customer: from run_scores (its
+ * primary key) or from arrays passed as parameters. Column names come from the score allow-list.
+ */
+function withScores(relation: string, set: MeasureSet, p: Params, source: ScoreSource | undefined): string {
+  const wanted = scoreColumns(set);
+  if (wanted.length === 0) return relation;
+  if (!source) throw new Error(`score measures (${wanted.map((w) => w.name).join(', ')}) need the run's scores`);
+  const picks = wanted.map((w) => `sc.${w.source} AS ${w.column}`).join(', ');
+  if ('runId' in source)
+    return `SELECT x.*, ${picks} FROM (${relation}) x LEFT JOIN run_scores sc ON sc.run_id = ${p.add(source.runId)} AND sc.customer_no = x.customer_no`;
+  const sources = [...new Set(wanted.map((w) => w.source))];
+  const arrays = sources.map((c) => {
+    const values = source.values.columns[c];
+    if (!values) throw new Error(`no scores computed for ${c}`);
+    return `${p.add(listOf(values))}::float8[]`;
+  });
+  return `SELECT x.*, ${picks} FROM (${relation}) x LEFT JOIN unnest(${p.add(Array.from(source.values.customerNo))}::int[], ${arrays.join(', ')}) AS sc(customer_no, ${sources.join(', ')}) ON sc.customer_no = x.customer_no`;
 }
 
 /**
@@ -121,7 +160,8 @@ export function measuresQuery(
   // Derived measures: from the aggregates; then ranks among everyone; then combinations of ranks.
   const step = (relation: string, exprOf: (m: DerivedMeasure) => string | undefined) =>
     withDerived(relation, derived, exprOf, (col) => columns.push({ name: col, type: 'numeric' }));
-  let relation = step(base.relation, simpleExpr);
+  let relation = step(withScores(base.relation, set, p, options.scores), simpleExpr);
+  for (const w of scoreColumns(set)) columns.push({ name: w.column, type: 'numeric' });
   if (ranks.length > 0) {
     // A customer's score is a binary search (width_bucket) in its rank's sorted values: the exact
     // position of its own value, whose score was computed from everyone's (rankCtes).

@@ -3,6 +3,7 @@ import { BILLING_TYPES } from '../sources/kinds';
 import { measureIsWindowed, windowDays, type EventCondition, type MeasureName, type Rule } from './definition';
 import { canonicalJson } from './canonical';
 import { conditions } from './rule-walk';
+import { isScoreMeasure, MODEL_OF, type ModelKind, type ScoreMeasure } from './score-measures';
 
 // The measures a rule needs, named by their content: every cohort of a run asks for the same
 // measure by the same column, so one pass serves the whole catalog.
@@ -28,6 +29,8 @@ export interface DerivedMeasure {
   name: MeasureName;
   /** The window of a windowed measure, in days (its default when the rule gives none). */
   days: number | null;
+  /** A score's quantile instead of its value (score measures only). */
+  quantile?: true;
 }
 
 export interface MeasureSet {
@@ -57,6 +60,7 @@ export const DEFAULT_WINDOW: Partial<Record<MeasureName, number>> = {
 };
 
 export function derivedColumn(m: DerivedMeasure): string {
+  if (m.quantile) return `d_${m.name}_q`;
   return m.days === null ? `d_${m.name}` : `d_${m.name}_${m.days}`;
 }
 
@@ -107,7 +111,13 @@ export function derivedParts(m: DerivedMeasure): { events: EventMeasure[]; deriv
       return { events: [count(['subscription_downgraded'], w)], derived: [] };
     case 'refunds':
       return { events: [count(['refund'], w)], derived: [] };
+    // Scores come from the run's score table (score-measures.ts), not from events.
     case 'tenure_days':
+    case 'p_alive':
+    case 'expected_purchases_90d':
+    case 'clv_12m':
+    case 'churn_probability':
+    case 'upgrade_probability':
       return { events: [], derived: [] };
     case 'rfm_r':
       return { events: [], derived: [{ name: 'recency_days', days: null }] };
@@ -144,12 +154,29 @@ export function collectMeasures(rule: Rule, set: MeasureSet): MeasureSet {
     if ('event' in c) {
       const m = eventMeasureOf(c.event);
       set.events.set(eventColumn(m), m);
-    } else if ('measure' in c) addDerived(set, derivedOf(c.measure.name, c.measure.window));
+    } else if ('measure' in c) addDerived(set, derivedOf(c.measure.name, c.measure.window, c.measure.as));
   }
   return set;
 }
 
-export const derivedOf = (name: MeasureName, window?: string): DerivedMeasure => ({
+export const derivedOf = (name: MeasureName, window?: string, as?: 'value' | 'quantile'): DerivedMeasure => ({
   name,
   days: measureIsWindowed(name) ? (window ? windowDays(window) : DEFAULT_WINDOW[name]!) : null,
+  ...(as === 'quantile' ? { quantile: true as const } : {}),
 });
+
+/** The score measures a set reads, each with the run_scores column it comes from. */
+export function scoreColumns(set: MeasureSet): Array<{ column: string; source: string; name: ScoreMeasure }> {
+  return [...set.derived.entries()]
+    .filter(([, m]) => isScoreMeasure(m.name))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([column, m]) => ({
+      column,
+      name: m.name as ScoreMeasure,
+      source: m.quantile ? `${m.name}_q` : m.name,
+    }));
+}
+
+/** The model kinds a set's scores need. */
+export const modelKindsOf = (set: MeasureSet): ModelKind[] =>
+  [...new Set(scoreColumns(set).map((c) => MODEL_OF[c.name]))].sort();

@@ -1,7 +1,7 @@
 import type { Queryable } from '../data/db';
 import { measuresOf } from './compile';
 import type { CohortDefinition } from './definition';
-import { measuresQuery, overMeasures, Params, type ReadPath } from './measures-sql';
+import { measuresQuery, overMeasures, Params, type ReadPath, type ScoreSource } from './measures-sql';
 
 /** One customer's row of a cohort's measures relation: traits and measure columns by name. */
 export type MeasureRow = Record<string, unknown>;
@@ -17,9 +17,10 @@ export function memberMeasuresQuery(
   asOf: Date,
   path: ReadPath,
   customerId: string,
+  scores?: ScoreSource,
 ): { sql: string; params: unknown[] } {
   const p = new Params(asOf);
-  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, { customerId });
+  const measures = measuresQuery(measuresOf(def, catalog), p, path, asOf, { customerId, scores });
   // Column names come from an enum or a hash (measures.ts), never from user text.
   const select = measures.columns.map((c) =>
     c.type === 'date' ? `to_char(m.${c.name}, 'YYYY-MM-DD') AS ${c.name}` : `m.${c.name}`,
@@ -35,7 +36,8 @@ export async function memberMeasures(
   asOf: Date,
   path: ReadPath,
   customerId: string,
+  scores?: ScoreSource,
 ): Promise<MeasureRow | undefined> {
-  const { sql, params } = memberMeasuresQuery(def, catalog, asOf, path, customerId);
+  const { sql, params } = memberMeasuresQuery(def, catalog, asOf, path, customerId, scores);
   return (await db.query<MeasureRow>(sql, params)).rows[0];
 }

@@ -6,7 +6,10 @@ import { compileCohort, compileRunCohorts, measuresOf, runMeasures, type Compile
 import type { CohortDefinition, CohortTier } from './definition';
 import { keepFeatures } from './customer-state';
 import { featuresOf } from './features';
+import { modelKindsOf } from './measures';
 import { rankArrays, readPath } from './measures-sql';
+import type { ModelKind } from './score-measures';
+import { currentModels, pinRunModels } from '../scores/governance/model-versions';
 import { reachableCohorts } from './rule-walk';
 import { missingFromCatalog, recordDefinition, recordDeletion } from './versions';
 
@@ -32,10 +35,17 @@ export async function knownEventTypes(db: Queryable): Promise<Set<string>> {
  * cohort that vanished from the folder without a recorded deletion, and fixes the run's plan
  * (run_cohorts) once: a retry returns the same plan.
  */
+/** A cohort left out of a run because a score it reads has no current model version yet. */
+export interface WaitingForModels {
+  cohortId: string;
+  kinds: ModelKind[];
+}
+
 export async function planRun(
   db: Db,
   catalogDir: string,
   input: { runId: string; tier: CohortTier | 'all'; author: string; rationale: string },
+  onWaiting?: (waiting: WaitingForModels[]) => void,
 ): Promise<PlannedCohort[]> {
   const fixed = await plannedCohorts(db, input.runId);
   if (fixed.length > 0) return fixed;
@@ -68,13 +78,23 @@ export async function planRun(
     versions.set(entry.definition.id, version);
   }
   const definitions = new Map(catalog.map((e) => [e.definition.id, e.definition]));
-  const inScope = catalog
+  const active = catalog
     .filter((e) => e.definition.status === 'active' && (input.tier === 'all' || e.definition.tier === input.tier))
     .map((e) => e.definition.id);
+  // A cohort reading a score (itself or through in_cohort) is computed only once a version of
+  // that score's model is current: until then it waits, and the run says so; the rest go on.
+  const current = await currentModels(db);
+  const kindsOf = (id: string) => modelKindsOf(measuresOf(definitions.get(id)!, definitions));
+  const waiting = active
+    .map((id) => ({ cohortId: id, kinds: kindsOf(id).filter((k) => !current.has(k)) }))
+    .filter((w) => w.kinds.length > 0);
+  const inScope = active.filter((id) => !waiting.some((w) => w.cohortId === id));
+  if (waiting.length > 0) onWaiting?.(waiting);
   // Cohorts outside the scope that an in-scope one refers to are read (inlined), not published.
   const referenced = reachableCohorts(inScope, (id) => definitions.get(id)?.rule).reached;
   const deps = dependencies(definitions, inScope);
   await db.transaction(async (tx) => {
+    await pinRunModels(tx, input.runId, [...new Set(inScope.flatMap(kindsOf))]);
     for (const id of inScope) {
       await tx.query(
         'INSERT INTO run_cohorts (run_id, cohort_id, definition_version, scope, depends_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
@@ -188,7 +208,10 @@ export async function materialiseMeasures(
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     const path = await readPath(tx, asOf, set);
     const insert = async (q: Queryable, options: Parameters<typeof compileRunCohorts>[4]) => {
-      const compiled = compileRunCohorts(published, catalog, asOf, path, options);
+      const compiled = compileRunCohorts(published, catalog, asOf, path, {
+        ...options,
+        scores: { runId: input.runId },
+      });
       return (await q.query(`INSERT INTO ${table} ${compiled.sql}`, compiled.params)).rowCount ?? 0;
     };
     if (path.from !== 'state') return { rows: await insert(tx, {}), readsFrom: path.from };
@@ -300,19 +323,24 @@ async function computeInto(
         )
       ).rows[0]?.column
     : undefined;
+  const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
   let compiled: CompiledCohort;
   if (column) {
     // The flag the run's one pass set (c_<n>: from the plan, never from user text).
     if (!/^c_\d+$/.test(column)) throw new Error(`not a cohort column: ${column}`);
     compiled = { sql: `SELECT customer_id, customer_no FROM ${table} WHERE ${column}`, params: [] };
   } else {
-    const catalog = new Map([...definitions].map(([id, d]) => [id, d.definition]));
-    compiled = compileCohort(own, catalog, asOf, await readPath(tx, asOf, measuresOf(own, catalog)));
+    compiled = compileCohort(own, catalog, asOf, await readPath(tx, asOf, measuresOf(own, catalog)), undefined, {
+      runId: input.runId,
+    });
   }
+  // Lineage: the model versions whose scores the rule read, as the run pinned them.
+  const kinds = modelKindsOf(measuresOf(own, catalog));
   await tx.query(
-    `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash)
-     SELECT $1, $2, $3, $4, $5, COALESCE((SELECT jsonb_object_agg(source, watermark) FROM source_watermarks), '{}'), 0, ''`,
-    [snapshotId, input.runId, input.cohortId, input.definitionVersion, input.asOf],
+    `INSERT INTO cohort_snapshots (snapshot_id, run_id, cohort_id, definition_version, as_of, source_watermarks, size, content_hash, model_versions)
+     SELECT $1, $2, $3, $4, $5, COALESCE((SELECT jsonb_object_agg(source, watermark) FROM source_watermarks), '{}'), 0, '',
+            COALESCE((SELECT jsonb_object_agg(kind, model_id) FROM run_models WHERE run_id = $2 AND kind = ANY($6::text[])), '{}')`,
+    [snapshotId, input.runId, input.cohortId, input.definitionVersion, input.asOf, kinds],
   );
   await writeMembers(tx, snapshotId, compiled);
 }

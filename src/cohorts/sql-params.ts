@@ -2,8 +2,20 @@
 export class Params {
   readonly values: unknown[];
   private readonly seen = new Map<string, string>();
-  constructor(asOf: Date) {
+  /**
+   * `knownAt`: read what had happened by asOf as it was known later, at knownAt (rows ingested by
+   * then, customers with a CRM record dated by asOf): how a model reconstructs past asOfs from
+   * history loaded at once. Without it, only rows ingested by asOf count, as in every snapshot.
+   */
+  constructor(
+    asOf: Date,
+    readonly knownAt?: Date,
+  ) {
     this.values = [asOf.toISOString()];
+  }
+  /** The moment a row must have been ingested by. */
+  ingestedBy(): string {
+    return this.knownAt ? `${this.add(this.knownAt.toISOString())}::timestamptz` : AS_OF;
   }
   add(value: unknown): string {
     const key = JSON.stringify(value);

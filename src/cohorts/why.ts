@@ -164,9 +164,9 @@ function explainEvent(e: EventCondition, row: MeasureRow, asOf: Date): { holds: 
 }
 
 function explainMeasure(m: MeasureCondition, row: MeasureRow): { holds: boolean; text: string } {
-  const d = derivedOf(m.name, m.window);
+  const d = derivedOf(m.name, m.window, m.as);
   const value = row[derivedColumn(d)];
-  const name = d.days === null ? m.name : `${m.name} ${d.days}d`;
+  const name = d.quantile ? `${m.name} quantile` : d.days === null ? m.name : `${m.name} ${d.days}d`;
   return {
     holds: meetsBounds(value, m),
     text: `measure ${name} = ${shown(numberOf(value) ?? value)} (${boundsText(m)})`,

@@ -34,6 +34,11 @@ const DELETIONS: Array<[table: string, sql: string]> = [
        UNION SELECT a.alias_scheme, a.alias_value FROM identity_aliases a JOIN identities i ON i.scheme = a.scheme AND i.external_id = a.value WHERE i.customer_id = $1))`,
   ],
   ['customer_state', 'DELETE FROM customer_state WHERE customer_id = $1'],
+  // Predictions about the customer, kept with each run that scored them.
+  [
+    'run_scores',
+    'DELETE FROM run_scores WHERE customer_no = (SELECT customer_no FROM customers WHERE customer_id = $1)',
+  ],
   ['crm_history', 'DELETE FROM crm_history WHERE customer_id = $1'],
   [
     'identity_aliases',

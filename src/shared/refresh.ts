@@ -100,6 +100,20 @@ export interface FreezeStatus {
   clearedAt?: string;
 }
 
+/** A model version a run carries to its approval gate, in brief (the rest: `cohortflow models show`). */
+export interface ModelProposal {
+  modelId: string;
+  kind: 'purchasing' | 'churn' | 'upgrade';
+  promotable: boolean;
+  reason: string;
+  /** Validation AUC of a propensity model. */
+  auc?: number | null;
+  /** PSI of its scores against the current version's, when one is current. */
+  psi?: number;
+  /** After the decision: current, rejected, or left proposed for a later run. */
+  outcome?: 'current' | 'rejected' | 'proposed';
+}
+
 export interface RefreshStatus {
   runId: string;
   stage: RefreshStage;
@@ -133,6 +147,8 @@ export interface RefreshStatus {
   skipped?: string;
   /** A freeze that held (or skipped) the run at publish. */
   freeze?: FreezeStatus;
+  /** Model versions this run's gate decides (quarterly runs fit them); kinds a fit refused, with why. */
+  models?: { proposals: ModelProposal[]; refused: Array<{ kind: string; reason: string }> };
   /** After publish: how long rollbacks are taken. */
   watch?: WatchWindowStatus;
   /**

@@ -9,6 +9,7 @@ import {
 import { deliveries, proofChecks, stages } from './activities';
 import { ApprovalGate, type GateOutcome } from './approval-gate';
 import { judgeSlot, publishWindow } from './calendar-gates';
+import { decideModels, proposeModels } from './model-gate';
 import { inDependencyOrder } from './compute-order';
 import {
   approveSignal,
@@ -130,12 +131,15 @@ async function refresh(
   // "Now" means after this run's ingest, so the rows it just stored count (ingested_at <= asOf).
   const asOf = input.asOf ?? reusedAsOf ?? new Date().toISOString();
   state.status.asOf = asOf;
+  // The quarterly refresh refits the models: new versions wait for this run's approval.
+  if (input.cadence === 'quarterly') await proposeModels(state, input, asOf);
   const snapshots = await computeCohorts(state, input, asOf);
   await testAgainstBaselines(state, snapshots, ingest.sources);
   await runShadows(state, asOf);
 
   const approval = await gate.wait(policy, snapshots, state.status.reports, ingest.sources);
   const { decision, heldBack } = approval;
+  await decideModels(state, approval);
   if (decision.kind !== 'approved') return finish(state, { outcome: decision.kind, decision, heldBack });
   // Nothing publishes inside a freeze window: wait it out, or skip, by the freeze's policy.
   if ((await publishWindow(state)) === 'skip') {
@@ -267,6 +271,9 @@ async function computeCohorts(state: RefreshState, input: RefreshInput, asOf: st
     author: input.requestedBy,
     rationale: input.rationale,
   });
+  // Scores first (the model versions the plan pinned, as of asOf): measures read them.
+  state.step('scores');
+  await stages.scoreRunCustomers({ runId, asOf });
   // Every measure of every cohort in one pass, then each cohort after those it refers to.
   state.step('measures');
   await stages.materialiseRunMeasures({ runId, asOf });

@@ -53,6 +53,9 @@ export function fakeActivities(
   const configured = { policy: DEFAULT_POLICY };
   const plain: Activities = {
     registerRun: async () => undefined,
+    scoreRunCustomers: async () => ({ customers: 0, models: {} }),
+    proposeModels: async () => ({ proposals: [], refused: [] }),
+    decideModels: async () => ({ promoted: [], rejected: [], leftProposed: [] }),
     claimRefreshSlots: async () => ({ claimed: true }),
     // Proofs are checked for real, as a worker does, against the key the test signs with.
     verifyProof: async ({ proof, expected }) => checkProof(TEST_KEYRING, proof, expected),

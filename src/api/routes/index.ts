@@ -24,6 +24,8 @@ import stopExperiment from './experiments/stop';
 import explainCohort from './inspect/explain';
 import previewCohort from './inspect/preview';
 import whyMember from './inspect/why';
+import fitModel from './models/fit';
+import modelVersions from './models/list';
 import eraseCustomer from './privacy/erase';
 import issueProofs from './proofs/issue';
 import decideRefresh from './refreshes/decide';
@@ -68,6 +70,8 @@ export const ROUTES: RouteModule[] = [
   rollbackRefresh,
   listCohorts,
   showCohort,
+  modelVersions,
+  fitModel,
   cohortVersions,
   cohortVersion,
   validateCohorts,

@@ -19,6 +19,9 @@ export const ExplainAnswer = z.object({
   sql: z.string(),
   params: z.array(z.unknown()),
   plan: z.string(),
+  scores: z
+    .array(z.object({ measure: z.string(), modelId: z.string().nullable(), formula: z.string() }))
+    .meta({ description: 'each score the rule reads: how it is computed and the current model version computing it' }),
 });
 
 export const PreviewAnswer = z.object({
@@ -50,6 +53,19 @@ export const WhyAnswer = z.object({
   member: z.boolean().meta({ description: "The cohort's SQL for this one customer: the authority." }),
   existedAtAsOf: z.boolean(),
   rule: WhyNode.nullable(),
+  scores: z
+    .array(
+      z.object({
+        measure: z.enum(['p_alive', 'expected_purchases_90d', 'clv_12m', 'churn_probability', 'upgrade_probability']),
+        modelId: z.string(),
+        value: z.number().nullable(),
+        quantile: z.number().nullable(),
+        inputs: z.record(z.string(), z.union([z.number(), z.string(), z.null()])).nullable(),
+      }),
+    )
+    .meta({
+      description: 'each score the rule reads: value, quantile, the model version and what it read of the customer',
+    }),
   published: z
     .object({
       snapshotId: z.string(),
