@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ModelProposal as ModelProposalType } from '../../shared';
 import type { ModelVersion as ModelVersionType } from '../../scores/governance/model-versions';
 import { AsOf, ErrorBody, guarded, same, type Same } from './common';
 import { route } from './contract';
@@ -8,6 +9,27 @@ import { route } from './contract';
 // makes it current. Operators may fit a version on demand: it is only ever proposed.
 
 const ModelKind = z.enum(['purchasing', 'churn', 'upgrade']);
+
+/** A version a run carries to its approval gate, in brief: the run's status lists them. */
+export const ModelProposal = z
+  .object({
+    modelId: z.string(),
+    kind: ModelKind,
+    promotable: z.boolean(),
+    reason: z.string().meta({ description: "The promotion rule's verdict, in words" }),
+    auc: z.number().nullable().optional().meta({ description: 'Validation AUC of a propensity model' }),
+    psi: z.number().optional().meta({ description: "PSI of its scores against the current version's" }),
+    outcome: z
+      .enum(['current', 'rejected', 'proposed'])
+      .optional()
+      .meta({ description: 'After the decision: made current, rejected, or left proposed for a later gate' }),
+  })
+  .meta({ id: 'ModelProposal' });
+
+export const RunModels = z.object({
+  proposals: z.array(ModelProposal),
+  refused: z.array(z.object({ kind: z.string(), reason: z.string() })),
+});
 
 export const ModelVersion = z
   .object({
@@ -41,14 +63,15 @@ export const ModelVersion = z
   })
   .meta({ id: 'ModelVersion' });
 
-const ModelBrief = ModelVersion.omit({ parameters: true, metrics: true, watermarks: true });
+// The list keeps the metrics (a few figures): the dashboard's Models page shows them per version.
+const ModelBrief = ModelVersion.omit({ parameters: true, watermarks: true });
 
 export const listModels = route({
   method: 'GET',
   url: '/models',
   roles: ['viewer'],
   tags: ['models'],
-  summary: 'Every model version, newest first per kind, with status, promotion rule and drift',
+  summary: 'Every model version, newest first per kind, with status, metrics, promotion rule and drift',
   schema: {
     querystring: z.object({ kind: ModelKind.optional() }).strict(),
     response: { 200: z.object({ models: z.array(ModelBrief) }), ...guarded },
@@ -90,3 +113,4 @@ export const fitModel = route({
 });
 
 same<Same<z.output<typeof ModelVersion>['status'], ModelVersionType['status']>>(true);
+same<Same<z.output<typeof ModelProposal>, ModelProposalType>>(true);

@@ -4,6 +4,7 @@ import { ApprovalDecision, ApprovalGateStatus, CohortTier, DecisionBody, Ignored
 import { CohortReport, IngestSummary, Verdict } from './checks';
 import { ErrorBody, guarded, Moment, RefreshParams, same, type Same } from './common';
 import { route } from './contract';
+import { RunModels } from './models';
 import { RunProgress } from './progress';
 import { RollbackRecord } from './rollbacks';
 import { ShadowRunSummary } from './shadows';
@@ -120,6 +121,10 @@ export const RefreshStatus = z
       .array(ShadowRunSummary)
       .optional()
       .meta({ description: 'Shadow definitions computed beside the live cohorts in this run; never published.' }),
+    models: RunModels.optional().meta({
+      description:
+        "Model versions this run's gate decides (quarterly runs fit them), and kinds a fit refused, with why.",
+    }),
     progress: RunProgress.optional(),
   })
   .meta({ id: 'RefreshStatus' });

@@ -8,7 +8,7 @@ const route: RouteModule = (app, deps) => {
     ...routeOptions(listModels, deps.tokens),
     handler: async (request) => ({
       models: (await listModelVersions(deps.db, request.query.kind)).map(
-        ({ parameters: _p, metrics: _m, watermarks: _w, ...brief }) => brief,
+        ({ parameters: _p, watermarks: _w, ...brief }) => brief,
       ),
     }),
   });
