@@ -6,6 +6,7 @@ import { CohortPage } from './pages/cohort';
 import { CohortsPage } from './pages/cohorts';
 import { DeliveriesPage } from './pages/deliveries';
 import { ExperimentPage, ExperimentsPage } from './pages/experiments';
+import { ModelPage, ModelsPage } from './pages/models';
 import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
 import { TrendsPage } from './pages/trends';
@@ -19,6 +20,7 @@ const NAV = [
   ['audit', 'Audit'],
   ['deliveries', 'Deliveries'],
   ['experiments', 'Experiments'],
+  ['models', 'Models'],
 ] as const;
 
 function Page({ location }: { location: Location }) {
@@ -36,6 +38,8 @@ function Page({ location }: { location: Location }) {
       return <DeliveriesPage />;
     case 'experiments':
       return id ? <ExperimentPage experimentId={id} /> : <ExperimentsPage />;
+    case 'models':
+      return id ? <ModelPage modelId={id} /> : <ModelsPage />;
     default:
       return (
         <p role="alert" class="error">

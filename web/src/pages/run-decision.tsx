@@ -19,11 +19,14 @@ export function DecisionPanel({
   gate,
   now,
   decided,
+  modelsNote,
 }: {
   runId: string;
   gate: Gate;
   now: number;
   decided: () => void;
+  /** What the decision does to the model versions the run carries, when it carries any. */
+  modelsNote?: string | null;
 }) {
   const session = useSession();
   const waiting = gate.cohorts.filter((c) => c.state === 'waiting');
@@ -72,6 +75,11 @@ export function DecisionPanel({
         <strong data-testid="deadline-countdown">{countdown(gate.deadline, now)}</strong>. May decide:{' '}
         {gate.approvers.join(', ') || 'nobody'}. May not decide (four eyes): {gate.excluded.join(', ') || 'nobody'}.
       </p>
+      {modelsNote && (
+        <p class="notice" data-testid="gate-models">
+          {modelsNote}
+        </p>
+      )}
       {excludedMe && (
         <p class="notice">
           You requested this run or changed a definition in it, so under four eyes the server will refuse your decision.

@@ -11,6 +11,7 @@ import { useSession } from '../session';
 import { Badge, Loaded, PageTitle } from '../ui';
 import { RunCohort } from './run-cohort';
 import { DecisionPanel } from './run-decision';
+import { approvalEffect, RunModels } from './run-models';
 import { RollbackPanel } from './run-rollback';
 import { RunShadows } from './run-shadows';
 import { StageTimeline } from './run-timeline';
@@ -139,8 +140,17 @@ export function RunPage({ runId }: { runId: string }) {
               </p>
             )}
             {timeline.data && <StageTimeline timeline={timeline.data} now={now} />}
+            {s.models && (s.models.proposals.length > 0 || s.models.refused.length > 0) && (
+              <RunModels models={s.models} />
+            )}
             {s.approval && (s.stage === 'awaiting-approval' || decidedHere) && (
-              <DecisionPanel runId={runId} gate={s.approval} now={now} decided={decided} />
+              <DecisionPanel
+                runId={runId}
+                gate={s.approval}
+                now={now}
+                decided={decided}
+                modelsNote={approvalEffect(s.models)}
+              />
             )}
             {s.decisions && s.decisions.length > 0 && (
               <section aria-labelledby="decisions-heading">
