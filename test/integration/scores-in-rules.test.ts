@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { decideProposals, type ModelVersion } from '../../src/scores/governance/
 import { scoreRun } from '../../src/scores/governance/score-run';
 import type { PurchasingModels } from '../../src/scores/purchasing/score-customers';
 import { insertVersion, movePointer } from '../../src/publishing/published-versions';
+import { listenApi } from '../support/api';
 import { addCustomer, rebuildDerivedState } from '../support/cohort-data';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { addPurchasers, independentPurchasingScores } from '../support/purchasers';
@@ -303,4 +305,48 @@ describe('explaining a past snapshot after a new model version became current', 
     expect(adHoc.scores).toEqual([expect.objectContaining({ measure: 'p_alive', modelId: second.modelId })]);
     expect(adHoc.scoring!.text).toBe(`scored now with model version ${second.modelId}: no run computed this asOf`);
   });
+
+  it('prints, through the API and the CLI, the snapshot it explains and where its scores come from', async () => {
+    const api = await listenApi(
+      { db: test.db, catalogDir },
+      { 'scores-cli-viewer-0123456789': { user: 'vera', roles: ['viewer'] } },
+    );
+    const cli = (args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/main.ts', ...args],
+          {
+            cwd: path.resolve(__dirname, '../..'),
+            env: {
+              ...process.env,
+              COHORTFLOW_API_URL: api.base,
+              COHORTFLOW_TOKEN: 'scores-cli-viewer-0123456789',
+              LOG_LEVEL: 'warn',
+            },
+          },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+    try {
+      const [customer] = [...(await storedScores(published.runId)).keys()].sort();
+      const lines = (await cli(['cohorts', 'why', 'likely-alive', customer!])).split('\n');
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^explaining snapshot ${published.snapshotId} \\(published\\), computed by run ${published.runId} from definition version \\d+: (member|not a member)$`,
+        ),
+      );
+      expect(lines).toContain(
+        `scores stored by run ${published.runId}, which computed snapshot ${published.snapshotId}, with model version ${first.modelId}`,
+      );
+      expect(lines.find((l) => l.startsWith('score p_alive'))).toMatch(`by model ${first.modelId}, from frequency`);
+      const adHoc = (await cli(['cohorts', 'why', 'likely-alive', customer!, '--as-of', '2026-06-02'])).split('\n');
+      expect(adHoc[1]).toBe(
+        'no snapshot of this cohort was computed at this asOf: evaluated now with the current definition',
+      );
+      expect(adHoc).toContain(`scored now with model version ${second.modelId}: no run computed this asOf`);
+    } finally {
+      await api.close();
+    }
+  }, 60_000);
 });
