@@ -119,6 +119,11 @@ export function registerCohortCommands(program: Command): void {
       const a = await callRoute(explainCohort, { params: { id }, query: { asOf: o.asOf } });
       write([
         `${a.cohortId} as of ${a.asOf} (measures read from ${a.readsFrom === 'state' ? 'the derived customer state' : 'the raw rows'})`,
+        ...(a.snapshot
+          ? [
+              `as snapshot ${a.snapshot.snapshotId}${a.snapshot.published ? ' (published)' : ''} was computed by run ${a.snapshot.runId}, definition version ${a.snapshot.definitionVersion}`,
+            ]
+          : []),
         '',
         'SQL:',
         a.sql,
@@ -133,6 +138,7 @@ export function registerCohortCommands(program: Command): void {
               '',
               'scores:',
               ...a.scores.map((x) => `  ${x.measure} (model ${x.modelId ?? 'none current'}): ${x.formula}`),
+              ...(a.scoring ? [`  ${a.scoring.text}`] : []),
             ]
           : []),
       ]);
@@ -154,22 +160,28 @@ export function registerCohortCommands(program: Command): void {
   cohorts
     .command('why <cohort> <customer>')
     .description('whether a customer is a member, with the figures that decided each condition')
-    .option('--as-of <iso>', 'as of this moment (default: now)')
+    .option('--as-of <iso>', "as of this moment (default: the published snapshot's asOf, else now)")
     .action(async (cohort: string, customer: string, o: { asOf?: string }) => {
       const a = await callRoute(whyMember, { params: { id: cohort, customerId: customer }, query: { asOf: o.asOf } });
       const p = a.published;
       write([
         `${a.customerId} is ${a.member ? '' : 'not '}a member of ${a.cohortId} as of ${a.asOf}`,
+        a.snapshot
+          ? `explaining snapshot ${a.snapshot.snapshotId}${a.snapshot.published ? ' (published)' : ''}, computed by run ${a.snapshot.runId} from definition version ${a.snapshot.definitionVersion}: ${a.snapshot.member ? 'member' : 'not a member'}`
+          : 'no snapshot of this cohort was computed at this asOf: evaluated now with the current definition',
         ...(a.existedAtAsOf ? [] : ['  (the customer was not known yet at that time)']),
         ...(a.rule ? renderWhy(a.rule) : []),
+        ...(a.scoring ? [a.scoring.text] : []),
         ...a.scores.map(
           (x) =>
-            `score ${x.measure} = ${x.value ?? 'none'} (quantile ${x.quantile ?? 'none'}) by model ${x.modelId}, from ${
+            `score ${x.measure} = ${x.value ?? 'none'} (quantile ${x.quantile ?? 'none'}) by model ${x.modelId}${
+              x.missing ? ` (${x.missing})` : ''
+            }, from ${
               x.inputs
                 ? Object.entries(x.inputs)
                     .map(([k, v]) => `${k} ${v}`)
                     .join(', ')
-                : 'nothing: the model does not apply to this customer'
+                : 'nothing: the model read nothing of this customer'
             }`,
         ),
         ...(a.warning ? [`warning: ${a.warning}`] : []),

@@ -6,7 +6,18 @@ import { reachableCohorts } from './rule-walk';
 import { readPath } from './measures-sql';
 import { memberMeasures } from './member-measures';
 import { explainRule, type WhyNode } from './why';
-import { inspectionScores, memberScores, scoreExplanations, type MemberScore } from './inspect-scores';
+import {
+  inspectionScores,
+  memberScores,
+  scoreExplanations,
+  scoreSource,
+  scoringNote,
+  storedScores,
+  type MemberScore,
+  type ScoringNote,
+} from './inspect-scores';
+import { snapshotDefinitions, snapshotHolds, snapshotToExplain, type StoredSnapshot } from './inspect-snapshot';
+import type { CohortDefinition } from './definition';
 
 // Inspecting a cohort without publishing anything: its compiled SQL and plan, its size and a
 // sample now, and why one customer is or is not a member. Inspection runs read-only and bounded.
@@ -19,8 +30,20 @@ export interface ExplainAnswer {
   sql: string;
   params: unknown[];
   plan: string;
-  /** Each score the rule reads: how it is computed and the current model version computing it. */
+  /** Each score the rule reads: how it is computed and the model version computing it. */
   scores: Array<{ measure: string; modelId: string | null; formula: string }>;
+  /** The stored snapshot computed at this asOf, explained as its run computed it; null for an ad hoc asOf. */
+  snapshot: ExplainedSnapshot | null;
+  /** Where the scores come from (the snapshot's run, or computed now); null when the rule reads none. */
+  scoring: ScoringNote | null;
+}
+
+export interface ExplainedSnapshot {
+  snapshotId: string;
+  runId: string;
+  definitionVersion: number;
+  /** Whether it is the cohort's current published snapshot. */
+  published: boolean;
 }
 
 export interface PreviewAnswer {
@@ -58,6 +81,10 @@ export interface WhyAnswer {
   rule: WhyNode | null;
   /** Each score the rule reads: its value and quantile, the model version and what it read of the customer. */
   scores: MemberScore[];
+  /** The stored snapshot explained (the published one by default) and whether it holds the customer; null for an ad hoc asOf. */
+  snapshot: (ExplainedSnapshot & { member: boolean }) | null;
+  /** Where the scores come from (the snapshot's run, or computed now); null when the rule reads none. */
+  scoring: ScoringNote | null;
   /** The current published snapshot; null when none is (never published, or withdrawn). */
   published: PublishedMembership | null;
   /** Set when no snapshot is current because the cohort was withdrawn. */
@@ -92,22 +119,49 @@ async function compilable(catalogDir: string, id: string) {
   return { definition: entry.definition, catalog };
 }
 
+/** What an inspection reads: a stored snapshot at that asOf as its run planned it, else the catalog now. */
+async function inspectedAt(
+  tx: Queryable,
+  catalogDir: string,
+  id: string,
+  asOf: Date | 'published',
+): Promise<{
+  at: Date;
+  stored?: StoredSnapshot;
+  definition: CohortDefinition;
+  catalog: Map<string, CohortDefinition>;
+}> {
+  const stored = await snapshotToExplain(tx, id, asOf);
+  const planned = stored && (await snapshotDefinitions(tx, id, stored));
+  if (stored && planned) return { at: stored.asOf, stored, ...planned };
+  return { at: asOf === 'published' ? new Date() : asOf, ...(await compilable(catalogDir, id)) };
+}
+
+const explained = (s: StoredSnapshot): ExplainedSnapshot => ({
+  snapshotId: s.snapshotId,
+  runId: s.runId,
+  definitionVersion: s.definitionVersion,
+  published: s.published,
+});
+
 export async function explainCohort(db: Db, catalogDir: string, id: string, asOf: Date): Promise<ExplainAnswer> {
-  const { definition, catalog } = await compilable(catalogDir, id);
   return readOnly(db, async (tx) => {
+    const { at, stored, definition, catalog } = await inspectedAt(tx, catalogDir, id, asOf);
     const set = measuresOf(definition, catalog);
-    const path = await readPath(tx, asOf, set);
-    const scores = await inspectionScores(tx, id, set, asOf, path);
-    const compiled = compileCohort(definition, catalog, asOf, path, undefined, scores && { values: scores.scored });
+    const path = await readPath(tx, at, set);
+    const scores = stored ? await storedScores(tx, set, stored) : await inspectionScores(tx, id, set, at, path);
+    const compiled = compileCohort(definition, catalog, at, path, undefined, scoreSource(scores));
     const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT) ${compiled.sql}`, compiled.params);
     return {
       cohortId: id,
-      asOf: asOf.toISOString(),
+      asOf: at.toISOString(),
       readsFrom: path.from,
       sql: compiled.sql,
       params: compiled.params,
       plan: plan.rows.map((r) => r['QUERY PLAN']).join('\n'),
       scores: scoreExplanations(set, scores),
+      snapshot: stored ? explained(stored) : null,
+      scoring: scoringNote(scores),
     };
   });
 }
@@ -124,7 +178,7 @@ export async function previewCohort(
     const set = measuresOf(definition, catalog);
     const path = await readPath(tx, asOf, set);
     const scores = await inspectionScores(tx, id, set, asOf, path);
-    const compiled = compileCohort(definition, catalog, asOf, path, undefined, scores && { values: scores.scored });
+    const compiled = compileCohort(definition, catalog, asOf, path, undefined, scoreSource(scores));
     const limit = `$${compiled.params.length + 1}`;
     const r = await tx.query<{ size: number; sample: string[] }>(
       `WITH members AS (${compiled.sql})
@@ -135,46 +189,61 @@ export async function previewCohort(
   });
 }
 
+/**
+ * Why a customer is (not) a member. Without an asOf it explains the published snapshot, with an
+ * asOf a snapshot computed then: as of its asOf, by its run's definitions and stored scores, so
+ * the explanation matches the stored membership. An asOf no run computed is evaluated now.
+ */
 export async function whyMember(
   db: Db,
   catalogDir: string,
   id: string,
   customerId: string,
-  asOf: Date,
+  asOf: Date | undefined,
 ): Promise<WhyAnswer> {
-  const { definition, catalog } = await compilable(catalogDir, id);
   return readOnly(db, async (tx) => {
+    const { at, stored, definition, catalog } = await inspectedAt(tx, catalogDir, id, asOf ?? 'published');
     const customer = await tx.query<{ customer_no: number }>(
       'SELECT customer_no FROM customers WHERE customer_id = $1',
       [customerId],
     );
     if (!customer.rows[0]) throw new CatalogRefusal({ kind: 'not_found' }, `no customer "${customerId}"`);
+    const customerNo = customer.rows[0].customer_no;
     const set = measuresOf(definition, catalog);
-    const path = await readPath(tx, asOf, set);
-    const scores = await inspectionScores(tx, id, set, asOf, path);
-    const source = scores && { values: scores.scored };
-    const row = await memberMeasures(tx, definition, catalog, asOf, path, customerId, source);
-    const compiled = compileCohort(definition, catalog, asOf, path, customerId, source);
+    const path = await readPath(tx, at, set);
+    const scores = stored ? await storedScores(tx, set, stored) : await inspectionScores(tx, id, set, at, path);
+    const source = scoreSource(scores);
+    const row = await memberMeasures(tx, definition, catalog, at, path, customerId, source);
+    const compiled = compileCohort(definition, catalog, at, path, customerId, source);
     const member = ((await tx.query(compiled.sql, compiled.params)).rowCount ?? 0) > 0;
-    const rule = row ? explainRule(definition.rule, row, { asOf, catalog }) : null;
-    const published = await publishedMembership(tx, id, customer.rows[0].customer_no);
+    const rule = row ? explainRule(definition.rule, row, { asOf: at, catalog }) : null;
+    const published = await publishedMembership(tx, id, customerNo);
     const withdrawn = published ? null : await withdrawalOf(tx, id);
+    const snapshot = stored
+      ? { ...explained(stored), member: await snapshotHolds(tx, stored.snapshotId, customerNo) }
+      : null;
+    const warnings = [
+      // The evaluator mirrors compile.ts; if they ever disagree the SQL answer stands and this says so.
+      rule && rule.holds !== member
+        ? `the rule tree says ${rule.holds ? 'member' : 'not a member'} but the cohort's SQL says ${member ? 'member' : 'not a member'}; the SQL is authoritative`
+        : undefined,
+      snapshot && snapshot.member !== member
+        ? `computed again, the cohort's SQL says ${member ? 'member' : 'not a member'} but snapshot ${snapshot.snapshotId} stored ${snapshot.member ? 'the customer' : 'without the customer'}: rows it read changed after it was computed`
+        : undefined,
+    ].filter((w): w is string => w !== undefined);
     return {
       cohortId: id,
       customerId,
-      asOf: asOf.toISOString(),
+      asOf: at.toISOString(),
       member,
       existedAtAsOf: row !== undefined,
       rule,
-      scores: scores ? memberScores(set, scores, customer.rows[0].customer_no) : [],
+      scores: scores ? await memberScores(tx, set, scores, customerNo, at) : [],
+      snapshot,
+      scoring: scoringNote(scores),
       published,
       withdrawn,
-      // The evaluator mirrors compile.ts; if they ever disagree the SQL answer stands and this says so.
-      ...(rule && rule.holds !== member
-        ? {
-            warning: `the rule tree says ${rule.holds ? 'member' : 'not a member'} but the cohort's SQL says ${member ? 'member' : 'not a member'}; the SQL is authoritative`,
-          }
-        : {}),
+      ...(warnings.length > 0 ? { warning: warnings.join('; ') } : {}),
     };
   });
 }

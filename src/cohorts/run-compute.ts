@@ -144,7 +144,7 @@ async function runDefinitions(db: Queryable, runId: string, ids?: string[]): Pro
 }
 
 /** A cohort's planned definition and those of every cohort it reaches through in_cohort: not the whole run's. */
-async function reachableDefinitions(db: Queryable, runId: string, cohortId: string): Promise<RunDefinitions> {
+export async function reachableDefinitions(db: Queryable, runId: string, cohortId: string): Promise<RunDefinitions> {
   const found: RunDefinitions = new Map();
   const asked = new Set<string>();
   // A level of references at a time: each round loads the cohorts the walk could not follow yet.

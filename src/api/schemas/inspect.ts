@@ -10,6 +10,24 @@ import { route } from './contract';
 // Inspecting a cohort, publishing and writing nothing: its SQL and plan, its size and a sample,
 // and why one customer is or is not a member.
 
+const ExplainedSnapshot = z.object({
+  snapshotId: z.string(),
+  runId: z.string().meta({ description: 'the run that computed it: its definitions and stored scores are explained' }),
+  definitionVersion: z.number(),
+  published: z.boolean().meta({ description: "whether it is the cohort's current published snapshot" }),
+});
+
+const ScoringNote = z
+  .object({
+    runId: z.string().nullable().meta({ description: 'the run whose run_scores hold the scores; null: scored now' }),
+    models: z.record(z.string(), z.string()).meta({ description: 'the model version of each kind the rule reads' }),
+    text: z.string().meta({ example: 'scored now with model version churn-v4: no run computed this asOf' }),
+  })
+  .nullable()
+  .meta({
+    description: "where the scores come from (the snapshot's run, or computed now); null when the rule reads none",
+  });
+
 export const ExplainAnswer = z.object({
   cohortId: z.string(),
   asOf: z.string(),
@@ -21,7 +39,11 @@ export const ExplainAnswer = z.object({
   plan: z.string(),
   scores: z
     .array(z.object({ measure: z.string(), modelId: z.string().nullable(), formula: z.string() }))
-    .meta({ description: 'each score the rule reads: how it is computed and the current model version computing it' }),
+    .meta({ description: 'each score the rule reads: how it is computed and the model version computing it' }),
+  snapshot: ExplainedSnapshot.nullable().meta({
+    description: 'the stored snapshot computed at this asOf, explained as its run computed it; null for an ad hoc asOf',
+  }),
+  scoring: ScoringNote,
 });
 
 export const PreviewAnswer = z.object({
@@ -61,11 +83,17 @@ export const WhyAnswer = z.object({
         value: z.number().nullable(),
         quantile: z.number().nullable(),
         inputs: z.record(z.string(), z.union([z.number(), z.string(), z.null()])).nullable(),
+        missing: z.string().nullable().meta({ description: 'why there is no value, in words; null when there is one' }),
       }),
     )
     .meta({
       description: 'each score the rule reads: value, quantile, the model version and what it read of the customer',
     }),
+  snapshot: ExplainedSnapshot.extend({ member: z.boolean() }).nullable().meta({
+    description:
+      'the stored snapshot explained (the published one when no asOf is given) and whether it holds the customer; null for an ad hoc asOf',
+  }),
+  scoring: ScoringNote,
   published: z
     .object({
       snapshotId: z.string(),
@@ -114,7 +142,8 @@ export const whyMember = route({
   url: '/cohorts/:id/why/:customerId',
   roles: ['viewer'],
   tags: ['inspection'],
-  summary: 'Whether a customer is a member, with the figures that decided each condition',
+  summary:
+    'Whether a customer is a member, with the figures that decided each condition: of the published snapshot by default',
   schema: {
     params: z.object({ id: CohortId, customerId: z.string().min(1).max(200) }).strict(),
     querystring: AsOfQuery,
