@@ -94,11 +94,16 @@ export function CohortMembers({ cohortId }: { cohortId: string }) {
         {why.answer && (
           <div class="why card" data-testid="why">
             <p>
-              <strong>{why.answer.customerId}</strong> {why.answer.member ? 'is' : 'is not'} a member as of now
+              <strong>{why.answer.customerId}</strong> {why.answer.member ? 'is' : 'is not'} a member as of{' '}
+              {why.answer.asOf}
+              {why.answer.snapshot
+                ? ` in the ${why.answer.snapshot.published ? 'published ' : ''}snapshot run ${why.answer.snapshot.runId} computed (definition version ${why.answer.snapshot.definitionVersion})`
+                : ' (no stored snapshot at that moment: computed now)'}
               {why.answer.published &&
                 `; in the published version: ${why.answer.published.member ? 'a member' : 'not a member'}`}
               .
             </p>
+            {why.answer.scoring && <p>{why.answer.scoring.text}</p>}
             {why.answer.warning && <p class="notice">{why.answer.warning}</p>}
             {why.answer.rule && (
               <ul class="why-tree">
