@@ -19,6 +19,7 @@ import {
 import type {
   ApprovalPolicy,
   DecisionInput,
+  IngestSummary,
   RefreshInput,
   RefreshStatus,
   RollbackInput,
@@ -43,6 +44,21 @@ export const TEST_SIGNER = signingKeyFrom(generateSigningKeyPem());
 export const TEST_KEYRING = keyringFrom(keyringEntryOf(TEST_SIGNER));
 const DEFAULT_POLICY: ApprovalPolicy = { approvers: [APPROVER, REQUESTER], deadline: '72h' };
 
+/** The fake ingest's summary: a run's own, or the one a re-run reuses. */
+const ingestOf = (runId: string): IngestSummary => ({
+  runId,
+  filesRead: 1,
+  filesSkipped: 0,
+  rowsRead: 3,
+  stored: 3,
+  duplicates: 0,
+  quarantined: 0,
+  erased: 0,
+  lateAttributed: 0,
+  watermarks: {},
+  sources: [],
+});
+
 /** Activities that only hand back small fixed references, recording every call. */
 export function fakeActivities(
   opts: { verdict?: Verdict; overrides?: (plain: Activities) => Partial<Activities> } = {},
@@ -61,33 +77,9 @@ export function fakeActivities(
     verifyProof: async ({ proof, expected }) => checkProof(TEST_KEYRING, proof, expected),
     verifyStart: async ({ proof, expected }) => checkProof(TEST_KEYRING, proof, expected),
     approvalPolicy: async () => configured.policy,
-    ingestSources: async ({ runId }) => ({
-      runId,
-      filesRead: 1,
-      filesSkipped: 0,
-      rowsRead: 3,
-      stored: 3,
-      duplicates: 0,
-      quarantined: 0,
-      erased: 0,
-      lateAttributed: 0,
-      watermarks: {},
-      sources: [],
-    }),
+    ingestSources: async ({ runId }) => ingestOf(runId),
     reuseIngest: async ({ of }) => ({
-      ingest: {
-        runId: of,
-        filesRead: 1,
-        filesSkipped: 0,
-        rowsRead: 3,
-        stored: 3,
-        duplicates: 0,
-        quarantined: 0,
-        erased: 0,
-        lateAttributed: 0,
-        watermarks: {},
-        sources: [],
-      },
+      ingest: ingestOf(of),
       asOf: '2026-01-01T00:00:00.000Z',
     }),
     planCompute: async ({ tier }) => {

@@ -8,16 +8,7 @@ import { Cadence, RefreshStatus, TierScope } from './refreshes';
 // Runs as lists and timelines: what the dashboard's run pages read, open to any viewer.
 
 const Stage = RefreshStatus.shape.stage;
-const Outcome = z.enum([
-  'published',
-  'rolled-back',
-  'partly-rolled-back',
-  'rejected',
-  'changes-requested',
-  'expired',
-  'failed',
-  'skipped',
-]);
+const Outcome = RefreshStatus.shape.outcome.unwrap();
 
 export const RunSummary = z
   .object({
